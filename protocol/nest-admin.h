@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nest-admin.h - the admin socket protocol used by nestctl (JSON over NEST_OP_ADMIN).
+ *
+ * After HELLO, every request is NEST_OP_ADMIN with a NUL-terminated JSON object:
+ *     { "command": "<name>", "args": { ... } }          ("args" optional)
+ * A success reply (NEST_MSG_F_REPLY) carries a JSON object, the result. A failure is a reply with
+ * NEST_MSG_F_ERROR and the errno, and a body { "error": "<human readable message>" } (the body
+ * may be empty). Unknown command: ENOTTY. Bad args: EINVAL (wrong type/missing) or ERANGE.
+ * Unknown VM / device / PASID: ENOENT. Sim-only command on another backend: EOPNOTSUPP.
+ *
+ * Integers are JSON integers; 64-bit addresses are JSON integers too (json-c int64; values
+ * >= 2^63 are sent as strings "0x..." - nestd never produces such addresses since GPAs and
+ * canonical IOVAs are treated as unsigned but printed as hex strings, see below).
+ * All addresses (gpa, gpgd, addr, len of regions) are strings "0x%llx" to stay exact in every
+ * JSON consumer; counts and ids are integers.
+ *
+ * Commands and result shapes (docs/PROTOCOL.md §Admin is the normative copy):
+ *
+ * "status"        -> { "version": "0.1.0", "backend": "sim", "pid": int, "uptime_sec": int,
+ *                      "vms_configured": int, "vms_attached": int, "vms_held": int,
+ *                      "connections": int, "admin_connections": int, "log_level": "info" }
+ * "vm.list"       -> { "vms": [ { "name", "state": "detached"|"attached"|"held",
+ *                      "uid": int|null (attached client's uid), "pid": int|null,
+ *                      "devices": int, "regions": int, "pasids": int, "bindings": int,
+ *                      "mem_bytes": int } ] }
+ * "vm.show"  { "name" } -> { "name", "state", "uid", "pid", "owner_uids": [int], "owner_gids": [int],
+ *                      "pasid_quota": int, "mem_limit": int, "grace_sec": int, "checker": bool,
+ *                      "devices": [ { "id", "name", "ats": bool, "pasid_bits", "taken": bool } ],
+ *                      "regions": [ { "gpa": "0x..", "len": "0x..", "fd_offset": "0x..",
+ *                                     "read": bool, "write": bool } ],
+ *                      "pasids": [ { "pasid", "gpasid": int|null, "bound": bool,
+ *                                    "format": "vtd-fl"|null, "gpgd": "0x.."|null,
+ *                                    "addr_width": int|null, "vtd_flags": int|null } ],
+ *                      "counters": { "requests", "errors", "binds", "unbinds",
+ *                                    "invalidations", "inv_entries", "faults", "stale",
+ *                                    "dma_bytes" } }
+ * "vm.evict" { "name" } -> { "evicted": "name" }   (a client attached gets NEST_EV_SHUTDOWN reason 1
+ *                      and is disconnected; all state is torn down, grace period ignored)
+ * "pasid.list" { "vm"? } -> { "pasids": [ { "vm", "pasid", "gpasid": int|null, "bound": bool,
+ *                      "gpgd": "0x.."|null } ] }
+ * "device.list"   -> { "devices": [ { "vm", "id", "name", "ats": bool, "pasid_bits",
+ *                      "taken": bool } ] }
+ * "stats"         -> { "daemon": { "connections_total", "connections_rejected", "requests",
+ *                      "errors", "events", "protocol_errors", "slow_disconnects" },
+ *                      "backend": { ...backend counters, integers... } }
+ * "reload"        -> { "reloaded": true, "vms_configured": int }  or error EINVAL with
+ *                      "error": "<file>:<line>: <key>: <message>"; the old config stays.
+ * "log-level" { "level"? } -> { "level": "debug"|"info"|"notice"|"warning"|"err" }
+ *                      (without "level": returns the current one)
+ * "sim.translate" { "vm", "device": int, "pasid": int, "addr": "0x..", "write": bool,
+ *                   "exec": bool, "priv": bool }
+ *                 -> { "ok": bool, "gpa": "0x.."|null, "page_size": int|null,
+ *                      "cached": bool, "fault": "reason-name"|null }
+ * "sim.dma"  { "vm", "device", "pasid", "addr": "0x..", "len": int (read) | "data": "hex" (write),
+ *              "exec": bool, "priv": bool }
+ *                 -> { "done": int, "data": "hex" (reads), "fault": "reason-name"|null,
+ *                      "fault_addr": "0x.."|null }
+ */
+#ifndef NEST_ADMIN_H
+#define NEST_ADMIN_H
+
+#define NEST_ADMIN_CMD_STATUS        "status"
+#define NEST_ADMIN_CMD_VM_LIST       "vm.list"
+#define NEST_ADMIN_CMD_VM_SHOW       "vm.show"
+#define NEST_ADMIN_CMD_VM_EVICT      "vm.evict"
+#define NEST_ADMIN_CMD_PASID_LIST    "pasid.list"
+#define NEST_ADMIN_CMD_DEVICE_LIST   "device.list"
+#define NEST_ADMIN_CMD_STATS         "stats"
+#define NEST_ADMIN_CMD_RELOAD        "reload"
+#define NEST_ADMIN_CMD_LOG_LEVEL     "log-level"
+#define NEST_ADMIN_CMD_SIM_TRANSLATE "sim.translate"
+#define NEST_ADMIN_CMD_SIM_DMA       "sim.dma"
+
+#endif /* NEST_ADMIN_H */

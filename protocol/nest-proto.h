@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nest-proto.h - the nestd wire ABI (header only, no dependencies but libc).
+ *
+ * This header is the single definition of every message that crosses the nestd sockets. It is
+ * shared by nestd, libnest and nestctl and is installed so that a VMM may speak the protocol
+ * without libnest. docs/PROTOCOL.md is the normative prose; the two must agree.
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET, one message per datagram, fds in SCM_RIGHTS on the message
+ * they belong to. Byte order: host (both ends run on one machine). Every struct uses natural
+ * alignment, names its padding and has static asserts on size and offsets at the bottom.
+ *
+ * Extension rules (iommufd style): every request/reply body starts with a u32 `size` that is
+ * sizeof() as the sender compiled it. A receiver that knows a bigger struct zero-extends a shorter
+ * one (down to the op's minimum size); a longer one is accepted only if every byte past the
+ * receiver's struct is zero (E2BIG otherwise). Unknown flag bits or non-zero __reserved fields are
+ * EOPNOTSUPP. Arrays follow the fixed struct at offset `size` and must fill the rest of the body
+ * exactly.
+ */
+#ifndef NEST_PROTO_H
+#define NEST_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NEST_PROTO_MAJOR 1
+#define NEST_PROTO_MINOR 0
+
+/* -------------------------------------------------------------------------------------------- */
+/* Limits. The hard maximum is what a peer may ever announce; the default is what nestd uses.   */
+
+#define NEST_MSG_SIZE_MIN          4096u	  /* a peer may not announce less */
+#define NEST_MSG_SIZE_DEFAULT      (64u * 1024)	  /* max message (header + body) */
+#define NEST_MSG_SIZE_MAX          (1024u * 1024) /* absolute cap */
+#define NEST_FDS_PER_MSG_MAX       4u		  /* max SCM_RIGHTS fds on one message */
+#define NEST_BATCH_DEFAULT         256u		  /* max invalidate entries per request */
+#define NEST_BATCH_MAX             1024u
+#define NEST_INFLIGHT_DEFAULT      64u		  /* max requests without a reply yet */
+#define NEST_INFLIGHT_MAX          1024u
+#define NEST_CAPS_LEN_MAX          4096u	  /* JSON capability document incl. NUL */
+#define NEST_JSON_LEN_MAX          (60u * 1024)	  /* any other JSON payload incl. NUL */
+#define NEST_VM_NAME_MAX           64u		  /* incl. NUL */
+#define NEST_DEVICE_NAME_MAX       32u		  /* incl. NUL */
+#define NEST_DMA_LEN_MAX           (32u * 1024)	  /* sim debug DMA bytes per request */
+#define NEST_PASID_MAX             ((1u << 20) - 1) /* PASID 0 is never allocated */
+
+/* -------------------------------------------------------------------------------------------- */
+/* Message header                                                                               */
+
+enum {
+	NEST_MSG_F_REQUEST = 1u << 0,
+	NEST_MSG_F_REPLY = 1u << 1,
+	NEST_MSG_F_EVENT = 1u << 2,
+	NEST_MSG_F_ERROR = 1u << 3, /* only with REPLY; `error` holds a positive errno */
+	NEST_MSG_F_VALID = (1u << 4) - 1,
+	NEST_MSG_F_TYPE_MASK = NEST_MSG_F_REQUEST | NEST_MSG_F_REPLY | NEST_MSG_F_EVENT,
+};
+
+struct nest_msg_hdr {
+	uint32_t size;	/* whole message: header + body, bytes */
+	uint16_t op;	/* enum nest_op */
+	uint16_t flags; /* exactly one of REQUEST/REPLY/EVENT, plus ERROR on replies */
+	uint32_t id;	/* request id chosen by the client; echoed in the reply; 0 in events */
+	int32_t error;	/* positive errno with NEST_MSG_F_ERROR, else 0 */
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* Operations                                                                                   */
+
+enum nest_op {
+	NEST_OP_INVALID = 0,
+	/* VM socket and admin socket */
+	NEST_OP_HELLO = 1,
+	/* VM socket */
+	NEST_OP_VM_ATTACH = 2,
+	NEST_OP_VM_DETACH = 3,
+	NEST_OP_MEM_ADD = 4,
+	NEST_OP_MEM_REMOVE = 5,
+	NEST_OP_DEVICE_GET = 6,
+	NEST_OP_PASID_ALLOC = 7,
+	NEST_OP_PASID_FREE = 8,
+	NEST_OP_BIND = 9,
+	NEST_OP_UNBIND = 10,
+	NEST_OP_INVALIDATE = 11,
+	NEST_OP_SIM_DMA = 12, /* sim backend only; debug */
+	/* admin socket */
+	NEST_OP_ADMIN = 13, /* JSON request, JSON reply */
+	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
+	NEST_EV_FAULT = 32,
+	NEST_EV_DEVICE_GONE = 33,
+	NEST_EV_SHUTDOWN = 34,
+	NEST_EV_STALE = 35, /* sim checker: a cache served a stale translation */
+	NEST_OP_MAX = 36,
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* HELLO: the first request on every connection, in both directions of the reply.              */
+/* Body: struct nest_hello, then caps_len bytes of JSON (NUL-terminated, NUL counted).          */
+
+struct nest_hello {
+	uint32_t size;
+	uint16_t major; /* NEST_PROTO_MAJOR; a different major is EPROTO */
+	uint16_t minor;
+	uint32_t caps_len; /* bytes of the JSON capability document that follows, incl. NUL */
+	uint32_t __reserved;
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* VM_ATTACH: bind this connection to a VM named in the daemon's policy.                        */
+
+enum {
+	NEST_ATTACH_F_CHECKER = 1u << 0, /* sim: enable stale-translation checker for this VM */
+	NEST_ATTACH_F_VALID = (1u << 1) - 1,
+};
+
+struct nest_vm_attach {
+	uint32_t size;
+	uint32_t flags; /* NEST_ATTACH_F_* */
+	char name[NEST_VM_NAME_MAX]; /* NUL-terminated within the array, [A-Za-z0-9_.-]+ */
+};
+
+enum nest_backend_kind {
+	NEST_BACKEND_SIM = 1,
+	NEST_BACKEND_VFIO_TYPE1 = 2,
+	NEST_BACKEND_VFIO_NESTING = 3,
+	NEST_BACKEND_IOMMUFD = 4,
+};
+
+enum {
+	NEST_FORMAT_VTD_FL = 1u << 0, /* Intel VT-d first-level (x86-64 paging) */
+};
+
+enum {
+	NEST_ADDR_WIDTH_48 = 1u << 0, /* 4-level */
+	NEST_ADDR_WIDTH_57 = 1u << 1, /* 5-level */
+};
+
+enum nest_pasid_mode {
+	NEST_PASID_MODE_SYSTEM = 1,	/* system-wide PASIDs, allocated through nestd (VT-d/ENQCMD) */
+	NEST_PASID_MODE_PER_DEVICE = 2, /* per-RID PASIDs (iommufd) */
+};
+
+enum {
+	NEST_FEAT_BIND_PGTBL = 1u << 0,
+	NEST_FEAT_CACHE_INVLD = 1u << 1,
+	NEST_FEAT_SYSWIDE_PASID = 1u << 2,
+	NEST_FEAT_SIM_DMA = 1u << 3,
+	NEST_FEAT_FAULT_EVENTS = 1u << 4,
+	NEST_FEAT_CHECKER = 1u << 5,
+	NEST_FEAT_VALID = (1u << 6) - 1,
+};
+
+/* Reply body of VM_ATTACH. */
+struct nest_vm_info {
+	uint32_t size;
+	uint32_t flags;	      /* reserved, 0 */
+	uint32_t backend;     /* enum nest_backend_kind */
+	uint32_t formats;     /* NEST_FORMAT_* */
+	uint32_t addr_widths; /* NEST_ADDR_WIDTH_* */
+	uint32_t features;    /* NEST_FEAT_* */
+	uint16_t pasid_bits;  /* 0: no PASID support */
+	uint16_t pasid_mode;  /* enum nest_pasid_mode */
+	uint32_t num_devices; /* devices the policy gives this VM */
+	uint32_t pasid_quota;
+	uint32_t max_regions;
+	uint64_t mem_limit; /* bytes of guest RAM that may be registered */
+	uint64_t cap_reg;   /* vendor capability registers (VT-d CAP / ECAP) */
+	uint64_t ecap_reg;
+	uint32_t reattached; /* 1: the VM was held in its grace period and state was kept */
+	uint32_t __reserved;
+};
+
+/* VM_DETACH: release the VM (full teardown unless KEEP is set and the VM has a grace period). */
+enum {
+	NEST_DETACH_F_KEEP = 1u << 0, /* hold the VM's state for its grace period */
+	NEST_DETACH_F_VALID = (1u << 1) - 1,
+};
+
+struct nest_vm_detach {
+	uint32_t size;
+	uint32_t flags;
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* MEM_ADD / MEM_REMOVE: guest RAM regions (stage 2). MEM_ADD carries exactly one fd: a memfd   */
+/* (or regular file) sealed with F_SEAL_SHRINK.                                                 */
+
+enum {
+	NEST_MEM_F_READ = 1u << 0,
+	NEST_MEM_F_WRITE = 1u << 1,
+	NEST_MEM_F_VALID = (1u << 2) - 1,
+};
+
+struct nest_mem_add {
+	uint32_t size;
+	uint32_t flags; /* NEST_MEM_F_*; at least READ */
+	uint64_t gpa;	/* page aligned */
+	uint64_t len;	/* page aligned, > 0 */
+	uint64_t fd_offset; /* page aligned */
+};
+
+struct nest_mem_remove {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+	uint64_t gpa;	/* must match a region exactly */
+	uint64_t len;
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* DEVICE_GET: ask for a device of the VM's policy. The reply may carry its fd (kernel backends; */
+/* NEST_DEVICE_F_HAS_FD); the sim backend returns the description only, never a stand-in fd.    */
+
+struct nest_device_get {
+	uint32_t size;
+	uint32_t flags;	 /* 0 */
+	uint32_t dev_id; /* the id the policy gives the device within this VM */
+	uint32_t __reserved;
+};
+
+enum {
+	NEST_DEVICE_F_HAS_FD = 1u << 0,
+	NEST_DEVICE_F_ATS = 1u << 1,
+	NEST_DEVICE_F_VALID = (1u << 2) - 1,
+};
+
+struct nest_device_info {
+	uint32_t size;
+	uint32_t flags; /* NEST_DEVICE_F_* */
+	uint32_t dev_id;
+	uint32_t pasid_bits;
+	char name[NEST_DEVICE_NAME_MAX];
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* PASID_ALLOC / PASID_FREE                                                                     */
+
+enum {
+	NEST_PASID_F_GPASID = 1u << 0, /* record gpasid -> allocated host PASID */
+	NEST_PASID_ALLOC_F_VALID = (1u << 1) - 1,
+};
+
+struct nest_pasid_alloc {
+	uint32_t size;
+	uint32_t flags; /* NEST_PASID_F_* */
+	uint32_t min;	/* inclusive; 1 <= min <= max <= NEST_PASID_MAX */
+	uint32_t max;
+	uint32_t gpasid; /* with NEST_PASID_F_GPASID */
+	uint32_t __reserved;
+};
+
+struct nest_pasid_reply {
+	uint32_t size;
+	uint32_t pasid; /* ALLOC: the host PASID; FREE: number of PASIDs freed */
+};
+
+struct nest_pasid_free {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+	uint32_t min;	/* frees every PASID this VM owns in [min, max]; bound ones are unbound */
+	uint32_t max;
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* BIND / UNBIND a guest stage-1 page table on a host PASID, on every device of the VM.         */
+
+enum {
+	NEST_BIND_F_GPASID = 1u << 0, /* gpasid is valid */
+	NEST_BIND_F_VALID = (1u << 1) - 1,
+};
+
+enum nest_bind_format {
+	NEST_BIND_FMT_VTD_FL = 1, /* VT-d first level == x86-64 long mode paging */
+};
+
+/* VT-d PASID-entry flags (values of the VFIO nesting uAPI, IOMMU_SVA_VTD_GPASID_*) */
+enum {
+	NEST_VTD_SRE = 1u << 0,	 /* supervisor requests enable */
+	NEST_VTD_EAFE = 1u << 1, /* extended access flag enable */
+	NEST_VTD_PCD = 1u << 2,	 /* page-level cache disable */
+	NEST_VTD_PWT = 1u << 3,	 /* page-level write through */
+	NEST_VTD_EMTE = 1u << 4, /* extended memory type enable */
+	NEST_VTD_CD = 1u << 5,	 /* PASID-level cache disable */
+	NEST_VTD_WPE = 1u << 6,	 /* write protect enable */
+	NEST_VTD_VALID = (1u << 7) - 1,
+	NEST_VTD_MTS_MASK = NEST_VTD_CD | NEST_VTD_EMTE | NEST_VTD_PCD | NEST_VTD_PWT,
+};
+
+struct nest_bind {
+	uint32_t size;
+	uint32_t flags;	     /* NEST_BIND_F_* */
+	uint32_t format;     /* enum nest_bind_format */
+	uint32_t addr_width; /* 48 or 57 */
+	uint64_t gpgd;	     /* GPA of the guest's top-level table, 4 KiB aligned */
+	uint32_t hpasid;     /* host PASID owned by this VM */
+	uint32_t gpasid;     /* with NEST_BIND_F_GPASID */
+	uint64_t vtd_flags;  /* NEST_VTD_* */
+	uint32_t pat;	     /* with EMTE */
+	uint32_t emt;
+};
+
+struct nest_unbind {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+	uint32_t hpasid;
+	uint32_t __reserved;
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* INVALIDATE: a batch. Body = struct nest_invalidate, then entry_num entries of entry_len      */
+/* bytes each (entry_len >= NEST_INV_ENTRY_MIN; longer entries must have a zero tail).          */
+
+enum {
+	NEST_CACHE_IOTLB = 1u << 0,
+	NEST_CACHE_DEV_IOTLB = 1u << 1,
+	NEST_CACHE_PASID = 1u << 2,
+	NEST_CACHE_VALID = (1u << 3) - 1,
+};
+
+enum nest_inv_granu {
+	NEST_INV_GRANU_DOMAIN = 0,
+	NEST_INV_GRANU_PASID = 1,
+	NEST_INV_GRANU_ADDR = 2,
+	NEST_INV_GRANU_MAX = 3,
+};
+
+enum {
+	NEST_INV_F_LEAF = 1u << 0, /* ADDR only: only leaf entries changed */
+	NEST_INV_F_VALID = (1u << 1) - 1,
+};
+
+struct nest_inv_entry {
+	uint8_t cache;	     /* NEST_CACHE_* mask, non-zero */
+	uint8_t granularity; /* enum nest_inv_granu */
+	uint16_t __reserved;
+	uint32_t flags;	       /* NEST_INV_F_* */
+	uint32_t pasid;	       /* host PASID; PASID and ADDR granularity */
+	uint32_t __reserved2;
+	uint64_t addr;	       /* ADDR: aligned to granule_size */
+	uint64_t granule_size; /* ADDR: power of two >= 4096 */
+	uint64_t nb_granules;  /* ADDR: >= 1 */
+};
+#define NEST_INV_ENTRY_MIN sizeof(struct nest_inv_entry)
+
+enum {
+	NEST_INVALIDATE_F_VALID = 0,
+};
+
+struct nest_invalidate {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+	uint32_t entry_len;
+	uint32_t entry_num; /* 1 .. negotiated max batch */
+};
+
+/* Reply to INVALIDATE: always a success reply carrying this, unless the request itself was bad. */
+struct nest_invalidate_reply {
+	uint32_t size;
+	uint32_t done;	      /* entries processed successfully, in order */
+	int32_t first_error;  /* positive errno of entry `done`, 0 if all done */
+	uint32_t __reserved;
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* SIM_DMA (sim backend only): a device DMA at (dev_id, pasid, addr). WRITE carries `len` bytes  */
+/* after the struct; a read reply carries the bytes read after the reply struct.                */
+
+enum {
+	NEST_DMA_F_WRITE = 1u << 0,
+	NEST_DMA_F_EXEC = 1u << 1,
+	NEST_DMA_F_PRIV = 1u << 2, /* supervisor request */
+	NEST_DMA_F_VALID = (1u << 3) - 1,
+};
+
+struct nest_sim_dma {
+	uint32_t size;
+	uint32_t flags; /* NEST_DMA_F_* */
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint64_t addr; /* guest virtual address */
+	uint32_t len;  /* 1 .. NEST_DMA_LEN_MAX */
+	uint32_t __reserved;
+};
+
+struct nest_sim_dma_reply {
+	uint32_t size;
+	uint32_t done;	       /* bytes moved before a fault, == len on success */
+	uint32_t fault_reason; /* enum nest_fault_reason, 0 if none */
+	uint32_t __reserved;
+	uint64_t fault_addr;
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* ADMIN (admin socket only): body = NUL-terminated JSON (size counts the NUL), same for reply.  */
+/* The JSON commands are described in docs/PROTOCOL.md §Admin.                                   */
+
+/* -------------------------------------------------------------------------------------------- */
+/* Events                                                                                       */
+
+enum nest_fault_reason {
+	NEST_FAULT_NONE = 0,
+	NEST_FAULT_PASID_NOT_PRESENT = 1, /* no PASID-table entry (not bound) */
+	NEST_FAULT_PASID_RANGE = 2,	  /* PASID beyond the device's PASID width */
+	NEST_FAULT_PTE_NOT_PRESENT = 3,
+	NEST_FAULT_RESERVED_BIT = 4,
+	NEST_FAULT_READ = 5,
+	NEST_FAULT_WRITE = 6,
+	NEST_FAULT_EXEC = 7,
+	NEST_FAULT_USER = 8,	   /* user request to a supervisor-only page */
+	NEST_FAULT_SUPERVISOR = 9, /* supervisor request without SRE */
+	NEST_FAULT_NON_CANONICAL = 10,
+	NEST_FAULT_S2_MISS = 11, /* GPA (table or final) outside stage 2 */
+	NEST_FAULT_S2_PERM = 12,
+	NEST_FAULT_MAX = 13,
+};
+
+enum {
+	NEST_ACCESS_READ = 1u << 0,
+	NEST_ACCESS_WRITE = 1u << 1,
+	NEST_ACCESS_EXEC = 1u << 2,
+	NEST_ACCESS_PRIV = 1u << 3,
+};
+
+struct nest_ev_fault {
+	uint32_t size;
+	uint32_t reason; /* enum nest_fault_reason */
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint64_t addr;
+	uint32_t access; /* NEST_ACCESS_* */
+	uint32_t __reserved;
+};
+
+struct nest_ev_device_gone {
+	uint32_t size;
+	uint32_t dev_id;
+};
+
+struct nest_ev_shutdown {
+	uint32_t size;
+	uint32_t reason; /* 0 daemon stopping, 1 VM evicted by the operator, 2 config reload removed the VM */
+};
+
+struct nest_ev_stale {
+	uint32_t size;
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint32_t cache;	     /* NEST_CACHE_* that served the stale entry */
+	uint64_t addr;	     /* IOVA (guest virtual) */
+	uint64_t cached_gpa; /* what the cache translated to */
+	uint64_t current_gpa; /* what a fresh walk gives; valid if current_fault == 0 */
+	uint32_t current_fault; /* enum nest_fault_reason of a fresh walk */
+	uint32_t __reserved;
+};
+
+/* -------------------------------------------------------------------------------------------- */
+/* ABI locks                                                                                    */
+
+#define NEST_ABI(t, sz) _Static_assert(sizeof(struct t) == (sz), "nest ABI: sizeof " #t)
+#define NEST_OFF(t, f, o) _Static_assert(offsetof(struct t, f) == (o), "nest ABI: " #t "." #f)
+
+NEST_ABI(nest_msg_hdr, 16);
+NEST_OFF(nest_msg_hdr, op, 4);
+NEST_OFF(nest_msg_hdr, flags, 6);
+NEST_OFF(nest_msg_hdr, id, 8);
+NEST_OFF(nest_msg_hdr, error, 12);
+NEST_ABI(nest_hello, 16);
+NEST_OFF(nest_hello, minor, 6);
+NEST_OFF(nest_hello, caps_len, 8);
+NEST_ABI(nest_vm_attach, 72);
+NEST_OFF(nest_vm_attach, name, 8);
+NEST_ABI(nest_vm_info, 72);
+NEST_OFF(nest_vm_info, pasid_bits, 24);
+NEST_OFF(nest_vm_info, num_devices, 28);
+NEST_OFF(nest_vm_info, mem_limit, 40);
+NEST_OFF(nest_vm_info, cap_reg, 48);
+NEST_OFF(nest_vm_info, ecap_reg, 56);
+NEST_OFF(nest_vm_info, reattached, 64);
+NEST_ABI(nest_vm_detach, 8);
+NEST_ABI(nest_mem_add, 32);
+NEST_OFF(nest_mem_add, gpa, 8);
+NEST_OFF(nest_mem_add, fd_offset, 24);
+NEST_ABI(nest_mem_remove, 24);
+NEST_ABI(nest_device_get, 16);
+NEST_ABI(nest_device_info, 48);
+NEST_OFF(nest_device_info, name, 16);
+NEST_ABI(nest_pasid_alloc, 24);
+NEST_OFF(nest_pasid_alloc, gpasid, 16);
+NEST_ABI(nest_pasid_reply, 8);
+NEST_ABI(nest_pasid_free, 16);
+NEST_ABI(nest_bind, 48);
+NEST_OFF(nest_bind, gpgd, 16);
+NEST_OFF(nest_bind, hpasid, 24);
+NEST_OFF(nest_bind, gpasid, 28);
+NEST_OFF(nest_bind, vtd_flags, 32);
+NEST_OFF(nest_bind, pat, 40);
+NEST_OFF(nest_bind, emt, 44);
+NEST_ABI(nest_unbind, 16);
+NEST_ABI(nest_inv_entry, 40);
+NEST_OFF(nest_inv_entry, flags, 4);
+NEST_OFF(nest_inv_entry, pasid, 8);
+NEST_OFF(nest_inv_entry, addr, 16);
+NEST_OFF(nest_inv_entry, granule_size, 24);
+NEST_OFF(nest_inv_entry, nb_granules, 32);
+NEST_ABI(nest_invalidate, 16);
+NEST_ABI(nest_invalidate_reply, 16);
+NEST_ABI(nest_sim_dma, 32);
+NEST_OFF(nest_sim_dma, addr, 16);
+NEST_OFF(nest_sim_dma, len, 24);
+NEST_ABI(nest_sim_dma_reply, 24);
+NEST_OFF(nest_sim_dma_reply, fault_addr, 16);
+NEST_ABI(nest_ev_fault, 32);
+NEST_OFF(nest_ev_fault, addr, 16);
+NEST_ABI(nest_ev_device_gone, 8);
+NEST_ABI(nest_ev_shutdown, 8);
+NEST_ABI(nest_ev_stale, 48);
+NEST_OFF(nest_ev_stale, addr, 16);
+NEST_OFF(nest_ev_stale, current_fault, 40);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NEST_PROTO_H */
