@@ -9,11 +9,9 @@
  * may be empty). Unknown command: ENOTTY. Bad args: EINVAL (wrong type/missing) or ERANGE.
  * Unknown VM / device / PASID: ENOENT. Sim-only command on another backend: EOPNOTSUPP.
  *
- * Integers are JSON integers; 64-bit addresses are JSON integers too (json-c int64; values
- * >= 2^63 are sent as strings "0x..." - nestd never produces such addresses since GPAs and
- * canonical IOVAs are treated as unsigned but printed as hex strings, see below).
- * All addresses (gpa, gpgd, addr, len of regions) are strings "0x%llx" to stay exact in every
- * JSON consumer; counts and ids are integers.
+ * Every address or length of guest memory (gpa, gpgd, addr, len, fd_offset) is a JSON string
+ * "0x..." (hex) so that 64-bit values stay exact in every JSON consumer; requests accept either
+ * such a string or a non-negative JSON integer. Counts, ids and PASIDs are JSON integers.
  *
  * Commands and result shapes (docs/PROTOCOL.md §Admin is the normative copy):
  *

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log.h - nestd logging and the audit trail.
+ *
+ * Backend: journald (sd_journal_send) when stderr is connected to the journal ($JOURNAL_STREAM
+ * matches stderr's dev:ino) or when NESTD_LOG=journal; otherwise stderr, one line per record,
+ * "nestd[<pid>]: <level>: message key=value ...". Client-supplied strings must go through
+ * log_escape() before they reach any log.
+ */
+#ifndef NESTD_LOG_H
+#define NESTD_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <syslog.h>
+
+void log_setup(void);		    /* choose the backend */
+void log_set_level(int level);	    /* syslog priority LOG_ERR..LOG_DEBUG */
+int log_get_level(void);
+int log_level_parse(const char *s); /* "debug"/"info"/"notice"/"warning"/"err" -> LOG_*, -EINVAL */
+const char *log_level_name(int level);
+
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs "<msg>: <strerror(err)>" and returns -abs(err), for `return log_errno(LOG_ERR, r, ...)`. */
+int log_errno(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Escape an untrusted string for logs: printable ASCII kept (except '\\' and '"'), everything
+ * else as \xNN, truncated to @cap-1 bytes (with "..." when cut). Always NUL-terminates.
+ */
+char *log_escape(const char *in, size_t in_len, char *out, size_t cap);
+
+/*
+ * One audit record per privileged change, logged once at LOG_NOTICE with the journald fields
+ * NEST_VM, NEST_UID, NEST_PID, NEST_PASID (omitted when pasid < 0), NEST_OP, NEST_RESULT
+ * ("ok" or the errno name) and a MESSAGE; on stderr the same as key=value pairs.
+ * @vm is a config name (trusted); @detail is formatted by nestd (escape client strings first).
+ */
+struct audit_rec {
+	const char *vm;
+	uid_t uid;
+	pid_t pid;
+	int64_t pasid; /* -1: none */
+	const char *op; /* "attach", "detach", "mem-add", "mem-remove", "device-get", "pasid-alloc",
+			   "pasid-free", "bind", "unbind", "evict", "reload", "teardown" */
+	int result; /* 0 or -errno */
+};
+void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif /* NESTD_LOG_H */
