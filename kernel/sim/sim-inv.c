@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cache invalidation with the generic VFIO-nesting validity table:
+ *
+ *            DEV_IOTLB  IOTLB  PASID
+ *   DOMAIN     no        yes    yes
+ *   PASID      yes       yes    yes
+ *   ADDR       yes       yes    no
+ *
+ * No paging-structure (non-leaf) cache is modelled, so the leaf hint changes nothing: an ADDR
+ * invalidation with or without it removes every IOTLB/device-TLB entry overlapping the range.
+ */
+#include "sim-internal.h"
+
+static bool sim_inv_combo_valid(uint32_t cache, uint32_t granu)
+{
+	if (granu == NEST_SIM_GRANU_DOMAIN && (cache & NEST_SIM_CACHE_DEV_IOTLB))
+		return false;
+	if (granu == NEST_SIM_GRANU_ADDR && (cache & NEST_SIM_CACHE_PASID))
+		return false;
+	return true;
+}
+
+static int sim_inv_check(struct nest_sim *sim, const struct sim_domain *dom,
+			 const struct nest_sim_inv *inv, struct sim_tlb_match *m)
+{
+	uint64_t size;
+
+	if ((inv->cache & ~NEST_SIM_CACHE_VALID) || inv->granu >= NEST_SIM_GRANU_MAX ||
+	    (inv->flags & ~NEST_SIM_INV_F_VALID))
+		return -EOPNOTSUPP;
+	if (!inv->cache || !sim_inv_combo_valid(inv->cache, inv->granu))
+		return -EINVAL;
+	if (inv->flags && inv->granu != NEST_SIM_GRANU_ADDR)
+		return -EINVAL;
+	*m = (struct sim_tlb_match){.domain = dom->id};
+	if (inv->granu == NEST_SIM_GRANU_DOMAIN)
+		return 0;
+	if (!sim_pasids_owned(&sim->pasids, dom->id, inv->pasid))
+		return -ENOENT;
+	m->pasid = inv->pasid;
+	m->by_pasid = true;
+	if (inv->granu == NEST_SIM_GRANU_PASID)
+		return 0;
+	if (!sim_is_pow2(inv->granule_size) || inv->granule_size < SIM_PAGE_SIZE ||
+	    !inv->nb_granules)
+		return -EINVAL;
+	if (__builtin_mul_overflow(inv->granule_size, inv->nb_granules, &size))
+		return -EOVERFLOW;
+	m->start = inv->addr & ~SIM_PAGE_MASK;
+	if (__builtin_add_overflow(m->start, size - 1, &m->last))
+		return -EOVERFLOW;
+	m->by_range = true;
+	return 0;
+}
+
+/* Device TLBs of the selected ATS device(s) of the domain. */
+static void sim_inv_devtlbs(struct nest_sim *sim, const struct sim_domain *dom, uint32_t dev_id,
+			    const struct sim_tlb_match *m)
+{
+	for (uint32_t i = 0; i < sim->nr_devices; i++) {
+		struct sim_device *dev = sim->devices[i];
+
+		if (dev->dom != dom || !dev->devtlb)
+			continue;
+		if (dev_id != NEST_SIM_DEV_ALL && dev->id != dev_id)
+			continue;
+		sim_tlb_flush(dev->devtlb, m);
+	}
+}
+
+int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest_sim_inv *inv,
+			uint32_t dev_id)
+{
+	struct sim_domain *dom = sim_domain_get(sim, domain);
+	struct sim_tlb_match m;
+	int r;
+
+	if (!dom)
+		return -ENOENT;
+	r = sim_inv_check(sim, dom, inv, &m);
+	if (r < 0)
+		return r;
+	if (dev_id != NEST_SIM_DEV_ALL) {
+		struct sim_device *dev = sim_device_get(sim, dev_id);
+
+		if (!dev || dev->dom != dom)
+			return -ENOENT;
+	}
+	if (inv->cache & NEST_SIM_CACHE_IOTLB) {
+		sim_tlb_flush(sim->iotlb, &m);
+		sim->cnt.inv[0][inv->granu]++;
+	}
+	if (inv->cache & NEST_SIM_CACHE_DEV_IOTLB) {
+		sim_inv_devtlbs(sim, dom, dev_id, &m);
+		sim->cnt.inv[1][inv->granu]++;
+	}
+	if (inv->cache & NEST_SIM_CACHE_PASID) {
+		sim_pcache_flush(sim->pcache, dom->id, dev_id, m.by_pasid ? m.pasid : 0);
+		sim->cnt.inv[2][inv->granu]++;
+	}
+	return 0;
+}

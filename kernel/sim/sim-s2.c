@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* Stage 2: the VM's RAM regions, mapped MAP_SHARED from the caller's fds, sorted by GPA. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "sim-internal.h"
+
+/* First region whose end is above @gpa (the only candidate to contain it). */
+static uint32_t sim_s2_search(const struct sim_s2 *s2, uint64_t gpa)
+{
+	uint32_t lo = 0, hi = s2->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const struct sim_region *r = &s2->v[mid];
+
+		if (r->gpa + r->len <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct sim_region *sim_s2_lookup(const struct sim_s2 *s2, uint64_t gpa)
+{
+	uint32_t i = sim_s2_search(s2, gpa);
+
+	if (i < s2->n && s2->v[i].gpa <= gpa)
+		return &s2->v[i];
+	return NULL;
+}
+
+void sim_s2_clear(struct sim_s2 *s2)
+{
+	for (uint32_t i = 0; i < s2->n; i++)
+		munmap(s2->v[i].hva, s2->v[i].len);
+	free(s2->v);
+	*s2 = (struct sim_s2){0};
+}
+
+static int sim_s2_check_args(const struct nest_sim *sim, uint64_t gpa, uint64_t len,
+			     uint64_t fd_offset, uint32_t perms)
+{
+	uint64_t end;
+
+	if (perms & ~NEST_SIM_PERM_VALID)
+		return -EOPNOTSUPP;
+	if (!perms || !len)
+		return -EINVAL;
+	if (__builtin_add_overflow(gpa, len, &end) ||
+	    __builtin_add_overflow(fd_offset, len, &(uint64_t){0}))
+		return -EOVERFLOW;
+	if ((gpa | len | fd_offset) & SIM_PAGE_MASK)
+		return -EINVAL;
+	if (end > (1ull << sim->cfg.max_gaw))
+		return -EINVAL;
+	/* mmap takes size_t / off_t: refuse what they cannot express */
+	if (len > SIZE_MAX || fd_offset + len > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+static int sim_s2_map(int fd, uint64_t len, uint64_t fd_offset, uint32_t perms, uint8_t **ret)
+{
+	struct stat st;
+	int prot = 0;
+	void *p;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((uint64_t)st.st_size < fd_offset + len)
+		return -EINVAL;
+	if (perms & NEST_SIM_PERM_R)
+		prot |= PROT_READ;
+	if (perms & NEST_SIM_PERM_W)
+		prot |= PROT_WRITE;
+	p = mmap(NULL, (size_t)len, prot, MAP_SHARED, fd, (off_t)fd_offset);
+	if (p == MAP_FAILED)
+		return errno == ENOMEM ? -ENOMEM : -EINVAL;
+	*ret = p;
+	return 0;
+}
+
+int nest_sim_region_add(struct nest_sim *sim, uint32_t domain, uint64_t gpa, uint64_t len, int fd,
+			uint64_t fd_offset, uint32_t perms)
+{
+	struct sim_domain *dom = sim_domain_get(sim, domain);
+	struct sim_s2 *s2;
+	uint8_t *hva;
+	uint32_t at;
+	int r;
+
+	if (!dom)
+		return -ENOENT;
+	s2 = &dom->s2;
+	r = sim_s2_check_args(sim, gpa, len, fd_offset, perms);
+	if (r < 0)
+		return r;
+	at = sim_s2_search(s2, gpa);
+	if (at < s2->n && s2->v[at].gpa < gpa + len)
+		return -EEXIST;
+	if (s2->n >= NEST_SIM_REGIONS_MAX)
+		return -ENOSPC;
+	if (s2->n == s2->cap) {
+		uint32_t cap = s2->cap ? s2->cap * 2 : 8;
+		struct sim_region *nv = realloc(s2->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		s2->v = nv;
+		s2->cap = cap;
+	}
+	r = sim_s2_map(fd, len, fd_offset, perms, &hva);
+	if (r < 0)
+		return r;
+	memmove(&s2->v[at + 1], &s2->v[at], (s2->n - at) * sizeof(*s2->v));
+	s2->v[at] = (struct sim_region){.gpa = gpa, .len = len, .hva = hva, .perms = perms};
+	s2->n++;
+	s2->bytes += len;
+	return 0;
+}
+
+int nest_sim_region_remove(struct nest_sim *sim, uint32_t domain, uint64_t gpa, uint64_t len)
+{
+	struct sim_domain *dom = sim_domain_get(sim, domain);
+	struct sim_s2 *s2;
+	uint32_t at;
+
+	if (!dom)
+		return -ENOENT;
+	s2 = &dom->s2;
+	at = sim_s2_search(s2, gpa);
+	if (at >= s2->n || s2->v[at].gpa != gpa || s2->v[at].len != len)
+		return -ENOENT;
+	/* memory safety: no cached host pointer may outlive the mapping */
+	sim_domain_flush_tlbs(sim, dom);
+	munmap(s2->v[at].hva, s2->v[at].len);
+	s2->bytes -= len;
+	memmove(&s2->v[at], &s2->v[at + 1], (s2->n - at - 1) * sizeof(*s2->v));
+	s2->n--;
+	return 0;
+}
