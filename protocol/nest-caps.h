@@ -39,19 +39,22 @@ int nest_caps_parse(const char *buf, size_t len, struct nest_caps *ret);
 /* Format as compact JSON into @buf; *ret_len includes the NUL. Returns 0 or -EMSGSIZE. */
 int nest_caps_format(const struct nest_caps *c, char *buf, size_t cap, size_t *ret_len);
 
-/* Effective limits: the minimum of both; features: the intersection. */
+/* Effective limits: the minimum of both; features: the intersection; software: @b's (the peer). */
 void nest_caps_negotiate(const struct nest_caps *a, const struct nest_caps *b, struct nest_caps *ret);
 
 /*
  * nest_json_parse() - strict parse of a JSON document received on the wire.
  * @len includes the terminating NUL, which must be the last byte and the only NUL; @len <= @max.
  * The document must be a JSON object, nesting depth <= 16. On success *ret holds a new reference.
- * Returns 0, -EINVAL (malformed, not NUL-terminated, not an object) or -E2BIG (too long/deep).
+ * Returns 0, -EINVAL (malformed, not NUL-terminated, not an object, non-standard literals such
+ * as NaN or single quotes), -ERANGE (an integer literal outside [INT64_MIN, UINT64_MAX], which
+ * json-c would silently clamp), -E2BIG (too long/deep) or -ENOMEM.
  */
 int nest_json_parse(const char *buf, size_t len, size_t max, struct json_object **ret);
 
 /*
- * Typed getters on a JSON object. Missing key: *ret = @def and return 0 (if @required, -EINVAL).
+ * Typed getters on a JSON object. Missing key (or a JSON null): *ret = @def and return 0 (if
+ * @required, -EINVAL).
  * Wrong type: -EINVAL. Out of [min, max]: -ERANGE. Integers must be JSON integers (not doubles,
  * not strings). Strings: *ret points into @obj (valid while @obj lives), length < @max_len and no
  * control characters, else -EINVAL.
@@ -61,5 +64,13 @@ int nest_json_get_u64(struct json_object *obj, const char *key, uint64_t min, ui
 int nest_json_get_bool(struct json_object *obj, const char *key, int def, int required, int *ret);
 int nest_json_get_str(struct json_object *obj, const char *key, size_t max_len, const char *def,
 		      int required, const char **ret);
+
+/*
+ * nest_json_get_addr() - a guest address or length: a string "0x" + 1..16 hex digits (either
+ * case, full u64 range), or a non-negative JSON integer. Anything else: -EINVAL (or -ERANGE for a
+ * negative integer). Missing key: as the other getters.
+ */
+int nest_json_get_addr(struct json_object *obj, const char *key, uint64_t def, int required,
+		       uint64_t *ret);
 
 #endif /* NEST_CAPS_H */

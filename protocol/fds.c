@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fds.c - one message per SEQPACKET datagram, fds in SCM_RIGHTS (STYLE.md R9/R10).
+ *
+ * Received fds always get O_CLOEXEC (MSG_CMSG_CLOEXEC), and when a datagram or its control data
+ * was truncated, every fd that did arrive is closed before -EPROTO is returned: the kernel has
+ * already installed them in our table, so nobody else would ever close them.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "nest-fds.h"
+#include "nest-proto.h"
+
+/* Room for the fds plus one SCM_CREDENTIALS header, in case the socket has SO_PASSCRED. */
+#define FDS_CMSG_SPACE                                                                             \
+	(CMSG_SPACE(sizeof(int) * NEST_FDS_PER_MSG_MAX) + CMSG_SPACE(sizeof(struct ucred)))
+
+void nest_fds_close(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int nest_fds_send(int sock, const void *buf, size_t len, const int *fds, unsigned nfds, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * NEST_FDS_PER_MSG_MAX)];
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (nfds > NEST_FDS_PER_MSG_MAX || (nfds && !fds))
+		return -EINVAL;
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if ((size_t)n != len) /* cannot happen on SEQPACKET; be explicit anyway */
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * Move every fd of every SCM_RIGHTS header into @fds. Returns the count, or -EPROTO (after closing
+ * all of them) if there were more than @max.
+ */
+static int fds_collect(struct msghdr *mh, int *fds, unsigned max)
+{
+	unsigned n = 0;
+	bool over = false;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		size_t cnt;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < cnt; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (n < max)
+				fds[n++] =
+					fd; /* ownership moves to the caller (or to the close below) */
+			else {
+				(void)close(fd);
+				over = true;
+			}
+		}
+	}
+	if (over) {
+		nest_fds_close(fds, n);
+		return -EPROTO;
+	}
+	return (int)n;
+}
+
+ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
+		      unsigned *ret_nfds, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[FDS_CMSG_SPACE];
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+	int nfds;
+
+	if (max_fds > NEST_FDS_PER_MSG_MAX)
+		max_fds = NEST_FDS_PER_MSG_MAX;
+	for (unsigned i = 0; i < max_fds; i++)
+		fds[i] = -1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+
+	nfds = fds_collect(&mh, fds, max_fds);
+	if (nfds < 0)
+		return nfds;
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		nest_fds_close(fds, (unsigned)nfds);
+		return -EPROTO;
+	}
+	if (n == 0) { /* EOF (SEQPACKET cannot tell it from an empty datagram; we never send one) */
+		nest_fds_close(fds, (unsigned)nfds);
+		return 0;
+	}
+	if (ret_nfds)
+		*ret_nfds = (unsigned)nfds;
+	return n;
+}
