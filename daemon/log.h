@@ -16,6 +16,7 @@
 #include <syslog.h>
 
 void log_setup(void);		    /* choose the backend */
+const char *log_backend_name(void); /* "journal" or "stderr" (after log_setup()) */
 void log_set_level(int level);	    /* syslog priority LOG_ERR..LOG_DEBUG */
 int log_get_level(void);
 int log_level_parse(const char *s); /* "debug"/"info"/"notice"/"warning"/"err" -> LOG_*, -EINVAL */
@@ -36,15 +37,19 @@ char *log_escape(const char *in, size_t in_len, char *out, size_t cap);
  * NEST_VM, NEST_UID, NEST_PID, NEST_PASID (omitted when pasid < 0), NEST_OP, NEST_RESULT
  * ("ok" or the errno name) and a MESSAGE; on stderr the same as key=value pairs.
  * @vm is a config name (trusted); @detail is formatted by nestd (escape client strings first).
+ * Audit records are never dropped by the level filter (log_set_level() only affects log_msg()).
+ * On the journal they carry MESSAGE_ID=NESTD_AUDIT_MESSAGE_ID, so
+ * `journalctl MESSAGE_ID=56b59e8b8c95499aba230f1c380bf48f` lists the whole audit trail.
  */
+#define NESTD_AUDIT_MESSAGE_ID "56b59e8b8c95499aba230f1c380bf48f"
 struct audit_rec {
 	const char *vm;
 	uid_t uid;
 	pid_t pid;
-	int64_t pasid; /* -1: none */
+	int64_t pasid;	/* -1: none */
 	const char *op; /* "attach", "detach", "mem-add", "mem-remove", "device-get", "pasid-alloc",
 			   "pasid-free", "bind", "unbind", "evict", "reload", "teardown" */
-	int result; /* 0 or -errno */
+	int result;	/* 0 or -errno */
 };
 void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config-vm.c - [VM] sections: one VM each, built in a scratch struct and published into the
+ * config only when the section is complete and valid (Name=, at least one Owner=/Group=).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config-internal.h"
+
+#define CFG_VM_QUOTA_MAX   65536u
+#define CFG_VM_REGIONS_MAX 65536u
+#define CFG_VM_GRACE_MAX   86400u
+#define CFG_VM_MEM_MIN	   (UINT64_C(4) << 10) /* one page */
+#define CFG_VM_MEM_MAX	   (UINT64_C(4) << 50) /* 4 PiB: a 52-bit guest address space */
+#define CFG_VM_MEM_DEFAULT (UINT64_C(64) << 30)
+#define CFG_DEV_ID_MAX	   0x7fffffffu
+#define CFG_DEV_PASID_BITS 20u
+#define CFG_DEV_NAME_EXTRA "_.:-"
+#define CFG_DEV_OPTS_MAX   4 /* id, ats, pasid-bits, path */
+
+/* MaxRegions= default 0 means "inherit [Limits] MaxRegionsPerVM"; resolved in config.c. */
+static const struct cfg_num_key cfg_vm_num_keys[] = {
+	{CFG_SEC_VM, "PASIDQuota", offsetof(struct nestd_vm_cfg, pasid_quota), 1, CFG_VM_QUOTA_MAX,
+	 64},
+	{CFG_SEC_VM, "MaxRegions", offsetof(struct nestd_vm_cfg, max_regions), 1,
+	 CFG_VM_REGIONS_MAX, 0},
+	{CFG_SEC_VM, "GracePeriodSec", offsetof(struct nestd_vm_cfg, grace_sec), 0,
+	 CFG_VM_GRACE_MAX, 0},
+};
+
+void cfg_vm_defaults(struct nestd_vm_cfg *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	for (size_t i = 0; i < sizeof(cfg_vm_num_keys) / sizeof(cfg_vm_num_keys[0]); i++)
+		memcpy((char *)vm + cfg_vm_num_keys[i].off, &cfg_vm_num_keys[i].def,
+		       sizeof(uint32_t));
+	vm->mem_limit = CFG_VM_MEM_DEFAULT;
+}
+
+int cfg_vm_begin(struct cfg_parser *p)
+{
+	p->vm = calloc(1, sizeof(*p->vm));
+	if (!p->vm) {
+		cfg_error(p, NULL, "out of memory");
+		return -ENOMEM;
+	}
+	cfg_vm_defaults(p->vm);
+	p->vm_line = p->line;
+	return 0;
+}
+
+/* Owner=/Group=: add @id to @ids unless present; @v empty resets the list. */
+static int cfg_vm_add_id(struct cfg_parser *p, const char *key, uint32_t id, uint32_t *ids,
+			 size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (ids[i] == id)
+			return 0;
+	if (*n >= NESTD_VM_OWNERS_MAX)
+		return cfg_error(p, key, "too many entries (max %u)", NESTD_VM_OWNERS_MAX);
+	ids[(*n)++] = id;
+	return 0;
+}
+
+static int cfg_vm_owner(struct cfg_parser *p, const char *key, const char *v)
+{
+	struct nestd_vm_cfg *vm = p->vm;
+	bool user = strcmp(key, "Owner") == 0;
+	uint32_t id;
+	int r;
+
+	if (!*v) {
+		if (user)
+			vm->n_uids = 0;
+		else
+			vm->n_gids = 0;
+		return 0;
+	}
+	if (user) {
+		uid_t uid;
+
+		r = cfg_parse_uid(p, key, v, &uid);
+		id = (uint32_t)uid;
+	} else {
+		gid_t gid;
+
+		r = cfg_parse_gid(p, key, v, &gid);
+		id = (uint32_t)gid;
+	}
+	if (r < 0)
+		return r;
+	_Static_assert(sizeof(uid_t) == sizeof(uint32_t) && sizeof(gid_t) == sizeof(uint32_t),
+		       "uid_t/gid_t are 32 bit");
+	return user ? cfg_vm_add_id(p, key, id, (uint32_t *)vm->uids, &vm->n_uids)
+		    : cfg_vm_add_id(p, key, id, (uint32_t *)vm->gids, &vm->n_gids);
+}
+
+/* One "opt=value" of a Device= line into @d; @seen tracks duplicates. */
+static int cfg_dev_option(struct cfg_parser *p, char *tok, struct nestd_device_cfg *d,
+			  unsigned *seen)
+{
+	static const char *const names[CFG_DEV_OPTS_MAX] = {"id", "ats", "pasid-bits", "path"};
+	char *eq = strchr(tok, '=');
+	unsigned i;
+
+	if (!eq)
+		return cfg_error(p, "Device", "'%s' is not an option=value pair", cfg_esc(p, tok));
+	*eq = '\0';
+	for (i = 0; i < CFG_DEV_OPTS_MAX; i++)
+		if (strcmp(tok, names[i]) == 0)
+			break;
+	if (i == CFG_DEV_OPTS_MAX)
+		return cfg_error(p, "Device",
+				 "unknown option '%s' (expected id=, ats=, pasid-bits=, path=)",
+				 cfg_esc(p, tok));
+	if (*seen & (1u << i))
+		return cfg_error(p, "Device", "option %s= given twice", names[i]);
+	*seen |= 1u << i;
+	switch (i) {
+	case 0:
+		return cfg_parse_u32(p, "Device", eq + 1, 0, CFG_DEV_ID_MAX, &d->id);
+	case 1:
+		return cfg_parse_bool(p, "Device", eq + 1, &d->ats);
+	case 2:
+		return cfg_parse_u32(p, "Device", eq + 1, 1, CFG_DEV_PASID_BITS, &d->pasid_bits);
+	default:
+		if (!eq[1])
+			return cfg_error(p, "Device", "path= is empty");
+		if (strlen(eq + 1) >= sizeof(d->path))
+			return cfg_error(p, "Device", "path= is too long (max %zu bytes)",
+					 sizeof(d->path) - 1);
+		for (const char *q = eq + 1; *q; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				return cfg_error(p, "Device", "path= contains control characters");
+		strcpy(d->path, eq + 1);
+		return 0;
+	}
+}
+
+/* "NAME id=N [ats=yes|no] [pasid-bits=N] [path=P]" */
+static int cfg_vm_device(struct cfg_parser *p, const char *v)
+{
+	struct nestd_vm_cfg *vm = p->vm;
+	struct nestd_device_cfg d = {.pasid_bits = CFG_DEV_PASID_BITS};
+	char buf[4096 + 1], *save = NULL, *tok;
+	unsigned seen = 0;
+	int r;
+
+	if (!*v) {
+		vm->n_devices = 0;
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", v); /* the tokenizer caps lines at 4096 bytes */
+	tok = strtok_r(buf, " \t", &save);
+	if (!cfg_valid_name(tok, sizeof(d.name), CFG_DEV_NAME_EXTRA))
+		return cfg_error(p, "Device",
+				 "'%s' is not a valid device name (1..%zu of A-Z a-z 0-9 _ . : -)",
+				 cfg_esc(p, tok), sizeof(d.name) - 1);
+	strcpy(d.name, tok);
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		r = cfg_dev_option(p, tok, &d, &seen);
+		if (r < 0)
+			return r;
+	}
+	if (!(seen & 1u))
+		return cfg_error(p, "Device", "%s: id= is required", d.name);
+	for (size_t i = 0; i < vm->n_devices; i++) {
+		if (vm->devices[i].id == d.id)
+			return cfg_error(p, "Device", "%s: id=%u is already used by %s", d.name,
+					 d.id, vm->devices[i].name);
+		if (strcmp(vm->devices[i].name, d.name) == 0)
+			return cfg_error(p, "Device", "device name %s is used twice", d.name);
+	}
+	if (vm->n_devices >= NESTD_VM_DEVICES_MAX)
+		return cfg_error(p, "Device", "too many devices (max %u)", NESTD_VM_DEVICES_MAX);
+	vm->devices[vm->n_devices++] = d;
+	return 0;
+}
+
+int cfg_vm_assign(struct cfg_parser *p, const char *key, const char *v)
+{
+	struct nestd_vm_cfg *vm = p->vm;
+
+	for (size_t i = 0; i < sizeof(cfg_vm_num_keys) / sizeof(cfg_vm_num_keys[0]); i++)
+		if (strcmp(key, cfg_vm_num_keys[i].key) == 0)
+			return cfg_num_assign(p, &cfg_vm_num_keys[i], vm, v);
+
+	if (strcmp(key, "Name") == 0) {
+		if (!cfg_valid_name(v, sizeof(vm->name), "_.-"))
+			return cfg_error(
+				p, key, "'%s' is not a valid VM name (1..%zu of A-Z a-z 0-9 _ . -)",
+				cfg_esc(p, v), sizeof(vm->name) - 1);
+		strcpy(vm->name, v);
+		return 0;
+	}
+	if (strcmp(key, "Owner") == 0 || strcmp(key, "Group") == 0)
+		return cfg_vm_owner(p, key, v);
+	if (strcmp(key, "Device") == 0)
+		return cfg_vm_device(p, v);
+	if (strcmp(key, "MemoryLimit") == 0) {
+		if (!*v) {
+			vm->mem_limit = CFG_VM_MEM_DEFAULT;
+			return 0;
+		}
+		return cfg_parse_size(p, key, v, CFG_VM_MEM_MIN, CFG_VM_MEM_MAX, &vm->mem_limit);
+	}
+	if (strcmp(key, "Checker") == 0) {
+		if (!*v) {
+			vm->checker = false;
+			return 0;
+		}
+		return cfg_parse_bool(p, key, v, &vm->checker);
+	}
+	return cfg_error(p, NULL, "%s: unknown key in [VM]", cfg_esc(p, key));
+}
+
+/* Validate the finished section and publish it (replacing an earlier VM of the same name). */
+int cfg_vm_end(struct cfg_parser *p)
+{
+	struct nestd_config *c = p->c;
+	struct nestd_vm_cfg *vm = p->vm, *nv;
+	size_t i;
+
+	if (!vm)
+		return 0;
+	p->line = p->vm_line; /* errors about the whole section point at its header */
+	if (!vm->name[0])
+		return cfg_error(p, "Name", "[VM] section without Name=");
+	if (vm->n_uids == 0 && vm->n_gids == 0)
+		return cfg_error(p, "Owner",
+				 "VM %s has no Owner= or Group=, so no one could attach it",
+				 vm->name);
+	for (i = 0; i < c->n_vms; i++)
+		if (strcmp(c->vms[i].name, vm->name) == 0)
+			break;
+	if (i == c->n_vms) {
+		if (c->n_vms >= NESTD_VMS_MAX)
+			return cfg_error(p, NULL, "too many [VM] sections (max %u)", NESTD_VMS_MAX);
+		nv = realloc(c->vms, (c->n_vms + 1) * sizeof(*nv));
+		if (!nv) {
+			cfg_error(p, NULL, "out of memory");
+			return -ENOMEM;
+		}
+		c->vms = nv;
+		c->n_vms++;
+	}
+	c->vms[i] = *vm;
+	free(vm);
+	p->vm = NULL;
+	return 0;
+}
+
+void cfg_vm_dump(const struct nestd_vm_cfg *vm, FILE *f)
+{
+	char size[32];
+
+	fprintf(f, "\n[VM]\nName=%s\n", vm->name);
+	for (size_t i = 0; i < vm->n_uids; i++)
+		fprintf(f, "Owner=%u\n", (unsigned)vm->uids[i]);
+	for (size_t i = 0; i < vm->n_gids; i++)
+		fprintf(f, "Group=%u\n", (unsigned)vm->gids[i]);
+	cfg_format_size(vm->mem_limit, size, sizeof(size));
+	fprintf(f, "PASIDQuota=%u\nMemoryLimit=%s\nMaxRegions=%u\nGracePeriodSec=%u\nChecker=%s\n",
+		vm->pasid_quota, size, vm->max_regions, vm->grace_sec, vm->checker ? "yes" : "no");
+	for (size_t i = 0; i < vm->n_devices; i++) {
+		const struct nestd_device_cfg *d = &vm->devices[i];
+
+		fprintf(f, "Device=%s id=%u ats=%s pasid-bits=%u%s%s\n", d->name, d->id,
+			d->ats ? "yes" : "no", d->pasid_bits, d->path[0] ? " path=" : "", d->path);
+	}
+}
