@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libnest.h - client library for VMMs talking to nestd (see libnest(3)).
+ *
+ * Conventions:
+ *  - Every call returns 0 (or a documented non-negative count) on success and a negative errno on
+ *    failure. Out-parameters named ret_* are written only on success unless a comment says
+ *    otherwise. nest_client_last_error() gives a human readable detail of the last failure.
+ *  - The library never calls exit(), never touches signal dispositions, never writes to
+ *    stdout/stderr. Diagnostics go to an optional log callback.
+ *  - Every fd the library creates or receives is O_CLOEXEC.
+ *  - Thread safety: a struct nest_client is NOT thread-safe; serialise all calls on one handle
+ *    (one thread, or a lock of your own). Distinct handles are fully independent.
+ *  - Callbacks (reply, event, log) run synchronously inside nest_client_process(),
+ *    nest_client_wait() or a blocking call on the same handle. They may submit new requests
+ *    and may make blocking calls, but must not call nest_client_free() on that handle.
+ *
+ * Wire structs (struct nest_vm_info, struct nest_bind, struct nest_inv_entry, ...) and constants
+ * come from <nest/nest-proto.h>, installed next to this header.
+ */
+#ifndef NEST_LIBNEST_H
+#define NEST_LIBNEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nest-proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NEST_DEFAULT_SOCKET	  "/run/nestd/nestd.sock"
+#define NEST_DEFAULT_ADMIN_SOCKET "/run/nestd/admin.sock"
+
+/* nest_pasid_alloc(): no guest PASID to record. */
+#define NEST_GPASID_NONE UINT32_MAX
+
+typedef struct nest_client nest_client;
+
+/* Effective limits of a connection: the minimum of what both sides announced in HELLO. */
+struct nest_limits {
+	uint32_t max_msg_size; /* bytes, header included */
+	uint32_t max_fds;      /* fds per message */
+	uint32_t max_batch;    /* invalidate entries per request */
+	uint32_t max_inflight; /* requests without a reply yet */
+	uint32_t features;     /* NEST_FEAT_* offered by both sides */
+	uint16_t proto_major;  /* the daemon's protocol version */
+	uint16_t proto_minor;
+	char software[64]; /* the daemon's "software" string, e.g. "nestd 0.1.0" */
+};
+
+/* ---- connection ---------------------------------------------------------------------------- */
+
+/*
+ * nest_client_connect() - connect to the VM socket at @path (NULL: NEST_DEFAULT_SOCKET) and run
+ * the HELLO exchange (blocking). @flags must be 0. On success *ret holds a new handle.
+ * -ENOENT / -ECONNREFUSED: nestd is not running; -EACCES: no permission on the socket;
+ * -ENAMETOOLONG; -EPROTO: the peer does not speak a compatible protocol.
+ */
+int nest_client_connect(const char *path, uint32_t flags, nest_client **ret);
+
+/* nest_admin_connect() - the same on the admin socket (NULL: NEST_DEFAULT_ADMIN_SOCKET). */
+int nest_admin_connect(const char *path, uint32_t flags, nest_client **ret);
+
+/* Close the connection; pending requests are dropped without callbacks. Accepts NULL. */
+nest_client *nest_client_free(nest_client *c);
+
+/* The connection fd, for poll()/epoll in the caller's main loop (POLLIN). Owned by @c. */
+int nest_client_get_fd(const nest_client *c);
+
+int nest_client_get_limits(const nest_client *c, struct nest_limits *ret);
+
+/* Detail of the last failure on @c ("" if none). Valid until the next call on @c. */
+const char *nest_client_last_error(const nest_client *c);
+
+/* Optional diagnostics: @level is a syslog priority (the library only uses LOG_DEBUG). */
+typedef void (*nest_log_cb)(nest_client *c, int level, const char *msg, void *opaque);
+void nest_client_set_log_cb(nest_client *c, nest_log_cb cb, void *opaque);
+
+/* ---- events -------------------------------------------------------------------------------- */
+
+struct nest_event {
+	uint32_t type; /* NEST_EV_FAULT, NEST_EV_DEVICE_GONE, NEST_EV_SHUTDOWN, NEST_EV_STALE */
+	union {
+		struct nest_ev_fault fault;
+		struct nest_ev_device_gone device_gone;
+		struct nest_ev_shutdown shutdown;
+		struct nest_ev_stale stale;
+	} u;
+};
+
+typedef void (*nest_event_cb)(nest_client *c, const struct nest_event *ev, void *opaque);
+
+/* Events arriving without a callback are counted and dropped. */
+void nest_client_set_event_cb(nest_client *c, nest_event_cb cb, void *opaque);
+
+/* ---- main-loop integration and pipelining -------------------------------------------------- */
+
+/*
+ * nest_client_process() - read and dispatch every message that is readable now, without
+ * blocking: replies go to their request's callback, events to the event callback.
+ * Returns the number of messages handled (0 if nothing was readable), or -errno: -ECONNRESET
+ * when nestd closed the connection, -EPROTO on a malformed message. After such an error the
+ * handle is dead: pending requests completed with that error and every later call fails.
+ */
+int nest_client_process(nest_client *c);
+
+/* Like nest_client_process(), but first wait up to @timeout_ms (-1: forever) for input. */
+int nest_client_wait(nest_client *c, int timeout_ms);
+
+/* A reply as handed to a reply callback. */
+struct nest_reply {
+	uint16_t op;	   /* enum nest_op of the request */
+	uint32_t id;	   /* the request id */
+	int error;	   /* 0, or -errno of an error reply (or of a dead connection) */
+	const void *fixed; /* success: the reply struct zero-extended to this build's size */
+	size_t fixed_len;  /* 0 for ops with an empty reply */
+	const void *tail;  /* success: what follows the struct (SIM_DMA data, ADMIN JSON) */
+	size_t tail_len;
+	const char *detail;	       /* error text sent by nestd, or NULL */
+	int fds[NEST_FDS_PER_MSG_MAX]; /* received fds (-1 unused); set a slot to -1 to keep it,
+					  the library closes the others after the callback */
+	unsigned nfds;
+};
+
+typedef void (*nest_reply_cb)(nest_client *c, struct nest_reply *r, void *opaque);
+
+/*
+ * nest_client_send_async() - send one request without waiting for its reply.
+ * @body/@body_len: the request body (a wire struct from nest-proto.h, its size field set, plus
+ * any tail). @fds: @nfds fds to attach; the caller keeps them. @cb runs exactly once, when the
+ * reply arrives (or with error -ECONNRESET/-EPROTO if the connection dies first); it may be NULL.
+ * If the negotiated in-flight limit is reached this first processes replies (blocking) until a
+ * slot is free. *ret_id (optional) receives the request id.
+ */
+int nest_client_send_async(nest_client *c, uint16_t op, const void *body, size_t body_len,
+			   const int *fds, unsigned nfds, nest_reply_cb cb, void *opaque,
+			   uint32_t *ret_id);
+
+/* Number of requests sent whose reply has not been handled yet. */
+unsigned nest_client_inflight(const nest_client *c);
+
+/* ---- VM socket operations (blocking; events arriving meanwhile are delivered) -------------- */
+
+/* @flags: NEST_ATTACH_F_*. */
+int nest_vm_attach(nest_client *c, const char *name, uint32_t flags, struct nest_vm_info *ret);
+int nest_vm_detach(nest_client *c, uint32_t flags); /* NEST_DETACH_F_* */
+
+/* @memfd is not consumed. @flags: NEST_MEM_F_* (at least NEST_MEM_F_READ). */
+int nest_mem_add(nest_client *c, uint64_t gpa, uint64_t len, int memfd, uint64_t offset,
+		 uint32_t flags);
+int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len);
+
+/*
+ * nest_device_get() - describe device @dev_id of the VM. *ret_fd (optional) receives the
+ * device fd (O_CLOEXEC, owned by the caller) or -1 when there is none (sim backend). With
+ * @ret_fd NULL a received fd is closed.
+ */
+int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *ret, int *ret_fd);
+
+/* Allocate a host PASID in [min, max]; @gpasid: the guest PASID to record or NEST_GPASID_NONE. */
+int nest_pasid_alloc(nest_client *c, uint32_t min, uint32_t max, uint32_t gpasid,
+		     uint32_t *ret_pasid);
+/* Free every PASID of the VM in [min, max] (bound ones are unbound); *ret_n: how many. */
+int nest_pasid_free(nest_client *c, uint32_t min, uint32_t max, uint32_t *ret_n);
+
+/* @b->size is filled in by the library. */
+int nest_bind(nest_client *c, const struct nest_bind *b);
+int nest_unbind(nest_client *c, uint32_t hpasid);
+
+/*
+ * nest_invalidate() - process @n entries in order. Batches larger than the negotiated max_batch
+ * are split into several pipelined requests. Returns 0 when every entry was done; otherwise the
+ * -errno of the first failing entry (or of a failed request). *ret_done (optional) is always
+ * written: the number of leading entries done; *ret_first_error (optional) too: 0 or the
+ * -errno of entry *ret_done. Entries of later chunks may already have been processed when an
+ * earlier entry failed (invalidating more than needed is harmless).
+ */
+int nest_invalidate(nest_client *c, const struct nest_inv_entry *entries, size_t n,
+		    size_t *ret_done, int *ret_first_error);
+
+/*
+ * nest_sim_dma() - sim backend debug DMA of @len bytes at guest virtual @addr by (@dev_id,
+ * @pasid). @flags: NEST_DMA_F_*; with NEST_DMA_F_WRITE @buf is written into guest memory,
+ * otherwise guest memory is read into @buf. Returns 0 when all bytes moved, -EFAULT on a
+ * translation fault. *ret_done, *ret_fault_reason (enum nest_fault_reason) and *ret_fault_addr
+ * (all optional) are written on 0 and on -EFAULT.
+ */
+int nest_sim_dma(nest_client *c, uint32_t dev_id, uint32_t pasid, uint64_t addr, void *buf,
+		 size_t len, uint32_t flags, size_t *ret_done, uint32_t *ret_fault_reason,
+		 uint64_t *ret_fault_addr);
+
+/* ---- admin socket -------------------------------------------------------------------------- */
+
+/*
+ * nest_admin_call() - send one JSON request ({"command": ..., "args": {...}}) and wait for the
+ * result. On success *ret_json_reply is a malloc()ed NUL-terminated JSON object (free() it).
+ * On an error reply returns its -errno; nest_client_last_error() then holds nestd's message.
+ */
+int nest_admin_call(nest_client *c, const char *json_request, char **ret_json_reply);
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+/* Short stable name of an enum nest_fault_reason ("pte-not-present", ...). */
+const char *nest_fault_reason_str(uint32_t reason);
+/* Name of an op or event ("BIND", "EV_FAULT", ..., "UNKNOWN"). */
+const char *nest_op_str(uint32_t op);
+/* Version of the library, "0.1.0". */
+const char *nest_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NEST_LIBNEST_H */

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client-internal.h - the nest_client object shared by the files of libnest.
+ */
+#ifndef NEST_CLIENT_INTERNAL_H
+#define NEST_CLIENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libnest.h"
+#include "nest-caps.h"
+#include "nest-msg.h"
+
+/* Symbols of the public API; everything else stays hidden (C_VISIBILITY_PRESET + libnest.sym). */
+#define NEST_PUBLIC __attribute__((visibility("default")))
+
+/* Largest fixed reply struct we decode (struct nest_vm_info is 72 bytes). */
+#define CLIENT_FIXED_MAX      128
+/* Messages handled per nest_client_process() call, so a flood cannot starve the caller. */
+#define CLIENT_PROCESS_BUDGET 1024
+
+struct client_pending {
+	uint32_t id; /* 0: free slot */
+	uint16_t op;
+	nest_reply_cb cb;
+	void *opaque;
+};
+
+struct nest_client {
+	int fd;
+	bool admin;
+	int dead; /* 0, or the -errno that killed the connection */
+	uint32_t next_id;
+	struct nest_caps caps; /* negotiated; before HELLO our own announcement */
+	uint16_t peer_major;
+	uint16_t peer_minor;
+	struct client_pending *pending;
+	unsigned pending_cap; /* == effective max_inflight */
+	unsigned inflight;
+	uint8_t *rxbuf;
+	uint8_t *txbuf;
+	size_t bufsize;
+	nest_event_cb ev_cb;
+	void *ev_opaque;
+	nest_log_cb log_cb;
+	void *log_opaque;
+	uint64_t events_dropped;
+	char err[256];
+};
+
+/* Result of a blocking call, filled by client_sync_cb(). */
+struct client_sync {
+	bool done;
+	int error;
+	uint8_t fixed[CLIENT_FIXED_MAX];
+	size_t fixed_len;
+	void *tail_dst; /* copy the tail here (tail_cap bytes max) ... */
+	size_t tail_cap;
+	bool tail_alloc; /* ... or into a new malloc()ed buffer (tail_buf) */
+	char *tail_buf;
+	size_t tail_len;
+	int fd; /* first received fd, -1 if none; owned by the caller of client_call() */
+};
+
+void client_set_error(nest_client *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void client_clear_error(nest_client *c);
+void client_log(nest_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Mark the connection dead and complete every pending request with @err. Returns @err. */
+int client_kill(nest_client *c, int err);
+
+/* Send a request and wait for its reply into @s. Returns s->error or a transport -errno. */
+int client_call(nest_client *c, uint16_t op, const void *body, size_t body_len, const int *fds,
+		unsigned nfds, struct client_sync *s);
+void client_sync_init(struct client_sync *s);
+
+/* Wait until an in-flight slot is free (processing replies). */
+int client_wait_slot(nest_client *c);
+
+/* Set the error text of a failed op: "OPNAME: <daemon detail or strerror>". Returns @err. */
+int client_op_error(nest_client *c, uint16_t op, int err, const char *detail);
+
+#endif /* NEST_CLIENT_INTERNAL_H */

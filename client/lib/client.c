@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client.c - the nest_client handle: connect + HELLO, limits, error text, logging, teardown.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "client-internal.h"
+#include "nest-fds.h"
+
+#define LIBNEST_SOFTWARE "libnest " LIBNEST_VERSION
+
+NEST_PUBLIC const char *nest_version(void)
+{
+	return LIBNEST_VERSION;
+}
+
+void client_clear_error(nest_client *c)
+{
+	c->err[0] = '\0';
+}
+
+void client_set_error(nest_client *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	n = strlen(c->err);
+	if (err && n + 3 < sizeof(c->err))
+		snprintf(c->err + n, sizeof(c->err) - n, ": %s", strerror(-err));
+	client_log(c, "%s", c->err);
+}
+
+void client_log(nest_client *c, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!c->log_cb)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	c->log_cb(c, LOG_DEBUG, buf, c->log_opaque);
+}
+
+int client_op_error(nest_client *c, uint16_t op, int err, const char *detail)
+{
+	if (detail && *detail)
+		snprintf(c->err, sizeof(c->err), "%s: %s", nest_op_name(op), detail);
+	else
+		snprintf(c->err, sizeof(c->err), "%s: %s (%s)", nest_op_name(op),
+			 nest_errno_name(-err), strerror(-err));
+	client_log(c, "%s", c->err);
+	return err;
+}
+
+static int client_socket_connect(const char *path, int *ret_fd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t len = strlen(path);
+	int fd;
+
+	if (len == 0)
+		return -EINVAL;
+	if (len >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, len + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		if (r == -EINTR)
+			continue;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* What this library announces; the effective limits are the minimum with nestd's. */
+static void client_our_caps(struct nest_caps *caps)
+{
+	nest_caps_init(caps);
+	snprintf(caps->software, sizeof(caps->software), "%s", LIBNEST_SOFTWARE);
+	caps->max_msg_size = NEST_MSG_SIZE_DEFAULT;
+	caps->max_fds = NEST_FDS_PER_MSG_MAX;
+	caps->max_batch = NEST_BATCH_MAX; /* nest_invalidate() splits to whatever is negotiated */
+	caps->max_inflight = NEST_INFLIGHT_MAX;
+	caps->features = NEST_FEAT_VALID;
+}
+
+static int client_hello(nest_client *c)
+{
+	uint8_t body[sizeof(struct nest_hello) + NEST_CAPS_LEN_MAX];
+	struct nest_hello h = {
+		.size = sizeof(h), .major = NEST_PROTO_MAJOR, .minor = NEST_PROTO_MINOR};
+	struct nest_caps ours, theirs;
+	struct client_sync s;
+	const struct nest_hello *rh;
+	size_t caps_len;
+	int r;
+
+	client_our_caps(&ours);
+	r = nest_caps_format(&ours, (char *)body + sizeof(h), sizeof(body) - sizeof(h), &caps_len);
+	if (r < 0)
+		return r;
+	h.caps_len = (uint32_t)caps_len;
+	memcpy(body, &h, sizeof(h));
+
+	client_sync_init(&s);
+	s.tail_alloc = true;
+	r = client_call(c, NEST_OP_HELLO, body, sizeof(h) + caps_len, NULL, 0, &s);
+	if (r < 0)
+		goto out;
+	rh = (const struct nest_hello *)s.fixed;
+	if (rh->major != NEST_PROTO_MAJOR) {
+		client_set_error(c, 0, "HELLO: nestd speaks protocol %u.%u, we speak %u.%u",
+				 rh->major, rh->minor, NEST_PROTO_MAJOR, NEST_PROTO_MINOR);
+		r = -EPROTO;
+		goto out;
+	}
+	r = nest_caps_parse(s.tail_buf, s.tail_len, &theirs);
+	if (r < 0) {
+		client_set_error(c, r, "HELLO: bad capability document from nestd");
+		goto out;
+	}
+	c->peer_major = rh->major;
+	c->peer_minor = rh->minor;
+	nest_caps_negotiate(&ours, &theirs, &c->caps);
+out:
+	free(s.tail_buf);
+	return r;
+}
+
+/* Grow the pending table to the negotiated in-flight limit. */
+static int client_size_pending(nest_client *c)
+{
+	struct client_pending *p;
+	unsigned n = c->caps.max_inflight ? c->caps.max_inflight : 1;
+
+	if (n <= c->pending_cap)
+		return 0;
+	p = realloc(c->pending, n * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memset(p + c->pending_cap, 0, (n - c->pending_cap) * sizeof(*p));
+	c->pending = p;
+	c->pending_cap = n;
+	return 0;
+}
+
+static int client_new(bool admin, nest_client **ret)
+{
+	nest_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->fd = -1;
+	c->admin = admin;
+	c->next_id = 1;
+	client_our_caps(&c->caps);
+	c->caps.max_inflight = 1; /* only HELLO until it is answered */
+	c->bufsize = NEST_MSG_SIZE_DEFAULT;
+	c->rxbuf = malloc(c->bufsize);
+	c->txbuf = malloc(c->bufsize);
+	if (!c->rxbuf || !c->txbuf || client_size_pending(c) < 0) {
+		nest_client_free(c);
+		return -ENOMEM;
+	}
+	*ret = c;
+	return 0;
+}
+
+static int client_connect(const char *path, uint32_t flags, bool admin, nest_client **ret)
+{
+	nest_client *c;
+	int r;
+
+	if (!path || !ret)
+		return -EINVAL;
+	if (flags)
+		return -EOPNOTSUPP;
+	r = client_new(admin, &c);
+	if (r < 0)
+		return r;
+	r = client_socket_connect(path, &c->fd);
+	if (r < 0)
+		goto fail;
+	r = client_hello(c);
+	if (r < 0)
+		goto fail;
+	r = client_size_pending(c);
+	if (r < 0)
+		goto fail;
+	*ret = c;
+	return 0;
+fail:
+	nest_client_free(c);
+	return r;
+}
+
+NEST_PUBLIC int nest_client_connect(const char *path, uint32_t flags, nest_client **ret)
+{
+	return client_connect(path ? path : NEST_DEFAULT_SOCKET, flags, false, ret);
+}
+
+NEST_PUBLIC int nest_admin_connect(const char *path, uint32_t flags, nest_client **ret)
+{
+	return client_connect(path ? path : NEST_DEFAULT_ADMIN_SOCKET, flags, true, ret);
+}
+
+NEST_PUBLIC nest_client *nest_client_free(nest_client *c)
+{
+	if (!c)
+		return NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->pending);
+	free(c->rxbuf);
+	free(c->txbuf);
+	free(c);
+	return NULL;
+}
+
+NEST_PUBLIC int nest_client_get_fd(const nest_client *c)
+{
+	return c ? c->fd : -EINVAL;
+}
+
+NEST_PUBLIC int nest_client_get_limits(const nest_client *c, struct nest_limits *ret)
+{
+	if (!c || !ret)
+		return -EINVAL;
+	*ret = (struct nest_limits){
+		.max_msg_size = c->caps.max_msg_size,
+		.max_fds = c->caps.max_fds,
+		.max_batch = c->caps.max_batch,
+		.max_inflight = c->caps.max_inflight,
+		.features = c->caps.features,
+		.proto_major = c->peer_major,
+		.proto_minor = c->peer_minor,
+	};
+	snprintf(ret->software, sizeof(ret->software), "%s", c->caps.software);
+	return 0;
+}
+
+NEST_PUBLIC const char *nest_client_last_error(const nest_client *c)
+{
+	return c ? c->err : "";
+}
+
+NEST_PUBLIC void nest_client_set_log_cb(nest_client *c, nest_log_cb cb, void *opaque)
+{
+	if (!c)
+		return;
+	c->log_cb = cb;
+	c->log_opaque = opaque;
+}
+
+NEST_PUBLIC void nest_client_set_event_cb(nest_client *c, nest_event_cb cb, void *opaque)
+{
+	if (!c)
+		return;
+	c->ev_cb = cb;
+	c->ev_opaque = opaque;
+}
+
+NEST_PUBLIC unsigned nest_client_inflight(const nest_client *c)
+{
+	return c ? c->inflight : 0;
+}
+
+NEST_PUBLIC const char *nest_fault_reason_str(uint32_t reason)
+{
+	return nest_fault_reason_name(reason);
+}
+
+NEST_PUBLIC const char *nest_op_str(uint32_t op)
+{
+	return nest_op_name(op);
+}

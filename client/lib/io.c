@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io.c - sending requests, receiving replies and events, matching replies to requests by id.
+ *
+ * Every request gets a slot in c->pending (at most the negotiated max_inflight); a reply frees
+ * its slot before its callback runs, so callbacks may submit new requests. Blocking calls are
+ * client_call(): an async request whose callback fills a struct client_sync on the caller's
+ * stack, and a loop of poll() + nest_client_process() until it is done. Events that arrive
+ * meanwhile go to the event callback as usual.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "client-internal.h"
+#include <json-c/json.h>
+
+#include "nest-caps.h"
+#include "nest-fds.h"
+
+static struct client_pending *client_find_pending(nest_client *c, uint32_t id)
+{
+	for (unsigned i = 0; i < c->pending_cap; i++)
+		if (c->pending[i].id == id && id != 0)
+			return &c->pending[i];
+	return NULL;
+}
+
+static void client_complete(nest_client *c, struct client_pending *p, struct nest_reply *r)
+{
+	struct client_pending done = *p;
+
+	/* free the slot first: the callback may send the next request */
+	p->id = 0;
+	c->inflight--;
+	if (done.cb)
+		done.cb(c, r, done.opaque);
+	nest_fds_close(r->fds, NEST_FDS_PER_MSG_MAX);
+}
+
+int client_kill(nest_client *c, int err)
+{
+	if (c->dead)
+		return c->dead;
+	c->dead = err;
+	client_set_error(c, err, "connection to nestd lost");
+	for (unsigned i = 0; i < c->pending_cap; i++) {
+		struct nest_reply r = {.error = err, .fds = {-1, -1, -1, -1}};
+
+		if (!c->pending[i].id)
+			continue;
+		r.op = c->pending[i].op;
+		r.id = c->pending[i].id;
+		client_complete(c, &c->pending[i], &r);
+	}
+	return err;
+}
+
+int client_wait_slot(nest_client *c)
+{
+	while (!c->dead && c->inflight >= c->pending_cap) {
+		int r = nest_client_wait(c, -1);
+
+		if (r < 0)
+			return r;
+	}
+	return c->dead;
+}
+
+NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *body,
+				       size_t body_len, const int *fds, unsigned nfds,
+				       nest_reply_cb cb, void *opaque, uint32_t *ret_id)
+{
+	struct nest_msg_hdr h = {.op = op, .flags = NEST_MSG_F_REQUEST};
+	struct client_pending *p;
+	ssize_t len;
+	int r;
+
+	if (!c || (body_len && !body) || nfds > c->caps.max_fds)
+		return -EINVAL;
+	r = client_wait_slot(c);
+	if (r < 0)
+		return r;
+	len = nest_msg_encode(c->txbuf, c->caps.max_msg_size, &h, NULL, 0, body, body_len);
+	if (len < 0)
+		return client_op_error(c, op, (int)len,
+				       "request larger than the negotiated message size");
+	p = NULL;
+	for (unsigned i = 0; i < c->pending_cap && !p; i++)
+		if (!c->pending[i].id)
+			p = &c->pending[i];
+	if (!p)
+		return -EBUSY; /* cannot happen after client_wait_slot() */
+	h.id = c->next_id++;
+	if (c->next_id == 0)
+		c->next_id = 1;
+	memcpy(c->txbuf + offsetof(struct nest_msg_hdr, id), &h.id, sizeof(h.id));
+	r = nest_fds_send(c->fd, c->txbuf, (size_t)len, fds, nfds, 0);
+	if (r < 0) {
+		if (r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN)
+			return client_kill(c, -ECONNRESET);
+		return client_op_error(c, op, r, NULL);
+	}
+	*p = (struct client_pending){.id = h.id, .op = op, .cb = cb, .opaque = opaque};
+	c->inflight++;
+	client_log(c, "sent %s id %u (%zd bytes, %u fds)", nest_op_name(op), h.id, len, nfds);
+	if (ret_id)
+		*ret_id = h.id;
+	return 0;
+}
+
+/* The "error" string of an error reply body, if it has one, copied into @buf. */
+static const char *client_error_detail(const struct nest_msg *m, char *buf, size_t cap)
+{
+	struct json_object *obj = NULL;
+	const char *s = NULL;
+
+	if (m->body_len == 0 ||
+	    nest_json_parse((const char *)m->body, m->body_len, NEST_JSON_LEN_MAX, &obj) < 0)
+		return NULL;
+	if (nest_json_get_str(obj, "error", cap, NULL, 0, &s) == 0 && s)
+		snprintf(buf, cap, "%s", s);
+	else
+		s = NULL;
+	json_object_put(obj);
+	return s ? buf : NULL;
+}
+
+static int client_on_reply(nest_client *c, const struct nest_msg *m, int *fds, unsigned nfds)
+{
+	struct client_pending *p = client_find_pending(c, m->hdr.id);
+	struct nest_reply r = {.op = m->hdr.op, .id = m->hdr.id};
+	_Alignas(8) uint8_t fixed[CLIENT_FIXED_MAX];
+	const struct nest_op_desc *d;
+	struct nest_tail t;
+	char detail[256];
+
+	if (!p || p->op != m->hdr.op) {
+		nest_fds_close(fds, nfds);
+		client_set_error(c, 0, "reply to unknown request id %u", m->hdr.id);
+		return client_kill(c, -EPROTO);
+	}
+	memcpy(r.fds, fds, sizeof(r.fds));
+	r.nfds = nfds;
+	d = nest_op_desc(p->op);
+	if (m->hdr.flags & NEST_MSG_F_ERROR) {
+		r.error = -m->hdr.error;
+		r.detail = client_error_detail(m, detail, sizeof(detail));
+	} else if (nfds > d->reply.max_fds) {
+		r.error = -EPROTO;
+		r.detail = "too many fds on the reply";
+	} else if (d->reply.size > sizeof(fixed) ||
+		   (r.error = nest_body_decode(&d->reply, m->body, m->body_len, fixed, &t)) < 0) {
+		r.detail = "malformed reply body";
+		r.error = r.error ? r.error : -EPROTO;
+	} else {
+		r.fixed = d->reply.size ? fixed : NULL;
+		r.fixed_len = d->reply.size;
+		r.tail = t.len ? t.ptr : NULL;
+		r.tail_len = t.len;
+	}
+	client_log(c, "reply %s id %u error %d", nest_op_name(r.op), r.id, r.error);
+	client_complete(c, p, &r);
+	return 0;
+}
+
+static void client_on_event(nest_client *c, const struct nest_msg *m)
+{
+	const struct nest_op_desc *d = nest_op_desc(m->hdr.op);
+	struct nest_event ev = {.type = m->hdr.op};
+	int r;
+
+	/* a newer nestd may send events we do not know: skip them (PROTOCOL.md minor versions) */
+	if (!d || !d->is_event || d->req.size > sizeof(ev.u)) {
+		client_log(c, "ignoring unknown event %u", m->hdr.op);
+		return;
+	}
+	r = nest_body_decode(&d->req, m->body, m->body_len, &ev.u, NULL);
+	if (r < 0) {
+		client_log(c, "ignoring malformed %s event (%d)", d->name, r);
+		return;
+	}
+	client_log(c, "event %s", d->name);
+	if (c->ev_cb)
+		c->ev_cb(c, &ev, c->ev_opaque);
+	else
+		c->events_dropped++;
+}
+
+/* Handle one received datagram. Takes ownership of @fds. */
+static int client_dispatch(nest_client *c, size_t len, int *fds, unsigned nfds)
+{
+	struct nest_msg m;
+	int r = nest_msg_parse(c->rxbuf, len, c->bufsize, &m);
+
+	if (r < 0) {
+		nest_fds_close(fds, nfds);
+		return client_kill(c, r);
+	}
+	if (m.hdr.flags & NEST_MSG_F_REPLY)
+		return client_on_reply(c, &m, fds, nfds);
+	nest_fds_close(fds, nfds); /* events and requests never carry fds for us */
+	if (m.hdr.flags & NEST_MSG_F_EVENT) {
+		client_on_event(c, &m);
+		return 0;
+	}
+	client_set_error(c, 0, "nestd sent a request (op %u)", m.hdr.op);
+	return client_kill(c, -EPROTO);
+}
+
+NEST_PUBLIC int nest_client_process(nest_client *c)
+{
+	int handled = 0;
+
+	if (!c)
+		return -EINVAL;
+	if (c->dead)
+		return c->dead;
+	while (handled < CLIENT_PROCESS_BUDGET) {
+		int fds[NEST_FDS_PER_MSG_MAX] = {-1, -1, -1, -1};
+		unsigned nfds = 0;
+		ssize_t n = nest_fds_recv(c->fd, c->rxbuf, c->bufsize, fds, NEST_FDS_PER_MSG_MAX,
+					  &nfds, MSG_DONTWAIT);
+		int r;
+
+		if (n == -EAGAIN || n == -EINTR)
+			break;
+		if (n == 0)
+			return client_kill(c, -ECONNRESET);
+		if (n < 0)
+			return client_kill(c, (int)n);
+		r = client_dispatch(c, (size_t)n, fds, nfds);
+		if (r < 0)
+			return r;
+		handled++;
+		if (c->dead)
+			return c->dead;
+	}
+	return handled;
+}
+
+NEST_PUBLIC int nest_client_wait(nest_client *c, int timeout_ms)
+{
+	struct pollfd pfd;
+	int r;
+
+	if (!c)
+		return -EINVAL;
+	if (c->dead)
+		return c->dead;
+	pfd = (struct pollfd){.fd = c->fd, .events = POLLIN};
+	r = poll(&pfd, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (r == 0)
+		return 0;
+	return nest_client_process(c);
+}
+
+void client_sync_init(struct client_sync *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+static void client_sync_cb(nest_client *c, struct nest_reply *r, void *opaque)
+{
+	struct client_sync *s = opaque;
+
+	s->done = true;
+	s->error = r->error;
+	if (r->error) {
+		client_op_error(c, r->op, r->error, r->detail);
+		return;
+	}
+	memcpy(s->fixed, r->fixed ? r->fixed : s->fixed, r->fixed_len);
+	s->fixed_len = r->fixed_len;
+	s->tail_len = r->tail_len;
+	if (s->tail_alloc) {
+		s->tail_buf = malloc(r->tail_len + 1);
+		if (!s->tail_buf) {
+			s->error = -ENOMEM;
+			return;
+		}
+		memcpy(s->tail_buf, r->tail ? r->tail : "", r->tail_len);
+		s->tail_buf[r->tail_len] = '\0';
+	} else if (s->tail_dst && r->tail_len) {
+		memcpy(s->tail_dst, r->tail, r->tail_len < s->tail_cap ? r->tail_len : s->tail_cap);
+	}
+	if (r->nfds > 0 && r->fds[0] >= 0) {
+		s->fd = r->fds[0]; /* ownership moves to the waiting caller */
+		r->fds[0] = -1;
+	}
+}
+
+int client_call(nest_client *c, uint16_t op, const void *body, size_t body_len, const int *fds,
+		unsigned nfds, struct client_sync *s)
+{
+	int r;
+
+	if (c->dead)
+		return c->dead;
+	client_clear_error(c);
+	r = nest_client_send_async(c, op, body, body_len, fds, nfds, client_sync_cb, s, NULL);
+	if (r < 0)
+		return r;
+	while (!s->done) {
+		r = nest_client_wait(c, -1);
+		if (r < 0 && !s->done)
+			client_kill(c, r); /* @s must not stay registered: it lives on our stack */
+	}
+	return s->error;
+}

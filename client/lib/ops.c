@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops.c - the blocking VM-socket operations, one wire request each (client_call()).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "client-internal.h"
+#include "nest-fds.h"
+
+#define CLIENT_CHECK(c)                                                                            \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			return -EINVAL;                                                            \
+	} while (0)
+
+NEST_PUBLIC int nest_vm_attach(nest_client *c, const char *name, uint32_t flags,
+			       struct nest_vm_info *ret)
+{
+	struct nest_vm_attach req = {.size = sizeof(req), .flags = flags};
+	struct client_sync s;
+	size_t len;
+	int r;
+
+	CLIENT_CHECK(c);
+	len = name ? strlen(name) : 0;
+	if (len == 0 || len >= sizeof(req.name)) {
+		client_set_error(c, 0, "VM_ATTACH: VM name must be 1..%u bytes",
+				 NEST_VM_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	memcpy(req.name, name, len);
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_VM_ATTACH, &req, sizeof(req), NULL, 0, &s);
+	if (r < 0)
+		return r;
+	if (ret)
+		memcpy(ret, s.fixed, sizeof(*ret));
+	return 0;
+}
+
+NEST_PUBLIC int nest_vm_detach(nest_client *c, uint32_t flags)
+{
+	struct nest_vm_detach req = {.size = sizeof(req), .flags = flags};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_VM_DETACH, &req, sizeof(req), NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_mem_add(nest_client *c, uint64_t gpa, uint64_t len, int memfd, uint64_t offset,
+			     uint32_t flags)
+{
+	struct nest_mem_add req = {
+		.size = sizeof(req), .flags = flags, .gpa = gpa, .len = len, .fd_offset = offset};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	if (memfd < 0)
+		return -EBADF;
+	client_sync_init(&s);
+	/* the fd is duplicated into nestd by the kernel; we keep ours */
+	return client_call(c, NEST_OP_MEM_ADD, &req, sizeof(req), &memfd, 1, &s);
+}
+
+NEST_PUBLIC int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len)
+{
+	struct nest_mem_remove req = {.size = sizeof(req), .gpa = gpa, .len = len};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_MEM_REMOVE, &req, sizeof(req), NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *ret,
+				int *ret_fd)
+{
+	struct nest_device_get req = {.size = sizeof(req), .dev_id = dev_id};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_DEVICE_GET, &req, sizeof(req), NULL, 0, &s);
+	if (r < 0) {
+		nest_fds_close(&s.fd, 1);
+		return r;
+	}
+	if (ret)
+		memcpy(ret, s.fixed, sizeof(*ret));
+	if (ret_fd)
+		*ret_fd = s.fd; /* ownership moves to the caller */
+	else
+		nest_fds_close(&s.fd, 1);
+	return 0;
+}
+
+NEST_PUBLIC int nest_pasid_alloc(nest_client *c, uint32_t min, uint32_t max, uint32_t gpasid,
+				 uint32_t *ret_pasid)
+{
+	struct nest_pasid_alloc req = {.size = sizeof(req), .min = min, .max = max};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	if (gpasid != NEST_GPASID_NONE) {
+		req.flags = NEST_PASID_F_GPASID;
+		req.gpasid = gpasid;
+	}
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_PASID_ALLOC, &req, sizeof(req), NULL, 0, &s);
+	if (r < 0)
+		return r;
+	if (ret_pasid)
+		*ret_pasid = ((const struct nest_pasid_reply *)s.fixed)->pasid;
+	return 0;
+}
+
+NEST_PUBLIC int nest_pasid_free(nest_client *c, uint32_t min, uint32_t max, uint32_t *ret_n)
+{
+	struct nest_pasid_free req = {.size = sizeof(req), .min = min, .max = max};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_PASID_FREE, &req, sizeof(req), NULL, 0, &s);
+	if (r < 0)
+		return r;
+	if (ret_n)
+		*ret_n = ((const struct nest_pasid_reply *)s.fixed)->pasid;
+	return 0;
+}
+
+NEST_PUBLIC int nest_bind(nest_client *c, const struct nest_bind *b)
+{
+	struct nest_bind req;
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	if (!b)
+		return -EINVAL;
+	req = *b;
+	req.size = sizeof(req);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_BIND, &req, sizeof(req), NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_unbind(nest_client *c, uint32_t hpasid)
+{
+	struct nest_unbind req = {.size = sizeof(req), .hpasid = hpasid};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_UNBIND, &req, sizeof(req), NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_sim_dma(nest_client *c, uint32_t dev_id, uint32_t pasid, uint64_t addr,
+			     void *buf, size_t len, uint32_t flags, size_t *ret_done,
+			     uint32_t *ret_fault_reason, uint64_t *ret_fault_addr)
+{
+	_Alignas(8) uint8_t body[sizeof(struct nest_sim_dma) + NEST_DMA_LEN_MAX];
+	struct nest_sim_dma req = {.size = sizeof(req),
+				   .flags = flags,
+				   .dev_id = dev_id,
+				   .pasid = pasid,
+				   .addr = addr,
+				   .len = (uint32_t)len};
+	const struct nest_sim_dma_reply *rep;
+	bool write = flags & NEST_DMA_F_WRITE;
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	if (!buf || len == 0 || len > NEST_DMA_LEN_MAX) {
+		client_set_error(c, 0, "SIM_DMA: length must be 1..%u", NEST_DMA_LEN_MAX);
+		return -EINVAL;
+	}
+	memcpy(body, &req, sizeof(req));
+	if (write)
+		memcpy(body + sizeof(req), buf, len);
+	client_sync_init(&s);
+	if (!write) {
+		s.tail_dst = buf;
+		s.tail_cap = len;
+	}
+	r = client_call(c, NEST_OP_SIM_DMA, body, sizeof(req) + (write ? len : 0), NULL, 0, &s);
+	if (r < 0)
+		return r;
+	rep = (const struct nest_sim_dma_reply *)s.fixed;
+	if (rep->done > len || s.tail_len > len) {
+		client_set_error(c, 0, "SIM_DMA: inconsistent reply (done %u, %zu data bytes)",
+				 rep->done, s.tail_len);
+		return -EPROTO;
+	}
+	if (ret_done)
+		*ret_done = rep->done;
+	if (ret_fault_reason)
+		*ret_fault_reason = rep->fault_reason;
+	if (ret_fault_addr)
+		*ret_fault_addr = rep->fault_addr;
+	if (rep->fault_reason) {
+		client_set_error(c, 0, "SIM_DMA: fault %s at 0x%llx after %u bytes",
+				 nest_fault_reason_name(rep->fault_reason),
+				 (unsigned long long)rep->fault_addr, rep->done);
+		return -EFAULT;
+	}
+	return 0;
+}
