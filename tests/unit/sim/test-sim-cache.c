@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Suite "cache": IOTLB, device TLB and PASID cache keep serving stale state until the right
+ * invalidation; validity of invalidation requests; checker reports (sim-tlb.c, sim-pcache.c,
+ * sim-inv.c, sim-xlate.c).
+ */
+#include <string.h>
+
+#include "nest-test.h"
+#include "test-sim-guest.h"
+
+static struct tguest g;
+
+#define VA   0x00007f0000200000ull
+#define GPA1 0x0000000000111000ull
+#define GPA2 0x0000000000222000ull
+
+static void setup(uint32_t dev)
+{
+	tg_init(&g, NULL);
+	tg_bind(&g, dev, 4, 0);
+	tg_map(&g, g.root, 4, VA, GPA1, 1, PTE_ALL);
+}
+
+static void done(void)
+{
+	tg_fini(&g);
+	NO_LEAKS();
+}
+
+static uint64_t gpa_of(uint32_t dev, uint64_t va, uint32_t *hit)
+{
+	struct nest_sim_xlate xl;
+
+	cr_assert_eq(tg_xlate(&g, dev, va, 0, &xl, NULL), 0);
+	if (hit)
+		*hit = xl.hit;
+	return xl.gpa;
+}
+
+static void remap(uint64_t gpa)
+{
+	*tg_entry(&g, g.root, 4, VA, 1) = gpa | PTE_ALL;
+}
+
+struct inv_case {
+	uint32_t granu;
+	uint64_t addr;
+	uint64_t gsize;
+	uint64_t nb;
+	uint32_t flags;
+	bool covers;
+};
+
+ParameterizedTestParameters(cache, iotlb_stale_until_invalidated)
+{
+	static struct inv_case cases[] = {
+		{NEST_SIM_GRANU_DOMAIN, 0, 0, 0, 0, true},
+		{NEST_SIM_GRANU_PASID, 0, 0, 0, 0, true},
+		{NEST_SIM_GRANU_ADDR, VA, 4096, 1, 0, true},
+		{NEST_SIM_GRANU_ADDR, VA, 4096, 1, NEST_SIM_INV_F_LEAF, true},
+		{NEST_SIM_GRANU_ADDR, VA - 0x200000, 0x200000, 2, 0, true},
+		{NEST_SIM_GRANU_ADDR, VA + 0x123, 4096, 1, 0, true}, /* low bits ignored */
+		{NEST_SIM_GRANU_ADDR, VA + 4096, 4096, 16, 0, false},
+		{NEST_SIM_GRANU_ADDR, VA - 4096, 4096, 1, NEST_SIM_INV_F_LEAF, false},
+	};
+
+	return cr_make_param_array(struct inv_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct inv_case *c, cache, iotlb_stale_until_invalidated)
+{
+	uint32_t hit;
+
+	setup(TG_DEV);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	remap(GPA2); /* the guest edits its PTE and does not invalidate */
+	cr_expect_eq(gpa_of(TG_DEV, VA, &hit), GPA1);
+	cr_expect_eq(hit, NEST_SIM_CACHE_IOTLB);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, c->granu, c->addr, c->gsize, c->nb, c->flags),
+		     0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), c->covers ? GPA2 : GPA1);
+	done();
+}
+
+Test(cache, large_page_removed_by_overlapping_range)
+{
+	setup(TG_DEV);
+	tg_map(&g, g.root, 4, 0x40000000ull, 0x400000ull, 2, PTE_ALL);
+	cr_assert_eq(gpa_of(TG_DEV, 0x40000000ull, NULL), 0x400000ull);
+	*tg_entry(&g, g.root, 4, 0x40000000ull, 2) = 0x600000ull | PTE_ALL | PTE_PS;
+	cr_expect_eq(gpa_of(TG_DEV, 0x40001000ull, NULL), 0x401000ull);
+	/* one 4 KiB granule inside the 2 MiB page drops the whole cached page */
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, 0x40100000ull, 4096, 1,
+			    NEST_SIM_INV_F_LEAF),
+		     0);
+	cr_expect_eq(gpa_of(TG_DEV, 0x40001000ull, NULL), 0x601000ull);
+	done();
+}
+
+Test(cache, nonleaf_change_needs_invalidation_too)
+{
+	uint64_t pt2 = 0;
+
+	setup(TG_DEV);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	/* swap the whole page table under the PDE (a non-leaf change) */
+	pt2 = tg_table_alloc(&g);
+	((uint64_t *)tg_ptr(&g, pt2))[(VA >> 12) & 511] = GPA2 | PTE_ALL;
+	*tg_entry(&g, g.root, 4, VA, 2) = pt2 | PTE_ALL;
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	/* no paging-structure cache is modelled: the leaf hint also drops the translation */
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1,
+			    NEST_SIM_INV_F_LEAF),
+		     0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA2);
+	done();
+}
+
+Test(cache, devtlb_needs_its_own_invalidation)
+{
+	uint32_t hit;
+
+	setup(TG_DEV_ATS);
+	cr_assert_eq(gpa_of(TG_DEV_ATS, VA, &hit), GPA1);
+	cr_expect_eq(hit, 0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, &hit), GPA1);
+	cr_expect_eq(hit, NEST_SIM_CACHE_DEV_IOTLB);
+	remap(GPA2);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_PASID, 0, 0, 0, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, &hit), GPA1);
+	cr_expect_eq(hit, NEST_SIM_CACHE_DEV_IOTLB);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_DEV_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, &hit), GPA2);
+	cr_expect_eq(hit, 0);
+	done();
+}
+
+Test(cache, devtlb_flush_leaves_iotlb)
+{
+	uint32_t hit;
+
+	setup(TG_DEV_ATS);
+	cr_assert_eq(gpa_of(TG_DEV_ATS, VA, NULL), GPA1);
+	remap(GPA2);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_DEV_IOTLB, NEST_SIM_GRANU_PASID, 0, 0, 0, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, &hit), GPA1);
+	cr_expect_eq(hit, NEST_SIM_CACHE_IOTLB); /* refilled from the stale IOTLB */
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB | NEST_SIM_CACHE_DEV_IOTLB,
+			    NEST_SIM_GRANU_PASID, 0, 0, 0, 0),
+		     0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, NULL), GPA2);
+	done();
+}
+
+ParameterizedTestParameters(cache, pasid_cache_stale_after_rebind)
+{
+	static uint32_t granus[] = {NEST_SIM_GRANU_DOMAIN, NEST_SIM_GRANU_PASID};
+
+	return cr_make_param_array(uint32_t, granus, 2);
+}
+
+ParameterizedTest(uint32_t *granu, cache, pasid_cache_stale_after_rebind)
+{
+	uint64_t old_root;
+
+	setup(TG_DEV);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	old_root = g.root;
+	cr_assert_eq(nest_sim_unbind(g.sim, TG_DEV, g.pasid), 0);
+	/* unbound but still cached: the old entry keeps translating (after an IOTLB flush) */
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_PASID, 0, 0, 0, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	tg_bind(&g, TG_DEV, 4, 0);
+	tg_map(&g, g.root, 4, VA, GPA2, 1, PTE_ALL);
+	cr_assert_neq(old_root, g.root);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_PASID, 0, 0, 0, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_PASID, *granu, 0, 0, 0, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1); /* the IOTLB still holds it */
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_PASID, 0, 0, 0, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA2);
+	done();
+}
+
+Test(cache, unbind_then_pasid_invalidation_faults)
+{
+	struct nest_sim_xlate xl;
+	struct nest_sim_fault f;
+
+	setup(TG_DEV);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	cr_assert_eq(nest_sim_unbind(g.sim, TG_DEV, g.pasid), 0);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_PASID | NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_PASID,
+			    0, 0, 0, 0),
+		     0);
+	cr_expect_eq(tg_xlate(&g, TG_DEV, VA, 0, &xl, &f), -EFAULT);
+	cr_expect_eq(f.reason, NEST_SIM_FAULT_PASID_NOT_PRESENT);
+	done();
+}
+
+Test(cache, validity_table)
+{
+	setup(TG_DEV_ATS);
+	for (uint32_t cache = 1; cache <= NEST_SIM_CACHE_VALID; cache++) {
+		for (uint32_t granu = 0; granu < NEST_SIM_GRANU_MAX; granu++) {
+			bool valid = true;
+			int r;
+
+			if (granu == NEST_SIM_GRANU_DOMAIN && (cache & NEST_SIM_CACHE_DEV_IOTLB))
+				valid = false;
+			if (granu == NEST_SIM_GRANU_ADDR && (cache & NEST_SIM_CACHE_PASID))
+				valid = false;
+			r = tg_inv(&g, cache, granu, VA, 4096, 1, 0);
+			cr_expect_eq(r, valid ? 0 : -EINVAL, "cache %#x granu %u -> %d", cache,
+				     granu, r);
+		}
+	}
+	done();
+}
+
+Test(cache, invalid_requests)
+{
+	struct nest_sim_inv inv = {.cache = NEST_SIM_CACHE_IOTLB, .granu = NEST_SIM_GRANU_PASID};
+	uint32_t other;
+
+	setup(TG_DEV);
+	cr_expect_eq(tg_inv(&g, 0, NEST_SIM_GRANU_DOMAIN, 0, 0, 0, 0), -EINVAL);
+	cr_expect_eq(tg_inv(&g, 8, NEST_SIM_GRANU_DOMAIN, 0, 0, 0, 0), -EOPNOTSUPP);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, 3, 0, 0, 0, 0), -EOPNOTSUPP);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1, 2),
+		     -EOPNOTSUPP);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_PASID, 0, 0, 0,
+			    NEST_SIM_INV_F_LEAF),
+		     -EINVAL);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 0, 1, 0), -EINVAL);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 2048, 1, 0),
+		     -EINVAL);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 6144, 1, 0),
+		     -EINVAL);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 0, 0),
+		     -EINVAL);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 1ull << 40,
+			    1ull << 30, 0),
+		     -EOVERFLOW);
+	cr_expect_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, ~0ull << 12, 8192, 1, 0),
+		     -EOVERFLOW);
+	/* a PASID that is not the domain's */
+	inv.pasid = g.pasid + 1;
+	cr_expect_eq(nest_sim_invalidate(g.sim, g.dom, &inv, NEST_SIM_DEV_ALL), -ENOENT);
+	inv.pasid = g.pasid;
+	cr_expect_eq(nest_sim_invalidate(g.sim, g.dom + 100, &inv, NEST_SIM_DEV_ALL), -ENOENT);
+	cr_expect_eq(nest_sim_invalidate(g.sim, g.dom, &inv, 12345), -ENOENT);
+	cr_assert_eq(nest_sim_domain_new(g.sim, 1, &other), 0);
+	cr_assert_eq(nest_sim_device_add(g.sim, other, 50, true, 20), 0);
+	cr_expect_eq(nest_sim_invalidate(g.sim, g.dom, &inv, 50), -ENOENT);
+	cr_expect_eq(nest_sim_invalidate(g.sim, g.dom, &inv, TG_DEV), 0);
+	done();
+}
+
+Test(cache, invalidation_counters)
+{
+	struct nest_sim_counters c;
+
+	setup(TG_DEV);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB | NEST_SIM_CACHE_DEV_IOTLB,
+			    NEST_SIM_GRANU_ADDR, VA, 4096, 1, 0),
+		     0);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_PASID, NEST_SIM_GRANU_DOMAIN, 0, 0, 0, 0), 0);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_PASID, NEST_SIM_GRANU_ADDR, 0, 4096, 1, 0), -EINVAL);
+	nest_sim_get_counters(g.sim, &c);
+	cr_expect_eq(c.inv[0][NEST_SIM_GRANU_ADDR], 1);
+	cr_expect_eq(c.inv[1][NEST_SIM_GRANU_ADDR], 1);
+	cr_expect_eq(c.inv[2][NEST_SIM_GRANU_DOMAIN], 1);
+	cr_expect_eq(c.inv[2][NEST_SIM_GRANU_ADDR], 0);
+	done();
+}
+
+struct stale_log {
+	unsigned n;
+	struct nest_sim_stale last;
+};
+
+static void on_stale(void *opaque, const struct nest_sim_stale *s)
+{
+	struct stale_log *log = opaque;
+
+	log->n++;
+	log->last = *s;
+}
+
+Test(cache, checker_reports_stale_hits)
+{
+	struct stale_log log = {0};
+	struct nest_sim_counters c;
+	uint32_t hit;
+
+	setup(TG_DEV);
+	nest_sim_set_stale_cb(g.sim, on_stale, &log);
+	cr_assert_eq(nest_sim_domain_set_checker(g.sim, g.dom, true), 0);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	cr_expect_eq(log.n, 0); /* a consistent hit is not reported */
+	remap(GPA2);
+	cr_expect_eq(gpa_of(TG_DEV, VA + 8, &hit), GPA1 + 8); /* still served stale */
+	cr_expect_eq(hit, NEST_SIM_CACHE_IOTLB);
+	cr_assert_eq(log.n, 1);
+	cr_expect_eq(log.last.cached_gpa, GPA1 + 8);
+	cr_expect_eq(log.last.current_gpa, GPA2 + 8);
+	cr_expect_eq(log.last.current_fault, NEST_SIM_FAULT_NONE);
+	cr_expect_eq(log.last.addr, VA + 8);
+	cr_expect_eq(log.last.dev_id, TG_DEV);
+	cr_expect_eq(log.last.pasid, g.pasid);
+	cr_expect_eq(log.last.domain, g.dom);
+	cr_expect_eq(log.last.cache, NEST_SIM_CACHE_IOTLB);
+	/* the re-walk has no side effects: A was cleared in the new PTE and stays clear */
+	cr_expect(!(*tg_entry(&g, g.root, 4, VA, 1) & PTE_A));
+	*tg_entry(&g, g.root, 4, VA, 1) = 0;
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	cr_expect_eq(log.last.current_fault, NEST_SIM_FAULT_PTE_NOT_PRESENT);
+	*tg_entry(&g, g.root, 4, VA, 1) = GPA1 | PTE_P | PTE_US; /* now read-only */
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	cr_expect_eq(log.last.current_perms & NEST_SIM_XLATE_P_W, 0);
+	cr_expect_eq(log.last.cached_perms & NEST_SIM_XLATE_P_W, NEST_SIM_XLATE_P_W);
+	nest_sim_get_counters(g.sim, &c);
+	cr_expect_eq(c.stale, 3);
+	cr_expect_eq(log.n, 3);
+	nest_sim_set_checker(g.sim, false);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	cr_expect_eq(log.n, 3);
+	done();
+}
+
+Test(cache, checker_on_devtlb_and_unbound_pasid)
+{
+	struct nest_sim_config cfg = {.checker = true};
+	struct stale_log log = {0};
+
+	tg_init(&g, &cfg);
+	tg_bind(&g, TG_DEV_ATS, 4, 0);
+	tg_map(&g, g.root, 4, VA, GPA1, 1, PTE_ALL);
+	nest_sim_set_stale_cb(g.sim, on_stale, &log);
+	cr_assert_eq(gpa_of(TG_DEV_ATS, VA, NULL), GPA1);
+	cr_assert_eq(nest_sim_unbind(g.sim, TG_DEV_ATS, g.pasid), 0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, NULL), GPA1);
+	cr_assert_eq(log.n, 1);
+	cr_expect_eq(log.last.cache, NEST_SIM_CACHE_DEV_IOTLB);
+	cr_expect_eq(log.last.current_fault, NEST_SIM_FAULT_PASID_NOT_PRESENT);
+	done();
+}
+
+Test(cache, region_removal_flushes_translations)
+{
+	struct nest_sim_xlate xl;
+	struct nest_sim_fault f;
+
+	setup(TG_DEV_ATS);
+	tg_map(&g, g.root, 4, 0x1000, TG_B_GPA + 0x5000, 1, PTE_ALL);
+	cr_assert_eq(tg_xlate(&g, TG_DEV_ATS, 0x1000, 0, &xl, NULL), 0);
+	cr_assert_eq(tg_xlate(&g, TG_DEV_ATS, 0x1000, 0, &xl, NULL), 0);
+	cr_assert_eq(xl.hit, NEST_SIM_CACHE_DEV_IOTLB);
+	cr_assert_eq(nest_sim_region_remove(g.sim, g.dom, TG_B_GPA, TG_RAM_B), 0);
+	/* no invalidation by the guest, yet the cached pointer is gone: stage 2 misses */
+	cr_expect_eq(tg_xlate(&g, TG_DEV_ATS, 0x1000, 0, &xl, &f), -EFAULT);
+	cr_expect_eq(f.reason, NEST_SIM_FAULT_S2_MISS);
+	cr_expect_eq(f.gpa, TG_B_GPA + 0x5000);
+	done();
+}
+
+Test(cache, eviction_keeps_results_correct)
+{
+	struct nest_sim_config cfg = {.iotlb_entries = 8, .devtlb_entries = 4};
+
+	tg_init(&g, &cfg);
+	tg_bind(&g, TG_DEV_ATS, 4, 0);
+	for (uint64_t i = 0; i < 64; i++)
+		tg_map(&g, g.root, 4, VA + i * 4096, GPA1 + i * 4096, 1, PTE_ALL);
+	for (int round = 0; round < 3; round++)
+		for (uint64_t i = 0; i < 64; i++)
+			cr_assert_eq(gpa_of(TG_DEV_ATS, VA + i * 4096 + 1, NULL),
+				     GPA1 + i * 4096 + 1);
+	done();
+}
