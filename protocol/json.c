@@ -18,7 +18,7 @@
 
 #include "nest-caps.h"
 
-#define NEST_JSON_DEPTH_MAX 16
+#define NEST_JSON_DEPTH_MAX 16 /* nested objects/arrays, the top-level object included */
 
 /* An integer literal (JSON form: -?digits) must fit in int64 (negative) or uint64. */
 static int json_scan_int(const char *p, size_t n)
@@ -112,7 +112,8 @@ int nest_json_parse(const char *buf, size_t len, size_t max, struct json_object 
 		return -EINVAL;
 	if (len > max)
 		return -E2BIG;
-	tok = json_tokener_new_ex(NEST_JSON_DEPTH_MAX);
+	/* json-c counts the scalar inside the innermost container as a level too */
+	tok = json_tokener_new_ex(NEST_JSON_DEPTH_MAX + 1);
 	if (!tok)
 		return -ENOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

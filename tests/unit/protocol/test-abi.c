@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-abi.c - the op table against an independent expectation, and every extension rule
+ * (STYLE.md R5) applied to every op and direction by walking nest_op_table.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "nest-msg.h"
+#include "nest-test.h"
+#include "proto-sample.h"
+
+/* No implicit holes: the fields of each struct add up to its size. */
+#define SZ(t, f) sizeof(((struct t *)0)->f)
+_Static_assert(SZ(nest_msg_hdr, size) + SZ(nest_msg_hdr, op) + SZ(nest_msg_hdr, flags) +
+			       SZ(nest_msg_hdr, id) + SZ(nest_msg_hdr, error) ==
+		       sizeof(struct nest_msg_hdr),
+	       "hole");
+_Static_assert(SZ(nest_vm_info, size) + 5 * 4 + 2 * 2 + 3 * 4 + 3 * 8 + 2 * 4 ==
+		       sizeof(struct nest_vm_info),
+	       "hole");
+_Static_assert(SZ(nest_bind, gpgd) + SZ(nest_bind, vtd_flags) + 8 * 4 == sizeof(struct nest_bind),
+	       "hole");
+_Static_assert(1 + 1 + 2 + 4 * 3 + 8 * 3 == sizeof(struct nest_inv_entry), "hole");
+_Static_assert(4 * 4 + 8 + 4 * 2 == sizeof(struct nest_sim_dma), "hole");
+_Static_assert(4 * 4 + 8 == sizeof(struct nest_sim_dma_reply), "hole");
+_Static_assert(4 * 4 + 8 + 4 * 2 == sizeof(struct nest_ev_fault), "hole");
+_Static_assert(4 * 4 + 8 * 3 + 4 * 2 == sizeof(struct nest_ev_stale), "hole");
+_Static_assert(4 * 2 + NEST_VM_NAME_MAX == sizeof(struct nest_vm_attach), "hole");
+_Static_assert(4 * 4 + NEST_DEVICE_NAME_MAX == sizeof(struct nest_device_info), "hole");
+_Static_assert(4 * 2 + 8 * 3 == sizeof(struct nest_mem_add), "hole");
+_Static_assert(4 * 2 + 8 * 2 == sizeof(struct nest_mem_remove), "hole");
+_Static_assert(4 * 6 == sizeof(struct nest_pasid_alloc), "hole");
+
+#define NF UINT32_MAX /* no flags field */
+#define V  NEST_SOCK_VM
+#define A  NEST_SOCK_ADMIN
+
+struct exp_body {
+	uint32_t size, min_size, flags_valid;
+	uint8_t min_fds, max_fds, tail;
+	uint16_t rsv_off, rsv_len; /* at most one reserved field per body in this ABI */
+};
+
+struct exp_op {
+	uint16_t op;
+	uint8_t sockets, is_event;
+	struct exp_body req, reply;
+};
+
+/* Written from nest-proto.h by hand, not derived from the table under test. */
+static const struct exp_op expected[] = {
+	{NEST_OP_HELLO,
+	 V | A,
+	 0,
+	 {16, 12, NF, 0, 0, NEST_TAIL_CAPS, 12, 4},
+	 {16, 12, NF, 0, 0, NEST_TAIL_CAPS, 12, 4}},
+	{NEST_OP_VM_ATTACH, V, 0, {72, 72, 1, 0, 0, 0, 0, 0}, {72, 68, 0, 0, 0, 0, 68, 4}},
+	{NEST_OP_VM_DETACH, V, 0, {8, 8, 1, 0, 0, 0, 0, 0}, {0}},
+	{NEST_OP_MEM_ADD, V, 0, {32, 32, 3, 1, 1, 0, 0, 0}, {0}},
+	{NEST_OP_MEM_REMOVE, V, 0, {24, 24, 0, 0, 0, 0, 0, 0}, {0}},
+	{NEST_OP_DEVICE_GET, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {48, 48, 3, 0, 1, 0, 0, 0}},
+	{NEST_OP_PASID_ALLOC, V, 0, {24, 16, 1, 0, 0, 0, 20, 4}, {8, 8, NF, 0, 0, 0, 0, 0}},
+	{NEST_OP_PASID_FREE, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {8, 8, NF, 0, 0, 0, 0, 0}},
+	{NEST_OP_BIND, V, 0, {48, 40, 1, 0, 0, 0, 0, 0}, {0}},
+	{NEST_OP_UNBIND, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {0}},
+	{NEST_OP_INVALIDATE,
+	 V,
+	 0,
+	 {16, 16, 0, 0, 0, NEST_TAIL_ARRAY, 0, 0},
+	 {16, 12, NF, 0, 0, 0, 12, 4}},
+	{NEST_OP_SIM_DMA,
+	 V,
+	 0,
+	 {32, 28, 7, 0, 0, NEST_TAIL_DATA, 28, 4},
+	 {24, 24, NF, 0, 0, NEST_TAIL_DATA, 12, 4}},
+	{NEST_OP_ADMIN,
+	 A,
+	 0,
+	 {0, 0, NF, 0, 0, NEST_TAIL_JSON, 0, 0},
+	 {0, 0, NF, 0, 0, NEST_TAIL_JSON, 0, 0}},
+	{NEST_EV_FAULT, 0, 1, {32, 28, NF, 0, 0, 0, 28, 4}, {0}},
+	{NEST_EV_DEVICE_GONE, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
+	{NEST_EV_SHUTDOWN, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
+	{NEST_EV_STALE, 0, 1, {48, 44, NF, 0, 0, 0, 44, 4}, {0}},
+};
+
+#define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
+
+static void check_body(const char *what, const struct nest_body_desc *bd, const struct exp_body *e)
+{
+	cr_expect_eq(bd->size, e->size, "%s size", what);
+	cr_expect_eq(bd->tail, e->tail, "%s tail", what);
+	cr_expect_eq(bd->min_fds, e->min_fds, "%s min_fds", what);
+	cr_expect_eq(bd->max_fds, e->max_fds, "%s max_fds", what);
+	if (e->size == 0 && e->tail == NEST_TAIL_NONE)
+		return; /* empty body: nothing else applies */
+	cr_expect_eq(bd->min_size, e->min_size, "%s min_size", what);
+	cr_expect_eq(bd->flags_valid, e->flags_valid, "%s flags_valid", what);
+	cr_expect_eq(bd->nreserved, e->rsv_len ? 1 : 0, "%s nreserved", what);
+	if (e->rsv_len && bd->nreserved == 1) {
+		cr_expect_eq(bd->reserved[0].off, e->rsv_off, "%s reserved off", what);
+		cr_expect_eq(bd->reserved[0].len, e->rsv_len, "%s reserved len", what);
+	}
+}
+
+Test(abi, table_matches_the_header)
+{
+	unsigned known = 0;
+
+	for (size_t i = 0; i < NEXPECTED; i++) {
+		const struct exp_op *e = &expected[i];
+		const struct nest_op_desc *d = nest_op_desc(e->op);
+
+		cr_assert_not_null(d, "op %u missing", e->op);
+		cr_expect_eq(d->op, e->op);
+		cr_expect_eq(d->sockets, e->sockets, "%s sockets", d->name);
+		cr_expect_eq(d->is_event, e->is_event, "%s is_event", d->name);
+		check_body(d->name, &d->req, &e->req);
+		check_body(d->name, &d->reply, &e->reply);
+	}
+	for (uint32_t op = 0; op < NEST_OP_MAX; op++)
+		known += nest_op_table[op].name != NULL;
+	cr_expect_eq(known, NEXPECTED, "the table has ops the test does not know");
+	cr_expect_null(nest_op_desc(NEST_OP_INVALID));
+	cr_expect_null(nest_op_desc(14));
+	cr_expect_null(nest_op_desc(31));
+	cr_expect_null(nest_op_desc(NEST_OP_MAX));
+	cr_expect_null(nest_op_desc(UINT32_MAX));
+	cr_expect_str_eq(nest_op_name(NEST_OP_BIND), "BIND");
+	cr_expect_str_eq(nest_op_name(200), "UNKNOWN");
+	NO_LEAKS();
+}
+
+/* Call @fn for every body that has a fixed struct (both directions of ops, and events). */
+#define FOR_EACH_FIXED_BODY(d, bd, what)                                                           \
+	for (uint32_t op_ = 0; op_ < NEST_OP_MAX; op_++)                                           \
+		for (int dir_ = 0; dir_ < 2; dir_++)                                               \
+			if (((d) = nest_op_desc(op_)) &&                                           \
+			    ((bd) = dir_ ? &(d)->reply : &(d)->req) && (bd)->size &&               \
+			    ((what) = dir_ ? "reply" : "request"))
+
+Test(abi, every_op_refuses_undersize)
+{
+	const struct nest_op_desc *d;
+	const struct nest_body_desc *bd;
+	const char *what;
+	uint8_t body[1024], dst[512];
+	struct nest_tail t;
+
+	FOR_EACH_FIXED_BODY(d, bd, what)
+	{
+		size_t len = sample_body(bd, body);
+
+		for (uint32_t s = 0; s < bd->min_size; s++) {
+			sample_put_u32(body, 0, s);
+			cr_expect_eq(nest_body_decode(bd, body, len, dst, &t), -EINVAL,
+				     "%s %s size %u", d->name, what, s);
+		}
+		for (size_t l = 0; l < 4; l++)
+			cr_expect_eq(nest_body_decode(bd, body, l, dst, &t), -EINVAL,
+				     "%s %s body_len %zu", d->name, what, l);
+		/* size field larger than the whole body */
+		sample_put_u32(body, 0, (uint32_t)len + 1);
+		cr_expect_eq(nest_body_decode(bd, body, len, dst, &t), -EINVAL, "%s %s", d->name,
+			     what);
+	}
+	NO_LEAKS();
+}
+
+Test(abi, every_op_accepts_zero_extended)
+{
+	const struct nest_op_desc *d;
+	const struct nest_body_desc *bd;
+	const char *what;
+	uint8_t body[1024], dst[512], full[512];
+
+	FOR_EACH_FIXED_BODY(d, bd, what)
+	{
+		memset(full, 0, sizeof(full));
+		sample_fixed(bd, full);
+		for (uint32_t s = bd->min_size; s <= bd->size; s++) {
+			struct nest_tail t = {0};
+			size_t len = sample_body_sized(bd, s, body);
+			int r;
+
+			memset(dst, 0xee, sizeof(dst));
+			r = nest_body_decode(bd, body, len, dst, &t);
+			cr_assert_eq(r, 0, "%s %s size %u: %d", d->name, what, s, r);
+			cr_expect_eq(sample_get_u32(dst, 0), bd->size, "size rewritten");
+			cr_expect(!memcmp(dst + 4, full + 4, s - 4), "%s %s: copied bytes", d->name,
+				  what);
+			cr_expect(nest_mem_is_zero(dst + s, bd->size - s),
+				  "%s %s size %u: zero-ext", d->name, what, s);
+			cr_expect_eq(dst[bd->size], 0xee, "wrote past bd->size");
+			cr_expect_eq(t.ptr, body + s, "tail starts at size");
+			cr_expect_eq(t.len, len - s);
+		}
+	}
+	NO_LEAKS();
+}
+
+Test(abi, every_op_accepts_longer_zero_tail_and_refuses_nonzero)
+{
+	const struct nest_op_desc *d;
+	const struct nest_body_desc *bd;
+	const char *what;
+	uint8_t body[1024], dst[512];
+	const uint32_t extra = 16;
+
+	FOR_EACH_FIXED_BODY(d, bd, what)
+	{
+		struct nest_tail t;
+		size_t len = sample_body_sized(bd, bd->size + extra, body);
+
+		cr_expect_eq(nest_body_decode(bd, body, len, dst, &t), 0, "%s %s longer", d->name,
+			     what);
+		cr_expect_eq(t.ptr, body + bd->size + extra);
+		for (uint32_t i = 0; i < extra; i++) {
+			body[bd->size + i] = 0x80;
+			cr_expect_eq(nest_body_decode(bd, body, len, dst, &t), -E2BIG,
+				     "%s %s byte %u", d->name, what, i);
+			body[bd->size + i] = 0;
+		}
+	}
+	NO_LEAKS();
+}
+
+Test(abi, every_op_refuses_unknown_flags)
+{
+	const struct nest_op_desc *d;
+	const struct nest_body_desc *bd;
+	const char *what;
+	uint8_t body[1024], dst[512];
+	unsigned checked = 0;
+
+	FOR_EACH_FIXED_BODY(d, bd, what)
+	{
+		struct nest_tail t;
+		size_t len = sample_body(bd, body);
+
+		if (bd->flags_valid == UINT32_MAX)
+			continue;
+		checked++;
+		for (int bit = 0; bit < 32; bit++) {
+			uint32_t f = 1u << bit;
+
+			sample_put_u32(body, 4, bd->flags_valid | f);
+			cr_expect_eq(nest_body_decode(bd, body, len, dst, &t),
+				     (bd->flags_valid & f) ? 0 : -EOPNOTSUPP, "%s %s bit %d",
+				     d->name, what, bit);
+		}
+	}
+	cr_expect_geq(checked, 11);
+	NO_LEAKS();
+}
+
+Test(abi, every_op_refuses_nonzero_reserved)
+{
+	const struct nest_op_desc *d;
+	const struct nest_body_desc *bd;
+	const char *what;
+	uint8_t body[1024], dst[512];
+	unsigned checked = 0;
+
+	FOR_EACH_FIXED_BODY(d, bd, what)
+	{
+		struct nest_tail t;
+		size_t len = sample_body(bd, body);
+
+		for (unsigned r = 0; r < bd->nreserved; r++) {
+			for (unsigned i = 0; i < bd->reserved[r].len; i++) {
+				uint8_t *p = body + bd->reserved[r].off + i;
+
+				*p = 1;
+				cr_expect_eq(nest_body_decode(bd, body, len, dst, &t), -EOPNOTSUPP,
+					     "%s %s reserved@%u", d->name, what,
+					     bd->reserved[r].off + i);
+				*p = 0;
+				checked++;
+			}
+		}
+	}
+	cr_expect_geq(checked, 11 * 4);
+	NO_LEAKS();
+}
+
+Test(abi, fixed_only_bodies_refuse_trailing_bytes)
+{
+	const struct nest_op_desc *d;
+	const struct nest_body_desc *bd;
+	const char *what;
+	uint8_t body[1024], dst[512];
+
+	FOR_EACH_FIXED_BODY(d, bd, what)
+	{
+		struct nest_tail t;
+		size_t len = sample_body(bd, body);
+
+		if (bd->tail != NEST_TAIL_NONE)
+			continue;
+		body[len] = 0;
+		cr_expect_eq(nest_body_decode(bd, body, len + 1, dst, &t), -EINVAL, "%s %s",
+			     d->name, what);
+	}
+	NO_LEAKS();
+}
+
+Test(abi, empty_bodies)
+{
+	const struct nest_body_desc *bd = &nest_op_desc(NEST_OP_BIND)->reply;
+	uint8_t b[8] = {0};
+	struct nest_tail t;
+
+	cr_expect_eq(nest_body_decode(bd, b, 0, NULL, &t), 0);
+	cr_expect_eq(t.len, 0);
+	cr_expect_eq(nest_body_decode(bd, b, 1, NULL, &t), -EINVAL);
+	cr_expect_eq(nest_body_decode(bd, b, 8, NULL, &t), -EINVAL);
+	NO_LEAKS();
+}
+
+Test(abi, decode_does_not_write_tail_on_error)
+{
+	const struct nest_body_desc *bd = &nest_op_desc(NEST_OP_INVALIDATE)->req;
+	uint8_t body[1024], dst[64];
+	struct nest_tail t = {.len = 12345};
+	size_t len = sample_body(bd, body);
+
+	cr_expect_eq(nest_body_decode(bd, body, len - 1, dst, &t), -EINVAL);
+	cr_expect_eq(t.len, 12345);
+	NO_LEAKS();
+}
