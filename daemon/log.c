@@ -181,23 +181,32 @@ int log_errno(int level, int err, const char *fmt, ...)
 	return -err;
 }
 
+static bool log_escape_plain(unsigned char ch)
+{
+	return ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '"';
+}
+
 char *log_escape(const char *in, size_t in_len, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, room, i;
+	size_t o = 0, room, limit, total = 0, i;
 
 	if (cap == 0)
 		return out;
+	if (!in)
+		in_len = 0;
 	room = cap - 1;
-	for (i = 0; in && i < in_len; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		bool plain = ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '"';
-		size_t need = plain ? 1 : 4;
-		/* Keep 3 bytes for "..." unless this is the last input byte. */
-		size_t limit = i + 1 == in_len ? room : (room >= 3 ? room - 3 : 0);
+	/* The whole encoding fits: no cut. Otherwise stop early enough to append "...". */
+	for (i = 0; i < in_len && total <= room; i++)
+		total += log_escape_plain((unsigned char)in[i]) ? 1 : 4;
+	limit = total <= room ? room : (room >= 3 ? room - 3 : 0);
 
-		if (o + need > limit)
-			break;
+	for (i = 0; i < in_len; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		bool plain = log_escape_plain(ch);
+
+		if (o + (plain ? 1 : 4) > limit)
+			break; /* never split an escape sequence */
 		if (plain) {
 			out[o++] = (char)ch;
 		} else {
@@ -207,7 +216,7 @@ char *log_escape(const char *in, size_t in_len, char *out, size_t cap)
 			out[o++] = hex[ch & 0xf];
 		}
 	}
-	if (in && i < in_len)
+	if (i < in_len) /* cut: as much of "..." as fits */
 		for (int d = 0; d < 3 && o < room; d++)
 			out[o++] = '.';
 	out[o] = '\0';
