@@ -169,8 +169,8 @@ static void rand_map(uint64_t *s, uint64_t va, unsigned levels)
 	if (*e)
 		return;
 	*e = rand_target(s, leaf) | rand_flags(s) | (leaf > 1 ? PTE_PS : 0);
-	if (leaf > 1 && chance(s, 3))
-		*e |= 1ull << 13; /* reserved in large leaves */
+	if (leaf > 1 && chance(s, 5)) /* bits 13..29 (1 GiB) or 13..20 (2 MiB) are reserved */
+		*e |= 1ull << (13 + rng_next(s) % (leaf == 3 ? 17 : 8));
 }
 
 static uint64_t probe_addr(uint64_t *s, const uint64_t *vas, unsigned n, unsigned levels)
