@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gen-corpus.c - write the seed corpus for fuzz-msg: a valid request, reply and error reply of
+ * every op, every event, realistic HELLO/INVALIDATE/SIM_DMA/ADMIN messages, and a set of
+ * near-misses (one rule broken each). The output is committed in corpus/; rerun with
+ *     ./gen-corpus tests/fuzz/corpus
+ * after an ABI change.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nest-msg.h"
+
+#define HDR sizeof(struct nest_msg_hdr)
+
+static const char *outdir;
+static unsigned seq;
+
+static void put(const char *name, const void *p, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%03u-%s", outdir, seq++, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, len, f) != len) {
+		perror(path);
+		return;
+	}
+	fclose(f);
+}
+
+static size_t msg(uint8_t *buf, uint16_t op, uint16_t flags, int32_t err, const void *fixed,
+		  size_t flen, const void *tail, size_t tlen)
+{
+	struct nest_msg_hdr h = {.op = op, .flags = flags, .id = 1000 + op, .error = err};
+	ssize_t n = nest_msg_encode(buf, 1 << 16, &h, fixed, flen, tail, tlen);
+
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* A valid fixed struct for @bd: zero, size set, tail fields set by the caller. */
+static void fixed_of(const struct nest_body_desc *bd, uint8_t *p)
+{
+	uint32_t sz = bd->size;
+
+	memset(p, 0, 256);
+	memcpy(p, &sz, sizeof(sz));
+}
+
+static void gen_every_op(void)
+{
+	static uint8_t buf[1 << 16], fx[256];
+	char name[64];
+
+	for (uint32_t op = 0; op < NEST_OP_MAX; op++) {
+		const struct nest_op_desc *d = nest_op_desc(op);
+
+		if (!d || d->req.tail != NEST_TAIL_NONE)
+			continue;
+		fixed_of(&d->req, fx);
+		snprintf(name, sizeof(name), "%s-%s", d->name, d->is_event ? "event" : "request");
+		put(name, buf,
+		    msg(buf, (uint16_t)op, d->is_event ? NEST_MSG_F_EVENT : NEST_MSG_F_REQUEST, 0,
+			fx, d->req.size, NULL, 0));
+		if (d->is_event)
+			continue;
+		fixed_of(&d->reply, fx);
+		snprintf(name, sizeof(name), "%s-reply", d->name);
+		put(name, buf,
+		    msg(buf, (uint16_t)op, NEST_MSG_F_REPLY, 0, fx, d->reply.size, NULL, 0));
+		snprintf(name, sizeof(name), "%s-error", d->name);
+		put(name, buf,
+		    msg(buf, (uint16_t)op, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, ENOENT, NULL, 0,
+			NULL, 0));
+	}
+}
+
+static void gen_typical(void)
+{
+	static uint8_t buf[1 << 16];
+	static const char caps[] = "{\"software\":\"nestd 0.1.0\",\"max_msg_size\":65536,"
+				   "\"max_fds\":4,\"max_batch\":256,\"max_inflight\":64,"
+				   "\"features\":[\"bind-pgtbl\",\"cache-invld\",\"sim-dma\"]}";
+	struct nest_hello h = {.size = sizeof(h), .major = 1, .caps_len = sizeof(caps)};
+	struct nest_vm_attach at = {.size = sizeof(at), .flags = NEST_ATTACH_F_CHECKER};
+	struct nest_mem_add ma = {.size = sizeof(ma), .flags = 3, .gpa = 0, .len = 1 << 30};
+	struct nest_bind b = {.size = sizeof(b),
+			      .format = 1,
+			      .addr_width = 48,
+			      .gpgd = 0x1000,
+			      .hpasid = 5,
+			      .vtd_flags = NEST_VTD_SRE};
+	struct nest_pasid_alloc pa = {
+		.size = sizeof(pa), .flags = 1, .min = 1, .max = 100, .gpasid = 3};
+	struct nest_sim_dma dma = {.size = sizeof(dma),
+				   .flags = NEST_DMA_F_WRITE,
+				   .dev_id = 1,
+				   .pasid = 5,
+				   .addr = 0x400000,
+				   .len = 8};
+	struct nest_ev_fault ev = {.size = sizeof(ev), .reason = NEST_FAULT_WRITE, .pasid = 5};
+	struct {
+		struct nest_invalidate h;
+		struct nest_inv_entry e[3];
+	} inv = {{sizeof(inv.h), 0, sizeof(struct nest_inv_entry), 3},
+		 {{.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
+		   .granularity = 2,
+		   .flags = NEST_INV_F_LEAF,
+		   .pasid = 5,
+		   .addr = 0x200000,
+		   .granule_size = 4096,
+		   .nb_granules = 16},
+		  {.cache = NEST_CACHE_PASID, .granularity = 1, .pasid = 5},
+		  {.cache = NEST_CACHE_IOTLB, .granularity = 0}}};
+	static const char admin[] = "{\"command\":\"sim.dma\",\"args\":{\"vm\":\"vm0\","
+				    "\"device\":1,\"pasid\":5,\"addr\":\"0x400000\",\"len\":64}}";
+
+	memcpy(at.name, "vm0", 4);
+	put("hello-request", buf,
+	    msg(buf, NEST_OP_HELLO, NEST_MSG_F_REQUEST, 0, &h, sizeof(h), caps, sizeof(caps)));
+	put("hello-reply", buf,
+	    msg(buf, NEST_OP_HELLO, NEST_MSG_F_REPLY, 0, &h, sizeof(h), caps, sizeof(caps)));
+	put("attach", buf,
+	    msg(buf, NEST_OP_VM_ATTACH, NEST_MSG_F_REQUEST, 0, &at, sizeof(at), 0, 0));
+	put("mem-add", buf,
+	    msg(buf, NEST_OP_MEM_ADD, NEST_MSG_F_REQUEST, 0, &ma, sizeof(ma), 0, 0));
+	put("bind", buf, msg(buf, NEST_OP_BIND, NEST_MSG_F_REQUEST, 0, &b, sizeof(b), 0, 0));
+	b.size = 40; /* pat/emt omitted: zero-extended */
+	put("bind-short", buf, msg(buf, NEST_OP_BIND, NEST_MSG_F_REQUEST, 0, &b, 40, 0, 0));
+	put("pasid-alloc", buf,
+	    msg(buf, NEST_OP_PASID_ALLOC, NEST_MSG_F_REQUEST, 0, &pa, sizeof(pa), 0, 0));
+	put("invalidate", buf,
+	    msg(buf, NEST_OP_INVALIDATE, NEST_MSG_F_REQUEST, 0, &inv, sizeof(inv), 0, 0));
+	put("sim-dma-write", buf,
+	    msg(buf, NEST_OP_SIM_DMA, NEST_MSG_F_REQUEST, 0, &dma, sizeof(dma), "ABCDEFGH", 8));
+	dma.flags = 0;
+	put("sim-dma-read", buf,
+	    msg(buf, NEST_OP_SIM_DMA, NEST_MSG_F_REQUEST, 0, &dma, sizeof(dma), 0, 0));
+	put("admin", buf,
+	    msg(buf, NEST_OP_ADMIN, NEST_MSG_F_REQUEST, 0, admin, sizeof(admin), NULL, 0));
+	put("admin-status", buf,
+	    msg(buf, NEST_OP_ADMIN, NEST_MSG_F_REQUEST, 0, "{\"command\":\"status\"}", 21, 0, 0));
+	put("ev-fault", buf, msg(buf, NEST_EV_FAULT, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), 0, 0));
+	put("unknown-op", buf, msg(buf, 99, NEST_MSG_F_REQUEST, 0, &b, sizeof(b), 0, 0));
+}
+
+static void gen_invalid(void)
+{
+	static uint8_t buf[1 << 16];
+	struct nest_bind b = {.size = sizeof(b) + 8, .flags = NEST_BIND_F_GPASID, .gpasid = 2};
+	struct nest_unbind u = {.size = sizeof(u), .hpasid = 1, .__reserved = 1};
+	static const char *const bad_caps[] = {
+		"{\"max_fds\":99999999999999999999999}",
+		"{\"max_batch\":1e400}",
+		"{\"software\":NaN}",
+		"{'max_fds':1}",
+		"[1,2,3]",
+		"{\"a\":[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}",
+		"{\"features\":[\"sim-dma\",7]}",
+		"{\"max_msg_size\":-1} x",
+	};
+	uint8_t tail[16] = {0};
+	size_t n;
+
+	put("bind-longer-zero-tail", buf,
+	    msg(buf, NEST_OP_BIND, NEST_MSG_F_REQUEST, 0, &b, sizeof(b), tail, 8));
+	tail[3] = 1;
+	put("bind-nonzero-tail", buf,
+	    msg(buf, NEST_OP_BIND, NEST_MSG_F_REQUEST, 0, &b, sizeof(b), tail, 8));
+	b.size = sizeof(b);
+	b.flags = 1u << 7;
+	put("bind-unknown-flag", buf,
+	    msg(buf, NEST_OP_BIND, NEST_MSG_F_REQUEST, 0, &b, sizeof(b), 0, 0));
+	put("unbind-reserved", buf,
+	    msg(buf, NEST_OP_UNBIND, NEST_MSG_F_REQUEST, 0, &u, sizeof(u), 0, 0));
+	n = msg(buf, NEST_OP_UNBIND, NEST_MSG_F_REQUEST | NEST_MSG_F_REPLY, 0, &u, sizeof(u), 0, 0);
+	put("two-type-bits", buf, n);
+	n = msg(buf, NEST_OP_UNBIND, NEST_MSG_F_REQUEST, 0, &u, sizeof(u), 0, 0);
+	buf[0] += 4;
+	put("size-lies", buf, n);
+	put("short-header", buf, 10);
+	for (size_t i = 0; i < sizeof(bad_caps) / sizeof(bad_caps[0]); i++) {
+		struct nest_hello h = {.size = sizeof(h),
+				       .major = 1,
+				       .caps_len = (uint32_t)strlen(bad_caps[i]) + 1};
+
+		put("hello-bad-caps", buf,
+		    msg(buf, NEST_OP_HELLO, NEST_MSG_F_REQUEST, 0, &h, sizeof(h), bad_caps[i],
+			h.caps_len));
+		put("raw-json", bad_caps[i], strlen(bad_caps[i]) + 1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
+		return 2;
+	}
+	outdir = argv[1];
+	gen_every_op();
+	gen_typical();
+	gen_invalid();
+	return 0;
+}
