@@ -762,3 +762,45 @@ Test(config, null_err_buffer_is_fine)
 	tdir_remove(dir);
 	NO_LEAKS();
 }
+
+/*
+ * The shipped systemd/nestd.conf: as is, it loads to the defaults; with every "#Key=value" line
+ * above the example [VM] uncommented, it still does (the file shows the real defaults).
+ */
+Test(config, shipped_default_file_shows_the_defaults)
+{
+	char dir[64], path[256], err[ERRLEN], line[512];
+	struct nestd_config *c = NULL, d;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *in, *out;
+
+	tdir_make(dir);
+	nestd_config_defaults(&d);
+	cr_assert_eq(nestd_config_load(NEST_TREE "/systemd/nestd.conf", &c, err, ERRLEN), 0, "%s",
+		     err);
+	cr_expect_eq(memcmp(c, &d, sizeof(d)), 0);
+	c = nestd_config_free(c);
+
+	in = fopen(NEST_TREE "/systemd/nestd.conf", "r");
+	cr_assert_not_null(in);
+	out = open_memstream(&text, &len);
+	cr_assert_not_null(out);
+	while (fgets(line, sizeof(line), in)) {
+		if (strncmp(line, "#[VM]", 5) == 0)
+			break;
+		if (line[0] == '#' && line[1] >= 'A' && line[1] <= 'Z' && strchr(line, '='))
+			fputs(line + 1, out);
+		else
+			fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+	cr_expect(strstr(text, "\nMaxGuestAddressWidth=48\n"), "keys were uncommented");
+	cr_assert_eq(load_text(dir, text, &c, err, path), 0, "%s", err);
+	cr_expect_eq(memcmp(c, &d, sizeof(d)), 0, "uncommented defaults == compiled-in defaults");
+	nestd_config_free(c);
+	free(text);
+	tdir_remove(dir);
+	NO_LEAKS();
+}
