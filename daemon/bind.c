@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bind.c - BIND / UNBIND a guest stage-1 table on a host PASID the VM owns, on every device of
+ * the VM. A bind is all-or-nothing: if one device refuses, the devices done are unbound again.
+ */
+#include <errno.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "vm.h"
+
+/* Checks that do not depend on the PASID entry, in the order of the errno vocabulary. */
+static int bind_check(const struct nestd *d, const struct nest_bind *b)
+{
+	const struct nest_backend_info *bi = &d->be_info;
+
+	if (b->format != NEST_BIND_FMT_VTD_FL || !(bi->formats & NEST_FORMAT_VTD_FL))
+		return -EOPNOTSUPP;
+	if (b->vtd_flags & ~(uint64_t)NEST_VTD_VALID)
+		return -EOPNOTSUPP;
+	if (b->addr_width == 48) {
+		if (!(bi->addr_widths & NEST_ADDR_WIDTH_48))
+			return -EINVAL;
+	} else if (b->addr_width == 57) {
+		if (!(bi->addr_widths & NEST_ADDR_WIDTH_57))
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	if (b->gpgd & 4095u)
+		return -EINVAL;
+	if (!(b->vtd_flags & NEST_VTD_EMTE) && (b->pat || b->emt))
+		return -EINVAL; /* pat/emt are only meaningful with EMTE */
+	if ((b->flags & NEST_BIND_F_GPASID) && (b->gpasid < 1 || b->gpasid > NEST_PASID_MAX))
+		return -EINVAL;
+	return 0;
+}
+
+static int bind_check_gpasid(struct vm *vm, const struct vm_pasid *p, const struct nest_bind *b)
+{
+	const struct vm_pasid *other;
+
+	if (!(b->flags & NEST_BIND_F_GPASID))
+		return 0;
+	if (p->has_gpasid)
+		return p->gpasid == b->gpasid ? 0 : -EINVAL;
+	other = vm_gpasid_find(vm, b->gpasid);
+	return other && other != p ? -EEXIST : 0;
+}
+
+/* Bind on every attached device; undo the ones done if one fails (R13). */
+static int bind_devices(struct vm *vm, const struct nest_be_bind *bb)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+	size_t n = vm->cfg.n_devices, done = 0, i;
+	int r = -EINVAL; /* no device to bind on */
+
+	for (i = 0; i < n; i++) {
+		if (!vm->devices[i].attached)
+			continue;
+		r = ops->bind(vm->d->be, vm->ctx, vm->cfg.devices[i].id, bb);
+		if (r < 0)
+			break;
+		done++;
+	}
+	if (r == 0 && done > 0)
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (vm->devices[j].attached)
+			ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[j].id, bb->hpasid);
+	return r;
+}
+
+int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_bind *b = rq->req;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->cred.uid,
+			       .pid = c->cred.pid,
+			       .pasid = b->hpasid,
+			       .op = "bind"};
+	struct vm_pasid *p = vm_pasid_find(vm, b->hpasid);
+	struct nest_be_bind bb = {
+		.format = b->format,
+		.addr_width = b->addr_width,
+		.gpgd = b->gpgd,
+		.hpasid = b->hpasid,
+		.gpasid = b->gpasid,
+		.has_gpasid = b->flags & NEST_BIND_F_GPASID,
+		.vtd_flags = b->vtd_flags,
+		.pat = b->pat,
+		.emt = b->emt,
+	};
+	int r;
+
+	if (!p)
+		return -ENOENT; /* not ours, or not allocated */
+	r = bind_check(c->d, b);
+	if (r == 0)
+		r = bind_check_gpasid(vm, p, b);
+	if (r == 0 && p->bound)
+		r = -EBUSY;
+	if (r == 0)
+		r = bind_devices(vm, &bb);
+	if (r == 0) {
+		p->bound = true;
+		p->bind = bb;
+		if (bb.has_gpasid && !p->has_gpasid) {
+			p->has_gpasid = true;
+			p->gpasid = bb.gpasid;
+		}
+		vm->n_bound++;
+		vm->ctr.binds++;
+	}
+	ar.result = r;
+	audit_log(&ar, "gpgd 0x%llx aw %u flags 0x%llx", (unsigned long long)b->gpgd, b->addr_width,
+		  (unsigned long long)b->vtd_flags);
+	return r;
+}
+
+int op_unbind(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_unbind *u = rq->req;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->cred.uid,
+			       .pid = c->cred.pid,
+			       .pasid = u->hpasid,
+			       .op = "unbind"};
+	struct vm_pasid *p = vm_pasid_find(vm, u->hpasid);
+	int r = p && p->bound ? 0 : -ENOENT;
+
+	if (r == 0) {
+		vm_pasid_unbind(vm, p);
+		vm->ctr.unbinds++;
+	}
+	ar.result = r;
+	audit_log(&ar, "%s", r == 0 ? "unbound" : "not bound");
+	return r;
+}

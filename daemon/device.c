@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * device.c - DEVICE_GET: describe a device of the VM's policy and hand out its fd.
+ *
+ * Every policy device is attached to the VM's backend context at VM attach time (so binds cover
+ * all of them); DEVICE_GET hands the client its own duplicate of the device fd (kernel
+ * backends) or only the description (sim: never a stand-in fd).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "vm.h"
+
+int op_device_get(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_device_get *g = rq->req;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->cred.uid,
+			       .pid = c->cred.pid,
+			       .pasid = -1,
+			       .op = "device-get"};
+	struct nest_device_info info = {.size = sizeof(info), .dev_id = g->dev_id};
+	const struct nestd_device_cfg *dc;
+	struct vm_device *dev;
+	int idx = vm_device_index(vm, g->dev_id);
+	int fd = -1;
+
+	if (idx < 0 || !vm->devices[idx].attached)
+		return -ENOENT; /* not in this VM's policy: same answer as non-existent */
+	dc = &vm->cfg.devices[idx];
+	dev = &vm->devices[idx];
+	if (dev->fd >= 0) {
+		fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0) {
+			ar.result = -errno;
+			audit_log(&ar, "device %u: dup failed", g->dev_id);
+			return ar.result;
+		}
+		info.flags |= NEST_DEVICE_F_HAS_FD;
+	}
+	if (dc->ats)
+		info.flags |= NEST_DEVICE_F_ATS;
+	info.pasid_bits = dc->pasid_bits;
+	snprintf(info.name, sizeof(info.name), "%s", dc->name);
+	dev->taken = true;
+	op_reply_set(rp, &info, sizeof(info));
+	rp->fd = fd; /* moves into the reply */
+	audit_log(&ar, "device %u (%s)%s", g->dev_id, dc->name, fd >= 0 ? " fd passed" : "");
+	return 0;
+}

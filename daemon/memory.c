@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memory.c - MEM_ADD / MEM_REMOVE: guest RAM regions (stage 2) from memfds.
+ *
+ * The fd is checked before the backend maps it (R11): a regular file (memfd, tmpfs, hugetlbfs),
+ * not O_PATH, opened for reading (and writing for a writable region), at least fd_offset + len
+ * long, and sealed with F_SEAL_SHRINK: without the seal the VMM could truncate the file under
+ * nestd's mapping and a later access would SIGBUS the daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "vm.h"
+
+#define MEM_PAGE_MASK 4095u
+
+static int memory_check_fd(int fd, uint32_t flags, uint64_t end)
+{
+	struct stat st;
+	int fl, seals;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -EINVAL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_PATH))
+		return -EINVAL;
+	if ((fl & O_ACCMODE) == O_WRONLY)
+		return -EINVAL; /* we must be able to read what we map */
+	if ((flags & NEST_MEM_F_WRITE) && (fl & O_ACCMODE) != O_RDWR)
+		return -EINVAL;
+	if ((uint64_t)st.st_size < end)
+		return -EINVAL;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return -EINVAL;
+	return 0;
+}
+
+static int memory_check_req(const struct vm *vm, const struct nest_mem_add *m, uint64_t *ret_end)
+{
+	uint64_t gend, fend;
+
+	if (!(m->flags & NEST_MEM_F_READ) || m->len == 0)
+		return -EINVAL;
+	if ((m->gpa | m->len | m->fd_offset) & MEM_PAGE_MASK)
+		return -EINVAL;
+	if (__builtin_add_overflow(m->gpa, m->len, &gend) ||
+	    __builtin_add_overflow(m->fd_offset, m->len, &fend))
+		return -EOVERFLOW;
+	if (vm_region_overlaps(vm, m->gpa, m->len))
+		return -EEXIST;
+	if (vm->n_regions >= vm->cfg.max_regions)
+		return -ENOSPC;
+	if (m->len > vm->cfg.mem_limit || vm->mem_bytes > vm->cfg.mem_limit - m->len)
+		return -ENOSPC;
+	*ret_end = fend;
+	return 0;
+}
+
+int op_mem_add(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_mem_add *m = rq->req;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->cred.uid,
+			       .pid = c->cred.pid,
+			       .pasid = -1,
+			       .op = "mem-add"};
+	struct vm_region reg = {
+		.gpa = m->gpa, .len = m->len, .fd_offset = m->fd_offset, .flags = m->flags};
+	uint64_t end = 0;
+	int r;
+
+	r = memory_check_req(vm, m, &end);
+	if (r == 0)
+		r = memory_check_fd(rq->fds[0], m->flags, end);
+	if (r == 0)
+		r = c->d->be_ops->map(c->d->be, vm->ctx, m->gpa, m->len, rq->fds[0], m->fd_offset,
+				      m->flags);
+	if (r == 0) {
+		r = vm_region_insert(vm, &reg);
+		if (r < 0)
+			c->d->be_ops->unmap(c->d->be, vm->ctx, m->gpa, m->len);
+	}
+	ar.result = r;
+	audit_log(&ar, "gpa 0x%llx len 0x%llx offset 0x%llx flags %u", (unsigned long long)m->gpa,
+		  (unsigned long long)m->len, (unsigned long long)m->fd_offset, m->flags);
+	return r;
+}
+
+int op_mem_remove(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_mem_remove *m = rq->req;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->cred.uid,
+			       .pid = c->cred.pid,
+			       .pasid = -1,
+			       .op = "mem-remove"};
+	int idx = vm_region_find(vm, m->gpa, m->len);
+
+	if (idx >= 0) {
+		c->d->be_ops->unmap(c->d->be, vm->ctx, m->gpa, m->len);
+		vm_region_delete(vm, idx);
+	}
+	ar.result = idx < 0 ? idx : 0;
+	audit_log(&ar, "gpa 0x%llx len 0x%llx", (unsigned long long)m->gpa,
+		  (unsigned long long)m->len);
+	return idx < 0 ? idx : 0;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nestd.h - the daemon context (STYLE.md R17): the one object that owns the event loop, the
+ * backend, the listeners, every connection and every VM. There is no other mutable state in the
+ * daemon except the command-line arguments in main.c and the logger.
+ */
+#ifndef NESTD_H
+#define NESTD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "backend.h"
+#include "config.h"
+
+#define NESTD_VERSION "0.1.0"
+
+struct event;
+struct event_base;
+struct conn;
+struct listener;
+struct vm;
+
+TAILQ_HEAD(conn_list, conn);
+
+struct nestd_stats {
+	uint64_t connections_total;
+	uint64_t connections_rejected;
+	uint64_t requests;
+	uint64_t errors;
+	uint64_t events;
+	uint64_t protocol_errors;
+	uint64_t slow_disconnects;
+};
+
+/* What main.c passes in: the command line, already parsed. Strings are not copied. */
+struct nestd_args {
+	const char *config_path; /* NULL: NESTD_CONFIG_PATH */
+	const char *socket_path; /* overrides the config's socket path */
+	const char *admin_path;	 /* overrides the config's admin socket path */
+	const char *backend;	 /* overrides the config's backend */
+	int log_level;		 /* -1: from config */
+};
+
+struct nestd {
+	struct event_base *base;
+	struct nestd_args args;
+	struct nestd_config *cfg; /* current config; replaced on a good reload */
+
+	const struct nest_backend_ops *be_ops;
+	struct nest_backend *be;
+	struct nest_backend_info be_info;
+	struct event *ev_backend; /* readable backend fd, if the backend has one */
+
+	struct listener *vm_lsn;
+	struct listener *admin_lsn;
+	struct conn_list conns;	     /* live VM and admin connections */
+	struct conn_list dead_conns; /* closed, freed from the loop (conn.c) */
+	uint32_t n_vm_conns;
+	uint32_t n_admin_conns;
+	uint64_t next_conn_id;
+
+	struct vm **vms; /* one per configured VM (plus ones held/attached after a reload dropped
+			    them, until their teardown) */
+	size_t n_vms;
+
+	struct nestd_stats stats;
+	struct event *ev_sigterm, *ev_sigint, *ev_sighup;
+	struct event *ev_watchdog;
+	uint64_t watchdog_usec;
+	uint64_t start_usec; /* CLOCK_MONOTONIC */
+
+	uint8_t *rxbuf; /* one receive buffer for every connection (single-threaded) */
+	size_t rxcap;
+	uint8_t *txbuf; /* scratch for encoding one outgoing message */
+	size_t txcap;
+
+	gid_t admin_gid; /* valid if have_admin_gid */
+	bool have_admin_gid;
+	bool stopping;
+	char status[160]; /* last STATUS= sent */
+};
+
+/* daemon.c */
+int nestd_new(const struct nestd_args *args, struct nestd_config *cfg, struct nestd **ret);
+struct nestd *nestd_free(struct nestd *d);
+int nestd_run(struct nestd *d); /* returns the exit code */
+/* Reload the config file; on failure keeps the old one and writes the reason to @err. */
+int nestd_reload(struct nestd *d, char *err, size_t errlen);
+/* Send STATUS= if the VM/connection counts changed. */
+void nestd_update_status(struct nestd *d);
+struct vm *nestd_find_vm(struct nestd *d, const char *name);
+/* Free VMs that left the config and are detached again. */
+void nestd_reap_vms(struct nestd *d);
+uint64_t nestd_now_usec(void);
+
+/* notify.c: the systemd notification protocol (no-ops without $NOTIFY_SOCKET) */
+void notify_ready(struct nestd *d);
+void notify_status(struct nestd *d, const char *status);
+void notify_reloading(void);
+void notify_stopping(void);
+int notify_watchdog_setup(struct nestd *d);
+
+/* events.c: backend event callbacks */
+extern const struct nest_be_events nestd_be_events;
+
+#endif /* NESTD_H */

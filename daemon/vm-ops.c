@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm-ops.c - VM_ATTACH and VM_DETACH handlers: policy check, attach / re-adopt, release.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "vm.h"
+
+/* NUL-terminated within the array, [A-Za-z0-9_.-]+ (PROTOCOL.md). */
+static bool vm_ops_valid_name(const char *name, size_t cap)
+{
+	const char *end = memchr(name, '\0', cap);
+
+	if (!end || end == name)
+		return false;
+	for (const char *p = name; p < end; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+			return false;
+	return true;
+}
+
+static void vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
+			struct nest_vm_info *info)
+{
+	const struct nest_backend_info *bi = &c->d->be_info;
+
+	*info = (struct nest_vm_info){
+		.size = sizeof(*info),
+		.backend = bi->kind,
+		.formats = bi->formats,
+		.addr_widths = bi->addr_widths,
+		.features = bi->features,
+		.pasid_bits = bi->pasid_bits,
+		.pasid_mode = bi->pasid_mode,
+		.num_devices = (uint32_t)vm->cfg.n_devices,
+		.pasid_quota = vm->cfg.pasid_quota,
+		.max_regions = vm->cfg.max_regions,
+		.mem_limit = vm->cfg.mem_limit,
+		.cap_reg = bi->cap_reg,
+		.ecap_reg = bi->ecap_reg,
+		.reattached = re ? 1 : 0,
+	};
+}
+
+int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_vm_attach *a = rq->req;
+	struct audit_rec ar = {.uid = c->cred.uid, .pid = c->cred.pid, .pasid = -1, .op = "attach"};
+	struct nest_vm_info info;
+	struct vm *vm;
+	bool re = false;
+	int r;
+
+	if (c->vm)
+		return -EBUSY; /* one VM per connection */
+	if (!vm_ops_valid_name(a->name, sizeof(a->name)))
+		return -EINVAL;
+	vm = nestd_find_vm(c->d, a->name);
+	if (!vm)
+		return -ENOENT;
+	if ((a->flags & NEST_ATTACH_F_CHECKER) && !(c->d->be_info.features & NEST_FEAT_CHECKER))
+		return -EOPNOTSUPP;
+	ar.vm = vm->cfg.name;
+	if (!vm_policy_allows(vm, c->cred.uid, c->cred.gid))
+		r = -EPERM;
+	else
+		r = vm_attach(vm, c, a->flags & NEST_ATTACH_F_CHECKER, &re);
+	ar.result = r;
+	audit_log(&ar, "%s",
+		  r < 0 ? "attach refused"
+		  : re	? "re-attached within grace period"
+			: "attached");
+	if (r < 0)
+		return r;
+	c->vm = vm;
+	vm_ops_info(c, vm, re, &info);
+	op_reply_set(rp, &info, sizeof(info));
+	nestd_update_status(c->d);
+	return 0;
+}
+
+int op_vm_detach(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_vm_detach *dt = rq->req;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->cred.uid,
+			       .pid = c->cred.pid,
+			       .pasid = -1,
+			       .op = "detach"};
+	bool keep = dt->flags & NEST_DETACH_F_KEEP;
+
+	audit_log(&ar, "%s", keep && vm->cfg.grace_sec ? "detached, state kept" : "detached");
+	vm_release(vm, keep);
+	nestd_update_status(c->d);
+	return 0;
+}

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm.c - VM objects: attach / re-adopt, release with grace period, teardown, per-VM tables.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "log.h"
+#include "vm.h"
+
+static void vm_on_grace_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+
+	log_msg(LOG_INFO, "vm %s: grace period over, tearing down", vm->cfg.name);
+	vm_teardown(vm, "grace period expired");
+	nestd_reap_vms(vm->d);
+	nestd_update_status(vm->d);
+}
+
+int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return -ENOMEM;
+	vm->d = d;
+	vm->cfg = *cfg;
+	for (size_t i = 0; i < NESTD_VM_DEVICES_MAX; i++)
+		vm->devices[i].fd = -1;
+	vm->ev_grace = evtimer_new(d->base, vm_on_grace_expired, vm);
+	if (!vm->ev_grace) {
+		free(vm);
+		return -ENOMEM;
+	}
+	*ret = vm;
+	return 0;
+}
+
+struct vm *vm_free(struct vm *vm)
+{
+	if (!vm)
+		return NULL;
+	if (vm->state != VM_DETACHED)
+		vm_teardown(vm, "daemon shutdown");
+	event_free(vm->ev_grace);
+	free(vm->regions);
+	free(vm->pasids);
+	free(vm);
+	return NULL;
+}
+
+const char *vm_state_name(enum vm_state s)
+{
+	switch (s) {
+	case VM_ATTACHED:
+		return "attached";
+	case VM_HELD:
+		return "held";
+	default:
+		return "detached";
+	}
+}
+
+bool vm_policy_allows(const struct vm *vm, uid_t uid, gid_t gid)
+{
+	for (size_t i = 0; i < vm->cfg.n_uids; i++)
+		if (vm->cfg.uids[i] == uid)
+			return true;
+	for (size_t i = 0; i < vm->cfg.n_gids; i++)
+		if (vm->cfg.gids[i] == gid)
+			return true;
+	return false;
+}
+
+void vm_set_cfg(struct vm *vm, const struct nestd_vm_cfg *cfg)
+{
+	if (vm->state == VM_DETACHED)
+		vm->cfg = *cfg;
+}
+
+/* Detach every attached device and free the context. Cannot fail. */
+static void vm_ctx_destroy(struct vm *vm)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+
+	for (size_t i = 0; i < vm->cfg.n_devices; i++) {
+		struct vm_device *dev = &vm->devices[i];
+
+		if (dev->attached)
+			ops->device_detach(vm->d->be, vm->ctx, vm->cfg.devices[i].id);
+		if (dev->fd >= 0)
+			close(dev->fd);
+		*dev = (struct vm_device){.fd = -1};
+	}
+	if (vm->ctx)
+		ops->ctx_free(vm->d->be, vm->ctx);
+	vm->ctx = NULL;
+}
+
+/* Create the backend context and put every policy device under it (R13: unwind on failure). */
+static int vm_ctx_create(struct vm *vm, bool checker)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+	struct nest_be_ctx_params p = {
+		.pasid_quota = vm->cfg.pasid_quota,
+		.checker = checker,
+		.cookie = vm,
+	};
+	int r;
+
+	r = ops->ctx_new(vm->d->be, &p, &vm->ctx);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < vm->cfg.n_devices; i++) {
+		const struct nestd_device_cfg *dc = &vm->cfg.devices[i];
+		struct nest_be_dev bd = {
+			.dev_id = dc->id,
+			.name = dc->name,
+			.ats = dc->ats,
+			.pasid_bits = dc->pasid_bits,
+			.path = dc->path,
+		};
+		int fd = -1;
+
+		r = ops->device_attach(vm->d->be, vm->ctx, &bd, &fd);
+		if (r < 0) {
+			vm_ctx_destroy(vm);
+			return r;
+		}
+		vm->devices[i].attached = true;
+		vm->devices[i].fd = fd; /* owned by the VM; closed in vm_ctx_destroy() */
+	}
+	vm->checker = checker;
+	return 0;
+}
+
+int vm_attach(struct vm *vm, struct conn *c, bool checker, bool *ret_reattached)
+{
+	bool re = false;
+	int r;
+
+	switch (vm->state) {
+	case VM_ATTACHED:
+		return -EBUSY;
+	case VM_HELD:
+		event_del(vm->ev_grace);
+		if (checker && !vm->checker && vm->d->be_ops->set_checker &&
+		    vm->d->be_ops->set_checker(vm->d->be, vm->ctx, true) == 0)
+			vm->checker = true;
+		re = true;
+		break;
+	case VM_DETACHED:
+		r = vm_ctx_create(vm, checker || vm->cfg.checker);
+		if (r < 0)
+			return r;
+		memset(&vm->ctr, 0, sizeof(vm->ctr));
+		break;
+	}
+	vm->state = VM_ATTACHED;
+	vm->conn = c;
+	vm->uid = c->cred.uid;
+	vm->pid = c->cred.pid;
+	*ret_reattached = re;
+	return 0;
+}
+
+void vm_release(struct vm *vm, bool keep)
+{
+	if (vm->state != VM_ATTACHED)
+		return;
+	if (vm->conn)
+		vm->conn->vm = NULL;
+	vm->conn = NULL;
+	if (keep && vm->cfg.grace_sec > 0 && !vm->removed && !vm->d->stopping) {
+		struct timeval tv = {.tv_sec = vm->cfg.grace_sec};
+
+		vm->state = VM_HELD;
+		event_add(vm->ev_grace, &tv);
+		log_msg(LOG_INFO, "vm %s: held for %u s", vm->cfg.name, vm->cfg.grace_sec);
+		return;
+	}
+	vm_teardown(vm, keep ? "client gone, no grace period" : "detached");
+}
+
+void vm_pasid_unbind(struct vm *vm, struct vm_pasid *p)
+{
+	if (!p->bound)
+		return;
+	for (size_t i = 0; i < vm->cfg.n_devices; i++)
+		if (vm->devices[i].attached)
+			vm->d->be_ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[i].id, p->pasid);
+	p->bound = false;
+	vm->n_bound--;
+}
+
+void vm_teardown(struct vm *vm, const char *why)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+	struct audit_rec ar = {
+		.vm = vm->cfg.name, .uid = vm->uid, .pid = vm->pid, .pasid = -1, .op = "teardown"};
+	uint32_t np = vm->n_pasids, nr = vm->n_regions;
+
+	if (vm->state == VM_DETACHED)
+		return;
+	event_del(vm->ev_grace);
+	if (vm->conn)
+		vm->conn->vm = NULL;
+	vm->conn = NULL;
+	/* leaves first: bindings, PASIDs, stage 2, then devices and the context */
+	while (vm->n_pasids) {
+		struct vm_pasid *p = &vm->pasids[vm->n_pasids - 1];
+
+		vm_pasid_unbind(vm, p);
+		ops->pasid_free(vm->d->be, vm->ctx, NEST_BE_DEV_NONE, p->pasid);
+		vm->n_pasids--;
+	}
+	while (vm->n_regions) {
+		struct vm_region *r = &vm->regions[vm->n_regions - 1];
+
+		ops->unmap(vm->d->be, vm->ctx, r->gpa, r->len);
+		vm->n_regions--;
+	}
+	vm->mem_bytes = 0;
+	vm->n_bound = 0;
+	vm_ctx_destroy(vm);
+	vm->state = VM_DETACHED;
+	audit_log(&ar, "%s; freed %u PASIDs, %u regions", why, np, nr);
+}
+
+struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid)
+{
+	for (uint32_t i = 0; i < vm->n_pasids; i++)
+		if (vm->pasids[i].pasid == pasid)
+			return &vm->pasids[i];
+	return NULL;
+}
+
+struct vm_pasid *vm_gpasid_find(struct vm *vm, uint32_t gpasid)
+{
+	for (uint32_t i = 0; i < vm->n_pasids; i++)
+		if (vm->pasids[i].has_gpasid && vm->pasids[i].gpasid == gpasid)
+			return &vm->pasids[i];
+	return NULL;
+}
+
+int vm_device_index(const struct vm *vm, uint32_t dev_id)
+{
+	for (size_t i = 0; i < vm->cfg.n_devices; i++)
+		if (vm->cfg.devices[i].id == dev_id)
+			return (int)i;
+	return -ENOENT;
+}
+
+int vm_pasid_add(struct vm *vm, uint32_t pasid, bool has_gpasid, uint32_t gpasid)
+{
+	if (vm->n_pasids == vm->cap_pasids) {
+		uint32_t cap = vm->cap_pasids ? vm->cap_pasids * 2 : 16;
+		struct vm_pasid *n = realloc(vm->pasids, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		vm->pasids = n;
+		vm->cap_pasids = cap;
+	}
+	vm->pasids[vm->n_pasids++] = (struct vm_pasid){
+		.pasid = pasid,
+		.gpasid = gpasid,
+		.has_gpasid = has_gpasid,
+	};
+	return 0;
+}
+
+void vm_pasid_remove(struct vm *vm, struct vm_pasid *p)
+{
+	uint32_t i = (uint32_t)(p - vm->pasids);
+
+	vm->pasids[i] = vm->pasids[--vm->n_pasids]; /* order does not matter */
+}
+
+int vm_region_find(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	for (uint32_t i = 0; i < vm->n_regions; i++)
+		if (vm->regions[i].gpa == gpa && vm->regions[i].len == len)
+			return (int)i;
+	return -ENOENT;
+}
+
+bool vm_region_overlaps(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	/* [gpa, gpa + len) does not wrap: checked by the caller */
+	for (uint32_t i = 0; i < vm->n_regions; i++) {
+		const struct vm_region *r = &vm->regions[i];
+
+		if (gpa < r->gpa + r->len && r->gpa < gpa + len)
+			return true;
+	}
+	return false;
+}
+
+int vm_region_insert(struct vm *vm, const struct vm_region *r)
+{
+	uint32_t i;
+
+	if (vm->n_regions == vm->cap_regions) {
+		uint32_t cap = vm->cap_regions ? vm->cap_regions * 2 : 8;
+		struct vm_region *n = realloc(vm->regions, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		vm->regions = n;
+		vm->cap_regions = cap;
+	}
+	for (i = 0; i < vm->n_regions && vm->regions[i].gpa < r->gpa; i++)
+		;
+	memmove(&vm->regions[i + 1], &vm->regions[i], (vm->n_regions - i) * sizeof(*r));
+	vm->regions[i] = *r;
+	vm->n_regions++;
+	vm->mem_bytes += r->len;
+	return 0;
+}
+
+void vm_region_delete(struct vm *vm, int idx)
+{
+	vm->mem_bytes -= vm->regions[idx].len;
+	memmove(&vm->regions[idx], &vm->regions[idx + 1],
+		(vm->n_regions - (uint32_t)idx - 1) * sizeof(vm->regions[0]));
+	vm->n_regions--;
+}

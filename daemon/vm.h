@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm.h - a VM of the policy and everything nestd holds for it: the backend context, stage-2
+ * regions, devices, the PASIDs it owns (with their gpasid mapping and binding).
+ *
+ * States: DETACHED (no backend context, nothing held) -> ATTACHED (a connection owns it) ->
+ * HELD (its connection went away but the grace period keeps the state for a re-attach) ->
+ * ATTACHED again or DETACHED on expiry. Every id a client sends (PASID, region gpa, dev_id) is
+ * looked up in its own VM only, so another VM's ids answer ENOENT like non-existent ones.
+ */
+#ifndef NESTD_VM_H
+#define NESTD_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "config.h"
+#include "nestd.h"
+
+enum vm_state {
+	VM_DETACHED = 0,
+	VM_ATTACHED,
+	VM_HELD,
+};
+
+struct vm_region {
+	uint64_t gpa;
+	uint64_t len;
+	uint64_t fd_offset;
+	uint32_t flags; /* NEST_MEM_F_* */
+};
+
+struct vm_pasid {
+	uint32_t pasid; /* host PASID */
+	uint32_t gpasid;
+	bool has_gpasid;
+	bool bound;
+	struct nest_be_bind bind; /* valid when bound */
+};
+
+struct vm_device {
+	bool attached; /* under the backend context */
+	bool taken;    /* handed out by DEVICE_GET */
+	int fd;	       /* device fd from the backend, -1 if none; a dup goes to the client */
+};
+
+struct vm_counters {
+	uint64_t requests, errors, binds, unbinds, invalidations, inv_entries, faults, stale,
+		dma_bytes;
+};
+
+struct vm {
+	struct nestd *d;
+	struct nestd_vm_cfg cfg; /* copy; refreshed from the config while DETACHED */
+	enum vm_state state;
+	bool removed; /* no longer in the config: freed once DETACHED */
+	struct conn *conn;
+	uid_t uid; /* of the client that attached last */
+	pid_t pid;
+	struct nest_be_ctx *ctx;
+	bool checker;
+
+	struct vm_region *regions; /* sorted by gpa, non-overlapping */
+	uint32_t n_regions;
+	uint32_t cap_regions;
+	uint64_t mem_bytes;
+
+	struct vm_pasid *pasids; /* unsorted, at most cfg.pasid_quota */
+	uint32_t n_pasids;
+	uint32_t cap_pasids;
+	uint32_t n_bound;
+
+	struct vm_device devices[NESTD_VM_DEVICES_MAX]; /* parallel to cfg.devices */
+	struct event *ev_grace;
+	struct vm_counters ctr;
+};
+
+int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret);
+struct vm *vm_free(struct vm *vm); /* tears down first if needed; accepts NULL */
+
+const char *vm_state_name(enum vm_state s);
+
+/* True if the peer with @uid/@gid may attach @vm (owner uid or primary gid lists). */
+bool vm_policy_allows(const struct vm *vm, uid_t uid, gid_t gid);
+
+/*
+ * vm_attach() - bind @c to @vm: create the backend context and attach every policy device
+ * (DETACHED), or re-adopt a HELD VM (*ret_reattached = true). -EBUSY if attached.
+ */
+int vm_attach(struct vm *vm, struct conn *c, bool checker, bool *ret_reattached);
+
+/*
+ * vm_release() - the connection lets go of the VM. @keep: hold the state for the grace period
+ * (if the VM has one), else tear down now.
+ */
+void vm_release(struct vm *vm, bool keep);
+
+/* Full teardown: unbind, free PASIDs, unmap regions, detach devices, free the context. */
+void vm_teardown(struct vm *vm, const char *why);
+
+/* Replace the config copy (only while DETACHED). */
+void vm_set_cfg(struct vm *vm, const struct nestd_vm_cfg *cfg);
+
+/* Lookups inside this VM only. */
+struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid);
+struct vm_pasid *vm_gpasid_find(struct vm *vm, uint32_t gpasid);
+int vm_device_index(const struct vm *vm, uint32_t dev_id); /* index or -ENOENT */
+
+/* PASID table and region table edits (the backend call is the caller's). */
+int vm_pasid_add(struct vm *vm, uint32_t pasid, bool has_gpasid, uint32_t gpasid);
+void vm_pasid_remove(struct vm *vm, struct vm_pasid *p);
+/* Unbind @p on every attached device (no-op if unbound). Cannot fail. */
+void vm_pasid_unbind(struct vm *vm, struct vm_pasid *p);
+int vm_region_find(const struct vm *vm, uint64_t gpa, uint64_t len); /* index or -ENOENT */
+bool vm_region_overlaps(const struct vm *vm, uint64_t gpa, uint64_t len);
+int vm_region_insert(struct vm *vm, const struct vm_region *r);
+void vm_region_delete(struct vm *vm, int idx);
+
+#endif /* NESTD_VM_H */

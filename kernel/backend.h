@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend.h - the IOMMU backend interface of nestd (STYLE.md R20).
+ *
+ * One interface, several implementations: "sim" (the software nested IOMMU, kernel/sim), and the
+ * kernel backends "vfio-type1", "vfio-nesting" (VFIO_IOMMU_PASID_REQUEST / VFIO_IOMMU_NESTING_OP)
+ * and "iommufd" (IOAS + NEST_PARENT HWPT, HWPT_ALLOC nested, HWPT_INVALIDATE, PASID attach). The
+ * daemon holds every piece of policy (ownership, quotas, validation, rollback); a backend only
+ * performs operations the daemon has already checked, and reports what the hardware (or sim) says.
+ *
+ * Object model
+ *   struct nest_backend   one per daemon, created by nest_backend_open(); owns the kernel handles
+ *                         (/dev/vfio/vfio, /dev/iommu) or the nest_sim instance.
+ *   struct nest_be_ctx    one per attached VM: a VFIO container, an iommufd IOAS + nest-parent
+ *                         HWPT, or a sim domain. Stage 2 and the VM's devices live in it.
+ *   devices               identified by the VM-local dev_id of the policy (struct nest_be_dev).
+ *                         dev_ids are unique within one context only; a backend translates them
+ *                         to its own global handles (sim device ids, VFIO device fds, iommufd
+ *                         dev ids) itself.
+ *   PASIDs                host PASIDs. In NEST_PASID_MODE_SYSTEM one allocator serves the whole
+ *                         machine (VT-d / ENQCMD) and pasid_alloc() ignores dev_id; in
+ *                         NEST_PASID_MODE_PER_DEVICE the PASID space is per device (iommufd).
+ *
+ * Conventions
+ *   - Every op returns 0 or a negative errno (R1); ret_* are written only on success.
+ *   - Backends never log above debug and never print (they are library code).
+ *   - Ops marked MUST NOT FAIL (ctx_free, unmap, device_detach, pasid_free, unbind) return void:
+ *     they are used on teardown paths where failing would leave state behind. A backend that
+ *     cannot complete one still releases everything it owns and records the problem in its
+ *     counters; the daemon relies on the object being gone afterwards.
+ *   - invalidate() of an entry the daemon validated (nest_inv_entry_check()) on a PASID the VM
+ *     owns must not fail on a healthy backend; it returns an errno only for conditions the daemon
+ *     cannot check (e.g. a kernel without CACHE_INVLD -> -EOPNOTSUPP), which is reported to the
+ *     client as that entry's first_error.
+ *   - The backend is single-threaded: all calls come from the daemon's event loop. Callbacks
+ *     (struct nest_be_events) run synchronously inside a backend call or inside dispatch(); they
+ *     must not call back into the backend.
+ *   - fds: an fd passed IN is borrowed (the caller keeps and closes it); a backend that needs it
+ *     longer dup()s it or maps it. An fd passed OUT (ret_fd) is owned by the caller.
+ */
+#ifndef NEST_BACKEND_H
+#define NEST_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nest-proto.h"
+
+struct json_object;
+struct nest_backend;
+struct nest_be_ctx;
+
+/* Which backend to open. AUTO probes: a kernel backend if its uAPI is usable, else sim. */
+enum nest_backend_choice {
+	NEST_BE_CHOICE_AUTO = 0,
+	NEST_BE_CHOICE_SIM,
+	NEST_BE_CHOICE_VFIO_TYPE1,
+	NEST_BE_CHOICE_VFIO_NESTING,
+	NEST_BE_CHOICE_IOMMUFD,
+	NEST_BE_CHOICE_MAX,
+};
+
+/* Parameters given at open. Only the fields of the chosen backend are used. */
+struct nest_backend_params {
+	enum nest_backend_choice choice;
+	/* sim */
+	uint32_t sim_iotlb_entries;
+	uint32_t sim_devtlb_entries;
+	uint32_t sim_pasid_cache_entries;
+	uint32_t sim_max_gaw;
+	uint32_t sim_pasid_bits; /* 0 = 20 */
+};
+
+/*
+ * What the backend can do; copied into every VM_ATTACH reply (struct nest_vm_info) by the
+ * daemon. Fixed for the life of the backend.
+ */
+struct nest_backend_info {
+	uint32_t kind;	      /* enum nest_backend_kind */
+	const char *name;     /* "sim", "vfio-type1", ... (static string) */
+	uint32_t formats;     /* NEST_FORMAT_* */
+	uint32_t addr_widths; /* NEST_ADDR_WIDTH_* */
+	uint32_t features;    /* NEST_FEAT_* */
+	uint16_t pasid_bits;  /* 0: no PASID support */
+	uint16_t pasid_mode;  /* enum nest_pasid_mode */
+	uint64_t cap_reg;     /* VT-d CAP / ECAP as reported by the IOMMU (sim: synthesized) */
+	uint64_t ecap_reg;
+};
+
+/* A device of a VM as the policy describes it. Strings are copied by the backend if kept. */
+struct nest_be_dev {
+	uint32_t dev_id;     /* VM-local id from the policy */
+	const char *name;    /* policy name */
+	bool ats;	     /* sim: has a device TLB */
+	uint32_t pasid_bits; /* sim: PASID width */
+	const char *path;    /* kernel backends: PCI address or /dev/vfio/devices/vfioN */
+};
+
+/* Per-VM context parameters. */
+struct nest_be_ctx_params {
+	uint32_t pasid_quota; /* enforced by the daemon too; a backend may enforce it as well */
+	bool checker;	      /* sim: stale-translation checker on from the start */
+	void *cookie;	      /* handed back in event callbacks (the daemon's VM object) */
+};
+
+/* A guest stage-1 binding; field meanings are those of struct nest_bind (wire). */
+struct nest_be_bind {
+	uint32_t format;     /* enum nest_bind_format */
+	uint32_t addr_width; /* 48 or 57 */
+	uint64_t gpgd;	     /* 4 KiB aligned GPA */
+	uint32_t hpasid;
+	uint32_t gpasid; /* valid if has_gpasid */
+	bool has_gpasid;
+	uint64_t vtd_flags; /* NEST_VTD_* */
+	uint32_t pat;
+	uint32_t emt;
+};
+
+/* Sentinel for pasid_alloc/pasid_free in NEST_PASID_MODE_SYSTEM. */
+#define NEST_BE_DEV_NONE UINT32_MAX
+
+/* Debug translation result (sim). */
+struct nest_be_xlate {
+	uint64_t gpa;
+	uint64_t page_size;
+	bool cached; /* served from the IOTLB or device TLB */
+};
+
+/*
+ * Asynchronous reports from the backend. @cookie is the nest_be_ctx_params.cookie of the VM the
+ * device belongs to; reports for objects the backend cannot attribute to a context are dropped.
+ * Faults and stale reports use the wire structs (reasons already mapped to enum
+ * nest_fault_reason, dev_id VM-local); `size` is filled in.
+ */
+struct nest_be_events {
+	void (*fault)(void *opaque, void *cookie, const struct nest_ev_fault *f);
+	void (*stale)(void *opaque, void *cookie, const struct nest_ev_stale *s);
+	void (*device_gone)(void *opaque, void *cookie, uint32_t dev_id);
+};
+
+struct nest_backend_ops {
+	const char *name;
+
+	/*
+	 * probe() - 0 if this backend can run on this machine (device nodes present, uAPI answered
+	 * the version/extension checks), else a negative errno. Must not issue an ioctl whose number
+	 * means something else on other kernels (UAPI-FACTS.md §0). Optional (NULL: always usable).
+	 */
+	int (*probe)(const struct nest_backend_params *p);
+
+	/* open()/close(): create and destroy the backend. close() frees every remaining context. */
+	int (*open)(const struct nest_backend_params *p, const struct nest_be_events *ev,
+		    void *opaque, struct nest_backend **ret);
+	void (*close)(struct nest_backend *be);
+
+	void (*info)(struct nest_backend *be, struct nest_backend_info *ret);
+
+	/*
+	 * get_fd() - an fd the event loop must poll for readability (e.g. an iommufd fault queue),
+	 * or -1. The fd stays owned by the backend. When it is readable the daemon calls
+	 * dispatch(), which reads what is pending and runs the event callbacks. Optional.
+	 */
+	int (*get_fd)(struct nest_backend *be);
+	int (*dispatch)(struct nest_backend *be);
+
+	/* Per-VM context. ctx_free() MUST NOT FAIL and releases everything still in it. */
+	int (*ctx_new)(struct nest_backend *be, const struct nest_be_ctx_params *p,
+		       struct nest_be_ctx **ret);
+	void (*ctx_free)(struct nest_backend *be, struct nest_be_ctx *ctx);
+
+	/*
+	 * map() - map [fd_offset, fd_offset + len) of @fd at GPA [gpa, gpa + len) in stage 2 with
+	 * NEST_MEM_F_READ/WRITE @perms (iommufd IOAS_MAP_FILE style). @fd is borrowed: the backend
+	 * mmap()s or dups it. The daemon has validated alignment, overlap, size and seals.
+	 * unmap() removes exactly one earlier mapping (same gpa and len) and MUST NOT FAIL.
+	 */
+	int (*map)(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len,
+		   int fd, uint64_t fd_offset, uint32_t perms);
+	void (*unmap)(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len);
+
+	/*
+	 * device_attach() - put a policy device under @ctx (open the VFIO device, attach it to the
+	 * container / IOAS; sim: add it to the domain). On success *ret_fd is the device fd to hand
+	 * to the VMM (owned by the caller from then on) or -1 when the backend has none (sim).
+	 * device_detach() MUST NOT FAIL; it unbinds whatever is still bound on the device first.
+	 */
+	int (*device_attach)(struct nest_backend *be, struct nest_be_ctx *ctx,
+			     const struct nest_be_dev *dev, int *ret_fd);
+	void (*device_detach)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id);
+
+	/*
+	 * pasid_alloc() - allocate a host PASID in [min, max] for @ctx. @dev_id is NEST_BE_DEV_NONE
+	 * in system-wide mode, else the device whose PASID space is used. -ENOSPC when none is free.
+	 * pasid_free() MUST NOT FAIL; the daemon unbinds the PASID on every device before.
+	 */
+	int (*pasid_alloc)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			   uint32_t min, uint32_t max, uint32_t *ret_pasid);
+	void (*pasid_free)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			   uint32_t pasid);
+
+	/*
+	 * bind() - install the guest stage-1 table @b on PASID b->hpasid of one device (the daemon
+	 * loops over the VM's devices and rolls back with unbind() on failure). -EBUSY if already
+	 * bound, -EINVAL / -EOPNOTSUPP for what the hardware refuses.
+	 * unbind() MUST NOT FAIL (unbinding an unbound PASID is a no-op). Caches are not flushed
+	 * by either, as on hardware: the VMM invalidates.
+	 */
+	int (*bind)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+		    const struct nest_be_bind *b);
+	void (*unbind)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+		       uint32_t pasid);
+
+	/* invalidate() - one validated entry on one device (see the note on must-not-fail above). */
+	int (*invalidate)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			  const struct nest_inv_entry *e);
+
+	/* ---- optional debug ops (NULL on kernel backends) ---- */
+
+	/* Enable/disable the stale-translation checker of one context. */
+	int (*set_checker)(struct nest_backend *be, struct nest_be_ctx *ctx, bool on);
+	/*
+	 * translate() - one translation as a 1-byte DMA of @access (NEST_ACCESS_*) would do it.
+	 * 0 with *ret filled, or -EFAULT with *ret_fault filled (reason mapped to the wire enum);
+	 * the fault callback runs as well.
+	 */
+	int (*translate)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			 uint32_t pasid, uint64_t addr, uint32_t access, struct nest_be_xlate *ret,
+			 struct nest_ev_fault *ret_fault);
+	/*
+	 * dma() - move @len bytes to (NEST_ACCESS_WRITE) or from guest memory through
+	 * (dev_id, pasid). *ret_done = bytes moved; on a fault -EFAULT with *ret_fault filled
+	 * (*ret_done and *ret_fault are written on 0 and on -EFAULT).
+	 */
+	int (*dma)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+		   uint32_t pasid, uint64_t addr, void *buf, size_t len, uint32_t access,
+		   size_t *ret_done, struct nest_ev_fault *ret_fault);
+	/* counters() - a new JSON object of integer counters (for "stats"). Optional. */
+	int (*counters)(struct nest_backend *be, struct json_object **ret);
+};
+
+/* ---- registry (backend.c) ---- */
+
+/* The ops of a concrete backend, or NULL if it is not built in. */
+const struct nest_backend_ops *nest_backend_lookup(enum nest_backend_choice c);
+
+/*
+ * nest_backend_select() - resolve @p->choice: a forced choice must be built in and probe OK
+ * (-EOPNOTSUPP / the probe error otherwise). AUTO tries the kernel backends in the order
+ * iommufd, vfio-nesting, vfio-type1 and falls back to sim when none probes usable (no IOMMU
+ * hardware or uAPI). Returns the ops to open.
+ */
+int nest_backend_select(const struct nest_backend_params *p,
+			const struct nest_backend_ops **ret_ops);
+
+/* Short name of a choice ("auto", "sim", ...) and the reverse (-EINVAL). */
+const char *nest_backend_choice_name(enum nest_backend_choice c);
+int nest_backend_choice_parse(const char *s);
+
+/* The sim backend (backend-sim.c). */
+extern const struct nest_backend_ops nest_backend_sim_ops;
+
+#endif /* NEST_BACKEND_H */
