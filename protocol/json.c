@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +111,7 @@ int nest_json_parse(const char *buf, size_t len, size_t max, struct json_object 
 
 	if (!buf || len == 0 || buf[len - 1] != '\0' || memchr(buf, '\0', len - 1))
 		return -EINVAL;
-	if (len > max)
+	if (len > max || len - 1 > (size_t)INT_MAX) /* json-c takes an int length */
 		return -E2BIG;
 	/* json-c counts the scalar inside the innermost container as a level too */
 	tok = json_tokener_new_ex(NEST_JSON_DEPTH_MAX + 1);

@@ -33,10 +33,14 @@ struct nest_caps {
 
 void nest_caps_init(struct nest_caps *c); /* the defaults above, features 0, software "" */
 
-/* Parse @len bytes of @buf, which must end in its only NUL. Returns 0 / -EINVAL / -ERANGE / -E2BIG. */
+/*
+ * Parse @len bytes of @buf, which must end in its only NUL (nest_json_parse() rules, max
+ * NEST_CAPS_LEN_MAX). *ret is written only on success.
+ * Returns 0 / -EINVAL / -ERANGE / -E2BIG / -ENOMEM.
+ */
 int nest_caps_parse(const char *buf, size_t len, struct nest_caps *ret);
 
-/* Format as compact JSON into @buf; *ret_len includes the NUL. Returns 0 or -EMSGSIZE. */
+/* Format as compact JSON into @buf; *ret_len includes the NUL. Returns 0, -EMSGSIZE or -ENOMEM. */
 int nest_caps_format(const struct nest_caps *c, char *buf, size_t cap, size_t *ret_len);
 
 /* Effective limits: the minimum of both; features: the intersection; software: @b's (the peer). */

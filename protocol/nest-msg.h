@@ -101,8 +101,12 @@ struct nest_tail {
  * size > body_len (EINVAL), non-zero bytes beyond bd->size within size (E2BIG), unknown flags
  * (EOPNOTSUPP), non-zero reserved fields (EOPNOTSUPP), then the tail: CAPS/JSON must be
  * NUL-terminated exactly at the end with no earlier NUL (EINVAL) and within their limits
- * (E2BIG); ARRAY: entry_len < NEST_INV_ENTRY_MIN (EINVAL), entry_num * entry_len overflow
- * (EOVERFLOW), inexact fit (EINVAL); NONE: trailing bytes after size (EINVAL).
+ * (E2BIG); ARRAY: entry_len < NEST_INV_ENTRY_MIN or entry_num == 0 (EINVAL), entry_num *
+ * entry_len overflowing 32 bits (EOVERFLOW), inexact fit (EINVAL); DATA: longer than
+ * NEST_DMA_LEN_MAX (E2BIG; the exact length is the op's business); NONE: trailing bytes after
+ * size (EINVAL). A desc with size 0 has no fixed struct: the whole body is the tail, @dst is not
+ * used (may be NULL), and for tail NONE the body must be empty.
+ * @ret_tail (may be NULL) and @dst are meaningful only on success.
  * Returns 0 or a negative errno from the vocabulary.
  */
 int nest_body_decode(const struct nest_body_desc *bd, const void *body, size_t body_len, void *dst,
@@ -110,7 +114,8 @@ int nest_body_decode(const struct nest_body_desc *bd, const void *body, size_t b
 
 /*
  * nest_array_entry() - copy entry @i of an ARRAY tail into @dst (zero-extended to @dst_size).
- * Returns 0, or -E2BIG when the entry has non-zero bytes beyond @dst_size.
+ * Returns 0, -E2BIG when the entry has non-zero bytes beyond @dst_size (@dst untouched), or
+ * -EINVAL if @i >= entry_num.
  */
 int nest_array_entry(const struct nest_tail *t, uint32_t i, void *dst, size_t dst_size);
 
@@ -131,7 +136,9 @@ bool nest_mem_is_zero(const void *p, size_t len);
  * nest_inv_entry_check() checks one entry completely: cache mask non-zero and known, granularity
  * known, flags known, reserved zero, LEAF only with ADDR, ADDR: granule_size power of two
  * >= 4096, nb_granules >= 1, addr aligned to granule_size, addr + size no wrap (EOVERFLOW),
- * PASID/ADDR: 1 <= pasid <= NEST_PASID_MAX. Returns 0 or -EINVAL/-EOPNOTSUPP/-EOVERFLOW.
+ * PASID/ADDR: 1 <= pasid <= NEST_PASID_MAX; fields the granularity does not use (DOMAIN: pasid,
+ * addr, granule_size, nb_granules; PASID: addr, granule_size, nb_granules) must be 0 (EINVAL).
+ * The order of checks is the one in PROTOCOL.md §9.3. Returns 0 or -EINVAL/-EOPNOTSUPP/-EOVERFLOW.
  */
 bool nest_inv_valid_combo(uint8_t cache, uint8_t granularity);
 int nest_inv_entry_check(const struct nest_inv_entry *e);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -159,6 +160,104 @@ Test(fds, nonblocking_send_fills_up)
 		r = nest_fds_send(sv[0], buf, 4096, NULL, 0, MSG_DONTWAIT);
 	cr_expect_eq(r, -EAGAIN);
 	free(buf);
+	close(sv[0]);
+	close(sv[1]);
+	NO_LEAKS();
+}
+
+/* Two SCM_RIGHTS headers on one sendmsg(): every fd must be collected (or closed). */
+static void send_two_cmsgs(int sock, const int *a, unsigned na, const int *b, unsigned nb)
+{
+	union {
+		struct cmsghdr align;
+		char buf[2 * CMSG_SPACE(sizeof(int) * NEST_FDS_PER_MSG_MAX)];
+	} ctl;
+	struct iovec iov = {.iov_base = "x", .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf};
+	struct cmsghdr *c;
+
+	memset(&ctl, 0, sizeof(ctl));
+	mh.msg_controllen = CMSG_SPACE(sizeof(int) * na) + CMSG_SPACE(sizeof(int) * nb);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * na);
+	memcpy(CMSG_DATA(c), a, sizeof(int) * na);
+	c = CMSG_NXTHDR(&mh, c);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * nb);
+	memcpy(CMSG_DATA(c), b, sizeof(int) * nb);
+	cr_assert_eq(sendmsg(sock, &mh, MSG_NOSIGNAL), 1);
+}
+
+Test(fds, several_rights_headers)
+{
+	int sv[2], a[2], b[2], in[4];
+	char buf[8];
+	unsigned got = 0;
+	int before;
+
+	make_pair(sv);
+	open_files(a, 2);
+	open_files(b, 2);
+	send_two_cmsgs(sv[0], a, 2, b, 2);
+	cr_assert_eq(nest_fds_recv(sv[1], buf, sizeof(buf), in, 4, &got, 0), 1);
+	cr_assert_eq(got, 4);
+	same_file(a[0], in[0]);
+	same_file(a[1], in[1]);
+	same_file(b[0], in[2]);
+	same_file(b[1], in[3]);
+	nest_fds_close(in, 4);
+
+	/* the same, but the receiver accepts only 3: all 4 closed */
+	send_two_cmsgs(sv[0], a, 2, b, 2);
+	before = nest_test_count_fds();
+	cr_expect_eq(nest_fds_recv(sv[1], buf, sizeof(buf), in, 3, &got, 0), -EPROTO);
+	cr_expect_eq(nest_test_count_fds(), before);
+	nest_fds_close(a, 2);
+	nest_fds_close(b, 2);
+	close(sv[0]);
+	close(sv[1]);
+	NO_LEAKS();
+}
+
+Test(fds, passcred_does_not_eat_fd_space)
+{
+	int sv[2], out[4], in[4], one = 1;
+	char buf[8];
+	unsigned got = 0;
+
+	make_pair(sv);
+	cr_assert_eq(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+	open_files(out, 4);
+	cr_assert_eq(nest_fds_send(sv[0], "y", 1, out, 4, 0), 0);
+	cr_assert_eq(nest_fds_recv(sv[1], buf, sizeof(buf), in, 4, &got, 0), 1);
+	cr_expect_eq(got, 4);
+	for (unsigned i = 0; i < got; i++)
+		same_file(out[i], in[i]);
+	nest_fds_close(in, 4);
+	nest_fds_close(out, 4);
+	close(sv[0]);
+	close(sv[1]);
+	NO_LEAKS();
+}
+
+Test(fds, fds_on_an_empty_datagram_are_closed)
+{
+	int sv[2], out[2], in[4];
+	char buf[8];
+	unsigned got = 99;
+	int before;
+
+	make_pair(sv);
+	open_files(out, 2);
+	cr_assert_eq(nest_fds_send(sv[0], "", 0, out, 2, 0), 0);
+	nest_fds_close(out, 2);
+	before = nest_test_count_fds();
+	cr_expect_eq(nest_fds_recv(sv[1], buf, sizeof(buf), in, 4, &got, 0), 0);
+	cr_expect_eq(nest_test_count_fds(), before);
+	cr_expect_eq(got, 99);
 	close(sv[0]);
 	close(sv[1]);
 	NO_LEAKS();
