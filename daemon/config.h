@@ -38,7 +38,7 @@ struct nestd_device_cfg {
 	uint32_t id;			 /* dev_id on the wire, unique within the VM */
 	bool ats;			 /* sim: device has a device TLB */
 	uint32_t pasid_bits;		 /* sim: PASID width, 1..20 */
-	char path[NESTD_PATH_MAX];	 /* kernel backends: PCI address or VFIO cdev path; "" on sim */
+	char path[NESTD_PATH_MAX]; /* kernel backends: PCI address or VFIO cdev path; "" on sim */
 };
 
 struct nestd_vm_cfg {
@@ -64,8 +64,8 @@ struct nestd_limits {
 	uint32_t max_conns;	     /* 1024, VM + admin connections */
 	uint32_t max_conns_per_uid;  /* 64 */
 	uint32_t max_regions_per_vm; /* 256 */
-	uint32_t max_outq;	     /* 256 queued outgoing messages per connection, then disconnect */
-	uint32_t hello_timeout_sec;  /* 10: connections that do not HELLO in time are closed */
+	uint32_t max_outq; /* 256 queued outgoing messages per connection, then disconnect */
+	uint32_t hello_timeout_sec; /* 10: connections that do not HELLO in time are closed */
 };
 
 struct nestd_sim_cfg {
@@ -78,7 +78,7 @@ struct nestd_sim_cfg {
 struct nestd_config {
 	enum nestd_backend_choice backend;
 	char socket_path[NESTD_PATH_MAX];
-	uint32_t socket_mode; /* 0660 */
+	uint32_t socket_mode;  /* 0660 */
 	char socket_group[64]; /* "" = primary group of the daemon */
 	char admin_socket_path[NESTD_PATH_MAX];
 	char admin_group[64]; /* "" = root only */

@@ -58,16 +58,16 @@
 #ifndef NEST_ADMIN_H
 #define NEST_ADMIN_H
 
-#define NEST_ADMIN_CMD_STATUS        "status"
-#define NEST_ADMIN_CMD_VM_LIST       "vm.list"
-#define NEST_ADMIN_CMD_VM_SHOW       "vm.show"
-#define NEST_ADMIN_CMD_VM_EVICT      "vm.evict"
+#define NEST_ADMIN_CMD_STATUS	     "status"
+#define NEST_ADMIN_CMD_VM_LIST	     "vm.list"
+#define NEST_ADMIN_CMD_VM_SHOW	     "vm.show"
+#define NEST_ADMIN_CMD_VM_EVICT	     "vm.evict"
 #define NEST_ADMIN_CMD_PASID_LIST    "pasid.list"
 #define NEST_ADMIN_CMD_DEVICE_LIST   "device.list"
-#define NEST_ADMIN_CMD_STATS         "stats"
-#define NEST_ADMIN_CMD_RELOAD        "reload"
+#define NEST_ADMIN_CMD_STATS	     "stats"
+#define NEST_ADMIN_CMD_RELOAD	     "reload"
 #define NEST_ADMIN_CMD_LOG_LEVEL     "log-level"
 #define NEST_ADMIN_CMD_SIM_TRANSLATE "sim.translate"
-#define NEST_ADMIN_CMD_SIM_DMA       "sim.dma"
+#define NEST_ADMIN_CMD_SIM_DMA	     "sim.dma"
 
 #endif /* NEST_ADMIN_H */

@@ -44,7 +44,8 @@ int nest_caps_parse(const char *buf, size_t len, struct nest_caps *ret);
 int nest_caps_format(const struct nest_caps *c, char *buf, size_t cap, size_t *ret_len);
 
 /* Effective limits: the minimum of both; features: the intersection; software: @b's (the peer). */
-void nest_caps_negotiate(const struct nest_caps *a, const struct nest_caps *b, struct nest_caps *ret);
+void nest_caps_negotiate(const struct nest_caps *a, const struct nest_caps *b,
+			 struct nest_caps *ret);
 
 /*
  * nest_json_parse() - strict parse of a JSON document received on the wire.

@@ -33,20 +33,20 @@ extern "C" {
 /* -------------------------------------------------------------------------------------------- */
 /* Limits. The hard maximum is what a peer may ever announce; the default is what nestd uses.   */
 
-#define NEST_MSG_SIZE_MIN          4096u	  /* a peer may not announce less */
-#define NEST_MSG_SIZE_DEFAULT      (64u * 1024)	  /* max message (header + body) */
-#define NEST_MSG_SIZE_MAX          (1024u * 1024) /* absolute cap */
-#define NEST_FDS_PER_MSG_MAX       4u		  /* max SCM_RIGHTS fds on one message */
-#define NEST_BATCH_DEFAULT         256u		  /* max invalidate entries per request */
-#define NEST_BATCH_MAX             1024u
-#define NEST_INFLIGHT_DEFAULT      64u		  /* max requests without a reply yet */
-#define NEST_INFLIGHT_MAX          1024u
-#define NEST_CAPS_LEN_MAX          4096u	  /* JSON capability document incl. NUL */
-#define NEST_JSON_LEN_MAX          (60u * 1024)	  /* any other JSON payload incl. NUL */
-#define NEST_VM_NAME_MAX           64u		  /* incl. NUL */
-#define NEST_DEVICE_NAME_MAX       32u		  /* incl. NUL */
-#define NEST_DMA_LEN_MAX           (32u * 1024)	  /* sim debug DMA bytes per request */
-#define NEST_PASID_MAX             ((1u << 20) - 1) /* PASID 0 is never allocated */
+#define NEST_MSG_SIZE_MIN     4096u	     /* a peer may not announce less */
+#define NEST_MSG_SIZE_DEFAULT (64u * 1024)   /* max message (header + body) */
+#define NEST_MSG_SIZE_MAX     (1024u * 1024) /* absolute cap */
+#define NEST_FDS_PER_MSG_MAX  4u	     /* max SCM_RIGHTS fds on one message */
+#define NEST_BATCH_DEFAULT    256u	     /* max invalidate entries per request */
+#define NEST_BATCH_MAX	      1024u
+#define NEST_INFLIGHT_DEFAULT 64u /* max requests without a reply yet */
+#define NEST_INFLIGHT_MAX     1024u
+#define NEST_CAPS_LEN_MAX     4096u	       /* JSON capability document incl. NUL */
+#define NEST_JSON_LEN_MAX     (60u * 1024)     /* any other JSON payload incl. NUL */
+#define NEST_VM_NAME_MAX      64u	       /* incl. NUL */
+#define NEST_DEVICE_NAME_MAX  32u	       /* incl. NUL */
+#define NEST_DMA_LEN_MAX      (32u * 1024)     /* sim debug DMA bytes per request */
+#define NEST_PASID_MAX	      ((1u << 20) - 1) /* PASID 0 is never allocated */
 
 /* -------------------------------------------------------------------------------------------- */
 /* Message header                                                                               */
@@ -119,7 +119,7 @@ enum {
 
 struct nest_vm_attach {
 	uint32_t size;
-	uint32_t flags; /* NEST_ATTACH_F_* */
+	uint32_t flags;		     /* NEST_ATTACH_F_* */
 	char name[NEST_VM_NAME_MAX]; /* NUL-terminated within the array, [A-Za-z0-9_.-]+ */
 };
 
@@ -140,7 +140,7 @@ enum {
 };
 
 enum nest_pasid_mode {
-	NEST_PASID_MODE_SYSTEM = 1,	/* system-wide PASIDs, allocated through nestd (VT-d/ENQCMD) */
+	NEST_PASID_MODE_SYSTEM = 1, /* system-wide PASIDs, allocated through nestd (VT-d/ENQCMD) */
 	NEST_PASID_MODE_PER_DEVICE = 2, /* per-RID PASIDs (iommufd) */
 };
 
@@ -197,9 +197,9 @@ enum {
 
 struct nest_mem_add {
 	uint32_t size;
-	uint32_t flags; /* NEST_MEM_F_*; at least READ */
-	uint64_t gpa;	/* page aligned */
-	uint64_t len;	/* page aligned, > 0 */
+	uint32_t flags;	    /* NEST_MEM_F_*; at least READ */
+	uint64_t gpa;	    /* page aligned */
+	uint64_t len;	    /* page aligned, > 0 */
 	uint64_t fd_offset; /* page aligned */
 };
 
@@ -336,8 +336,8 @@ struct nest_inv_entry {
 	uint8_t cache;	     /* NEST_CACHE_* mask, non-zero */
 	uint8_t granularity; /* enum nest_inv_granu */
 	uint16_t __reserved;
-	uint32_t flags;	       /* NEST_INV_F_* */
-	uint32_t pasid;	       /* host PASID; PASID and ADDR granularity */
+	uint32_t flags; /* NEST_INV_F_* */
+	uint32_t pasid; /* host PASID; PASID and ADDR granularity */
 	uint32_t __reserved2;
 	uint64_t addr;	       /* ADDR: aligned to granule_size */
 	uint64_t granule_size; /* ADDR: power of two >= 4096 */
@@ -359,8 +359,8 @@ struct nest_invalidate {
 /* Reply to INVALIDATE: always a success reply carrying this, unless the request itself was bad. */
 struct nest_invalidate_reply {
 	uint32_t size;
-	uint32_t done;	      /* entries processed successfully, in order */
-	int32_t first_error;  /* positive errno of entry `done`, 0 if all done */
+	uint32_t done;	     /* entries processed successfully, in order */
+	int32_t first_error; /* positive errno of entry `done`, 0 if all done */
 	uint32_t __reserved;
 };
 
@@ -441,17 +441,18 @@ struct nest_ev_device_gone {
 
 struct nest_ev_shutdown {
 	uint32_t size;
-	uint32_t reason; /* 0 daemon stopping, 1 VM evicted by the operator, 2 config reload removed the VM */
+	uint32_t
+		reason; /* 0 daemon stopping, 1 VM evicted by the operator, 2 config reload removed the VM */
 };
 
 struct nest_ev_stale {
 	uint32_t size;
 	uint32_t dev_id;
 	uint32_t pasid;
-	uint32_t cache;	     /* NEST_CACHE_* that served the stale entry */
-	uint64_t addr;	     /* IOVA (guest virtual) */
-	uint64_t cached_gpa; /* what the cache translated to */
-	uint64_t current_gpa; /* what a fresh walk gives; valid if current_fault == 0 */
+	uint32_t cache;		/* NEST_CACHE_* that served the stale entry */
+	uint64_t addr;		/* IOVA (guest virtual) */
+	uint64_t cached_gpa;	/* what the cache translated to */
+	uint64_t current_gpa;	/* what a fresh walk gives; valid if current_fault == 0 */
 	uint32_t current_fault; /* enum nest_fault_reason of a fresh walk */
 	uint32_t __reserved;
 };
@@ -459,7 +460,7 @@ struct nest_ev_stale {
 /* -------------------------------------------------------------------------------------------- */
 /* ABI locks                                                                                    */
 
-#define NEST_ABI(t, sz) _Static_assert(sizeof(struct t) == (sz), "nest ABI: sizeof " #t)
+#define NEST_ABI(t, sz)	  _Static_assert(sizeof(struct t) == (sz), "nest ABI: sizeof " #t)
 #define NEST_OFF(t, f, o) _Static_assert(offsetof(struct t, f) == (o), "nest ABI: " #t "." #f)
 
 NEST_ABI(nest_msg_hdr, 16);

@@ -20,7 +20,8 @@
 
 #ifdef NEST_HAVE_LSAN
 #include <sanitizer/lsan_interface.h>
-#define NO_LEAKS() cr_assert(__lsan_do_recoverable_leak_check() == 0, "memory leaked (see LSan report)")
+#define NO_LEAKS()                                                                                 \
+	cr_assert(__lsan_do_recoverable_leak_check() == 0, "memory leaked (see LSan report)")
 #else
 #define NO_LEAKS() ((void)0)
 #endif
