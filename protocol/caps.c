@@ -50,8 +50,11 @@ static int caps_parse_features(struct json_object *o, uint32_t *ret)
 
 		if (!json_object_is_type(e, json_type_string))
 			return -EINVAL;
+		/* compare lengths too: "sim-dma\u0000x" is not "sim-dma" */
 		for (size_t f = 0; f < CAPS_NFEATURES; f++)
-			if (!strcmp(json_object_get_string(e), caps_features[f].name))
+			if ((size_t)json_object_get_string_len(e) ==
+				    strlen(caps_features[f].name) &&
+			    !strcmp(json_object_get_string(e), caps_features[f].name))
 				bits |= caps_features[f].bit;
 	}
 	*ret = bits;

@@ -73,6 +73,8 @@ static int msg_decode_tail(const struct nest_body_desc *bd, const uint8_t *fixed
 	uint32_t entry_len, entry_num, total;
 
 	*t = (struct nest_tail){.ptr = p, .len = len};
+	if (!fixed && (bd->tail == NEST_TAIL_CAPS || bd->tail == NEST_TAIL_ARRAY))
+		return -EINVAL; /* a desc bug: these tails are described by the fixed struct */
 	switch (bd->tail) {
 	case NEST_TAIL_NONE:
 		return len == 0 ? 0 : -EINVAL;

@@ -157,6 +157,15 @@ Test(caps, software_and_features)
 	cr_expect_eq(parse_kv("features", "[[\"sim-dma\"]]"), -EINVAL);
 	cr_expect_eq(parse_kv("features", "{}"), -EINVAL);
 	cr_expect_eq(parse_kv("features", "[]"), 0);
+	{
+		struct nest_caps c;
+
+		cr_assert_eq(parse("{\"features\": [\"sim-dma\\u0000\", \"checker2\", \"Checker\","
+				   " \"fault-events\"]}",
+				   &c),
+			     0);
+		cr_expect_eq(c.features, NEST_FEAT_FAULT_EVENTS, "only exact names count");
+	}
 	NO_LEAKS();
 }
 
