@@ -49,6 +49,14 @@ static int bind_check_gpasid(struct vm *vm, const struct vm_pasid *p, const stru
 	return other && other != p ? -EEXIST : 0;
 }
 
+static bool bind_has_device(const struct vm *vm)
+{
+	for (size_t i = 0; i < vm->cfg.n_devices; i++)
+		if (vm->devices[i].attached)
+			return true;
+	return false;
+}
+
 /* Bind on every attached device; undo the ones done if one fails (R13). */
 static int bind_devices(struct vm *vm, const struct nest_be_bind *bb)
 {
@@ -98,6 +106,8 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	if (!p)
 		return -ENOENT; /* not ours, or not allocated */
 	r = bind_check(c->d, b);
+	if (r == 0 && !bind_has_device(vm))
+		r = -EINVAL;
 	if (r == 0)
 		r = bind_check_gpasid(vm, p, b);
 	if (r == 0 && p->bound)

@@ -358,9 +358,17 @@ static void sim_unbind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_
 		       uint32_t pasid)
 {
 	struct sim_dev *d = dev_by_id(ctx, dev_id);
+	struct nest_sim_inv inv = {
+		.cache = NEST_SIM_CACHE_IOTLB | NEST_SIM_CACHE_DEV_IOTLB | NEST_SIM_CACHE_PASID,
+		.granu = NEST_SIM_GRANU_PASID,
+		.pasid = pasid,
+	};
 
-	if (d)
-		(void)nest_sim_unbind(be->sim, d->sim_id, pasid);
+	if (!d)
+		return;
+	(void)nest_sim_unbind(be->sim, d->sim_id, pasid);
+	/* the sim keeps caches like hardware; the unbind contract says nothing cached survives */
+	(void)nest_sim_invalidate(be->sim, ctx->domain, &inv, d->sim_id);
 }
 
 static int sim_invalidate(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,

@@ -203,8 +203,9 @@ struct nest_backend_ops {
 	 * bind() - install the guest stage-1 table @b on PASID b->hpasid of one device (the daemon
 	 * loops over the VM's devices and rolls back with unbind() on failure). -EBUSY if already
 	 * bound, -EINVAL / -EOPNOTSUPP for what the hardware refuses.
-	 * unbind() MUST NOT FAIL (unbinding an unbound PASID is a no-op). Caches are not flushed
-	 * by either, as on hardware: the VMM invalidates.
+	 * unbind() MUST NOT FAIL (unbinding an unbound PASID is a no-op) and leaves no cached
+	 * translation of (device, pasid) behind (PASID cache, IOTLB, device TLB), as the kernel's
+	 * unbind does (PROTOCOL.md §8.10). A bind does not flush: the VMM invalidates.
 	 */
 	int (*bind)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
 		    const struct nest_be_bind *b);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -20,7 +21,7 @@ static inline void it_std_conf(char *buf, size_t cap, const char *extra_vm0, con
 		 "[Daemon]\nBackend=sim\n%s\n"
 		 "[VM]\nName=vm0\nOwner=%s\nDevice=dsa0 id=1 ats=yes pasid-bits=20\n"
 		 "Device=iax0 id=2\nPASIDQuota=8\nMaxRegions=4\nMemoryLimit=64M\n%s\n"
-		 "[VM]\nName=vm1\nOwner=%s\nDevice=dsa1 id=1\nPASIDQuota=8\n",
+		 "[VM]\nName=vm1\nOwner=%s\nDevice=dsa1 id=7\nPASIDQuota=8\n",
 		 extra ? extra : "", td_uid_str(), extra_vm0 ? extra_vm0 : "", td_uid_str());
 }
 
@@ -79,6 +80,64 @@ static inline long it_vm_field(struct tc *a, const char *vm, const char *key)
 	}
 	json_object_put(res);
 	return out;
+}
+
+/*
+ * A guest: a 4 MiB sealed memfd at GPA 0 with x86-64 4-level tables at 0x1000 (PML4), 0x2000,
+ * 0x3000, 0x4000 mapping GVA 0x400000 -> GPA 0x100000 and GVA 0x401000 -> GPA 0x101000 (RW, user).
+ */
+#define IT_MEM	     (4u << 20)
+#define IT_GPGD	     0x1000u
+#define IT_GVA	     0x400000u
+#define IT_GPA	     0x100000u
+#define IT_PTE_FLAGS 7u
+
+struct it_guest {
+	int fd;
+	uint8_t *mem;
+};
+
+static inline void it_guest_init(struct it_guest *g)
+{
+	uint64_t *pml4, *pdpt, *pd, *pt;
+
+	g->fd = tc_memfd(IT_MEM, true);
+	cr_assert_geq(g->fd, 0);
+	g->mem = mmap(NULL, IT_MEM, PROT_READ | PROT_WRITE, MAP_SHARED, g->fd, 0);
+	cr_assert_neq(g->mem, MAP_FAILED);
+	pml4 = (uint64_t *)(g->mem + 0x1000);
+	pdpt = (uint64_t *)(g->mem + 0x2000);
+	pd = (uint64_t *)(g->mem + 0x3000);
+	pt = (uint64_t *)(g->mem + 0x4000);
+	pml4[0] = 0x2000 | IT_PTE_FLAGS;
+	pdpt[0] = 0x3000 | IT_PTE_FLAGS;
+	pd[2] = 0x4000 | IT_PTE_FLAGS;
+	pt[0] = IT_GPA | IT_PTE_FLAGS;
+	pt[1] = (IT_GPA + 0x1000) | IT_PTE_FLAGS;
+}
+
+static inline uint64_t *it_guest_pte(struct it_guest *g, unsigned idx)
+{
+	return (uint64_t *)(g->mem + 0x4000) + idx;
+}
+
+static inline void it_guest_fini(struct it_guest *g)
+{
+	munmap(g->mem, IT_MEM);
+	close(g->fd);
+}
+
+/* attach vm, map the guest RW at GPA 0, allocate a PASID and bind the guest tables on it */
+static inline uint32_t it_setup_vm(struct tc *t, const char *vm, struct it_guest *g,
+				   uint32_t attach_flags)
+{
+	uint32_t pasid = 0;
+
+	cr_assert_eq(tc_attach(t, vm, attach_flags, NULL), 0);
+	cr_assert_eq(tc_mem_add(t, g->fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE), 0);
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &pasid), 0);
+	cr_assert_eq(tc_bind(t, pasid, IT_GPGD, 48, 0), 0);
+	return pasid;
 }
 
 #endif /* NEST_IT_COMMON_H */

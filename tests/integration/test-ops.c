@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Happy path of every VM op, faults and stale events, and the validation table. */
+#include <fcntl.h>
+
+#include "common.h"
+
+Test(ops, memory_device_pasid_bind_dma_invalidate)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_device_info di;
+	struct nest_sim_dma_reply dr;
+	struct nest_invalidate_reply ir;
+	struct nest_device_get dg = {.size = sizeof(dg), .dev_id = 1};
+	char buf[16] = "hello, nest!";
+	uint32_t p2 = 0, n = 0, pasid;
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g);
+	struct tc *t = it_client(&d);
+	pasid = it_setup_vm(t, "vm0", &g, 0);
+	cr_expect_geq(pasid, 1);
+
+	/* DEVICE_GET: description, ATS flag, no fd on the sim */
+	cr_assert_eq(tc_call(t, NEST_OP_DEVICE_GET, &dg, sizeof(dg), NULL, 0, NULL, 0, &di,
+			     sizeof(di), NULL),
+		     0);
+	cr_expect_eq(di.dev_id, 1);
+	cr_expect_str_eq(di.name, "dsa0");
+	cr_expect_eq(di.flags, NEST_DEVICE_F_ATS);
+	cr_expect_eq(di.pasid_bits, 20);
+	cr_expect_eq(t->last_fd, -1);
+
+	/* DMA write through GVA lands in the memfd at the GPA; read it back */
+	cr_assert_eq(tc_dma(t, 1, pasid, IT_GVA + 8, NEST_DMA_F_WRITE, buf, 12, &dr), 0);
+	cr_expect_eq(dr.done, 12);
+	cr_expect_eq(dr.fault_reason, 0);
+	cr_expect_eq(memcmp(g.mem + IT_GPA + 8, "hello, nest!", 12), 0);
+	memset(buf, 0, sizeof(buf));
+	cr_assert_eq(tc_dma(t, 2, pasid, IT_GVA + 8, 0, buf, 12, &dr), 0);
+	cr_expect_eq(dr.done, 12);
+	cr_expect_str_eq(buf, "hello, nest!");
+
+	/* a fault is a success reply with the reason, plus an EV_FAULT */
+	struct nest_ev_fault ev;
+	cr_assert_eq(tc_dma(t, 1, pasid, 0x800000, 0, buf, 4, &dr), 0);
+	cr_expect_eq(dr.done, 0);
+	cr_expect_eq(dr.fault_reason, NEST_FAULT_PTE_NOT_PRESENT);
+	cr_expect_eq(dr.fault_addr, 0x800000);
+	cr_assert_eq(tc_wait_event(t, NEST_EV_FAULT, &ev, sizeof(ev), 2000), 0);
+	cr_expect_eq(ev.reason, NEST_FAULT_PTE_NOT_PRESENT);
+	cr_expect_eq(ev.dev_id, 1);
+	cr_expect_eq(ev.pasid, pasid);
+	cr_expect_eq(ev.addr, 0x800000);
+
+	/* INVALIDATE: a batch of three valid entries */
+	struct nest_inv_entry e[3] = {
+		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
+		 .granularity = NEST_INV_GRANU_ADDR,
+		 .pasid = pasid,
+		 .addr = IT_GVA,
+		 .granule_size = 4096,
+		 .nb_granules = 2,
+		 .flags = NEST_INV_F_LEAF},
+		{.cache = NEST_CACHE_PASID, .granularity = NEST_INV_GRANU_PASID, .pasid = pasid},
+		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_DOMAIN},
+	};
+	cr_assert_eq(tc_invalidate(t, e, 3, &ir), 0);
+	cr_expect_eq(ir.done, 3);
+	cr_expect_eq(ir.first_error, 0);
+
+	/* gpasid mapping, unbind, free, mem remove */
+	cr_assert_eq(tc_pasid_alloc_g(t, 100, 200, 42, &p2), 0);
+	cr_expect(p2 >= 100 && p2 <= 200);
+	cr_expect_eq(tc_pasid_alloc_g(t, 100, 200, 42, NULL), -EEXIST);
+	cr_assert_eq(tc_unbind(t, pasid), 0);
+	cr_assert_eq(tc_dma(t, 1, pasid, IT_GVA, 0, buf, 4, &dr), 0);
+	cr_expect_eq(dr.fault_reason, NEST_FAULT_PASID_NOT_PRESENT);
+	cr_assert_eq(tc_bind(t, pasid, IT_GPGD, 57, NEST_VTD_SRE), 0);
+	cr_assert_eq(tc_pasid_free(t, 1, NEST_PASID_MAX, &n), 0);
+	cr_expect_eq(n, 2);
+	cr_assert_eq(tc_mem_remove(t, 0, IT_MEM), 0);
+	cr_assert_eq(tc_detach(t, 0), 0);
+	/* the connection may attach again */
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+
+	tc_free(t);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+Test(ops, checker_reports_stale_translation)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_sim_dma_reply dr;
+	struct nest_ev_stale st;
+	struct nest_invalidate_reply ir;
+	char buf[8];
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g);
+	struct tc *t = it_client(&d);
+	uint32_t pasid = it_setup_vm(t, "vm0", &g, NEST_ATTACH_F_CHECKER);
+
+	memcpy(g.mem + IT_GPA, "AAAA", 4);
+	memcpy(g.mem + IT_GPA + 0x2000, "BBBB", 4);
+	cr_assert_eq(tc_dma(t, 2, pasid, IT_GVA, 0, buf, 4, &dr), 0); /* fills the IOTLB */
+	*it_guest_pte(&g, 0) = (IT_GPA + 0x2000) | IT_PTE_FLAGS;      /* no invalidation */
+	cr_assert_eq(tc_dma(t, 2, pasid, IT_GVA, 0, buf, 4, &dr), 0);
+	cr_expect_eq(memcmp(buf, "AAAA", 4), 0, "the IOTLB keeps the stale translation");
+	cr_assert_eq(tc_wait_event(t, NEST_EV_STALE, &st, sizeof(st), 2000), 0);
+	cr_expect_eq(st.pasid, pasid);
+	cr_expect_eq(st.dev_id, 2);
+	cr_expect_eq(st.cached_gpa, IT_GPA);
+	cr_expect_eq(st.current_gpa, IT_GPA + 0x2000);
+
+	struct nest_inv_entry e = {.cache = NEST_CACHE_IOTLB,
+				   .granularity = NEST_INV_GRANU_ADDR,
+				   .pasid = pasid,
+				   .addr = IT_GVA,
+				   .granule_size = 4096,
+				   .nb_granules = 1};
+	cr_assert_eq(tc_invalidate(t, &e, 1, &ir), 0);
+	cr_assert_eq(tc_dma(t, 2, pasid, IT_GVA, 0, buf, 4, &dr), 0);
+	cr_expect_eq(memcmp(buf, "BBBB", 4), 0);
+
+	tc_free(t);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}

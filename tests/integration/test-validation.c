@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every validation error of the VM ops (PROTOCOL.md §5, §6, §8, §9): a table of bad requests and
+ * the errno nestd must answer. All cases run on one attached connection (none of them closes it).
+ */
+#include <fcntl.h>
+
+#include "common.h"
+
+enum fdkind { FD_NONE, FD_GOOD, FD_UNSEALED, FD_PIPE, FD_RDONLY, FD_TWO, FD_SMALL };
+
+struct vcase {
+	const char *name;
+	uint16_t op;
+	uint8_t body[128];
+	size_t len;
+	enum fdkind fd;
+	int err;
+};
+
+#define CASE(_name, _op, _fd, _err, _type, ...)                                                    \
+	do {                                                                                       \
+		struct _type _s = {.size = sizeof(struct _type), __VA_ARGS__};                     \
+		struct vcase *_c = &cases[n++];                                                    \
+		_c->name = _name;                                                                  \
+		_c->op = _op;                                                                      \
+		memcpy(_c->body, &_s, sizeof(_s));                                                 \
+		_c->len = sizeof(_s);                                                              \
+		_c->fd = _fd;                                                                      \
+		_c->err = _err;                                                                    \
+	} while (0)
+
+static int make_fds(enum fdkind k, int *fds)
+{
+	int p[2];
+
+	switch (k) {
+	case FD_NONE:
+		return 0;
+	case FD_GOOD:
+		fds[0] = tc_memfd(IT_MEM, true);
+		return 1;
+	case FD_SMALL:
+		fds[0] = tc_memfd(4096, true);
+		return 1;
+	case FD_UNSEALED:
+		fds[0] = tc_memfd(IT_MEM, false);
+		return 1;
+	case FD_PIPE:
+		cr_assert_eq(pipe(p), 0);
+		close(p[1]);
+		fds[0] = p[0];
+		return 1;
+	case FD_RDONLY: {
+		char path[64];
+		int m = tc_memfd(IT_MEM, true);
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", m);
+		fds[0] = open(path, O_RDONLY | O_CLOEXEC);
+		close(m);
+		return 1;
+	}
+	case FD_TWO:
+		fds[0] = tc_memfd(IT_MEM, true);
+		fds[1] = tc_memfd(IT_MEM, true);
+		return 2;
+	}
+	return 0;
+}
+
+static size_t build_cases(struct vcase *cases, uint32_t pasid, uint32_t bound)
+{
+	const uint32_t RW = NEST_MEM_F_READ | NEST_MEM_F_WRITE;
+	size_t n = 0;
+
+	/* MEM_ADD: a region at 0 .. 4 MiB exists already */
+	CASE("mem no read", NEST_OP_MEM_ADD, FD_GOOD, EINVAL, nest_mem_add,
+	     .flags = NEST_MEM_F_WRITE, .gpa = 1ull << 30, .len = 4096);
+	CASE("mem unknown flag", NEST_OP_MEM_ADD, FD_GOOD, EOPNOTSUPP, nest_mem_add, .flags = 0x5,
+	     .gpa = 1ull << 30, .len = 4096);
+	CASE("mem len 0", NEST_OP_MEM_ADD, FD_GOOD, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 0);
+	CASE("mem gpa unaligned", NEST_OP_MEM_ADD, FD_GOOD, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = (1ull << 30) + 1, .len = 4096);
+	CASE("mem len unaligned", NEST_OP_MEM_ADD, FD_GOOD, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 100);
+	CASE("mem offset unaligned", NEST_OP_MEM_ADD, FD_GOOD, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 4096, .fd_offset = 7);
+	CASE("mem gpa+len wraps", NEST_OP_MEM_ADD, FD_GOOD, EOVERFLOW, nest_mem_add, .flags = RW,
+	     .gpa = 0xfffffffffffff000ull, .len = 0x2000);
+	CASE("mem offset+len wraps", NEST_OP_MEM_ADD, FD_GOOD, EOVERFLOW, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 0x2000, .fd_offset = 0xfffffffffffff000ull);
+	CASE("mem fd too small", NEST_OP_MEM_ADD, FD_SMALL, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 0x2000);
+	CASE("mem fd beyond offset", NEST_OP_MEM_ADD, FD_GOOD, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 0x2000, .fd_offset = IT_MEM);
+	CASE("mem unsealed", NEST_OP_MEM_ADD, FD_UNSEALED, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 4096);
+	CASE("mem pipe", NEST_OP_MEM_ADD, FD_PIPE, EINVAL, nest_mem_add, .flags = NEST_MEM_F_READ,
+	     .gpa = 1ull << 30, .len = 4096);
+	CASE("mem rdonly fd for write", NEST_OP_MEM_ADD, FD_RDONLY, EINVAL, nest_mem_add,
+	     .flags = RW, .gpa = 1ull << 30, .len = 4096);
+	CASE("mem no fd", NEST_OP_MEM_ADD, FD_NONE, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 4096);
+	CASE("mem two fds", NEST_OP_MEM_ADD, FD_TWO, EINVAL, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 4096);
+	CASE("mem overlap", NEST_OP_MEM_ADD, FD_GOOD, EEXIST, nest_mem_add, .flags = RW,
+	     .gpa = 0x200000, .len = IT_MEM);
+	CASE("mem over memory limit", NEST_OP_MEM_ADD, FD_GOOD, ENOSPC, nest_mem_add, .flags = RW,
+	     .gpa = 1ull << 30, .len = 64u << 20);
+	/* MEM_REMOVE */
+	CASE("mem remove unknown", NEST_OP_MEM_REMOVE, FD_NONE, ENOENT, nest_mem_remove,
+	     .gpa = 1ull << 30, .len = 4096);
+	CASE("mem remove partial", NEST_OP_MEM_REMOVE, FD_NONE, ENOENT, nest_mem_remove, .gpa = 0,
+	     .len = 4096);
+	CASE("mem remove flags", NEST_OP_MEM_REMOVE, FD_NONE, EOPNOTSUPP, nest_mem_remove,
+	     .flags = 1, .gpa = 0, .len = IT_MEM);
+	/* DEVICE_GET */
+	CASE("device unknown", NEST_OP_DEVICE_GET, FD_NONE, ENOENT, nest_device_get, .dev_id = 99);
+	CASE("device reserved", NEST_OP_DEVICE_GET, FD_NONE, EOPNOTSUPP, nest_device_get,
+	     .dev_id = 1, .__reserved = 1);
+	CASE("device flags", NEST_OP_DEVICE_GET, FD_NONE, EOPNOTSUPP, nest_device_get, .flags = 1,
+	     .dev_id = 1);
+	CASE("device with fd", NEST_OP_DEVICE_GET, FD_GOOD, EINVAL, nest_device_get, .dev_id = 1);
+	/* PASID_ALLOC */
+	CASE("pasid min 0", NEST_OP_PASID_ALLOC, FD_NONE, EINVAL, nest_pasid_alloc, .min = 0,
+	     .max = 10);
+	CASE("pasid min > max", NEST_OP_PASID_ALLOC, FD_NONE, EINVAL, nest_pasid_alloc, .min = 10,
+	     .max = 9);
+	CASE("pasid max too big", NEST_OP_PASID_ALLOC, FD_NONE, EINVAL, nest_pasid_alloc, .min = 1,
+	     .max = NEST_PASID_MAX + 1);
+	CASE("pasid unknown flag", NEST_OP_PASID_ALLOC, FD_NONE, EOPNOTSUPP, nest_pasid_alloc,
+	     .flags = 2, .min = 1, .max = 10);
+	CASE("pasid gpasid 0", NEST_OP_PASID_ALLOC, FD_NONE, EINVAL, nest_pasid_alloc,
+	     .flags = NEST_PASID_F_GPASID, .min = 1, .max = 10);
+	CASE("pasid gpasid without flag", NEST_OP_PASID_ALLOC, FD_NONE, EINVAL, nest_pasid_alloc,
+	     .min = 1, .max = 10, .gpasid = 5);
+	CASE("pasid reserved", NEST_OP_PASID_ALLOC, FD_NONE, EOPNOTSUPP, nest_pasid_alloc, .min = 1,
+	     .max = 10, .__reserved = 1);
+	/* PASID_FREE */
+	CASE("free none owned", NEST_OP_PASID_FREE, FD_NONE, ENOENT, nest_pasid_free, .min = 5000,
+	     .max = 6000);
+	CASE("free bad range", NEST_OP_PASID_FREE, FD_NONE, EINVAL, nest_pasid_free, .min = 0,
+	     .max = 6000);
+	/* BIND */
+	CASE("bind not owned", NEST_OP_BIND, FD_NONE, ENOENT, nest_bind, .format = 1,
+	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = 777);
+	CASE("bind format", NEST_OP_BIND, FD_NONE, EOPNOTSUPP, nest_bind, .format = 2,
+	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = pasid);
+	CASE("bind vtd flags", NEST_OP_BIND, FD_NONE, EOPNOTSUPP, nest_bind, .format = 1,
+	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = pasid, .vtd_flags = 0x80);
+	CASE("bind flags", NEST_OP_BIND, FD_NONE, EOPNOTSUPP, nest_bind, .flags = 2, .format = 1,
+	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = pasid);
+	CASE("bind addr width", NEST_OP_BIND, FD_NONE, EINVAL, nest_bind, .format = 1,
+	     .addr_width = 39, .gpgd = IT_GPGD, .hpasid = pasid);
+	CASE("bind gpgd unaligned", NEST_OP_BIND, FD_NONE, EINVAL, nest_bind, .format = 1,
+	     .addr_width = 48, .gpgd = IT_GPGD + 8, .hpasid = pasid);
+	CASE("bind pat without emte", NEST_OP_BIND, FD_NONE, EINVAL, nest_bind, .format = 1,
+	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = pasid, .pat = 1);
+	CASE("bind gpasid 0", NEST_OP_BIND, FD_NONE, EINVAL, nest_bind, .flags = NEST_BIND_F_GPASID,
+	     .format = 1, .addr_width = 48, .gpgd = IT_GPGD, .hpasid = pasid);
+	CASE("bind already bound", NEST_OP_BIND, FD_NONE, EBUSY, nest_bind, .format = 1,
+	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = bound);
+	/* UNBIND */
+	CASE("unbind not bound", NEST_OP_UNBIND, FD_NONE, ENOENT, nest_unbind, .hpasid = pasid);
+	CASE("unbind not owned", NEST_OP_UNBIND, FD_NONE, ENOENT, nest_unbind, .hpasid = 777);
+	CASE("unbind reserved", NEST_OP_UNBIND, FD_NONE, EOPNOTSUPP, nest_unbind, .hpasid = bound,
+	     .__reserved = 1);
+	/* INVALIDATE request level */
+	CASE("inv entry_num 0", NEST_OP_INVALIDATE, FD_NONE, EINVAL, nest_invalidate,
+	     .entry_len = 40, .entry_num = 0);
+	CASE("inv entry_len short", NEST_OP_INVALIDATE, FD_NONE, EINVAL, nest_invalidate,
+	     .entry_len = 8, .entry_num = 0);
+	CASE("inv no entries", NEST_OP_INVALIDATE, FD_NONE, EINVAL, nest_invalidate,
+	     .entry_len = 40, .entry_num = 1);
+	/* SIM_DMA */
+	CASE("dma len 0", NEST_OP_SIM_DMA, FD_NONE, EINVAL, nest_sim_dma, .dev_id = 1,
+	     .pasid = bound, .addr = IT_GVA, .len = 0);
+	CASE("dma len too big", NEST_OP_SIM_DMA, FD_NONE, EINVAL, nest_sim_dma, .dev_id = 1,
+	     .pasid = bound, .addr = IT_GVA, .len = NEST_DMA_LEN_MAX + 1);
+	CASE("dma unknown device", NEST_OP_SIM_DMA, FD_NONE, ENOENT, nest_sim_dma, .dev_id = 99,
+	     .pasid = bound, .addr = IT_GVA, .len = 4);
+	CASE("dma unowned pasid", NEST_OP_SIM_DMA, FD_NONE, ENOENT, nest_sim_dma, .dev_id = 1,
+	     .pasid = 777, .addr = IT_GVA, .len = 4);
+	CASE("dma write without data", NEST_OP_SIM_DMA, FD_NONE, EINVAL, nest_sim_dma,
+	     .flags = NEST_DMA_F_WRITE, .dev_id = 1, .pasid = bound, .addr = IT_GVA, .len = 4);
+	CASE("dma flags", NEST_OP_SIM_DMA, FD_NONE, EOPNOTSUPP, nest_sim_dma, .flags = 8,
+	     .dev_id = 1, .pasid = bound, .addr = IT_GVA, .len = 4);
+	/* ATTACH on an attached connection; generic */
+	CASE("attach twice", NEST_OP_VM_ATTACH, FD_NONE, EBUSY, nest_vm_attach, .name = "vm1");
+	CASE("detach unknown flag", NEST_OP_VM_DETACH, FD_NONE, EOPNOTSUPP, nest_vm_detach,
+	     .flags = 2);
+	return n;
+}
+
+static void run_case(struct tc *t, const struct vcase *c)
+{
+	int fds[2] = {-1, -1};
+	int nfds = make_fds(c->fd, fds);
+	int r = tc_call(t, c->op, c->body, c->len, NULL, 0, fds, (unsigned)nfds, NULL, 0, NULL);
+
+	cr_expect_eq(r, -c->err, "%s: got %d (%s), want %s", c->name, r, strerror(-r),
+		     strerror(c->err));
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
+Test(validation, bad_requests_table)
+{
+	static struct vcase cases[80];
+	struct td d;
+	struct it_guest g;
+	uint32_t pasid = 0;
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g);
+	struct tc *t = it_client(&d);
+	uint32_t bound = it_setup_vm(t, "vm0", &g, 0);
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &pasid), 0);
+	size_t n = build_cases(cases, pasid, bound);
+	cr_assert_leq(n, sizeof(cases) / sizeof(cases[0]));
+	for (size_t i = 0; i < n; i++)
+		run_case(t, &cases[i]);
+	/* the connection survived every case and still works */
+	cr_expect_eq(tc_unbind(t, bound), 0);
+	tc_free(t);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* Body-shape rules (PROTOCOL.md §5) on a real op. */
+Test(validation, extension_rules)
+{
+	struct td d;
+	uint8_t body[64] = {0};
+	struct nest_device_get *dg = (void *)body;
+
+	it_start(&d, NULL, NULL);
+	struct tc *t = it_client(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	/* shorter than min */
+	dg->size = 8;
+	cr_expect_eq(tc_call(t, NEST_OP_DEVICE_GET, body, 8, NULL, 0, NULL, 0, NULL, 0, NULL),
+		     -EINVAL);
+	/* min size (12) is accepted and zero-extended */
+	dg->size = 12;
+	dg->dev_id = 1;
+	cr_expect_eq(tc_call(t, NEST_OP_DEVICE_GET, body, 12, NULL, 0, NULL, 0, NULL, 0, NULL), 0);
+	/* longer with a zero tail is fine, a non-zero tail is E2BIG */
+	dg->size = 24;
+	cr_expect_eq(tc_call(t, NEST_OP_DEVICE_GET, body, 24, NULL, 0, NULL, 0, NULL, 0, NULL), 0);
+	body[20] = 1;
+	cr_expect_eq(tc_call(t, NEST_OP_DEVICE_GET, body, 24, NULL, 0, NULL, 0, NULL, 0, NULL),
+		     -E2BIG);
+	/* size larger than the body */
+	dg->size = 40;
+	cr_expect_eq(tc_call(t, NEST_OP_DEVICE_GET, body, 24, NULL, 0, NULL, 0, NULL, 0, NULL),
+		     -EINVAL);
+	/* unknown op and an event number: ENOTTY, connection stays */
+	cr_expect_eq(tc_call(t, 99, body, 16, NULL, 0, NULL, 0, NULL, 0, NULL), -ENOTTY);
+	cr_expect_eq(tc_call(t, NEST_EV_FAULT, body, 16, NULL, 0, NULL, 0, NULL, 0, NULL), -ENOTTY);
+	/* attach errors */
+	struct tc *t2 = it_client(&d);
+	cr_expect_eq(tc_attach(t2, "vm0", 0, NULL), -EBUSY, "attached by another connection");
+	cr_expect_eq(tc_attach(t2, "nope", 0, NULL), -ENOENT);
+	cr_expect_eq(tc_attach(t2, "bad name!", 0, NULL), -EINVAL);
+	cr_expect_eq(tc_attach(t2, "", 0, NULL), -EINVAL);
+	cr_expect_eq(tc_attach(t2, "vm1", 2, NULL), -EOPNOTSUPP);
+	/* ADMIN on the VM socket: EPERM and closed */
+	cr_expect_eq(tc_call(t2, NEST_OP_ADMIN, NULL, 0, "{}", 3, NULL, 0, NULL, 0, NULL), -EPERM);
+	cr_expect(tc_closed(t2, 2000));
+	tc_free(t2);
+	/* a second HELLO: EPERM and closed */
+	cr_expect_eq(tc_hello(t), -EPERM);
+	cr_expect(tc_closed(t, 2000));
+	tc_free(t);
+	it_stop(&d);
+	NO_LEAKS();
+}
