@@ -5,6 +5,9 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "nest-msg.h"
 #include "nest-test.h"
@@ -328,5 +331,80 @@ Test(abi, decode_does_not_write_tail_on_error)
 
 	cr_expect_eq(nest_body_decode(bd, body, len - 1, dst, &t), -EINVAL);
 	cr_expect_eq(t.len, 12345);
+	NO_LEAKS();
+}
+
+/* "72 / 68 ..." -> 72, 68; "empty" -> 0, 0; anything else (JSON, —) -> false */
+static bool md_sizes(const char *cell, uint32_t *size, uint32_t *min)
+{
+	if (strstr(cell, "empty")) {
+		*size = *min = 0;
+		return true;
+	}
+	return sscanf(cell, " %u / %u", size, min) == 2;
+}
+
+static uint32_t md_flags(const char *cell)
+{
+	return strstr(cell, "—") ? UINT32_MAX : (uint32_t)strtoul(cell, NULL, 0);
+}
+
+/* One row of the PROTOCOL.md §15 summary against the table. Returns 1 if it was an op row. */
+static int md_check_row(char *line)
+{
+	char *col[12] = {0};
+	int n = 0;
+	unsigned op;
+	uint32_t size, min;
+	const struct nest_op_desc *d;
+
+	for (char *p = strtok(line, "|"); p && n < 12; p = strtok(NULL, "|"))
+		col[n++] = p;
+	if (n < 9 || sscanf(col[0], " %u", &op) != 1)
+		return 0;
+	d = nest_op_desc(op);
+	cr_assert_not_null(d, "PROTOCOL.md lists op %u", op);
+	cr_expect(strstr(col[1], d->name), "op %u: name %s vs %s", op, col[1], d->name);
+	if (md_sizes(col[3], &size, &min)) {
+		cr_expect_eq(size, d->req.size, "%s request size", d->name);
+		cr_expect_eq(min, d->req.min_size, "%s request min", d->name);
+	} else {
+		cr_expect_eq(d->req.size, 0, "%s: doc says no fixed request struct", d->name);
+	}
+	cr_expect_eq(md_flags(col[4]), d->req.flags_valid, "%s request flags", d->name);
+	cr_expect_eq((uint32_t)strtoul(strpbrk(col[5], "0123456789"), NULL, 10), d->req.min_fds,
+		     "%s request fds", d->name);
+	if (!d->is_event && md_sizes(col[7], &size, &min)) {
+		cr_expect_eq(size, d->reply.size, "%s reply size", d->name);
+		if (size)
+			cr_expect_eq(min, d->reply.min_size, "%s reply min", d->name);
+	}
+	if (!d->is_event)
+		cr_expect_eq(strstr(col[8], "0..1") ? 1 : 0, d->reply.max_fds, "%s reply fds",
+			     d->name);
+	return 1;
+}
+
+Test(abi, protocol_md_summary_matches_the_table)
+{
+	const char *src = getenv("NEST_SOURCE_DIR");
+	char path[4096], line[1024];
+	bool in_summary = false;
+	unsigned rows = 0;
+	FILE *f;
+
+	if (!src)
+		cr_skip_test("NEST_SOURCE_DIR not set (run through ctest)");
+	snprintf(path, sizeof(path), "%s/docs/PROTOCOL.md", src);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "## ", 3))
+			in_summary = strstr(line, "Op table summary") != NULL;
+		else if (in_summary && line[0] == '|')
+			rows += (unsigned)md_check_row(line);
+	}
+	fclose(f);
+	cr_expect_eq(rows, NEXPECTED, "PROTOCOL.md §15 rows");
 	NO_LEAKS();
 }
