@@ -1,5 +1,5 @@
 #!/bin/sh
-# install-test.sh BUILD_DIR CC SANITIZE_FLAGS SYMFILE
+# install-test.sh BUILD_DIR CC SANITIZE_FLAGS SYMFILE MANPAGE
 # Installs the build tree into a temporary DESTDIR and checks the installed shape of libnest:
 # soname, exported symbols (exactly the version script's list), headers, libnest.pc,
 # nestctl + its bash completion, and a program built with `pkg-config --cflags --libs libnest`
@@ -10,6 +10,7 @@ build=$1
 cc=$2
 san=$3
 symfile=$4
+manpage=$5
 
 tmp=$(mktemp -d /tmp/nest-install-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -26,6 +27,10 @@ libdir=$(dirname "$(dirname "$pc")")
 [ -f "$root/usr/include/nest/nest-proto.h" ] || fail "nest/nest-proto.h not installed"
 [ -x "$root/usr/bin/nestctl" ] || fail "nestctl not installed"
 [ -f "$root/usr/share/bash-completion/completions/nestctl" ] || fail "bash completion not installed"
+if command -v scdoc >/dev/null; then
+	[ -f "$root/usr/share/man/man3/libnest.3" ] || fail "libnest(3) not installed"
+	[ -f "$root/usr/share/man/man1/nestctl.1" ] || fail "nestctl(1) not installed"
+fi
 [ -L "$libdir/libnest.so" ] || fail "libnest.so dev symlink missing in $libdir"
 [ -f "$libdir/libnest.so.0.1.0" ] || fail "libnest.so.0.1.0 missing"
 
@@ -68,4 +73,12 @@ echo "pkg-config --cflags --libs libnest: $flags"
 $cc $san -Wall -Werror -o "$tmp/prog" "$tmp/prog.c" $flags || fail "compiling against the installed libnest"
 LD_LIBRARY_PATH="$libdir" "$tmp/prog" || fail "running against the installed libnest"
 [ "$(pkg-config --modversion libnest)" = "0.1.0" ] || fail "libnest.pc version"
+
+# the complete example of libnest(3) must build against the installed library as printed
+awk '/^# EXAMPLE/ {ex = 1} ex && /^```/ {n++; next} ex && n == 1 {print}' "$manpage" |
+	sed 's/\\\\/\\/g' >"$tmp/example.c"
+[ -s "$tmp/example.c" ] || fail "no example found in $manpage"
+# shellcheck disable=SC2086
+$cc $san -Wall -Werror -o "$tmp/example" "$tmp/example.c" $flags ||
+	fail "the libnest(3) EXAMPLE does not compile"
 echo "install-test: ok"
