@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -486,6 +487,11 @@ int td_start(struct td *d)
 			unsetenv("NOTIFY_SOCKET");
 		for (int i = 0; d->env[i]; i++)
 			putenv((char *)d->env[i]);
+		if (d->nofile) {
+			struct rlimit rl = {d->nofile, d->nofile};
+
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		execv(NESTD_BINARY, argv);
 		_exit(127);
 	}

@@ -93,6 +93,7 @@ struct td {
 	char notify[128]; /* "" unless td_notify_socket() was called before td_start() */
 	int notify_fd;
 	const char *env[8]; /* extra "K=V" for the daemon, NULL-terminated */
+	unsigned nofile;    /* RLIMIT_NOFILE for the daemon, 0 = inherit */
 };
 
 /* mkdtemp + paths. */
