@@ -163,6 +163,13 @@ static bool do_connect(struct vmm *v)
 		    l.max_inflight);
 }
 
+static const char *backend_name(uint32_t b)
+{
+	static const char *const names[] = {"?", "sim", "vfio-type1", "vfio-nesting", "iommufd"};
+
+	return b < sizeof(names) / sizeof(names[0]) ? names[b] : "?";
+}
+
 static bool do_attach(struct vmm *v)
 {
 	struct nest_vm_info info;
@@ -171,9 +178,10 @@ static bool do_attach(struct vmm *v)
 	if (r < 0)
 		return step_err(v, r, "attach");
 	if (!step(v, info.backend == NEST_BACKEND_SIM && (info.features & NEST_FEAT_SIM_DMA),
-		  "attached %s: backend %u, PASID bits %u, %u devices, quota %u, features 0x%x%s",
-		  v->vm, info.backend, info.pasid_bits, info.num_devices, info.pasid_quota,
-		  info.features, info.features & NEST_FEAT_CHECKER ? ", checker on" : ""))
+		  "attached %s: backend %s, PASID bits %u, %u devices, quota %u, features 0x%x%s",
+		  v->vm, backend_name(info.backend), info.pasid_bits, info.num_devices,
+		  info.pasid_quota, info.features,
+		  info.features & NEST_FEAT_CHECKER ? ", checker on" : ""))
 		return false;
 	r = nest_mem_add(v->c, 0, RAM_SIZE, v->memfd, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE);
 	if (r < 0)

@@ -95,8 +95,9 @@ static int cmd_reload(struct nestctl *ctl, int argc, char **argv)
 	if (ctl->json)
 		nestctl_print_json(ctl, res);
 	else if (!ctl->quiet)
-		printf("Configuration reloaded: %" PRId64 " VMs configured.\n",
-		       nestctl_int(res, "vms_configured", 0));
+		printf("Configuration reloaded: %" PRId64 " VM%s configured.\n",
+		       nestctl_int(res, "vms_configured", 0),
+		       nestctl_int(res, "vms_configured", 0) == 1 ? "" : "s");
 	json_object_put(res);
 	return 0;
 }

@@ -13,7 +13,8 @@
  *    (one thread, or a lock of your own). Distinct handles are fully independent.
  *  - Callbacks (reply, event, log) run synchronously inside nest_client_process(),
  *    nest_client_wait() or a blocking call on the same handle. They may submit new requests
- *    and may make blocking calls, but must not call nest_client_free() on that handle.
+ *    and may make blocking calls, but must not call nest_client_free() on that handle. The
+ *    tail of a struct nest_reply is valid until its callback returns or calls into the handle.
  *
  * Wire structs (struct nest_vm_info, struct nest_bind, struct nest_inv_entry, ...) and constants
  * come from <nest/nest-proto.h>, installed next to this header.
