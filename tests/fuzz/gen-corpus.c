@@ -4,7 +4,8 @@
  * every op, every event, realistic HELLO/INVALIDATE/SIM_DMA/ADMIN messages, and a set of
  * near-misses (one rule broken each). The output is committed in corpus/; rerun with
  *     ./gen-corpus tests/fuzz/corpus
- * after an ABI change.
+ * after an ABI change. Files named x-<sha1> in corpus/ are not from here: they are inputs found by
+ * fuzzing that add coverage (kept with `fuzz-msg -merge=1`), replayed as regression tests too.
  */
 #include <errno.h>
 #include <stdio.h>
