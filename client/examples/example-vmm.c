@@ -9,6 +9,7 @@
  * that a PTE edited without invalidation keeps translating to the old page (and the checker
  * says so), that the invalidation fixes it, and that a write to a read-only page faults with a
  * fault event. One line per step; exit status 1 if anything did not behave as stated.
+ * --run CMD runs a shell command (e.g. `nestctl vm show vm0`) while the VM is still attached.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -43,6 +45,7 @@
 struct vmm {
 	const char *socket;
 	const char *vm;
+	const char *run; /* --run: shell command to run while the VM is attached */
 	uint32_t dev;
 	bool quiet;
 	unsigned failures;
@@ -363,6 +366,26 @@ static bool demo_fault(struct vmm *v)
 		    v->fault.addr);
 }
 
+/* --run: e.g. `nestctl vm show vm0` while everything is still attached and bound. */
+static void run_while_attached(struct vmm *v)
+{
+	pid_t pid;
+	int st = 0;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", v->run, (char *)NULL); /* our fds are O_CLOEXEC */
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+		step(v, false, "run '%s': %s", v->run, strerror(errno));
+		return;
+	}
+	step(v, WIFEXITED(st) && WEXITSTATUS(st) == 0, "ran '%s' while attached (exit status %d)",
+	     v->run, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 static void teardown(struct vmm *v)
 {
 	uint32_t n = 0;
@@ -391,13 +414,17 @@ static void teardown(struct vmm *v)
 static int parse_args(struct vmm *v, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'}, {"vm", required_argument, NULL, 'v'},
-		{"device", required_argument, NULL, 'd'}, {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},	  {0},
+		{"socket", required_argument, NULL, 's'},
+		{"vm", required_argument, NULL, 'v'},
+		{"device", required_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"run", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:v:d:qh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "s:v:d:qr:h", opts, NULL)) >= 0) {
 		if (c == 's')
 			v->socket = optarg;
 		else if (c == 'v')
@@ -406,8 +433,11 @@ static int parse_args(struct vmm *v, int argc, char **argv)
 			v->dev = (uint32_t)strtoul(optarg, NULL, 0);
 		else if (c == 'q')
 			v->quiet = true;
+		else if (c == 'r')
+			v->run = optarg;
 		else {
-			printf("Usage: %s [--socket PATH] [--vm NAME] [--device ID] [-q]\n",
+			printf("Usage: %s [--socket PATH] [--vm NAME] [--device ID] [--run CMD] "
+			       "[-q]\n",
 			       argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
@@ -424,8 +454,8 @@ int main(int argc, char **argv)
 		return r;
 	if (setup_ram(&v) && setup_tables(&v) && do_connect(&v) && do_attach(&v)) {
 		if (do_devices(&v) && do_pasids(&v) && demo_dma_write(&v) && demo_dma_read(&v) &&
-		    demo_stale(&v) && demo_invalidate(&v))
-			demo_fault(&v);
+		    demo_stale(&v) && demo_invalidate(&v) && demo_fault(&v) && v.run)
+			run_while_attached(&v);
 		teardown(&v);
 	}
 	nest_client_free(v.c);

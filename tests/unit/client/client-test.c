@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,6 +149,11 @@ static void run_drain(int out, int err, char **ret_out, char **ret_err)
 
 int run_capture(char *const argv[], char **ret_out, char **ret_err)
 {
+	return run_capture_as(argv, (uid_t)-1, ret_out, ret_err);
+}
+
+int run_capture_as(char *const argv[], uid_t uid, char **ret_out, char **ret_err)
+{
 	int po[2], pe[2], st;
 	pid_t pid;
 
@@ -157,6 +163,9 @@ int run_capture(char *const argv[], char **ret_out, char **ret_err)
 	if (pid == 0) {
 		dup2(po[1], STDOUT_FILENO);
 		dup2(pe[1], STDERR_FILENO);
+		if (uid != (uid_t)-1 &&
+		    (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(125);
 		execv(argv[0], argv);
 		_exit(126);
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -236,6 +237,21 @@ Test(nestctl, exit_codes)
 	o = ctl("--version", NULL);
 	cr_expect_eq(o.status, 0);
 	cr_expect(strstr(o.out, "nestctl 0.1.0"));
+	out_free(&o);
+	NO_LEAKS();
+}
+
+Test(nestctl, permission_denied_is_exit_4)
+{
+	char *argv[] = {NESTCTL_BIN, "-s", d.admin, "status", NULL};
+	struct out o;
+
+	/* without write permission on the socket connect() fails with EACCES; root bypasses
+	 * file permissions, so as root run nestctl as nobody */
+	cr_assert(chmod(d.admin, 0) == 0);
+	o.status = run_capture_as(argv, getuid() == 0 ? 65534 : (uid_t)-1, &o.out, &o.err);
+	cr_expect_eq(o.status, 4, "%s", o.err);
+	cr_expect(strstr(o.err, "Permission denied"), "%s", o.err);
 	out_free(&o);
 	NO_LEAKS();
 }
