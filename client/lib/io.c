@@ -150,6 +150,10 @@ static int client_on_reply(nest_client *c, const struct nest_msg *m, int *fds, u
 	if (m->hdr.flags & NEST_MSG_F_ERROR) {
 		r.error = -m->hdr.error;
 		r.detail = client_error_detail(m, detail, sizeof(detail));
+	} else if (!d || d->is_event) {
+		/* an op this build does not know (sent with nest_client_send_async()): raw body */
+		r.tail = m->body_len ? m->body : NULL;
+		r.tail_len = m->body_len;
 	} else if (nfds > d->reply.max_fds) {
 		r.error = -EPROTO;
 		r.detail = "too many fds on the reply";

@@ -396,3 +396,50 @@ Test(libnest, no_fd_leak)
 	cr_expect_eq(nest_test_count_fds(), before);
 	NO_LEAKS();
 }
+
+static void raw_cb(nest_client *c, struct nest_reply *r, void *opaque)
+{
+	*(int *)opaque = r->error ? r->error : 1;
+}
+
+Test(libnest, unknown_op_is_enotty)
+{
+	struct test_vm t;
+	uint32_t body[2] = {8, 0};
+	int res = 0;
+
+	test_vm_attach(&t, &d, 0, 0);
+	cr_assert_eq(
+		nest_client_send_async(t.c, 30, body, sizeof(body), NULL, 0, raw_cb, &res, NULL),
+		0);
+	while (res == 0)
+		cr_assert_geq(nest_client_wait(t.c, 5000), 0);
+	cr_expect_eq(res, -ENOTTY);
+	cr_expect_eq(nest_device_get(t.c, 1, NULL, NULL), 0, "the connection survives");
+	test_vm_free(&t);
+	NO_LEAKS();
+}
+
+static void log_cb(nest_client *c, int level, const char *msg, void *opaque)
+{
+	unsigned *n = opaque;
+
+	cr_expect_eq(level, 7 /* LOG_DEBUG */);
+	cr_expect_neq(msg[0], '\0');
+	(*n)++;
+}
+
+Test(libnest, log_callback_and_idle_process)
+{
+	struct test_vm t;
+	unsigned n = 0;
+
+	test_vm_attach(&t, &d, 0, 0);
+	cr_expect_eq(nest_client_process(t.c), 0, "nothing readable: returns at once");
+	cr_expect_eq(nest_client_wait(t.c, 10), 0);
+	nest_client_set_log_cb(t.c, log_cb, &n);
+	cr_assert_eq(nest_device_get(t.c, 2, NULL, NULL), 0);
+	cr_expect_geq(n, 2, "send and reply are logged");
+	test_vm_free(&t);
+	NO_LEAKS();
+}
