@@ -298,6 +298,16 @@ struct nestd *nestd_free(struct nestd *d)
 	if (!d)
 		return NULL;
 	d->stopping = true;
+	if (d->ev_sigterm)
+		event_free(d->ev_sigterm);
+	if (d->ev_sigint)
+		event_free(d->ev_sigint);
+	if (d->ev_sighup)
+		event_free(d->ev_sighup);
+	/* freeing the events restored SIG_DFL: a late SIGTERM must not cut the teardown short */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	while (!TAILQ_EMPTY(&d->conns))
 		conn_close(TAILQ_FIRST(&d->conns), "daemon stopping");
 	conn_reap_all(d);
@@ -308,12 +318,6 @@ struct nestd *nestd_free(struct nestd *d)
 	listener_free(d->admin_lsn);
 	if (d->ev_backend)
 		event_free(d->ev_backend);
-	if (d->ev_sigterm)
-		event_free(d->ev_sigterm);
-	if (d->ev_sigint)
-		event_free(d->ev_sigint);
-	if (d->ev_sighup)
-		event_free(d->ev_sighup);
 	if (d->ev_watchdog)
 		event_free(d->ev_watchdog);
 	if (d->be_ops)

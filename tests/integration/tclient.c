@@ -539,6 +539,8 @@ int td_stop(struct td *d)
 	}
 	d->pid = 0;
 	td_cleanup(d);
+	if (getenv("TD_VERBOSE"))
+		fprintf(stderr, "nestd wait status 0x%x\n", st);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
