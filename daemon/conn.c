@@ -99,7 +99,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	struct nestd *d = c->d;
 
-	for (int i = 0; i < CONN_RX_BURST && !c->dead; i++) {
+	for (int i = 0; i < CONN_RX_BURST && !c->dead && !c->doomed; i++) {
 		int fds[NEST_FDS_PER_MSG_MAX];
 		unsigned nfds = 0;
 		size_t cap = c->caps.max_msg_size < d->rxcap ? c->caps.max_msg_size : d->rxcap;
@@ -136,7 +136,28 @@ static void conn_free(struct conn *c)
 	event_free(c->ev_write);
 	event_free(c->ev_hello);
 	event_free(c->ev_free);
+	event_free(c->ev_kill);
 	free(c);
+}
+
+static void conn_on_kill(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_close(c, c->outq_len >= c->limits.max_outq ? "output queue full (client does not read)"
+							: "send failed");
+}
+
+/*
+ * Close from the loop, not now: closing releases the VM, which calls into the backend, and we
+ * may be inside a backend callback (a fault event). Until then every send is dropped.
+ */
+static void conn_doom(struct conn *c)
+{
+	if (c->doomed || c->dead)
+		return;
+	c->doomed = true;
+	event_active(c->ev_kill, 0, 0);
 }
 
 static void conn_on_free(evutil_socket_t fd, short what, void *arg)
@@ -180,11 +201,18 @@ int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, const struct ucr
 	c->ev_write = event_new(d->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
 	c->ev_hello = evtimer_new(d->base, conn_on_hello_timeout, c);
 	c->ev_free = event_new(d->base, -1, 0, conn_on_free, c);
-	if (!c->ev_read || !c->ev_write || !c->ev_hello || !c->ev_free) {
-		event_free(c->ev_read);
-		event_free(c->ev_write);
-		event_free(c->ev_hello);
-		event_free(c->ev_free);
+	c->ev_kill = event_new(d->base, -1, 0, conn_on_kill, c);
+	if (!c->ev_read || !c->ev_write || !c->ev_hello || !c->ev_free || !c->ev_kill) {
+		if (c->ev_read)
+			event_free(c->ev_read);
+		if (c->ev_write)
+			event_free(c->ev_write);
+		if (c->ev_hello)
+			event_free(c->ev_hello);
+		if (c->ev_free)
+			event_free(c->ev_free);
+		if (c->ev_kill)
+			event_free(c->ev_kill);
 		close(fd);
 		free(c);
 		return -ENOMEM;
@@ -217,6 +245,7 @@ void conn_close(struct conn *c, const char *why)
 	event_del(c->ev_read);
 	event_del(c->ev_write);
 	event_del(c->ev_hello);
+	event_del(c->ev_kill);
 	/* best effort: push out what is queued (e.g. the error reply that made us close) */
 	if (c->outq_head)
 		(void)conn_flush(c);
@@ -239,10 +268,12 @@ static int conn_enqueue(struct conn *c, const void *buf, size_t len, int fd, boo
 	struct outmsg *m;
 
 	if (c->outq_len >= c->limits.max_outq) {
-		c->d->stats.slow_disconnects++;
+		/* slow client */
 		if (fd >= 0)
 			close(fd);
-		conn_close(c, "output queue full (client does not read)");
+		if (!c->doomed)
+			c->d->stats.slow_disconnects++;
+		conn_doom(c);
 		return -ENOBUFS;
 	}
 	m = malloc(sizeof(*m) + len);
@@ -274,7 +305,7 @@ int conn_send(struct conn *c, const struct nest_msg_hdr *hdr, const void *fixed,
 	ssize_t len;
 	int r;
 
-	if (c->dead) {
+	if (c->dead || c->doomed) {
 		if (fd >= 0)
 			close(fd);
 		return -EPIPE;
@@ -296,7 +327,7 @@ int conn_send(struct conn *c, const struct nest_msg_hdr *hdr, const void *fixed,
 		if (r != -EAGAIN) {
 			if (fd >= 0)
 				close(fd);
-			conn_close(c, "send failed");
+			conn_doom(c);
 			return r;
 		}
 	}

@@ -34,6 +34,7 @@ struct conn {
 	bool hello_done;
 	bool admin_ok; /* admin socket: the peer may use it (checked at accept) */
 	bool dead;
+	bool doomed; /* output queue overflowed: closed from the loop (ev_kill), sends dropped */
 	struct nestd_limits limits; /* of the config at accept time */
 	struct nest_caps caps;	    /* effective limits (after HELLO: negotiated) */
 
@@ -41,6 +42,7 @@ struct conn {
 	struct event *ev_write;
 	struct event *ev_hello; /* HELLO timeout */
 	struct event *ev_free;
+	struct event *ev_kill; /* deferred close: never close from inside a backend callback */
 
 	struct outmsg *outq_head;
 	struct outmsg **outq_tail;

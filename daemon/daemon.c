@@ -123,6 +123,26 @@ static int nestd_open_backend(struct nestd *d)
 	return 0;
 }
 
+static void nestd_on_backend(evutil_socket_t fd, short what, void *arg)
+{
+	struct nestd *d = arg;
+
+	(void)d->be_ops->dispatch(d->be); /* runs the event callbacks (events.c) */
+}
+
+/* A backend with an event fd (e.g. an iommufd fault queue) is polled by the loop. */
+static int nestd_watch_backend(struct nestd *d)
+{
+	int fd = d->be_ops->get_fd && d->be_ops->dispatch ? d->be_ops->get_fd(d->be) : -1;
+
+	if (fd < 0)
+		return 0;
+	d->ev_backend = event_new(d->base, fd, EV_READ | EV_PERSIST, nestd_on_backend, d);
+	if (!d->ev_backend || event_add(d->ev_backend, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int nestd_add_vms(struct nestd *d)
 {
 	d->vms = calloc(d->cfg->n_vms ? d->cfg->n_vms : 1, sizeof(*d->vms));
@@ -249,8 +269,8 @@ int nestd_new(const struct nestd_args *args, struct nestd_config *cfg, struct ne
 	r = !d->rxbuf || !d->txbuf || !d->base ? -ENOMEM : 0;
 	if (r == 0)
 		r = nestd_open_backend(d);
-	if (r == 0 && d->be_ops->get_fd && d->be_ops->get_fd(d->be) >= 0)
-		log_msg(LOG_DEBUG, "backend has an event fd");
+	if (r == 0)
+		r = nestd_watch_backend(d);
 	if (r == 0)
 		r = nestd_add_vms(d);
 	if (r == 0)

@@ -84,6 +84,18 @@ void vm_set_cfg(struct vm *vm, const struct nestd_vm_cfg *cfg)
 		vm->cfg = *cfg;
 }
 
+/* A reload while the VM was in use left its old policy in place; pick up the current one. */
+static void vm_refresh_cfg(struct vm *vm)
+{
+	const struct nestd_vm_cfg *vc;
+
+	if (vm->removed || !vm->d->cfg)
+		return;
+	vc = nestd_config_find_vm(vm->d->cfg, vm->cfg.name);
+	if (vc)
+		vm->cfg = *vc;
+}
+
 /* Detach every attached device and free the context. Cannot fail. */
 static void vm_ctx_destroy(struct vm *vm)
 {
@@ -231,6 +243,7 @@ void vm_teardown(struct vm *vm, const char *why)
 	vm_ctx_destroy(vm);
 	vm->state = VM_DETACHED;
 	audit_log(&ar, "%s; freed %u PASIDs, %u regions", why, np, nr);
+	vm_refresh_cfg(vm);
 }
 
 struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid)

@@ -95,6 +95,34 @@ Test(limits, client_that_never_reads_is_disconnected)
 	NO_LEAKS();
 }
 
+/* Same with faulting DMAs: the queue overflows on a fault event raised inside the backend. */
+Test(limits, slow_client_flooded_with_fault_events)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_sim_dma q = {.size = sizeof(q), .dev_id = 1, .addr = 0x900000, .len = 4};
+	int sent = 0;
+
+	start_with_limits(&d, "MaxOutputQueue=16\nMaxInflight=1024");
+	it_guest_init(&g);
+	struct tc *a = it_admin(&d);
+	struct tc *slow = it_client(&d);
+	q.pasid = it_setup_vm(slow, "vm0", &g, 0);
+	for (; sent < 20000; sent++)
+		if (tc_send(slow, NEST_OP_SIM_DMA, &q, sizeof(q), NULL, 0, NULL, 0, NULL) < 0)
+			break;
+	cr_expect(tc_closed(slow, 5000), "slow client still connected after %d requests", sent);
+	cr_expect_geq(stat_field(a, "slow_disconnects"), 1);
+	for (int i = 0; i < 100 && it_vm_field(a, "vm0", "state") != 0; i++)
+		usleep(20000);
+	cr_expect_eq(it_vm_field(a, "vm0", "state"), 0, "the slow client's VM was torn down");
+	tc_free(slow);
+	tc_free(a);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
 Test(limits, inflight_limit_answers_eagain)
 {
 	struct td d;
