@@ -29,14 +29,10 @@ static void events_on_stale(void *opaque, void *cookie, const struct nest_ev_sta
 static void events_on_device_gone(void *opaque, void *cookie, uint32_t dev_id)
 {
 	struct vm *vm = cookie;
-	struct nest_ev_device_gone ev = {.size = sizeof(ev), .dev_id = dev_id};
 	int idx = vm_device_index(vm, dev_id);
 
-	log_msg(LOG_WARNING, "vm %s: device %u is gone", vm->cfg.name, dev_id);
 	if (idx >= 0)
-		vm->devices[idx].attached = false; /* the backend dropped it already */
-	if (vm->conn)
-		conn_send_event(vm->conn, NEST_EV_DEVICE_GONE, &ev, sizeof(ev));
+		vm_device_gone(vm, idx, false); /* the backend dropped it already */
 }
 
 const struct nest_be_events nestd_be_events = {

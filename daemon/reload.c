@@ -32,6 +32,19 @@ static void reload_drop_vm(struct vm *vm)
 	vm_teardown(vm, "removed from the configuration");
 }
 
+/* A VM in use keeps its policy until teardown, except that devices taken away are gone now. */
+static void reload_drop_devices(struct vm *vm, const struct nestd_vm_cfg *vc)
+{
+	for (size_t i = 0; i < vm->cfg.n_devices; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < vc->n_devices && !kept; j++)
+			kept = vc->devices[j].id == vm->cfg.devices[i].id;
+		if (!kept)
+			vm_device_gone(vm, (int)i, true);
+	}
+}
+
 static int reload_apply(struct nestd *d, struct nestd_config *nc)
 {
 	struct vm **v = realloc(d->vms, (d->n_vms + nc->n_vms + 1) * sizeof(*v));
@@ -47,10 +60,13 @@ static int reload_apply(struct nestd *d, struct nestd_config *nc)
 		if (vm->removed)
 			continue;
 		vc = nestd_config_find_vm(nc, vm->cfg.name);
-		if (vc)
-			vm_set_cfg(vm, vc);
-		else
+		if (!vc) {
 			reload_drop_vm(vm);
+			continue;
+		}
+		if (vm->state != VM_DETACHED)
+			reload_drop_devices(vm, vc);
+		vm_set_cfg(vm, vc);
 	}
 	for (size_t i = 0; i < nc->n_vms; i++) {
 		if (nestd_find_vm(d, nc->vms[i].name))

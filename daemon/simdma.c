@@ -17,10 +17,11 @@ static int simdma_check(struct conn *c, const struct nest_sim_dma *q, const stru
 {
 	struct vm *vm = c->vm;
 	bool wr = q->flags & NEST_DMA_F_WRITE;
+	int idx = vm_device_index(vm, q->dev_id);
 
 	if (!c->d->be_ops->dma)
 		return -EOPNOTSUPP;
-	if (vm_device_index(vm, q->dev_id) < 0 || !vm_pasid_find(vm, q->pasid))
+	if (idx < 0 || !vm->devices[idx].attached || !vm_pasid_find(vm, q->pasid))
 		return -ENOENT; /* only the VM's own devices and PASIDs */
 	if (q->len == 0 || q->len > NEST_DMA_LEN_MAX)
 		return -EINVAL;

@@ -246,6 +246,23 @@ void vm_teardown(struct vm *vm, const char *why)
 	vm_refresh_cfg(vm);
 }
 
+void vm_device_gone(struct vm *vm, int idx, bool detach)
+{
+	struct vm_device *dev = &vm->devices[idx];
+	struct nest_ev_device_gone ev = {.size = sizeof(ev), .dev_id = vm->cfg.devices[idx].id};
+
+	if (!dev->attached)
+		return;
+	if (detach)
+		vm->d->be_ops->device_detach(vm->d->be, vm->ctx, ev.dev_id);
+	if (dev->fd >= 0)
+		close(dev->fd);
+	*dev = (struct vm_device){.fd = -1};
+	log_msg(LOG_NOTICE, "vm %s: device %u is gone", vm->cfg.name, ev.dev_id);
+	if (vm->conn)
+		conn_send_event(vm->conn, NEST_EV_DEVICE_GONE, &ev, sizeof(ev));
+}
+
 struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid)
 {
 	for (uint32_t i = 0; i < vm->n_pasids; i++)

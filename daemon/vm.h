@@ -102,6 +102,13 @@ void vm_teardown(struct vm *vm, const char *why);
 /* Replace the config copy (only while DETACHED). */
 void vm_set_cfg(struct vm *vm, const struct nestd_vm_cfg *cfg);
 
+/*
+ * vm_device_gone() - device @idx left the VM (backend report or config reload): detach it from
+ * the context if @detach (the backend dropped it already otherwise), tell the client with
+ * NEST_EV_DEVICE_GONE. Bindings on the remaining devices stay.
+ */
+void vm_device_gone(struct vm *vm, int idx, bool detach);
+
 /* Lookups inside this VM only. */
 struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid);
 struct vm_pasid *vm_gpasid_find(struct vm *vm, uint32_t gpasid);

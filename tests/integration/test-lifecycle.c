@@ -248,3 +248,38 @@ Test(lifecycle, reload_good_and_broken)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+Test(lifecycle, reload_removing_a_device_sends_device_gone)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_ev_device_gone ev = {0};
+	struct nest_device_get dg = {.size = sizeof(dg), .dev_id = 2};
+	struct nest_sim_dma_reply dr;
+	char conf[1024], buf[4];
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g);
+	struct tc *a = it_admin(&d);
+	struct tc *t = it_client(&d);
+	uint32_t pasid = it_setup_vm(t, "vm0", &g, 0);
+	snprintf(conf, sizeof(conf),
+		 "[Daemon]\nBackend=sim\n[VM]\nName=vm0\nOwner=%s\nDevice=dsa0 id=1 ats=yes\n"
+		 "PASIDQuota=8\n[VM]\nName=vm1\nOwner=%s\nDevice=dsa1 id=7\n",
+		 td_uid_str(), td_uid_str());
+	td_write_conf(&d, conf);
+	cr_assert_eq(tc_admin(a, "reload", NULL, NULL), 0);
+	cr_assert_eq(tc_wait_event(t, NEST_EV_DEVICE_GONE, &ev, sizeof(ev), 2000), 0);
+	cr_expect_eq(ev.dev_id, 2);
+	cr_expect_eq(
+		tc_call(t, NEST_OP_DEVICE_GET, &dg, sizeof(dg), NULL, 0, NULL, 0, NULL, 0, NULL),
+		-ENOENT);
+	cr_expect_eq(tc_dma(t, 2, pasid, IT_GVA, 0, buf, 4, &dr), -ENOENT);
+	cr_expect_eq(tc_dma(t, 1, pasid, IT_GVA, 0, buf, 4, &dr), 0);
+	cr_expect_eq(dr.fault_reason, 0, "the remaining device keeps its binding");
+	tc_free(t);
+	tc_free(a);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
