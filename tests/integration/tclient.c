@@ -487,6 +487,16 @@ int td_start(struct td *d)
 			unsetenv("NOTIFY_SOCKET");
 		for (int i = 0; d->env[i]; i++)
 			putenv((char *)d->env[i]);
+		if (d->watchdog_pid) {
+			char pid[16];
+
+			/* execv keeps the pid: getpid() here is the daemon's pid */
+			snprintf(pid, sizeof(pid), "%d",
+				 d->watchdog_pid < 0 ? (int)getpid() : d->watchdog_pid);
+			setenv("WATCHDOG_PID", pid, 1);
+		} else {
+			unsetenv("WATCHDOG_PID");
+		}
 		if (d->nofile) {
 			struct rlimit rl = {d->nofile, d->nofile};
 

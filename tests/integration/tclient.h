@@ -94,6 +94,7 @@ struct td {
 	int notify_fd;
 	const char *env[8]; /* extra "K=V" for the daemon, NULL-terminated */
 	unsigned nofile;    /* RLIMIT_NOFILE for the daemon, 0 = inherit */
+	int watchdog_pid;   /* 0: WATCHDOG_PID unset, -1: the daemon's own pid, else this pid */
 };
 
 /* mkdtemp + paths. */

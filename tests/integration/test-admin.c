@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Every admin command with its result shape (protocol/nest-admin.h, PROTOCOL.md §11). */
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -290,6 +291,37 @@ Test(admin, non_admin_peer_is_refused)
 	}
 	waitpid(pid, &st, 0);
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* AdminGroup: a peer whose primary gid is the admin group may use the admin socket. */
+Test(admin, admin_group_peer_is_accepted)
+{
+	struct td d;
+	struct stat st;
+	int status = 0;
+
+	if (getuid() != 0)
+		cr_skip_test("needs root to run a client under another uid");
+	it_start(&d, NULL, "AdminGroup=4243");
+	cr_assert_eq(stat(d.admin, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0660);
+	cr_expect_eq(st.st_gid, 4243);
+	cr_assert_eq(chmod(d.dir, 0755), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct json_object *res = NULL;
+
+		if (setgroups(0, NULL) < 0 || setgid(4243) < 0 || setuid(65534) < 0)
+			_exit(2);
+		struct tc *t = tc_connect(d.admin);
+		if (!t || tc_hello(t) != 0 || tc_admin(t, "status", NULL, &res) != 0)
+			_exit(3);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 	it_stop(&d);
 	NO_LEAKS();
 }

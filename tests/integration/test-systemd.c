@@ -153,3 +153,36 @@ Test(systemd, socket_activation_seqpacket)
 	td_cleanup(&d);
 	NO_LEAKS();
 }
+
+Test(systemd, watchdog_pid_selects_the_process)
+{
+	static char log[8192];
+	struct td d;
+	char conf[2048];
+
+	/* WATCHDOG_PID = the daemon's pid: kicks */
+	td_init(&d);
+	it_std_conf(conf, sizeof(conf), NULL, NULL);
+	td_write_conf(&d, conf);
+	td_notify_socket(&d);
+	d.env[0] = "WATCHDOG_USEC=200000";
+	d.watchdog_pid = -1;
+	cr_assert_eq(td_start(&d), 0);
+	collect(&d, log, sizeof(log), 350);
+	cr_expect_geq(count(log, "WATCHDOG=1"), 2, "log: %s", log);
+	it_stop(&d);
+
+	/* WATCHDOG_PID = another process: the watchdog is not ours, no kicks */
+	log[0] = '\0';
+	td_init(&d);
+	td_write_conf(&d, conf);
+	td_notify_socket(&d);
+	d.env[0] = "WATCHDOG_USEC=200000";
+	d.watchdog_pid = (int)getpid();
+	cr_assert_eq(td_start(&d), 0);
+	collect(&d, log, sizeof(log), 350);
+	cr_expect(strstr(log, "READY=1") != NULL, "log: %s", log);
+	cr_expect_eq(count(log, "WATCHDOG=1"), 0, "log: %s", log);
+	it_stop(&d);
+	NO_LEAKS();
+}
