@@ -144,7 +144,7 @@ static int admin_vm_evict(struct conn *c, struct json_object *args, struct json_
 static int admin_reload(struct conn *c, struct json_object *args, struct json_object *res,
 			char *err, size_t errlen)
 {
-	int r = nestd_reload(c->d, err, errlen);
+	int r = nestd_reload(c->d, &c->cred, err, errlen);
 
 	if (r < 0)
 		return -EINVAL;

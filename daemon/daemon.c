@@ -168,9 +168,12 @@ static int nestd_activation_fds(int *ret_vm, int *ret_admin)
 	for (int i = 0; i < (n > 0 ? n : 0); i++) {
 		int fd = SD_LISTEN_FDS_START + i;
 		const char *nm = names ? names[i] : "";
-		int *slot = strcmp(nm, "nestd") == 0	     ? ret_vm
-			    : strcmp(nm, "nestd-admin") == 0 ? ret_admin
-							     : NULL;
+		/* FileDescriptorName=, or systemd's default: the socket unit's name */
+		int *slot =
+			strcmp(nm, "nestd") == 0 || strcmp(nm, "nestd.socket") == 0 ? ret_vm
+			: strcmp(nm, "nestd-admin") == 0 || strcmp(nm, "nestd-admin.socket") == 0
+				? ret_admin
+				: NULL;
 
 		if (slot && *slot < 0 && sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) > 0) {
 			*slot = fd;
@@ -231,7 +234,7 @@ static void nestd_on_sighup(evutil_socket_t sig, short what, void *arg)
 {
 	char err[512];
 
-	(void)nestd_reload(arg, err, sizeof(err));
+	(void)nestd_reload(arg, NULL, err, sizeof(err));
 }
 
 static int nestd_setup_signals(struct nestd *d)

@@ -61,7 +61,7 @@ static int op_hello(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_hello *h = rq->req;
 	struct nest_caps peer, ours, eff;
 	struct nest_hello out = {.major = NEST_PROTO_MAJOR, .minor = NEST_PROTO_MINOR};
-	static char caps_buf[NEST_CAPS_LEN_MAX];
+	char *caps_buf;
 	size_t caps_len;
 	int r;
 
@@ -77,17 +77,23 @@ static int op_hello(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	ours.max_batch = c->limits.max_batch;
 	ours.max_inflight = c->limits.max_inflight;
 	ours.features = c->kind == NEST_SOCK_VM ? c->d->be_info.features : 0;
-	r = nest_caps_format(&ours, caps_buf, sizeof(caps_buf), &caps_len);
-	if (r < 0)
+	caps_buf = malloc(NEST_CAPS_LEN_MAX);
+	if (!caps_buf)
+		return -ENOMEM;
+	r = nest_caps_format(&ours, caps_buf, NEST_CAPS_LEN_MAX, &caps_len);
+	if (r < 0) {
+		free(caps_buf);
 		return r;
+	}
 	nest_caps_negotiate(&ours, &peer, &eff);
 	c->caps = eff;
 	c->hello_done = true;
 	event_del(c->ev_hello);
 	out.caps_len = (uint32_t)caps_len;
 	op_reply_set(rp, &out, sizeof(out));
-	rp->tail = caps_buf; /* static: the reply is encoded before the next HELLO runs */
+	rp->tail = caps_buf;
 	rp->tail_len = caps_len;
+	rp->tail_owned = caps_buf; /* freed by the dispatcher once the reply is encoded */
 	return 0;
 }
 

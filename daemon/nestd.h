@@ -88,8 +88,12 @@ struct nestd {
 int nestd_new(const struct nestd_args *args, struct nestd_config *cfg, struct nestd **ret);
 struct nestd *nestd_free(struct nestd *d);
 int nestd_run(struct nestd *d); /* returns the exit code */
-/* Reload the config file; on failure keeps the old one and writes the reason to @err. */
-int nestd_reload(struct nestd *d, char *err, size_t errlen);
+/*
+ * Reload the config file; on failure keeps the old one and writes the reason to @err. @who is
+ * the admin peer that asked (for the audit record), NULL for SIGHUP.
+ */
+struct ucred;
+int nestd_reload(struct nestd *d, const struct ucred *who, char *err, size_t errlen);
 /* Send STATUS= if the VM/connection counts changed. */
 void nestd_update_status(struct nestd *d);
 struct vm *nestd_find_vm(struct nestd *d, const char *name);

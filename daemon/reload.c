@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -77,11 +78,14 @@ static int reload_apply(struct nestd *d, struct nestd_config *nc)
 	return 0;
 }
 
-int nestd_reload(struct nestd *d, char *err, size_t errlen)
+int nestd_reload(struct nestd *d, const struct ucred *who, char *err, size_t errlen)
 {
 	const char *path = d->args.config_path ? d->args.config_path : NESTD_CONFIG_PATH;
-	struct audit_rec ar = {
-		.vm = "-", .uid = getuid(), .pid = getpid(), .pasid = -1, .op = "reload"};
+	struct audit_rec ar = {.vm = "-",
+			       .uid = who ? who->uid : getuid(),
+			       .pid = who ? who->pid : getpid(),
+			       .pasid = -1,
+			       .op = "reload"};
 	struct nestd_config *nc = NULL;
 	int r;
 
