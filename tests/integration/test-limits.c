@@ -181,6 +181,26 @@ Test(limits, connections_per_uid)
 	NO_LEAKS();
 }
 
+Test(limits, connections_total)
+{
+	struct td d;
+
+	start_with_limits(&d, "MaxConnections=3\nMaxConnectionsPerUser=100");
+	struct tc *a = it_admin(&d);
+	struct tc *t1 = it_client(&d);
+	struct tc *t2 = it_client(&d);
+	struct tc *t3 = tc_connect(d.sock);
+	cr_assert_not_null(t3);
+	cr_expect_neq(tc_hello(t3), 0, "4th connection must be refused");
+	tc_free(t3);
+	cr_expect_geq(stat_field(a, "connections_rejected"), 1);
+	tc_free(t2);
+	tc_free(t1);
+	tc_free(a);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
 Test(limits, two_hundred_concurrent_clients)
 {
 	enum { N = 200 };
