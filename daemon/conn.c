@@ -242,13 +242,13 @@ void conn_close(struct conn *c, const char *why)
 	if (c->vm)
 		vm_release(c->vm, true); /* abrupt: hold for the grace period, if any */
 	c->vm = NULL;
+	/* best effort: push out what is queued (e.g. the error reply that made us close) */
+	if (c->outq_head)
+		(void)conn_flush(c);
 	event_del(c->ev_read);
 	event_del(c->ev_write);
 	event_del(c->ev_hello);
 	event_del(c->ev_kill);
-	/* best effort: push out what is queued (e.g. the error reply that made us close) */
-	if (c->outq_head)
-		(void)conn_flush(c);
 	while (c->outq_head)
 		conn_outq_pop(c);
 	close(c->fd);
