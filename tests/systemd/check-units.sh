@@ -117,6 +117,43 @@ if [[ -f "$SRC/nestd.conf" && "$NESTD" != /bin/true ]]; then
 	fi
 fi
 
+# --- both sockets activated the way the units do it, with the units' fd names -----------------
+# nestd must pick the VM and admin sockets by FileDescriptorName= and use them, not bind the
+# fallback paths given on its command line (temporary paths: nothing under /run is touched).
+if [[ "$NESTD" != /bin/true && "$NESTCTL" != /bin/true ]] && command -v systemd-socket-activate >/dev/null; then
+	A=$T/act
+	mkdir -p "$A"
+	printf '[Daemon]\nBackend=sim\n' >"$A/nestd.conf"
+	vmname=$(key "$SRC/nestd.socket" FileDescriptorName)
+	admname=$(key "$SRC/nestd-admin.socket" FileDescriptorName)
+	systemd-socket-activate --seqpacket -l "$A/vm.sock" -l "$A/admin.sock" \
+		--fdname="$vmname:$admname" "$NESTD" --config "$A/nestd.conf" \
+		--socket "$A/fallback-vm.sock" --admin-socket "$A/fallback-admin.sock" \
+		>"$A/nestd.log" 2>&1 &
+	apid=$!
+	for _ in $(seq 100); do
+		[[ -S "$A/vm.sock" && -S "$A/admin.sock" ]] && break
+		sleep 0.05
+	done
+	# The first connection makes systemd-socket-activate exec nestd with both fds.
+	if timeout 10 "$NESTCTL" -s "$A/admin.sock" status >"$A/status.out" 2>&1 &&
+		grep -q 'Backend: *sim' "$A/status.out" &&
+		[[ ! -e "$A/fallback-vm.sock" && ! -e "$A/fallback-admin.sock" ]]; then
+		ok "socket activation: nestd serves the activated sockets named $vmname and $admname"
+	else
+		cat "$A/status.out" "$A/nestd.log"
+		ls -l "$A"
+		fail "socket activation with the units' fd names ($vmname:$admname)"
+	fi
+	kill -TERM "$apid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$apid" 2>/dev/null; then
+		kill -KILL "$apid"
+		fail "activated nestd did not stop on SIGTERM"
+	fi
+	wait "$apid" 2>/dev/null
+fi
+
 if [[ $fails -ne 0 ]]; then
 	echo "$fails check(s) failed"
 	exit 1
