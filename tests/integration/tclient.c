@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -479,6 +480,8 @@ int td_start(struct td *d)
 	if (d->pid == 0) {
 		int dn = open("/dev/null", O_WRONLY);
 
+		/* a test that fails an assertion exits without td_stop(): take nestd down with it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (!getenv("TD_VERBOSE") && dn >= 0)
 			dup2(dn, STDERR_FILENO);
 		if (d->notify[0])

@@ -5,6 +5,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -120,6 +121,7 @@ Test(systemd, socket_activation_seqpacket)
 	d.pid = fork();
 	cr_assert_geq(d.pid, 0);
 	if (d.pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (!getenv("TD_VERBOSE"))
 			freopen("/dev/null", "w", stderr);
 		execl(SOCKET_ACTIVATE, SOCKET_ACTIVATE, "--seqpacket", "-l", d.sock,
