@@ -75,6 +75,15 @@ Test(lifecycle, kill_9_client_tears_everything_down)
 	cr_assert(wait_vm_state(a, "vm0", 0, 3000), "vm0 not torn down");
 	expect_vm_empty(a, "vm0");
 	cr_expect_eq(td_fd_count(&d), base, "daemon fds back to the baseline");
+	/* detach with KEEP but no grace period configured: torn down at once */
+	struct tc *k = it_client(&d);
+	uint32_t kp = 0;
+	cr_assert_eq(tc_attach(k, "vm0", 0, NULL), 0);
+	cr_assert_eq(tc_pasid_alloc(k, 1, 100, &kp), 0);
+	cr_assert_eq(tc_detach(k, NEST_DETACH_F_KEEP), 0);
+	cr_expect_eq(it_vm_field(a, "vm0", "state"), 0);
+	expect_vm_empty(a, "vm0");
+	tc_free(k);
 	/* the sim state is gone too: the VM can be attached afresh and gets PASID 1 again */
 	struct tc *t = it_client(&d);
 	uint32_t p = 0;

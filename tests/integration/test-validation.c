@@ -272,6 +272,16 @@ Test(validation, extension_rules)
 	cr_expect_eq(tc_call(t2, NEST_OP_ADMIN, NULL, 0, "{}", 3, NULL, 0, NULL, 0, NULL), -EPERM);
 	cr_expect(tc_closed(t2, 2000));
 	tc_free(t2);
+	/* a VM op without an attached VM: EPERM and closed */
+	struct tc *t3 = it_client(&d);
+	dg->size = sizeof(*dg);
+	dg->dev_id = 1;
+	memset(body + 12, 0, 12);
+	cr_expect_eq(
+		tc_call(t3, NEST_OP_DEVICE_GET, body, sizeof(*dg), NULL, 0, NULL, 0, NULL, 0, NULL),
+		-EPERM);
+	cr_expect(tc_closed(t3, 2000));
+	tc_free(t3);
 	/* a second HELLO: EPERM and closed */
 	cr_expect_eq(tc_hello(t), -EPERM);
 	cr_expect(tc_closed(t, 2000));
