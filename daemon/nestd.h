@@ -84,7 +84,7 @@ struct nestd {
 	char status[160]; /* last STATUS= sent */
 };
 
-/* daemon.c */
+/* nestd.c */
 int nestd_new(const struct nestd_args *args, struct nestd_config *cfg, struct nestd **ret);
 struct nestd *nestd_free(struct nestd *d);
 int nestd_run(struct nestd *d); /* returns the exit code */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon.c - the daemon context: backend, listeners (socket activation or bind), signals,
+ * nestd.c - the daemon context (struct nestd): backend, listeners (socket activation or bind), signals,
  * VM table, reload, shutdown.
  */
 #include <errno.h>
