@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nestd.c - the daemon context (struct nestd): backend, listeners (socket activation or bind), signals,
- * VM table, reload, shutdown.
+ * nestd.c - the daemon context (struct nestd): backend, listeners (socket activation or
+ * bind), signals, VM table, shutdown.
  */
 #include <errno.h>
 #include <grp.h>
