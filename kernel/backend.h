@@ -155,6 +155,13 @@ struct nest_backend_ops {
 	void (*close)(struct nest_backend *be);
 
 	void (*info)(struct nest_backend *be, struct nest_backend_info *ret);
+	/*
+	 * ctx_info() - the nesting info of one VM context once its devices are attached (kernel
+	 * backends: what IOMMU_GET_HW_INFO / the type1 nesting capability report for the IOMMU
+	 * units behind those devices, which may differ between VMs). Optional; NULL means info().
+	 */
+	int (*ctx_info)(struct nest_backend *be, struct nest_be_ctx *ctx,
+			struct nest_backend_info *ret);
 
 	/*
 	 * get_fd() - an fd the event loop must poll for readability (e.g. an iommufd fault queue),
@@ -190,8 +197,10 @@ struct nest_backend_ops {
 	void (*device_detach)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id);
 
 	/*
-	 * pasid_alloc() - allocate a host PASID in [min, max] for @ctx. @dev_id is NEST_BE_DEV_NONE
-	 * in system-wide mode, else the device whose PASID space is used. -ENOSPC when none is free.
+	 * pasid_alloc() - allocate a host PASID in [min, max] for @ctx. @dev_id selects the
+	 * device whose PASID space is used in per-device mode; NEST_BE_DEV_NONE (what nestd passes
+	 * today) means the system-wide allocator, or in per-device mode a PASID that is free on
+	 * every device of @ctx. -ENOSPC when none is free.
 	 * pasid_free() MUST NOT FAIL; the daemon unbinds the PASID on every device before.
 	 */
 	int (*pasid_alloc)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
