@@ -8,7 +8,33 @@
 #include "common.h"
 #include "nest-msg.h"
 
-enum fdkind { FD_NONE, FD_GOOD, FD_UNSEALED, FD_PIPE, FD_RDONLY, FD_TWO, FD_SMALL };
+enum fdkind {
+	FD_NONE,
+	FD_GOOD,
+	FD_UNSEALED,
+	FD_PIPE,
+	FD_RDONLY,
+	FD_TWO,
+	FD_SMALL,
+	FD_WRONLY,
+	FD_OPATH,
+	FD_DISKFILE,
+	FD_WSEALED,
+};
+
+/* Reopen a sealed memfd through /proc with @flags (same file, other access mode). */
+static int reopen_memfd(int flags)
+{
+	char path[64];
+	int m = tc_memfd(IT_MEM, true), fd;
+
+	cr_assert_geq(m, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", m);
+	fd = open(path, flags | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	close(m);
+	return fd;
+}
 
 struct vcase {
 	const char *name;
@@ -52,15 +78,28 @@ static int make_fds(enum fdkind k, int *fds)
 		close(p[1]);
 		fds[0] = p[0];
 		return 1;
-	case FD_RDONLY: {
-		char path[64];
-		int m = tc_memfd(IT_MEM, true);
+	case FD_RDONLY:
+		fds[0] = reopen_memfd(O_RDONLY);
+		return 1;
+	case FD_WRONLY:
+		fds[0] = reopen_memfd(O_WRONLY);
+		return 1;
+	case FD_OPATH:
+		fds[0] = reopen_memfd(O_PATH);
+		return 1;
+	case FD_DISKFILE: { /* a regular file that is not a memfd cannot carry F_SEAL_SHRINK */
+		char tmpl[] = "nest-it-file-XXXXXX";
 
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", m);
-		fds[0] = open(path, O_RDONLY | O_CLOEXEC);
-		close(m);
+		fds[0] = mkostemp(tmpl, O_CLOEXEC);
+		cr_assert_geq(fds[0], 0);
+		unlink(tmpl);
+		cr_assert_eq(ftruncate(fds[0], IT_MEM), 0);
 		return 1;
 	}
+	case FD_WSEALED: /* F_SEAL_WRITE: cannot be mapped writable; EINVAL, not a closing EPERM */
+		fds[0] = tc_memfd(IT_MEM, true);
+		cr_assert_eq(fcntl(fds[0], F_ADD_SEALS, F_SEAL_WRITE), 0);
+		return 1;
 	case FD_TWO:
 		fds[0] = tc_memfd(IT_MEM, true);
 		fds[1] = tc_memfd(IT_MEM, true);
@@ -100,6 +139,14 @@ static size_t build_cases(struct vcase *cases, uint32_t pasid, uint32_t bound)
 	CASE("mem pipe", NEST_OP_MEM_ADD, FD_PIPE, EINVAL, nest_mem_add, .flags = NEST_MEM_F_READ,
 	     .gpa = 1ull << 30, .len = 4096);
 	CASE("mem rdonly fd for write", NEST_OP_MEM_ADD, FD_RDONLY, EINVAL, nest_mem_add,
+	     .flags = RW, .gpa = 1ull << 30, .len = 4096);
+	CASE("mem write-only fd", NEST_OP_MEM_ADD, FD_WRONLY, EINVAL, nest_mem_add,
+	     .flags = NEST_MEM_F_READ, .gpa = 1ull << 30, .len = 4096);
+	CASE("mem O_PATH fd", NEST_OP_MEM_ADD, FD_OPATH, EINVAL, nest_mem_add,
+	     .flags = NEST_MEM_F_READ, .gpa = 1ull << 30, .len = 4096);
+	CASE("mem unsealable disk file", NEST_OP_MEM_ADD, FD_DISKFILE, EINVAL, nest_mem_add,
+	     .flags = RW, .gpa = 1ull << 30, .len = 4096);
+	CASE("mem write-sealed for write", NEST_OP_MEM_ADD, FD_WSEALED, EINVAL, nest_mem_add,
 	     .flags = RW, .gpa = 1ull << 30, .len = 4096);
 	CASE("mem no fd", NEST_OP_MEM_ADD, FD_NONE, EINVAL, nest_mem_add, .flags = RW,
 	     .gpa = 1ull << 30, .len = 4096);
