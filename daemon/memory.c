@@ -32,10 +32,11 @@ static int memory_check_fd(int fd, uint32_t flags, uint64_t end)
 		return -EINVAL; /* we must be able to read what we map */
 	if ((flags & NEST_MEM_F_WRITE) && (fl & O_ACCMODE) != O_RDWR)
 		return -EINVAL;
-	if ((uint64_t)st.st_size < end)
-		return -EINVAL;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return -EINVAL;
+	/* the size only counts once the seal is on: before it, the VMM could still shrink it */
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < end)
 		return -EINVAL;
 	return 0;
 }
