@@ -147,3 +147,72 @@ Test(robust, reused_pasid_serves_no_stale_translation)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/* Admin JSON: ranges, types, 64-bit addresses, nesting, a result too large; the daemon lives on. */
+Test(robust, admin_json_inputs)
+{
+	struct td d;
+	struct it_guest g;
+	struct json_object *res = NULL;
+	char args[256], deep[80];
+
+	it_start(&d, NULL, "[Limits]\nMaxMessageSize=8192\n");
+	it_guest_init(&g);
+	struct tc *a = it_admin(&d);
+	struct tc *t = it_client(&d);
+	uint32_t pasid = it_setup_vm(t, "vm0", &g, 0);
+
+#define XL(addr_json)                                                                              \
+	(snprintf(args, sizeof(args), "{\"vm\":\"vm0\",\"device\":1,\"pasid\":%u,\"addr\":%s}",    \
+		  pasid, addr_json),                                                               \
+	 tc_admin(a, "sim.translate", args, NULL))
+	/* 64-bit addresses: as an integer up to 2^64-1 or a hex string of up to 16 digits */
+	cr_expect_eq(XL("18446744073709551615"), 0);
+	cr_expect_eq(XL("\"0xFFFFFFFFFFFFFFFF\""), 0);
+	cr_expect_eq(XL("18446744073709551616"), -ERANGE);
+	cr_expect_eq(XL("\"0x10000000000000000\""), -EINVAL);
+	cr_expect_eq(XL("-1"), -ERANGE);
+	cr_expect_eq(XL("4096.0"), -EINVAL);
+	cr_expect_eq(XL("\"4096\""), -EINVAL);
+	cr_expect_eq(XL("null"), -EINVAL, "addr is required");
+#undef XL
+	cr_expect_eq(tc_admin(a, "sim.translate",
+			      "{\"vm\":\"vm0\",\"device\":1,\"pasid\":1048576,\"addr\":0}", NULL),
+		     -ERANGE);
+	cr_expect_eq(tc_admin(a, "sim.translate",
+			      "{\"vm\":\"vm0\",\"device\":4294967296,\"pasid\":1,\"addr\":0}",
+			      NULL),
+		     -ERANGE);
+	cr_expect_eq(tc_admin(a, "sim.translate",
+			      "{\"vm\":\"vm0\",\"device\":true,\"pasid\":1,\"addr\":0}", NULL),
+		     -EINVAL);
+	cr_expect_eq(tc_admin(a, "vm.show", "{\"name\":\"vm0\\u0000x\"}", NULL), -EINVAL);
+	cr_expect_eq(tc_admin(a, "status", "[]", NULL), -EINVAL, "args must be an object");
+	cr_expect_eq(
+		tc_call(a, NEST_OP_ADMIN, NULL, 0, "{\"command\":5}", 14, NULL, 0, NULL, 0, NULL),
+		-EINVAL);
+	snprintf(deep, sizeof(deep), "{\"command\":\"status\",\"x\":%s}",
+		 "[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]");
+	cr_expect_eq(
+		tc_call(a, NEST_OP_ADMIN, NULL, 0, deep, strlen(deep) + 1, NULL, 0, NULL, 0, NULL),
+		-E2BIG);
+	/* sim.dma: len beyond the limit; a read whose hex result cannot fit in one message */
+	snprintf(args, sizeof(args),
+		 "{\"vm\":\"vm0\",\"device\":1,\"pasid\":%u,\"addr\":%u,\"len\":32769}", pasid,
+		 IT_GVA);
+	cr_expect_eq(tc_admin(a, "sim.dma", args, NULL), -ERANGE);
+	snprintf(args, sizeof(args),
+		 "{\"vm\":\"vm0\",\"device\":1,\"pasid\":%u,\"addr\":%u,\"len\":4096}", pasid,
+		 IT_GVA);
+	cr_expect_eq(tc_admin(a, "sim.dma", args, &res), -E2BIG, "8 KiB of hex in 8 KiB messages");
+	json_object_put(res);
+	/* nothing of that hurt the daemon or the VM */
+	cr_expect_eq(tc_admin(a, "status", NULL, NULL), 0);
+	cr_expect_eq(it_vm_field(a, "vm0", "bindings"), 1);
+
+	tc_free(t);
+	tc_free(a);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
