@@ -156,6 +156,8 @@ static int admin_reload(struct conn *c, struct json_object *args, struct json_ob
 static int admin_log_level(struct conn *c, struct json_object *args, struct json_object *res,
 			   char *err, size_t errlen)
 {
+	struct audit_rec ar = {
+		.vm = "-", .uid = c->cred.uid, .pid = c->cred.pid, .pasid = -1, .op = "log-level"};
 	const char *lv = NULL;
 	int r = nest_json_get_str(args, "level", 16, NULL, 0, &lv);
 
@@ -166,6 +168,7 @@ static int admin_log_level(struct conn *c, struct json_object *args, struct json
 			return -EINVAL;
 		}
 		log_set_level(r);
+		audit_log(&ar, "level %s", log_level_name(r)); /* a change of what gets logged */
 		r = 0;
 	}
 	if (r < 0) {

@@ -418,6 +418,7 @@ void td_init(struct td *d)
 	if (!mkdtemp(d->dir))
 		abort();
 	snprintf(d->conf, sizeof(d->conf), "%s/nestd.conf", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/nestd.log", d->dir);
 	snprintf(d->sock, sizeof(d->sock), "%s/vm.sock", d->dir);
 	snprintf(d->admin, sizeof(d->admin), "%s/admin.sock", d->dir);
 }
@@ -482,8 +483,15 @@ int td_start(struct td *d)
 
 		/* a test that fails an assertion exits without td_stop(): take nestd down with it */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (!getenv("TD_VERBOSE") && dn >= 0)
+		if (d->capture_stderr) {
+			int lf = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+			if (lf < 0 || dup2(lf, STDERR_FILENO) < 0)
+				_exit(126);
+			unsetenv("JOURNAL_STREAM"); /* the stderr format, whoever runs the test */
+		} else if (!getenv("TD_VERBOSE") && dn >= 0) {
 			dup2(dn, STDERR_FILENO);
+		}
 		if (d->notify[0])
 			setenv("NOTIFY_SOCKET", d->notify, 1);
 		else

@@ -216,3 +216,88 @@ Test(robust, admin_json_inputs)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/* Lines of @log containing "audit: op=@op " and every string of @also (NULL-terminated). */
+static int audit_count(const char *log, const char *op, const char *const *also)
+{
+	char want[64], line[1024];
+	FILE *f = fopen(log, "r");
+	int n = 0;
+
+	cr_assert_not_null(f);
+	snprintf(want, sizeof(want), "audit: op=%s ", op);
+	while (fgets(line, sizeof(line), f)) {
+		bool all = strstr(line, want) != NULL;
+
+		for (size_t i = 0; all && also && also[i]; i++)
+			all = strstr(line, also[i]) != NULL;
+		n += all;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Every privileged change leaves exactly one audit record naming VM, uid, pid and result. */
+Test(robust, every_privileged_change_is_audited_once)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_device_get dg = {.size = sizeof(dg), .dev_id = 1};
+	char conf[2048], who[64], ps[32];
+	uint32_t p = 0;
+
+	td_init(&d);
+	d.capture_stderr = true;
+	it_std_conf(conf, sizeof(conf), NULL, NULL);
+	td_write_conf(&d, conf);
+	cr_assert_eq(td_start(&d), 0);
+	it_guest_init(&g);
+	snprintf(who, sizeof(who), "uid=%u pid=%d", (unsigned)getuid(), (int)getpid());
+	struct tc *a = it_admin(&d);
+	struct tc *t = it_client(&d);
+	p = it_setup_vm(t, "vm0", &g, 0);
+	snprintf(ps, sizeof(ps), "pasid=%u ", p);
+	cr_assert_eq(
+		tc_call(t, NEST_OP_DEVICE_GET, &dg, sizeof(dg), NULL, 0, NULL, 0, NULL, 0, NULL),
+		0);
+	cr_assert_eq(tc_unbind(t, p), 0);
+	cr_assert_eq(tc_pasid_free(t, p, p, NULL), 0);
+	cr_assert_eq(tc_mem_remove(t, 0, IT_MEM), 0);
+	cr_assert_eq(tc_mem_remove(t, 0, IT_MEM), -ENOENT); /* refused: audited with its result */
+	cr_assert_eq(tc_detach(t, 0), 0);
+	struct tc *b = it_client(&d);
+	cr_assert_eq(tc_attach(b, "vm1", 0, NULL), 0);
+	cr_assert_eq(tc_admin(a, "log-level", "{\"level\":\"notice\"}", NULL), 0);
+	cr_assert_eq(tc_admin(a, "reload", NULL, NULL), 0);
+	cr_assert_eq(tc_admin(a, "vm.evict", "{\"name\":\"vm1\"}", NULL), 0);
+	cr_assert_eq(tc_admin(a, "status", NULL, NULL), 0); /* everything above is processed */
+
+	const char *ok0[] = {"vm=vm0", who, "result=ok", NULL};
+	const char *okp[] = {"vm=vm0", who, ps, "result=ok", NULL};
+	const char *enoent[] = {"vm=vm0", who, "result=ENOENT", NULL};
+	const char *vm1[] = {"vm=vm1", "result=ok", NULL};
+	const char *adm[] = {who, "result=ok", NULL};
+
+	cr_expect_eq(audit_count(d.log, "attach", ok0), 1);
+	cr_expect_eq(audit_count(d.log, "mem-add", ok0), 1);
+	cr_expect_eq(audit_count(d.log, "pasid-alloc", okp), 1);
+	cr_expect_eq(audit_count(d.log, "bind", okp), 1);
+	cr_expect_eq(audit_count(d.log, "device-get", ok0), 1);
+	cr_expect_eq(audit_count(d.log, "unbind", okp), 1);
+	cr_expect_eq(audit_count(d.log, "pasid-free", okp), 1);
+	cr_expect_eq(audit_count(d.log, "mem-remove", ok0), 1);
+	cr_expect_eq(audit_count(d.log, "mem-remove", enoent), 1);
+	cr_expect_eq(audit_count(d.log, "detach", ok0), 1);
+	cr_expect_eq(audit_count(d.log, "teardown", (const char *const[]){"vm=vm0", NULL}), 1);
+	cr_expect_eq(audit_count(d.log, "log-level", adm), 1);
+	cr_expect_eq(audit_count(d.log, "reload", adm), 1);
+	cr_expect_eq(audit_count(d.log, "evict", (const char *const[]){"vm=vm1", who, NULL}), 1);
+	cr_expect_eq(audit_count(d.log, "teardown", vm1), 1);
+
+	tc_free(b);
+	tc_free(t);
+	tc_free(a);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
