@@ -5,8 +5,10 @@
  * What a reload changes: the VM list (new VMs appear; removed VMs with a live client get
  * NEST_EV_SHUTDOWN reason 2, are torn down and the client is disconnected; held ones are torn
  * down), the policy of VMs that are not attached (an attached or held VM keeps the copy it was
- * attached with until its teardown), the limits of connections accepted from then on, and the
- * log level (unless --log-level was given). Backend and socket paths need a restart.
+ * attached with until its teardown; who may attach it is always decided by the current
+ * configuration, so a held VM cannot be re-attached by an owner the reload removed), the limits
+ * of connections accepted from then on, and the log level (unless --log-level was given).
+ * Backend and socket paths need a restart.
  */
 #include <errno.h>
 #include <stdlib.h>

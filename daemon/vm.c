@@ -69,11 +69,20 @@ const char *vm_state_name(enum vm_state s)
 
 bool vm_policy_allows(const struct vm *vm, uid_t uid, gid_t gid)
 {
-	for (size_t i = 0; i < vm->cfg.n_uids; i++)
-		if (vm->cfg.uids[i] == uid)
+	/*
+	 * The current configuration decides, not the copy an attached or held VM keeps: an owner
+	 * that a reload removed must not re-attach a held VM under the old policy.
+	 */
+	const struct nestd_vm_cfg *vc =
+		vm->d->cfg ? nestd_config_find_vm(vm->d->cfg, vm->cfg.name) : NULL;
+
+	if (!vc)
+		return false; /* not (or no longer) configured */
+	for (size_t i = 0; i < vc->n_uids; i++)
+		if (vc->uids[i] == uid)
 			return true;
-	for (size_t i = 0; i < vm->cfg.n_gids; i++)
-		if (vm->cfg.gids[i] == gid)
+	for (size_t i = 0; i < vc->n_gids; i++)
+		if (vc->gids[i] == gid)
 			return true;
 	return false;
 }

@@ -81,7 +81,10 @@ struct vm *vm_free(struct vm *vm); /* tears down first if needed; accepts NULL *
 
 const char *vm_state_name(enum vm_state s);
 
-/* True if the peer with @uid/@gid may attach @vm (owner uid or primary gid lists). */
+/*
+ * True if the peer with @uid/@gid may attach @vm (owner uid or primary gid lists of the VM in
+ * the current configuration, also for a VM that still runs on the copy of an older one).
+ */
 bool vm_policy_allows(const struct vm *vm, uid_t uid, gid_t gid);
 
 /*

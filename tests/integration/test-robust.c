@@ -301,3 +301,41 @@ Test(robust, every_privileged_change_is_audited_once)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/*
+ * A reload that removes the owner of a held VM: the next attach is judged by the new policy
+ * (EPERM), not by the copy of the old one the held VM still carries.
+ */
+Test(robust, reload_removing_the_owner_of_a_held_vm)
+{
+	struct td d;
+	struct it_guest g;
+	char conf[1024];
+
+	it_start(&d, "GracePeriodSec=30", NULL);
+	it_guest_init(&g);
+	struct tc *a = it_admin(&d);
+	struct tc *t = it_client(&d);
+	it_setup_vm(t, "vm0", &g, 0);
+	tc_free(t); /* abrupt: held for 30 s */
+	for (int i = 0; i < 100 && it_vm_field(a, "vm0", "state") != 2; i++)
+		usleep(20000);
+	cr_assert_eq(it_vm_field(a, "vm0", "state"), 2);
+
+	snprintf(conf, sizeof(conf),
+		 "[Daemon]\nBackend=sim\n[VM]\nName=vm0\nOwner=%u\nDevice=dsa0 id=1 ats=yes\n"
+		 "GracePeriodSec=30\n[VM]\nName=vm1\nOwner=%s\nDevice=dsa1 id=7\n",
+		 (unsigned)getuid() + 4242, td_uid_str());
+	td_write_conf(&d, conf);
+	cr_assert_eq(tc_admin(a, "reload", NULL, NULL), 0);
+	t = it_client(&d);
+	cr_expect_eq(tc_attach(t, "vm0", 0, NULL), -EPERM, "old owner re-attached a held VM");
+	tc_free(t);
+	cr_expect_eq(it_vm_field(a, "vm0", "state"), 2, "a refused attach leaves the VM held");
+	cr_expect_eq(it_vm_field(a, "vm0", "pasids"), 1);
+
+	tc_free(a);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
