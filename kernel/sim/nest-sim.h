@@ -53,6 +53,7 @@ struct nest_sim_config {
 	uint32_t pasid_cache_entries; /* rounded up, >= 4; 0 = 256 */
 	uint32_t pasid_bits;	      /* system PASID space, 1..20; 0 = 20 */
 	bool checker;		      /* checker mode on for every domain from the start */
+	bool no_psc; /* no paging-structure cache: every IOTLB miss walks from the top level */
 };
 
 /* Stage-2 permissions of a region. */
@@ -323,7 +324,8 @@ int nest_sim_unbind(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid);
  * ADDR x {IOTLB, DEV_IOTLB}; with several types every one must accept the granularity, else
  * -EINVAL. @dev_id selects the device for DEV_IOTLB and PASID-cache invalidation
  * (NEST_SIM_DEV_ALL = every device of the domain; a device of another domain -> -ENOENT); the
- * IOTLB is domain-wide. PASID/ADDR granularity: the PASID must be owned by the domain
+ * IOTLB is domain-wide. An IOTLB invalidation also drops the matching paging-structure-cache
+ * (non-leaf) entries, except with NEST_SIM_INV_F_LEAF, which keeps them as hardware may. PASID/ADDR granularity: the PASID must be owned by the domain
  * (-ENOENT). ADDR: granule_size not a power of two >= 4096 or nb_granules == 0 -> -EINVAL,
  * granule_size * nb_granules or addr + size wrapping -> -EOVERFLOW. Unknown cache bits, granu
  * or flags -> -EOPNOTSUPP; flags with a non-ADDR granularity -> -EINVAL.

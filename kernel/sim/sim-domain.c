@@ -33,6 +33,8 @@ void sim_domain_flush_tlbs(struct nest_sim *sim, struct sim_domain *dom)
 	struct sim_tlb_match m = {.domain = dom->id};
 
 	sim_tlb_flush(sim->iotlb, &m);
+	if (sim->psc)
+		sim_tlb_flush(sim->psc, &m);
 	for (uint32_t i = 0; i < sim->nr_devices; i++) {
 		struct sim_device *dev = sim->devices[i];
 

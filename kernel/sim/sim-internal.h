@@ -55,7 +55,10 @@ struct sim_walk_req {
 	uint64_t addr;
 	uint32_t access;
 	uint32_t max_gaw;
-	bool side_effects; /* false: checker re-walk, never writes A/D */
+	bool side_effects;   /* false: checker re-walk, never writes A/D */
+	struct sim_tlb *psc; /* paging-structure cache to start from and fill, or NULL */
+	uint32_t domain;     /* PSC tag */
+	uint32_t pasid;
 };
 
 struct sim_walk_res {
@@ -67,6 +70,7 @@ struct sim_walk_res {
 	uint32_t fault;			 /* enum nest_sim_fault_reason, NONE on success */
 	uint32_t fault_level;
 	uint64_t fault_gpa;
+	bool psc_hit; /* the walk started below the top level from a cached non-leaf entry */
 };
 
 /* A page-table format: bind validation, walk, and the access check shared with cache hits. */
@@ -121,6 +125,9 @@ int sim_tlb_new(uint32_t entries, struct sim_tlb **ret);
 struct sim_tlb *sim_tlb_free(struct sim_tlb *t);
 const struct sim_tlbe *sim_tlb_lookup(const struct sim_tlb *t, uint32_t domain, uint32_t pasid,
 				      uint64_t va);
+/* Probe one entry size only (the paging-structure cache keys non-leaf entries by level). */
+const struct sim_tlbe *sim_tlb_lookup_at(const struct sim_tlb *t, uint32_t domain, uint32_t pasid,
+					 uint64_t va, uint32_t shift);
 void sim_tlb_insert(struct sim_tlb *t, const struct sim_tlbe *ne);
 uint32_t sim_tlb_flush(struct sim_tlb *t, const struct sim_tlb_match *m);
 
@@ -198,6 +205,12 @@ struct nest_sim {
 	uint32_t nr_devices;
 	struct sim_pasids pasids;
 	struct sim_tlb *iotlb;
+	/*
+	 * First-level paging-structure cache: non-leaf entries (PDE, PDPE, PML4E, PML5E) tagged
+	 * (domain, PASID, address range of the entry, level as size), holding the next table's
+	 * GPA and the permissions accumulated down to that entry. NULL with cfg.no_psc.
+	 */
+	struct sim_tlb *psc;
 	struct sim_pcache *pcache;
 	struct nest_sim_counters cnt;
 	nest_sim_fault_cb fault_cb;

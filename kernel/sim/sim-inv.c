@@ -7,8 +7,10 @@
  *   PASID      yes       yes    yes
  *   ADDR       yes       yes    no
  *
- * No paging-structure (non-leaf) cache is modelled, so the leaf hint changes nothing: an ADDR
- * invalidation with or without it removes every IOTLB/device-TLB entry overlapping the range.
+ * An IOTLB invalidation also covers the paging-structure cache (non-leaf entries), as on VT-d,
+ * except that an ADDR invalidation with the leaf hint leaves it alone: hardware may keep those
+ * entries, so a guest that changed a non-leaf entry and sent a leaf-only invalidation keeps
+ * walking the old tables here too.
  */
 #include "sim-internal.h"
 
@@ -89,6 +91,8 @@ int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest
 	}
 	if (inv->cache & NEST_SIM_CACHE_IOTLB) {
 		sim_tlb_flush(sim->iotlb, &m);
+		if (sim->psc && !(inv->flags & NEST_SIM_INV_F_LEAF))
+			sim_tlb_flush(sim->psc, &m);
 		sim->cnt.inv[0][inv->granu]++;
 	}
 	if (inv->cache & NEST_SIM_CACHE_DEV_IOTLB) {

@@ -100,6 +100,8 @@ int nest_sim_pasid_free(struct nest_sim *sim, uint32_t domain, uint32_t pasid)
 	}
 	/* the next owner of this PASID must not inherit any cached state */
 	sim_tlb_flush(sim->iotlb, &m);
+	if (sim->psc)
+		sim_tlb_flush(sim->psc, &m);
 	sim_pcache_flush(sim->pcache, domain, NEST_SIM_DEV_ALL, pasid);
 	p->bitmap[pasid / 64] &= ~(1ull << (pasid % 64));
 	p->owner[pasid] = 0;

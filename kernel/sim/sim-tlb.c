@@ -54,24 +54,33 @@ struct sim_tlb *sim_tlb_free(struct sim_tlb *t)
 	return NULL;
 }
 
+const struct sim_tlbe *sim_tlb_lookup_at(const struct sim_tlb *t, uint32_t domain, uint32_t pasid,
+					 uint64_t va, uint32_t shift)
+{
+	uint64_t base = va & ~((1ull << shift) - 1);
+	const struct sim_tlbe *set =
+		&t->e[(size_t)sim_tlb_set(t, domain, pasid, va, shift) * SIM_TLB_WAYS];
+
+	for (unsigned w = 0; w < SIM_TLB_WAYS; w++) {
+		const struct sim_tlbe *e = &set[w];
+
+		if (e->va == base && e->domain == domain && e->pasid == pasid && e->shift == shift)
+			return e;
+	}
+	return NULL;
+}
+
 const struct sim_tlbe *sim_tlb_lookup(const struct sim_tlb *t, uint32_t domain, uint32_t pasid,
 				      uint64_t va)
 {
 	if (!t->n)
 		return NULL;
 	for (unsigned s = 0; s < sizeof(sim_tlb_shifts); s++) {
-		uint32_t shift = sim_tlb_shifts[s];
-		uint64_t base = va & ~((1ull << shift) - 1);
-		const struct sim_tlbe *set =
-			&t->e[(size_t)sim_tlb_set(t, domain, pasid, va, shift) * SIM_TLB_WAYS];
+		const struct sim_tlbe *e =
+			sim_tlb_lookup_at(t, domain, pasid, va, sim_tlb_shifts[s]);
 
-		for (unsigned w = 0; w < SIM_TLB_WAYS; w++) {
-			const struct sim_tlbe *e = &set[w];
-
-			if (e->va == base && e->domain == domain && e->pasid == pasid &&
-			    e->shift == shift)
-				return e;
-		}
+		if (e)
+			return e;
 	}
 	return NULL;
 }

@@ -11,6 +11,9 @@
  *   before the next level is read, so a walk that later faults leaves A set on the levels it
  *   passed. Dirty is set on the leaf only once the whole translation, stage 2 included, has
  *   succeeded for a write. Setting A/D needs stage-2 write permission on the table page.
+ * - Non-leaf entries that were walked (present, A set) go into the paging-structure cache
+ *   when the caller passes one; a later walk starts below the deepest cached entry. A
+ *   leaf-only (LEAF hint) invalidation keeps these entries, as VT-d may.
  * - Supervisor requests need SRE. Supervisor reads may read user pages; supervisor writes
  *   ignore R/W unless WPE is set; supervisor instruction fetches from user pages fault.
  */
@@ -146,15 +149,63 @@ struct vtd_leaf {
 	uint32_t perms;
 };
 
+/* Bytes of address space one level-@lvl entry maps, as a shift: 12 (PTE) .. 48 (PML5E). */
+static unsigned vtd_shift(unsigned lvl)
+{
+	return SIM_PAGE_SHIFT + 9 * (lvl - 1);
+}
+
+/*
+ * Paging-structure cache: the deepest cached non-leaf entry covering rq->addr lets the walk
+ * start at the level below it, with the cached table address and accumulated permissions,
+ * without reading (or setting A in) the levels above. Returns the level to start at.
+ */
+static unsigned vtd_psc_start(const struct sim_walk_req *rq, struct sim_walk_res *res,
+			      uint64_t *table, uint32_t *perms)
+{
+	if (!rq->psc || !rq->psc->n)
+		return rq->pe->levels;
+	for (unsigned lvl = 2; lvl <= rq->pe->levels; lvl++) {
+		const struct sim_tlbe *e =
+			sim_tlb_lookup_at(rq->psc, rq->domain, rq->pasid, rq->addr, vtd_shift(lvl));
+
+		if (e) {
+			*table = e->gpa;
+			*perms = e->perms;
+			res->psc_hit = true;
+			return lvl - 1;
+		}
+	}
+	return rq->pe->levels;
+}
+
+/* Cache a present non-leaf entry (A set) that points to table @next. */
+static void vtd_psc_fill(const struct sim_walk_req *rq, unsigned lvl, uint64_t next, uint32_t perms)
+{
+	unsigned shift = vtd_shift(lvl);
+	struct sim_tlbe e = {
+		.va = rq->addr & ~((1ull << shift) - 1),
+		.gpa = next,
+		.domain = rq->domain,
+		.pasid = rq->pasid,
+		.shift = (uint8_t)shift,
+		.perms = (uint8_t)perms,
+		.fmt = rq->pe->fmt,
+	};
+
+	sim_tlb_insert(rq->psc, &e);
+}
+
 /* Walk the tables down to the leaf entry mapping rq->addr. */
 static int vtd_walk_tables(const struct sim_walk_req *rq, struct sim_walk_res *res,
 			   struct vtd_leaf *lf)
 {
 	uint64_t table = rq->pe->gpgd;
 	uint32_t perms = NEST_SIM_XLATE_P_W | NEST_SIM_XLATE_P_U | NEST_SIM_XLATE_P_X;
+	unsigned top = vtd_psc_start(rq, res, &table, &perms);
 
-	for (unsigned lvl = rq->pe->levels; lvl >= 1; lvl--) {
-		unsigned shift = SIM_PAGE_SHIFT + 9 * (lvl - 1);
+	for (unsigned lvl = top; lvl >= 1; lvl--) {
+		unsigned shift = vtd_shift(lvl);
 		uint64_t egpa = table + ((rq->addr >> shift) & 511) * 8;
 		int r = vtd_entry_load(rq, res, egpa, lvl, &lf->p, &lf->rg, &lf->v);
 
@@ -170,6 +221,8 @@ static int vtd_walk_tables(const struct sim_walk_req *rq, struct sim_walk_res *r
 			return 0;
 		}
 		table = lf->v & PTE_ADDR;
+		if (rq->psc && rq->side_effects && (lf->v & PTE_A))
+			vtd_psc_fill(rq, lvl, table, perms);
 	}
 	return vtd_fault(res, NEST_SIM_FAULT_PTE_NOT_PRESENT, 0, 0); /* levels was not 4/5 */
 }

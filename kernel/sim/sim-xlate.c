@@ -164,13 +164,19 @@ static int sim_xlate_miss(struct nest_sim *sim, const struct sim_req *rq, struct
 				   .addr = rq->addr,
 				   .access = rq->access,
 				   .max_gaw = sim->cfg.max_gaw,
-				   .side_effects = true};
+				   .side_effects = true,
+				   .psc = sim->psc,
+				   .domain = rq->dev->dom->id,
+				   .pasid = rq->pasid};
 	sim->cnt.walks++;
 	sim_fmt_get(pe->fmt)->walk(&wr, &res);
 	if (res.fault)
 		return sim_xlate_fault(sim, rq, res.fault, res.fault_level, res.fault_gpa,
 				       ret_fault);
 	sim_xlate_entry(rq, pe, &res, &e);
+	/* a walk that started from cached non-leaf entries can be as stale as an IOTLB hit */
+	if (res.psc_hit && rq->dev->dom->checker)
+		sim_xlate_check(sim, rq, &e, NEST_SIM_CACHE_IOTLB);
 	sim_tlb_insert(sim->iotlb, &e);
 	if (rq->dev->devtlb)
 		sim_tlb_insert(rq->dev->devtlb, &e);

@@ -5,6 +5,9 @@
 
 #include "sim-internal.h"
 
+/* Non-leaf entries cached; small, like hardware's, so that walks still reach memory often. */
+#define SIM_PSC_ENTRIES 256u
+
 static int sim_config_fill(const struct nest_sim_config *in, struct nest_sim_config *out)
 {
 	*out = in ? *in : (struct nest_sim_config){0};
@@ -50,6 +53,11 @@ int nest_sim_new(const struct nest_sim_config *cfg, struct nest_sim **ret)
 	r = sim_pcache_new(sim->cfg.pasid_cache_entries, &sim->pcache);
 	if (r < 0)
 		goto err;
+	if (!sim->cfg.no_psc) {
+		r = sim_tlb_new(SIM_PSC_ENTRIES, &sim->psc);
+		if (r < 0)
+			goto err;
+	}
 	*ret = sim;
 	return 0;
 err:
@@ -68,6 +76,7 @@ struct nest_sim *nest_sim_free(struct nest_sim *sim)
 	free(sim->devices);
 	sim_pasids_fini(&sim->pasids);
 	sim_tlb_free(sim->iotlb);
+	sim_tlb_free(sim->psc);
 	sim_pcache_free(sim->pcache);
 	free(sim);
 	return NULL;

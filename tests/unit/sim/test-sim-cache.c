@@ -43,6 +43,19 @@ static void remap(uint64_t gpa)
 	*tg_entry(&g, g.root, 4, VA, 1) = gpa | PTE_ALL;
 }
 
+struct stale_log {
+	unsigned n;
+	struct nest_sim_stale last;
+};
+
+static void on_stale(void *opaque, const struct nest_sim_stale *s)
+{
+	struct stale_log *log = opaque;
+
+	log->n++;
+	log->last = *s;
+}
+
 struct inv_case {
 	uint32_t granu;
 	uint64_t addr;
@@ -98,18 +111,117 @@ Test(cache, large_page_removed_by_overlapping_range)
 	done();
 }
 
-Test(cache, nonleaf_change_needs_invalidation_too)
+/*
+ * Replace the subtree under the level-@lvl entry of VA (2 = PDE, 3 = PDPE, 4 = PML4E) by a new
+ * one mapping VA to GPA2: a non-leaf change.
+ */
+static void swap_subtree(unsigned lvl)
 {
-	uint64_t pt2 = 0;
+	uint64_t root2 = tg_table_alloc(&g);
+
+	tg_map(&g, root2, 4, VA, GPA2, 1, PTE_ALL);
+	*tg_entry(&g, g.root, 4, VA, lvl) = *tg_entry(&g, root2, 4, VA, lvl);
+}
+
+struct psc_case {
+	unsigned lvl; /* level of the changed non-leaf entry */
+	uint32_t granu;
+	uint64_t addr;
+	uint64_t nb;
+	uint32_t flags;
+	bool covers; /* the invalidation drops the cached non-leaf entries */
+};
+
+ParameterizedTestParameters(cache, nonleaf_change_needs_nonleaf_invalidation)
+{
+	static struct psc_case cases[] = {
+		/* the leaf hint keeps the paging-structure cache: the old tables stay in use */
+		{2, NEST_SIM_GRANU_ADDR, VA, 1, NEST_SIM_INV_F_LEAF, false},
+		{3, NEST_SIM_GRANU_ADDR, VA, 1, NEST_SIM_INV_F_LEAF, false},
+		{4, NEST_SIM_GRANU_ADDR, VA, 512, NEST_SIM_INV_F_LEAF, false},
+		/* without it every cached non-leaf entry over the range goes */
+		{2, NEST_SIM_GRANU_ADDR, VA, 1, 0, true},
+		{3, NEST_SIM_GRANU_ADDR, VA - 0x1000, 2, 0, true},
+		{4, NEST_SIM_GRANU_ADDR, VA, 1, 0, true},
+		{2, NEST_SIM_GRANU_ADDR, VA + 0x200000, 1, 0, false}, /* another PDE's range */
+		{2, NEST_SIM_GRANU_PASID, 0, 0, 0, true},
+		{4, NEST_SIM_GRANU_DOMAIN, 0, 0, 0, true},
+	};
+
+	return cr_make_param_array(struct psc_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct psc_case *c, cache, nonleaf_change_needs_nonleaf_invalidation)
+{
+	uint32_t hit;
 
 	setup(TG_DEV);
 	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
-	/* swap the whole page table under the PDE (a non-leaf change) */
-	pt2 = tg_table_alloc(&g);
-	((uint64_t *)tg_ptr(&g, pt2))[(VA >> 12) & 511] = GPA2 | PTE_ALL;
-	*tg_entry(&g, g.root, 4, VA, 2) = pt2 | PTE_ALL;
-	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
-	/* no paging-structure cache is modelled: the leaf hint also drops the translation */
+	swap_subtree(c->lvl);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, c->granu, c->addr, 4096, c->nb, c->flags), 0);
+	/* the IOTLB entry is gone either way (every case covers VA but one): this is a walk */
+	cr_expect_eq(gpa_of(TG_DEV, VA, &hit), c->covers ? GPA2 : GPA1);
+	if (c->addr != VA + 0x200000)
+		cr_expect_eq(hit, 0);
+	done();
+}
+
+Test(cache, nonleaf_stale_walk_is_reported_by_the_checker)
+{
+	struct stale_log log = {0};
+	struct nest_sim_counters c;
+
+	setup(TG_DEV);
+	nest_sim_set_stale_cb(g.sim, on_stale, &log);
+	cr_assert_eq(nest_sim_domain_set_checker(g.sim, g.dom, true), 0);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	swap_subtree(2);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1,
+			    NEST_SIM_INV_F_LEAF),
+		     0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1); /* walked from the cached PDE */
+	cr_assert_eq(log.n, 1);
+	cr_expect_eq(log.last.cached_gpa, GPA1);
+	cr_expect_eq(log.last.current_gpa, GPA2);
+	cr_expect_eq(log.last.cache, NEST_SIM_CACHE_IOTLB);
+	nest_sim_get_counters(g.sim, &c);
+	cr_expect_eq(c.walks, 2);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA2);
+	cr_expect_eq(log.n, 1, "a walk of the current tables is not reported");
+	done();
+}
+
+Test(cache, psc_skips_cached_levels_and_can_be_disabled)
+{
+	struct nest_sim_config cfg = {.no_psc = true};
+	uint32_t pasid;
+
+	setup(TG_DEV);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	/* a second page under the same PDE: the walk reads only the PTE, A stays clear above */
+	tg_map(&g, g.root, 4, VA + 0x1000, GPA2, 1, PTE_ALL);
+	for (unsigned l = 2; l <= 4; l++)
+		*tg_entry(&g, g.root, 4, VA, l) &= ~PTE_A;
+	cr_expect_eq(gpa_of(TG_DEV, VA + 0x1000, NULL), GPA2);
+	cr_expect_eq(*tg_entry(&g, g.root, 4, VA, 2) & PTE_A, 0);
+	cr_expect_eq(*tg_entry(&g, g.root, 4, VA, 4) & PTE_A, 0);
+	cr_expect(*tg_entry(&g, g.root, 4, VA + 0x1000, 1) & PTE_A);
+	/* freeing the PASID drops its cached non-leaf entries: the next owner walks its own */
+	swap_subtree(2);
+	cr_assert_eq(nest_sim_pasid_free(g.sim, g.dom, g.pasid), 0);
+	cr_assert_eq(nest_sim_pasid_alloc(g.sim, g.dom, g.pasid, g.pasid, &pasid), 0);
+	tg_bind(&g, TG_DEV, 4, 0);
+	tg_map(&g, g.root, 4, VA + 0x1000, GPA1, 1, PTE_ALL);
+	cr_expect_eq(gpa_of(TG_DEV, VA + 0x1000, NULL), GPA1);
+	tg_fini(&g);
+
+	/* without a paging-structure cache the leaf hint drops everything, as before */
+	tg_init(&g, &cfg);
+	tg_bind(&g, TG_DEV, 4, 0);
+	tg_map(&g, g.root, 4, VA, GPA1, 1, PTE_ALL);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	swap_subtree(2);
 	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1,
 			    NEST_SIM_INV_F_LEAF),
 		     0);
@@ -274,19 +386,6 @@ Test(cache, invalidation_counters)
 	cr_expect_eq(c.inv[2][NEST_SIM_GRANU_DOMAIN], 1);
 	cr_expect_eq(c.inv[2][NEST_SIM_GRANU_ADDR], 0);
 	done();
-}
-
-struct stale_log {
-	unsigned n;
-	struct nest_sim_stale last;
-};
-
-static void on_stale(void *opaque, const struct nest_sim_stale *s)
-{
-	struct stale_log *log = opaque;
-
-	log->n++;
-	log->last = *s;
 }
 
 Test(cache, checker_reports_stale_hits)

@@ -12,9 +12,15 @@ static struct tguest g;
 #define VA  0x00007f1234567000ull
 #define GPA 0x0000000000123000ull
 
+/*
+ * These tests edit non-leaf entries between translations without invalidating; they check the
+ * walker's rules, so the paging-structure cache (the cache suite's business) is off.
+ */
+static const struct nest_sim_config walk_cfg = {.no_psc = true};
+
 static void setup4(void)
 {
-	tg_init(&g, NULL);
+	tg_init(&g, &walk_cfg);
 	tg_bind(&g, TG_DEV, 4, NEST_SIM_BIND_F_SRE);
 }
 
@@ -64,7 +70,7 @@ Test(walk, five_level_and_canonical)
 	struct nest_sim_fault f;
 	struct nest_sim_xlate xl;
 
-	tg_init(&g, NULL);
+	tg_init(&g, &walk_cfg);
 	tg_bind(&g, TG_DEV, 5, 0);
 	tg_map(&g, g.root, 5, va57, GPA, 1, PTE_ALL);
 	cr_assert_eq(tg_xlate(&g, TG_DEV, va57 + 5, 0, &xl, NULL), 0);
@@ -154,7 +160,7 @@ Test(walk, dirty_on_large_leaf_and_eafe)
 {
 	struct nest_sim_xlate xl;
 
-	tg_init(&g, NULL);
+	tg_init(&g, &walk_cfg);
 	tg_bind(&g, TG_DEV, 4, NEST_SIM_BIND_F_EAFE);
 	tg_map(&g, g.root, 4, 0x40000000ull, 0x400000ull, 2, PTE_ALL);
 	cr_assert_eq(tg_xlate(&g, TG_DEV, 0x40000000ull, NEST_SIM_ACC_WRITE, &xl, NULL), 0);
@@ -284,7 +290,7 @@ Test(walk, reserved_bits)
 
 Test(walk, wider_gaw_moves_reserved_bits)
 {
-	struct nest_sim_config cfg = {.max_gaw = 52};
+	struct nest_sim_config cfg = {.max_gaw = 52, .no_psc = true};
 	struct nest_sim_fault f;
 
 	tg_init(&g, &cfg);
@@ -368,7 +374,7 @@ Test(walk, pasid_faults)
 	struct nest_sim_fault f;
 	struct nest_sim_xlate xl;
 
-	tg_init(&g, NULL);
+	tg_init(&g, &walk_cfg);
 	cr_expect_eq(xlate_fault(VA, 0, &f), NEST_SIM_FAULT_PASID_NOT_PRESENT);
 	cr_assert_eq(nest_sim_device_add(g.sim, g.dom, 7, false, 4), 0);
 	cr_expect_eq(nest_sim_translate(g.sim, 7, 16, VA, 0, &xl, &f), -EFAULT);
