@@ -265,6 +265,41 @@ Test(cache, devtlb_flush_leaves_iotlb)
 	done();
 }
 
+Test(cache, devtlb_invalidation_targets_devices_and_range)
+{
+	struct nest_sim_inv inv = {
+		.cache = NEST_SIM_CACHE_DEV_IOTLB, .granu = NEST_SIM_GRANU_PASID, .pasid = 0};
+	struct nest_sim_bind b = {.fmt = NEST_SIM_FMT_VTD_FL, .addr_width = 48};
+	uint32_t hit;
+
+	setup(TG_DEV_ATS);
+	cr_assert_eq(nest_sim_device_add(g.sim, g.dom, 3, true, 20), 0);
+	b.gpgd = g.root;
+	cr_assert_eq(nest_sim_bind(g.sim, 3, g.pasid, &b), 0);
+	cr_assert_eq(gpa_of(TG_DEV_ATS, VA, NULL), GPA1);
+	cr_assert_eq(gpa_of(3, VA, &hit), GPA1);
+	cr_assert_eq(hit, NEST_SIM_CACHE_IOTLB); /* shared IOTLB, own device TLB filled */
+	remap(GPA2);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_PASID, 0, 0, 0, 0), 0);
+	/* a device-TLB invalidation for device 3 leaves the other device's TLB stale */
+	inv.pasid = g.pasid;
+	cr_assert_eq(nest_sim_invalidate(g.sim, g.dom, &inv, 3), 0);
+	cr_expect_eq(gpa_of(3, VA, &hit), GPA2);
+	cr_expect_eq(hit, 0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, &hit), GPA1);
+	cr_expect_eq(hit, NEST_SIM_CACHE_DEV_IOTLB);
+	/* an ADDR range next to the page does not cover it; one over it does */
+	cr_assert_eq(
+		tg_inv(&g, NEST_SIM_CACHE_DEV_IOTLB, NEST_SIM_GRANU_ADDR, VA + 4096, 4096, 4, 0),
+		0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, NULL), GPA1);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_DEV_IOTLB, NEST_SIM_GRANU_ADDR, VA - 4096, 4096, 2,
+			    NEST_SIM_INV_F_LEAF),
+		     0);
+	cr_expect_eq(gpa_of(TG_DEV_ATS, VA, NULL), GPA2);
+	done();
+}
+
 ParameterizedTestParameters(cache, pasid_cache_stale_after_rebind)
 {
 	static uint32_t granus[] = {NEST_SIM_GRANU_DOMAIN, NEST_SIM_GRANU_PASID};
