@@ -63,8 +63,35 @@ static void fake_hello(int c)
 	fake_send(c, NEST_OP_HELLO, NEST_MSG_F_REPLY, m.hdr.id, body, sizeof(h) + len);
 }
 
-/* The scripted server: HELLO, NREQ DEVICE_GETs answered in reverse, an event, a bogus id. */
-static void fake_serve(int lfd)
+/* What the fake nestd does after accepting. */
+enum fake_mode {
+	FAKE_REORDER,	   /* HELLO, NREQ DEVICE_GETs answered in reverse, an event, a bogus id */
+	FAKE_DIE_IN_CALL,  /* HELLO, read one request, send an event, exit without replying */
+	FAKE_WRONG_OP,	   /* HELLO, answer one request with the right id but another op */
+	FAKE_CLOSE_AT_ONCE /* accept and close: no HELLO reply */
+};
+
+static void fake_serve_short(int c, enum fake_mode mode)
+{
+	struct nest_ev_device_gone ev = {.size = sizeof(ev), .dev_id = 7};
+	struct nest_pasid_reply pr = {.size = sizeof(pr), .pasid = 1};
+	uint8_t buf[8192];
+	struct nest_msg m;
+
+	if (mode == FAKE_CLOSE_AT_ONCE)
+		_exit(0);
+	fake_hello(c);
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (mode == FAKE_DIE_IN_CALL) {
+		fake_send(c, NEST_EV_DEVICE_GONE, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev));
+		_exit(0); /* the kernel closes the socket: EOF for the client */
+	}
+	fake_send(c, NEST_OP_PASID_ALLOC, NEST_MSG_F_REPLY, m.hdr.id, &pr, sizeof(pr));
+	(void)recv(c, buf, sizeof(buf), 0);
+	_exit(0);
+}
+
+static void fake_serve(int lfd, enum fake_mode mode)
 {
 	uint32_t ids[NREQ], devs[NREQ];
 	struct nest_ev_device_gone ev = {.size = sizeof(ev), .dev_id = 5};
@@ -74,6 +101,8 @@ static void fake_serve(int lfd)
 
 	if (c < 0)
 		_exit(14);
+	if (mode != FAKE_REORDER)
+		fake_serve_short(c, mode);
 	fake_hello(c);
 	for (int i = 0; i < NREQ; i++) {
 		struct nest_device_get g;
@@ -128,7 +157,7 @@ static void ev_cb(nest_client *c, const struct nest_event *ev, void *opaque)
 	}
 }
 
-static pid_t fake_start(char *dir, char *path, size_t cap)
+static pid_t fake_start(char *dir, char *path, size_t cap, enum fake_mode mode)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -142,7 +171,7 @@ static pid_t fake_start(char *dir, char *path, size_t cap)
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0)
-		fake_serve(lfd);
+		fake_serve(lfd, mode);
 	close(lfd);
 	return pid;
 }
@@ -155,7 +184,7 @@ Test(libnest_proto, out_of_order_replies_events_and_bogus_id)
 	struct nest_limits l;
 	nest_client *c = NULL;
 	int before = nest_test_count_fds(), st, r = 0;
-	pid_t pid = fake_start(dir, path, sizeof(path));
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_REORDER);
 
 	cr_assert_eq(nest_client_connect(path, 0, &c), 0);
 	nest_client_set_event_cb(c, ev_cb, &s);
@@ -191,5 +220,71 @@ Test(libnest_proto, out_of_order_replies_events_and_bogus_id)
 	unlink(path);
 	rmdir(dir);
 	cr_expect_eq(nest_test_count_fds(), before);
+	NO_LEAKS();
+}
+
+static void fake_finish(pid_t pid, char *dir, char *path, int fds_before)
+{
+	int st;
+
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fake server status %d", st);
+	unlink(path);
+	rmdir(dir);
+	cr_expect_eq(nest_test_count_fds(), fds_before, "no fd leaked");
+}
+
+Test(libnest_proto, daemon_dies_during_a_blocking_call, .timeout = 10)
+{
+	char dir[] = "/tmp/nest-fake-XXXXXX", path[128];
+	struct state s = {0};
+	nest_client *c = NULL;
+	uint32_t pasid = 0;
+	int before = nest_test_count_fds();
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_DIE_IN_CALL);
+
+	cr_assert_eq(nest_client_connect(path, 0, &c), 0);
+	nest_client_set_event_cb(c, ev_cb, &s);
+	/* returns (no hang, no SIGPIPE) with the connection error; the event still arrived */
+	cr_expect_eq(nest_pasid_alloc(c, 1, 10, NEST_GPASID_NONE, &pasid), -ECONNRESET);
+	cr_expect_eq(pasid, 0, "ret_ out-param untouched on failure");
+	cr_expect_eq(s.events, 1);
+	cr_expect_eq(s.ev_dev, 7);
+	cr_expect_eq(nest_client_inflight(c), 0);
+	cr_expect_neq(strlen(nest_client_last_error(c)), 0);
+	/* the handle stays dead: later calls fail at once, sending included */
+	cr_expect_eq(nest_unbind(c, 1), -ECONNRESET);
+	cr_expect_eq(nest_client_process(c), -ECONNRESET);
+	nest_client_free(c);
+	fake_finish(pid, dir, path, before);
+	NO_LEAKS();
+}
+
+Test(libnest_proto, reply_with_wrong_op_is_eproto, .timeout = 10)
+{
+	char dir[] = "/tmp/nest-fake-XXXXXX", path[128];
+	nest_client *c = NULL;
+	int before = nest_test_count_fds();
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_WRONG_OP);
+
+	cr_assert_eq(nest_client_connect(path, 0, &c), 0);
+	/* the id matches the DEVICE_GET in flight, the op (PASID_ALLOC) does not */
+	cr_expect_eq(nest_device_get(c, 1, NULL, NULL), -EPROTO);
+	cr_expect_eq(nest_vm_detach(c, 0), -EPROTO);
+	nest_client_free(c);
+	fake_finish(pid, dir, path, before);
+	NO_LEAKS();
+}
+
+Test(libnest_proto, daemon_closes_before_hello, .timeout = 10)
+{
+	char dir[] = "/tmp/nest-fake-XXXXXX", path[128];
+	nest_client *c = NULL;
+	int before = nest_test_count_fds();
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_CLOSE_AT_ONCE);
+
+	cr_expect_eq(nest_client_connect(path, 0, &c), -ECONNRESET);
+	cr_expect_null(c, "no handle on failure");
+	fake_finish(pid, dir, path, before);
 	NO_LEAKS();
 }
