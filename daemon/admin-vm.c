@@ -118,6 +118,7 @@ int admin_vm_show(struct conn *c, struct json_object *args, struct json_object *
 		  size_t errlen)
 {
 	struct json_object *devs = json_object_new_array(), *regs, *pas;
+	const struct nestd_vm_cfg *pol;
 	struct vm *vm;
 	int r = admin_arg_vm(c->d, args, "name", &vm, err, errlen);
 
@@ -125,13 +126,17 @@ int admin_vm_show(struct conn *c, struct json_object *args, struct json_object *
 		json_object_put(devs);
 		return r;
 	}
+	/* owners as attach checks them: the current configuration (vm_policy_allows()) */
+	pol = nestd_config_find_vm(c->d->cfg, vm->cfg.name);
+	if (!pol)
+		pol = &vm->cfg;
 	admin_add_str(res, "name", vm->cfg.name);
 	admin_add_str(res, "state", vm_state_name(vm->state));
 	admin_vm_client(vm, res);
 	json_object_object_add(res, "owner_uids",
-			       admin_int_array((const uint32_t *)vm->cfg.uids, vm->cfg.n_uids));
+			       admin_int_array((const uint32_t *)pol->uids, pol->n_uids));
 	json_object_object_add(res, "owner_gids",
-			       admin_int_array((const uint32_t *)vm->cfg.gids, vm->cfg.n_gids));
+			       admin_int_array((const uint32_t *)pol->gids, pol->n_gids));
 	admin_add_int(res, "pasid_quota", vm->cfg.pasid_quota);
 	admin_add_int(res, "mem_limit", (int64_t)vm->cfg.mem_limit);
 	admin_add_int(res, "grace_sec", vm->cfg.grace_sec);

@@ -333,6 +333,14 @@ Test(robust, reload_removing_the_owner_of_a_held_vm)
 	tc_free(t);
 	cr_expect_eq(it_vm_field(a, "vm0", "state"), 2, "a refused attach leaves the VM held");
 	cr_expect_eq(it_vm_field(a, "vm0", "pasids"), 1);
+	/* vm.show lists the owners attach checks */
+	struct json_object *res = NULL, *arr;
+	cr_assert_eq(tc_admin(a, "vm.show", "{\"name\":\"vm0\"}", &res), 0);
+	cr_assert(json_object_object_get_ex(res, "owner_uids", &arr));
+	cr_assert_eq(json_object_array_length(arr), 1);
+	cr_expect_eq(json_object_get_int64(json_object_array_get_idx(arr, 0)),
+		     (int64_t)getuid() + 4242);
+	json_object_put(res);
 
 	tc_free(a);
 	it_guest_fini(&g);
