@@ -4,6 +4,7 @@
  * $NOTIFY_SOCKET is unset. The watchdog is kicked from a timer of the event loop at half the
  * interval, so a wedged loop stops kicking it.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
@@ -51,7 +52,7 @@ int notify_watchdog_setup(struct nestd *d)
 	d->watchdog_usec = usec;
 	d->ev_watchdog = event_new(d->base, -1, EV_PERSIST, notify_on_watchdog, d);
 	if (!d->ev_watchdog)
-		return -1;
+		return -ENOMEM;
 	tv.tv_sec = (time_t)(usec / 2 / 1000000u);
 	tv.tv_usec = (suseconds_t)(usec / 2 % 1000000u);
 	event_add(d->ev_watchdog, &tv);

@@ -23,6 +23,9 @@
  *
  * Conventions
  *   - Every op returns 0 or a negative errno (R1); ret_* are written only on success.
+ *     Never -EPERM or -EPROTO: the daemon passes a backend's errno to the client, and those two
+ *     mean "this peer may not" / "broken protocol" and close its connection (PROTOCOL.md §12).
+ *     A kernel EPERM/EACCES from an ioctl is reported as -EIO (or a more precise errno).
  *   - Backends never log above debug and never print (they are library code).
  *   - Ops marked MUST NOT FAIL (ctx_free, unmap, device_detach, pasid_free, unbind) return void:
  *     they are used on teardown paths where failing would leave state behind. A backend that
