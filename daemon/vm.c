@@ -16,11 +16,12 @@
 static void vm_on_grace_expired(evutil_socket_t fd, short what, void *arg)
 {
 	struct vm *vm = arg;
+	struct nestd *d = vm->d; /* nestd_reap_vms() may free vm */
 
 	log_msg(LOG_INFO, "vm %s: grace period over, tearing down", vm->cfg.name);
 	vm_teardown(vm, "grace period expired");
-	nestd_reap_vms(vm->d);
-	nestd_update_status(vm->d);
+	nestd_reap_vms(d);
+	nestd_update_status(d);
 }
 
 int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret)
