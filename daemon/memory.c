@@ -2,14 +2,17 @@
 /*
  * memory.c - MEM_ADD / MEM_REMOVE: guest RAM regions (stage 2) from memfds.
  *
- * The fd is checked before the backend maps it (R11): a regular file (memfd, tmpfs, hugetlbfs),
- * not O_PATH, opened for reading (and writing for a writable region), at least fd_offset + len
- * long, and sealed with F_SEAL_SHRINK: without the seal the VMM could truncate the file under
- * nestd's mapping and a later access would SIGBUS the daemon.
+ * The fd is checked before the backend maps it (R11): a regular file (memfd, tmpfs; hugetlbfs
+ * except on the sim, see memory_hugetlb_refused()), not O_PATH, opened for reading (and writing
+ * for a writable region), sealed with F_SEAL_SHRINK and then at least fd_offset + len long:
+ * without the seal the VMM could truncate the file under nestd's mapping and a later access
+ * would SIGBUS the daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "conn.h"
 #include "dispatch.h"
@@ -18,12 +21,26 @@
 
 #define MEM_PAGE_MASK 4095u
 
-static int memory_check_fd(int fd, uint32_t flags, uint64_t end)
+/*
+ * hugetlbfs: F_SEAL_SHRINK does not stop the VMM from punching a hole (fallocate), and a huge page
+ * that cannot be allocated again when nestd touches the hole is a SIGBUS. Only a backend that
+ * maps guest memory into nestd itself (the sim) is exposed; kernel backends pin pages instead.
+ */
+static bool memory_hugetlb_refused(const struct nestd *d, int fd)
+{
+	struct statfs sf;
+
+	if (d->be_info.kind != NEST_BACKEND_SIM)
+		return false;
+	return fstatfs(fd, &sf) < 0 || sf.f_type == (typeof(sf.f_type))HUGETLBFS_MAGIC;
+}
+
+static int memory_check_fd(const struct nestd *d, int fd, uint32_t flags, uint64_t end)
 {
 	struct stat st;
 	int fl, seals;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || memory_hugetlb_refused(d, fd))
 		return -EINVAL;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (fl & O_PATH))
@@ -78,7 +95,7 @@ int op_mem_add(struct conn *c, struct op_req *rq, struct op_reply *rp)
 
 	r = memory_check_req(vm, m, &end);
 	if (r == 0)
-		r = memory_check_fd(rq->fds[0], m->flags, end);
+		r = memory_check_fd(c->d, rq->fds[0], m->flags, end);
 	if (r == 0)
 		r = c->d->be_ops->map(c->d->be, vm->ctx, m->gpa, m->len, rq->fds[0], m->fd_offset,
 				      m->flags);

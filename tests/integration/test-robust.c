@@ -4,6 +4,9 @@
  * of the VM refuses, PASID reuse (same VM and another VM) never serving a stale translation,
  * and the grace timer of a VM firing after other VMs were reaped.
  */
+#include <fcntl.h>
+#include <sys/mman.h>
+
 #include "common.h"
 
 /* pasid.list entry of @pasid in @vm: 1 bound, 0 not bound, -1 not listed */
@@ -344,6 +347,31 @@ Test(robust, reload_removing_the_owner_of_a_held_vm)
 
 	tc_free(a);
 	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/*
+ * On the sim, nestd maps guest memory itself; a hugetlbfs memfd is refused (EINVAL) because a
+ * hole the VMM punches into it (F_SEAL_SHRINK does not prevent that) may not be refillable and
+ * would SIGBUS the daemon on the next DMA. Skipped where the kernel has no hugetlbfs memfds.
+ */
+Test(robust, sim_refuses_hugetlbfs_memory)
+{
+	struct td d;
+	int fd = memfd_create("tc-huge", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+
+	if (fd < 0)
+		cr_skip_test("no hugetlbfs memfd on this kernel (%s)", strerror(errno));
+	cr_assert_eq(ftruncate(fd, 2 << 20), 0);
+	cr_assert_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	it_start(&d, NULL, NULL);
+	struct tc *t = it_client(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_expect_eq(tc_mem_add(t, fd, 0, 2 << 20, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE), -EINVAL);
+	cr_expect_eq(tc_mem_add(t, fd, 0, 2 << 20, 0, NEST_MEM_F_READ), -EINVAL);
+	close(fd);
+	tc_free(t);
 	it_stop(&d);
 	NO_LEAKS();
 }
