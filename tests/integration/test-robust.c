@@ -143,6 +143,13 @@ Test(robust, reused_pasid_serves_no_stale_translation)
 	/* and A no longer reaches it */
 	cr_expect_eq(tc_dma(t, 1, p, IT_GVA, 0, buf, 4, NULL), -ENOENT);
 
+	/* the gpasid -> hpasid record goes with the PASID: free releases the gpasid for reuse */
+	uint32_t pg = 0, pg2 = 0;
+	cr_assert_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 42, &pg), 0);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 42, NULL), -EEXIST);
+	cr_assert_eq(tc_pasid_free(t, pg, pg, NULL), 0);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 42, &pg2), 0);
+
 	tc_free(b);
 	tc_free(t);
 	it_guest_fini(&gb);
