@@ -382,3 +382,103 @@ Test(robust, sim_refuses_hugetlbfs_memory)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+static struct nest_inv_entry inv_addr(uint32_t pasid)
+{
+	return (struct nest_inv_entry){.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
+				       .granularity = NEST_INV_GRANU_ADDR,
+				       .pasid = pasid,
+				       .addr = IT_GVA,
+				       .granule_size = 4096,
+				       .nb_granules = 1};
+}
+
+/* INVALIDATE batches: the negotiated batch limit, in-order processing, stop at the first error. */
+Test(robust, invalidate_batch_limits_and_partial_failure)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_invalidate_reply ir;
+	struct nest_inv_entry e[5];
+	char buf[4];
+
+	it_start(&d, NULL, "[Limits]\nMaxBatch=4\n");
+	it_guest_init(&g);
+	memcpy(g.mem + IT_GPA, "OLD.", 4);
+	memcpy(g.mem + IT_GPA + 0x2000, "NEW.", 4);
+	struct tc *t = it_client(&d);
+	uint32_t p = it_setup_vm(t, "vm0", &g, 0);
+	struct nest_inv_entry ok = inv_addr(p);
+	struct nest_inv_entry bad = {
+		.cache = NEST_CACHE_DEV_IOTLB,
+		.granularity = NEST_INV_GRANU_DOMAIN}; /* invalid combination (PROTOCOL.md 9.2) */
+
+	for (int i = 0; i < 5; i++)
+		e[i] = ok;
+	cr_expect_eq(tc_invalidate(t, e, 5, &ir), -EINVAL, "5 entries > MaxBatch=4");
+	cr_assert_eq(tc_invalidate(t, e, 4, &ir), 0);
+	cr_expect_eq(ir.done, 4);
+	cr_expect_eq(ir.first_error, 0);
+
+	/* an entry after a failed one is not executed: the cached translation stays */
+	read4(t, 1, p, buf);
+	*it_guest_pte(&g, 0) = (IT_GPA + 0x2000) | IT_PTE_FLAGS;
+	e[0] = bad;
+	e[1] = ok;
+	cr_assert_eq(tc_invalidate(t, e, 2, &ir), 0);
+	cr_expect_eq(ir.done, 0);
+	cr_expect_eq(ir.first_error, EINVAL);
+	read4(t, 1, p, buf);
+	cr_expect_eq(memcmp(buf, "OLD.", 4), 0, "entry after the failed one was executed");
+	/* entries before a failed one took effect */
+	struct nest_inv_entry unowned = ok;
+	unowned.pasid = 999;
+	e[0] = ok;
+	e[1] = unowned;
+	e[2] = ok;
+	cr_assert_eq(tc_invalidate(t, e, 3, &ir), 0);
+	cr_expect_eq(ir.done, 1);
+	cr_expect_eq(ir.first_error, ENOENT);
+	read4(t, 1, p, buf);
+	cr_expect_eq(memcmp(buf, "NEW.", 4), 0, "entry before the failed one did not take effect");
+	/* per-entry errors of §9.3 come back as first_error */
+	struct nest_inv_entry wrap = ok, unknown = ok;
+	wrap.addr = 0xfffffffffffff000ull;
+	wrap.nb_granules = 2;
+	unknown.cache |= 0x8;
+	cr_assert_eq(tc_invalidate(t, &wrap, 1, &ir), 0);
+	cr_expect_eq(ir.first_error, EOVERFLOW);
+	cr_assert_eq(tc_invalidate(t, &unknown, 1, &ir), 0);
+	cr_expect_eq(ir.first_error, EOPNOTSUPP);
+	/* longer entries: a zero tail is fine, a non-zero tail is E2BIG for that entry */
+	struct {
+		struct nest_inv_entry e;
+		uint64_t ext;
+	} big[2] = {{ok, 0}, {ok, 1}};
+	struct nest_invalidate inv = {
+		.size = sizeof(inv), .entry_len = sizeof(big[0]), .entry_num = 2};
+	cr_assert_eq(tc_call(t, NEST_OP_INVALIDATE, &inv, sizeof(inv), big, sizeof(big), NULL, 0,
+			     &ir, sizeof(ir), NULL),
+		     0);
+	cr_expect_eq(ir.done, 1);
+	cr_expect_eq(ir.first_error, E2BIG);
+
+	/* a client that announces max_batch 2 gets EINVAL for 3, whatever nestd allows */
+	struct tc *c2 = tc_connect(d.sock);
+	cr_assert_not_null(c2);
+	cr_assert_eq(tc_hello_caps(c2, "{\"max_batch\":2}"), 0);
+	struct it_guest g2;
+	it_guest_init(&g2);
+	uint32_t p2 = it_setup_vm(c2, "vm1", &g2, 0);
+	for (int i = 0; i < 3; i++)
+		e[i] = inv_addr(p2);
+	cr_expect_eq(tc_invalidate(c2, e, 3, &ir), -EINVAL);
+	cr_expect_eq(tc_invalidate(c2, e, 2, &ir), 0);
+
+	tc_free(c2);
+	tc_free(t);
+	it_guest_fini(&g2);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
