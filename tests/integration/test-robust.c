@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Robustness cases from the acceptance review of issues 2 and 4: bind rollback when one device
- * of the VM refuses, PASID reuse (same VM and another VM) never serving a stale translation,
- * and the grace timer of a VM firing after other VMs were reaped.
+ * of the VM refuses; PASID reuse (same VM and another VM) never serving a stale translation;
+ * admin JSON inputs; the audit trail; policy after a reload; hugetlbfs memory on the sim;
+ * INVALIDATE batch semantics; no fd leaks on refused requests.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
 
 #include "common.h"
+#include "nest-fds.h"
 
 /* pasid.list entry of @pasid in @vm: 1 bound, 0 not bound, -1 not listed */
 static int pasid_bound(struct tc *a, const char *vm, uint32_t pasid)
@@ -478,6 +480,60 @@ Test(robust, invalidate_batch_limits_and_partial_failure)
 	tc_free(c2);
 	tc_free(t);
 	it_guest_fini(&g2);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* Every fd a client sends with a refused request is closed by nestd: its fd count is unchanged. */
+Test(robust, refused_requests_leak_no_fds)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_device_get dg = {.size = sizeof(dg), .dev_id = 1};
+	struct nest_mem_add bad = {.size = sizeof(bad), .flags = NEST_MEM_F_READ, .len = 100};
+	struct nest_mem_add dup = {.size = sizeof(bad), .flags = NEST_MEM_F_READ, .len = 4096};
+	int fds[4];
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g);
+	struct tc *t = it_client(&d);
+	it_setup_vm(t, "vm0", &g, 0);
+	int base = td_fd_count(&d);
+	cr_assert_gt(base, 0);
+
+	for (int i = 0; i < 4; i++)
+		fds[i] = tc_memfd(IT_MEM, true);
+	for (int round = 0; round < 20; round++) {
+		/* op-level refusals: bad alignment, overlap, fd on an op that takes none, 2 fds */
+		cr_expect_eq(tc_call(t, NEST_OP_MEM_ADD, &bad, sizeof(bad), NULL, 0, fds, 1, NULL,
+				     0, NULL),
+			     -EINVAL);
+		cr_expect_eq(tc_call(t, NEST_OP_MEM_ADD, &dup, sizeof(dup), NULL, 0, fds, 1, NULL,
+				     0, NULL),
+			     -EEXIST);
+		cr_expect_eq(tc_call(t, NEST_OP_DEVICE_GET, &dg, sizeof(dg), NULL, 0, fds, 1, NULL,
+				     0, NULL),
+			     -EINVAL);
+		cr_expect_eq(tc_call(t, NEST_OP_MEM_ADD, &dup, sizeof(dup), NULL, 0, fds, 2, NULL,
+				     0, NULL),
+			     -EINVAL);
+		cr_expect_eq(tc_call(t, 200, &dg, sizeof(dg), NULL, 0, fds, 3, NULL, 0, NULL),
+			     -ENOTTY);
+	}
+	cr_expect_eq(td_fd_count(&d), base, "nestd kept fds of refused requests");
+	/* a connection closed for a framing error with fds attached leaks none either */
+	struct tc *x = it_client(&d);
+	struct nest_msg_hdr h = {.size = 99, .op = 4, .flags = NEST_MSG_F_REQUEST, .id = 1};
+	cr_assert_eq(nest_fds_send(x->fd, &h, sizeof(h), fds, 4, 0), 0);
+	cr_expect(tc_closed(x, 2000));
+	tc_free(x);
+	for (int i = 0; i < 50 && td_fd_count(&d) != base; i++)
+		usleep(20000);
+	cr_expect_eq(td_fd_count(&d), base);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	tc_free(t);
 	it_guest_fini(&g);
 	it_stop(&d);
 	NO_LEAKS();
