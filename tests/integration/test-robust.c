@@ -132,6 +132,29 @@ Test(robust, reused_pasid_serves_no_stale_translation)
 	read4(t, 2, p2, buf);
 	cr_expect_eq(memcmp(buf, "NEW!", 4), 0, "IOTLB served the freed PASID's entry");
 
+	/*
+	 * Upper levels too (paging-structure caches): point the PD entry at another page table,
+	 * then UNBIND + BIND, and PASID_FREE + ALLOC + BIND, without invalidations.
+	 */
+	uint64_t *pd = (uint64_t *)(g.mem + 0x3000), *pt2 = (uint64_t *)(g.mem + 0x5000);
+	memcpy(g.mem + IT_GPA + 0x4000, "PSC!", 4);
+	pt2[0] = (IT_GPA + 0x4000) | IT_PTE_FLAGS;
+	pd[2] = 0x5000 | IT_PTE_FLAGS;
+	cr_assert_eq(tc_unbind(t, p2), 0);
+	cr_assert_eq(tc_bind(t, p2, IT_GPGD, 48, 0), 0);
+	read4(t, 1, p2, buf);
+	cr_expect_eq(memcmp(buf, "PSC!", 4), 0, "a cached PD entry survived UNBIND (dev 1)");
+	read4(t, 2, p2, buf);
+	cr_expect_eq(memcmp(buf, "PSC!", 4), 0, "a cached PD entry survived UNBIND (dev 2)");
+	pd[2] = 0x4000 | IT_PTE_FLAGS;
+	cr_assert_eq(tc_pasid_free(t, p2, p2, NULL), 0);
+	cr_assert_eq(tc_pasid_alloc(t, p, p, &p2), 0);
+	cr_assert_eq(tc_bind(t, p2, IT_GPGD, 48, 0), 0);
+	read4(t, 1, p2, buf);
+	cr_expect_eq(memcmp(buf, "NEW!", 4), 0, "a cached PD entry survived PASID_FREE (dev 1)");
+	read4(t, 2, p2, buf);
+	cr_expect_eq(memcmp(buf, "NEW!", 4), 0, "a cached PD entry survived PASID_FREE (dev 2)");
+
 	/* another VM: A frees it, B gets the same number and must see B's memory only */
 	cr_assert_eq(tc_pasid_free(t, p2, p2, NULL), 0);
 	struct tc *b = it_client(&d);
