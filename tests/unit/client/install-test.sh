@@ -2,8 +2,9 @@
 # install-test.sh BUILD_DIR CC SANITIZE_FLAGS SYMFILE MANPAGE
 # Installs the build tree into a temporary DESTDIR and checks the installed shape of libnest:
 # soname, exported symbols (exactly the version script's list), headers, libnest.pc,
-# nestctl + its bash completion, and a program built with `pkg-config --cflags --libs libnest`
-# that runs against the installed library.
+# nestctl + its bash completion, a program built with `pkg-config --cflags --libs libnest`
+# that runs against the installed library, and the EXAMPLE of libnest(3) built the same way and
+# run against the installed nestd.
 set -eu
 
 build=$1
@@ -81,4 +82,39 @@ awk '/^# EXAMPLE/ {ex = 1} ex && /^```/ {n++; next} ex && n == 1 {print}' "$manp
 # shellcheck disable=SC2086
 $cc $san -Wall -Werror -o "$tmp/example" "$tmp/example.c" $flags ||
 	fail "the libnest(3) EXAMPLE does not compile"
+
+# ... and must run: against the installed nestd (sim backend, private sockets), with only the
+# socket path changed from the default
+nestd=$(find "$root" -type f -name nestd -perm -u+x | head -n1)
+[ -n "$nestd" ] || fail "nestd not installed"
+printf '[Daemon]\nBackend=sim\n\n[VM]\nName=vm0\nOwner=%s\nPASIDQuota=4\nGracePeriodSec=0\nDevice=dsa0 id=1 ats=yes pasid-bits=20\n' \
+	"$(id -u)" >"$tmp/nestd.conf"
+sed "s|nest_client_connect(NULL,|nest_client_connect(\"$tmp/nestd.sock\",|" "$tmp/example.c" \
+	>"$tmp/example-run.c"
+grep -q "$tmp/nestd.sock" "$tmp/example-run.c" || fail "EXAMPLE: no nest_client_connect(NULL, ...)"
+# shellcheck disable=SC2086
+$cc $san -Wall -Werror -o "$tmp/example-run" "$tmp/example-run.c" $flags || fail "EXAMPLE build"
+LD_LIBRARY_PATH="$libdir" "$nestd" --config "$tmp/nestd.conf" --socket "$tmp/nestd.sock" \
+	--admin-socket "$tmp/admin.sock" >"$tmp/nestd.log" 2>&1 &
+nestd_pid=$!
+trap 'kill "$nestd_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+i=0
+while [ ! -S "$tmp/nestd.sock" ]; do
+	i=$((i + 1))
+	if [ $i -gt 200 ] || ! kill -0 "$nestd_pid" 2>/dev/null; then
+		cat "$tmp/nestd.log" >&2
+		fail "nestd did not start"
+	fi
+	sleep 0.05
+done
+if ! LD_LIBRARY_PATH="$libdir" "$tmp/example-run"; then
+	cat "$tmp/nestd.log" >&2
+	fail "the libnest(3) EXAMPLE failed against nestd"
+fi
+for op in attach mem-add bind detach; do
+	grep -q "op=$op vm=vm0 .*result=ok" "$tmp/nestd.log" ||
+		{ cat "$tmp/nestd.log" >&2; fail "EXAMPLE: no successful $op in the nestd log"; }
+done
+kill "$nestd_pid"
+wait "$nestd_pid" || fail "nestd exit status $?"
 echo "install-test: ok"
