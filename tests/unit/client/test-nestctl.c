@@ -279,3 +279,87 @@ Test(nestctl, sim_translate_and_dma)
 	test_vm_free(&t);
 	NO_LEAKS();
 }
+
+/* The remaining commands: stats, reload, log-level, vm evict, device list, pasid list. */
+Test(nestctl, stats_reload_loglevel_evict_device_pasid)
+{
+	static const char *const daemon_keys[] = {
+		"connections_total", "connections_rejected", "requests", "errors", "events",
+		"protocol_errors",   "slow_disconnects",     NULL};
+	static const char *const pasid_keys[] = {"vm", "pasid", "gpasid", "bound", "gpgd", NULL};
+	struct test_vm t;
+	json_object *j, *v;
+	char buf[256];
+	struct out o;
+	uint32_t p;
+
+	o = ctl("stats", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	cr_expect(strstr(o.out, "Daemon:") && strstr(o.out, "Backend:"), "%s", o.out);
+	out_free(&o);
+	o = ctl("--json=short", "stats", NULL);
+	cr_assert_eq(o.status, 0);
+	j = parse_obj(o.out);
+	cr_assert(json_object_object_get_ex(j, "daemon", &v));
+	expect_keys(v, daemon_keys);
+	cr_assert(json_object_object_get_ex(j, "backend", &v));
+	cr_expect(json_object_is_type(v, json_type_object));
+	json_object_put(j);
+	out_free(&o);
+
+	o = ctl("--json=short", "reload", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	j = parse_obj(o.out);
+	cr_assert(json_object_object_get_ex(j, "reloaded", &v));
+	cr_expect(json_object_get_boolean(v));
+	cr_assert(json_object_object_get_ex(j, "vms_configured", &v));
+	cr_expect_eq(json_object_get_int(v), 2);
+	json_object_put(j);
+	out_free(&o);
+	o = ctl("reload", NULL);
+	cr_expect_eq(o.status, 0);
+	cr_expect(strstr(o.out, "2 VMs configured"), "%s", o.out);
+	out_free(&o);
+
+	o = ctl("--json=short", "log-level", "notice", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	j = parse_obj(o.out);
+	cr_assert(json_object_object_get_ex(j, "level", &v));
+	cr_expect_str_eq(json_object_get_string(v), "notice");
+	json_object_put(j);
+	out_free(&o);
+	o = ctl("log-level", NULL); /* no argument: the current level */
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect(strstr(o.out, "notice"), "%s", o.out);
+	out_free(&o);
+
+	o = ctl("device", "list", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	cr_expect(strstr(line(o.out, 0, buf, sizeof(buf)), "PASID-BITS"), "%s", o.out);
+	cr_expect(strstr(o.out, "\n3 devices listed.\n"), "%s", o.out);
+	out_free(&o);
+
+	test_vm_attach(&t, &d, 0, 1 << 20);
+	cr_assert_eq(nest_pasid_alloc(t.c, 1, NEST_PASID_MAX, 9, &p), 0);
+	o = ctl("--json=short", "pasid", "list", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	j = parse_obj(o.out);
+	cr_assert(json_object_object_get_ex(j, "pasids", &v) && json_object_array_length(v) == 1);
+	expect_keys(json_object_array_get_idx(v, 0), pasid_keys);
+	json_object_put(j);
+	out_free(&o);
+
+	/* evicting the attached VM ends its connection: libnest sees the handle die */
+	o = ctl("vm", "evict", "vm0", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect(strstr(o.out, "vm0"), "%s", o.out);
+	out_free(&o);
+	for (int i = 0; i < 100 && nest_client_wait(t.c, 50) >= 0; i++)
+		;
+	cr_expect_eq(nest_vm_detach(t.c, 0), -ECONNRESET);
+	o = ctl("vm", "evict", "nope", NULL);
+	cr_expect_eq(o.status, 3, "%s", o.err);
+	out_free(&o);
+	test_vm_free(&t);
+	NO_LEAKS();
+}
