@@ -337,7 +337,8 @@ int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest
  * nest_sim_translate() - translate @addr for (dev_id, pasid) with @access (NEST_SIM_ACC_*),
  * through the caches, exactly as a DMA of one byte would (A/D bits, counters, callbacks).
  * 0 and *ret filled; -EFAULT on a translation fault, with *ret_fault filled if non-NULL (the
- * fault callback also runs); -ENOENT unknown device; -EOPNOTSUPP unknown access bits.
+ * fault callback also runs); -ENOENT unknown device; -EOPNOTSUPP unknown access bits;
+ * -EINVAL for WRITE together with EXEC (an instruction fetch is a read).
  */
 int nest_sim_translate(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid, uint64_t addr,
 		       uint32_t access, struct nest_sim_xlate *ret,
@@ -349,7 +350,7 @@ int nest_sim_translate(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid, ui
  * Each page is translated and checked separately. Returns 0 when all bytes moved; -EFAULT on
  * a fault, with the bytes moved before the faulting page in *ret_done and the fault in
  * *ret_fault (both written on 0 and on -EFAULT, if non-NULL); -ENOENT unknown device;
- * -EOPNOTSUPP unknown access bits; -EOVERFLOW if addr + len wraps.
+ * -EOPNOTSUPP unknown access bits; -EINVAL for WRITE with EXEC; -EOVERFLOW if addr + len wraps.
  */
 int nest_sim_dma(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid, uint64_t addr, void *buf,
 		 size_t len, uint32_t access, size_t *ret_done, struct nest_sim_fault *ret_fault);

@@ -271,5 +271,7 @@ int nest_sim_dma(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid, uint64_t
 	sim->cnt.dma_bytes += done;
 	if (ret_done)
 		*ret_done = done;
+	if (r == 0 && ret_fault) /* documented as written on success too: reason NONE */
+		*ret_fault = (struct nest_sim_fault){0};
 	return r;
 }

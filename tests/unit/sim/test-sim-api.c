@@ -264,10 +264,16 @@ Test(api, dma_across_pages)
 	cr_expect_eq(*tg_entry(&g, g.root, 4, 0x10000, 1) & PTE_D, PTE_D);
 	cr_expect_eq(nest_sim_dma(g.sim, TG_DEV, g.pasid, ~0ull - 10, out, 100, 0, &moved, &f),
 		     -EOVERFLOW);
+	memset(&f, 0xa5, sizeof(f));
 	cr_expect_eq(nest_sim_dma(g.sim, TG_DEV, g.pasid, 0x10000, out, 0, 0, &moved, &f), 0);
 	cr_expect_eq(moved, 0);
+	cr_expect_eq(f.reason, NEST_SIM_FAULT_NONE, "ret_fault is written on success too");
+	memset(&f, 0xa5, sizeof(f));
+	cr_expect_eq(nest_sim_dma(g.sim, TG_DEV, g.pasid, 0x10ff0, in, 32, 0, &moved, &f), 0);
+	cr_expect_eq(moved, 32);
+	cr_expect_eq(f.reason, NEST_SIM_FAULT_NONE, "ret_fault is written on success too");
 	nest_sim_get_counters(g.sim, &c);
-	cr_expect_eq(c.dma_bytes, 6000 + 6000 + 2048 + 4096);
+	cr_expect_eq(c.dma_bytes, 6000 + 6000 + 2048 + 4096 + 32);
 	done();
 }
 
