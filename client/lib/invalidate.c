@@ -92,6 +92,11 @@ NEST_PUBLIC int nest_invalidate(nest_client *c, const struct nest_inv_entry *ent
 	uint8_t *body;
 	int r = 0;
 
+	/* documented as always written, early failures included */
+	if (ret_done)
+		*ret_done = 0;
+	if (ret_first_error)
+		*ret_first_error = 0;
 	if (!c || (n && !entries))
 		return -EINVAL;
 	if (c->dead)

@@ -254,6 +254,16 @@ Test(libnest_proto, daemon_dies_during_a_blocking_call, .timeout = 10)
 	cr_expect_neq(strlen(nest_client_last_error(c)), 0);
 	/* the handle stays dead: later calls fail at once, sending included */
 	cr_expect_eq(nest_unbind(c, 1), -ECONNRESET);
+	{
+		struct nest_inv_entry e = {.cache = NEST_CACHE_IOTLB,
+					   .granularity = NEST_INV_GRANU_DOMAIN};
+		size_t done = 12345;
+		int first = 12345;
+
+		cr_expect_eq(nest_invalidate(c, &e, 1, &done, &first), -ECONNRESET);
+		cr_expect_eq(done, 0, "ret_done is always written");
+		cr_expect_eq(first, 0, "ret_first_error is always written");
+	}
 	cr_expect_eq(nest_client_process(c), -ECONNRESET);
 	nest_client_free(c);
 	fake_finish(pid, dir, path, before);
