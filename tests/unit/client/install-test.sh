@@ -4,7 +4,7 @@
 # soname, exported symbols (exactly the version script's list), headers, libnest.pc,
 # nestctl + its bash completion, a program built with `pkg-config --cflags --libs libnest`
 # that runs against the installed library, and the EXAMPLE of libnest(3) built the same way and
-# run against the installed nestd.
+# run against the installed nestd, and the bash completion (VM names asked from that nestd).
 set -eu
 
 build=$1
@@ -115,6 +115,25 @@ for op in attach mem-add bind detach; do
 	grep -q "op=$op vm=vm0 .*result=ok" "$tmp/nestd.log" ||
 		{ cat "$tmp/nestd.log" >&2; fail "EXAMPLE: no successful $op in the nestd log"; }
 done
+# bash completion, as installed, with the installed nestctl asking the running nestd
+if [ -f /usr/share/bash-completion/bash_completion ] && command -v bash >/dev/null; then
+	comp=$(PATH="$root/usr/bin:$PATH" LD_LIBRARY_PATH="$libdir" bash -c '
+		. /usr/share/bash-completion/bash_completion
+		. "$1/usr/share/bash-completion/completions/nestctl"
+		t() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
+			COMP_POINT=${#COMP_LINE}; COMPREPLY=(); _nestctl; echo "${COMPREPLY[*]}"; }
+		t nestctl ""; t nestctl vm ""; t nestctl log-level ""
+		t nestctl -s "$2" vm show ""; t nestctl --js' sh "$root" "$tmp/admin.sock")
+	expect="status stats reload log-level vm pasid device sim
+list show evict
+debug info notice warning err
+vm0
+--json --json=pretty --json=short --json=off"
+	[ "$comp" = "$expect" ] || fail "bash completion: got
+$comp
+expected
+$expect"
+fi
 kill "$nestd_pid"
 wait "$nestd_pid" || fail "nestd exit status $?"
 echo "install-test: ok"
