@@ -166,6 +166,26 @@ ParameterizedTest(struct psc_case *c, cache, nonleaf_change_needs_nonleaf_invali
 	done();
 }
 
+Test(cache, five_level_pml5e_change_needs_nonleaf_invalidation)
+{
+	uint64_t root2;
+
+	tg_init(&g, NULL);
+	tg_bind(&g, TG_DEV, 5, 0);
+	tg_map(&g, g.root, 5, VA, GPA1, 1, PTE_ALL);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	root2 = tg_table_alloc(&g);
+	tg_map(&g, root2, 5, VA, GPA2, 1, PTE_ALL);
+	*tg_entry(&g, g.root, 5, VA, 5) = *tg_entry(&g, root2, 5, VA, 5);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1,
+			    NEST_SIM_INV_F_LEAF),
+		     0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA1, "cached PML4E/PDPE/PDE still used");
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1, 0), 0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA2);
+	done();
+}
+
 Test(cache, nonleaf_stale_walk_is_reported_by_the_checker)
 {
 	struct stale_log log = {0};
