@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Suite "walk": the VT-d first-level walker through stage 2 (sim-vtd.c, sim-s2.c). */
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nest-test.h"
@@ -167,6 +169,66 @@ Test(walk, dirty_on_large_leaf_and_eafe)
 	cr_expect_eq(*tg_entry(&g, g.root, 4, 0x40000000ull, 2) & (PTE_A | PTE_D | PTE_EA),
 		     PTE_A | PTE_D | PTE_EA);
 	cr_expect(*tg_entry(&g, g.root, 4, 0x40000000ull, 3) & PTE_EA);
+	done();
+}
+
+/* A vCPU owns bit 9 of the PTE (ignored by the walker) and flips it while DMA writes walk. */
+struct avl_flipper {
+	uint64_t *pte;
+	bool stop;
+	unsigned long flips;
+	unsigned long lost;
+};
+
+static void *avl_flip(void *arg)
+{
+	struct avl_flipper *f = arg;
+	const uint64_t bit = 1ull << 9;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+		__atomic_fetch_or(f->pte, bit, __ATOMIC_ACQ_REL);
+		if (!(__atomic_load_n(f->pte, __ATOMIC_ACQUIRE) & bit))
+			f->lost++; /* the walker wrote back a copy read before our set */
+		__atomic_fetch_and(f->pte, ~bit, __ATOMIC_ACQ_REL);
+		if (__atomic_load_n(f->pte, __ATOMIC_ACQUIRE) & bit)
+			f->lost++; /* ... or before our clear */
+		f->flips++;
+	}
+	return NULL;
+}
+
+Test(walk, accessed_dirty_write_back_is_atomic, .timeout = 30)
+{
+	struct avl_flipper f = {0};
+	unsigned long walks = 0, missing_ad = 0;
+	struct timespec t0, t1;
+	pthread_t th;
+
+	setup4();
+	tg_map(&g, g.root, 4, VA, GPA, 1, PTE_ALL);
+	f.pte = tg_entry(&g, g.root, 4, VA, 1);
+	cr_assert_eq(pthread_create(&th, NULL, avl_flip, &f), 0);
+	/* a lost update needs the flip to land inside the walker's load/store window: give it
+	 * up to a million tries (about a second), so a non-atomic write-back fails most runs */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (; walks < 1000000; walks++) {
+		struct nest_sim_xlate xl;
+
+		__atomic_fetch_and(f.pte, ~(PTE_A | PTE_D), __ATOMIC_ACQ_REL);
+		cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_ADDR, VA, 4096, 1, 0),
+			     0);
+		cr_assert_eq(tg_xlate(&g, TG_DEV, VA, NEST_SIM_ACC_WRITE, &xl, NULL), 0);
+		if ((__atomic_load_n(f.pte, __ATOMIC_ACQUIRE) & (PTE_A | PTE_D)) != (PTE_A | PTE_D))
+			missing_ad++;
+		if (walks % 4096 == 0 &&
+		    (clock_gettime(CLOCK_MONOTONIC, &t1), t1.tv_sec - t0.tv_sec > 2))
+			break;
+	}
+	__atomic_store_n(&f.stop, true, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	cr_log_info("%lu walks, %lu flips", walks, f.flips);
+	cr_expect_eq(f.lost, 0, "a concurrent update of the PTE was lost %lu times", f.lost);
+	cr_expect_eq(missing_ad, 0, "A/D missing after %lu of %lu write walks", missing_ad, walks);
 	done();
 }
 
