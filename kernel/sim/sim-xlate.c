@@ -184,11 +184,25 @@ static int sim_xlate_miss(struct nest_sim *sim, const struct sim_req *rq, struct
 	return 0;
 }
 
+/* Remember a cached entry whose permissions refused the access (not a clean-D write). */
+static void sim_xlate_note_denied(const struct sim_tlbe *e, uint32_t access, uint32_t cache,
+				  struct sim_tlbe *denied, uint32_t *denied_cache)
+{
+	if (e && sim_fmt_get(e->fmt)->access_check(e->perms, access, e->pe_flags)) {
+		*denied = *e;
+		*denied_cache = cache;
+	}
+}
+
 static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest_sim_xlate *xl,
 		     struct nest_sim_fault *ret_fault)
 {
 	struct sim_device *dev = rq->dev;
+	struct sim_tlbe denied;
+	uint32_t denied_cache = 0;
 	const struct sim_tlbe *e;
+	uint64_t stale0;
+	int r;
 
 	sim->cnt.translations++;
 	if (rq->pasid >= (1u << dev->pasid_bits))
@@ -199,6 +213,8 @@ static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest
 			sim->cnt.devtlb_hits++;
 			return sim_xlate_hit(sim, rq, e, NEST_SIM_CACHE_DEV_IOTLB, xl);
 		}
+		sim_xlate_note_denied(e, rq->access, NEST_SIM_CACHE_DEV_IOTLB, &denied,
+				      &denied_cache);
 		sim->cnt.devtlb_misses++;
 	}
 	e = sim_tlb_lookup(sim->iotlb, dev->dom->id, rq->pasid, rq->addr);
@@ -208,8 +224,18 @@ static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest
 			sim_tlb_insert(dev->devtlb, e);
 		return sim_xlate_hit(sim, rq, e, NEST_SIM_CACHE_IOTLB, xl);
 	}
+	sim_xlate_note_denied(e, rq->access, NEST_SIM_CACHE_IOTLB, &denied, &denied_cache);
 	sim->cnt.iotlb_misses++;
-	return sim_xlate_miss(sim, rq, xl, ret_fault);
+	stale0 = sim->cnt.stale;
+	r = sim_xlate_miss(sim, rq, xl, ret_fault);
+	/*
+	 * The walk succeeded where a cached entry refused: the guest widened a mapping without
+	 * invalidating. Hardware may fault from the cached entry instead of walking again, so the
+	 * checker reports it (once per translation).
+	 */
+	if (r == 0 && denied_cache && dev->dom->checker && sim->cnt.stale == stale0)
+		sim_xlate_check(sim, rq, &denied, denied_cache);
+	return r;
 }
 
 static int sim_req_init(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid, uint32_t access,

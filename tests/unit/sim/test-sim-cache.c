@@ -485,6 +485,35 @@ Test(cache, checker_reports_stale_hits)
 	done();
 }
 
+Test(cache, checker_reports_permission_widened_without_invalidation)
+{
+	struct stale_log log = {0};
+	struct nest_sim_xlate xl;
+
+	tg_init(&g, &(struct nest_sim_config){.checker = true});
+	tg_bind(&g, TG_DEV, 4, 0);
+	tg_map(&g, g.root, 4, VA, GPA1, 1, PTE_P | PTE_US); /* read-only */
+	nest_sim_set_stale_cb(g.sim, on_stale, &log);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	/* a write through a clean, writable entry walks again to set D: nothing to report */
+	tg_map(&g, g.root, 4, VA + 0x1000, GPA2, 1, PTE_ALL);
+	cr_assert_eq(gpa_of(TG_DEV, VA + 0x1000, NULL), GPA2);
+	cr_assert_eq(tg_xlate(&g, TG_DEV, VA + 0x1000, NEST_SIM_ACC_WRITE, &xl, NULL), 0);
+	cr_expect_eq(log.n, 0);
+	/* the guest makes the first page writable and does not invalidate */
+	*tg_entry(&g, g.root, 4, VA, 1) |= PTE_RW;
+	cr_assert_eq(tg_xlate(&g, TG_DEV, VA, NEST_SIM_ACC_WRITE, &xl, NULL), 0);
+	cr_assert_eq(log.n, 1, "the sim walked again; hardware may have faulted");
+	cr_expect_eq(log.last.cache, NEST_SIM_CACHE_IOTLB);
+	cr_expect_eq(log.last.cached_perms & NEST_SIM_XLATE_P_W, 0);
+	cr_expect_eq(log.last.current_perms & NEST_SIM_XLATE_P_W, NEST_SIM_XLATE_P_W);
+	cr_expect_eq(log.last.current_fault, NEST_SIM_FAULT_NONE);
+	/* the refill is current: no further report */
+	cr_assert_eq(tg_xlate(&g, TG_DEV, VA, NEST_SIM_ACC_WRITE, &xl, NULL), 0);
+	cr_expect_eq(log.n, 1);
+	done();
+}
+
 Test(cache, checker_on_devtlb_and_unbound_pasid)
 {
 	struct nest_sim_config cfg = {.checker = true};
