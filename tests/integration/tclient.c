@@ -583,6 +583,25 @@ int td_fd_count(const struct td *d)
 	return n;
 }
 
+/*
+ * The daemon's fd count once it has settled: the same value read 5 times in a row 20 ms apart
+ * (at most 3 s). nestd may hold an fd for a moment after a reply went out (the reply is queued
+ * before the event loop finishes the request), so a single reading can catch a transient one.
+ */
+int td_fd_count_stable(const struct td *d)
+{
+	int last = td_fd_count(d), same = 0;
+
+	for (int i = 0; i < 150 && same < 5; i++) {
+		usleep(20000);
+		int n = td_fd_count(d);
+
+		same = n == last ? same + 1 : 0;
+		last = n;
+	}
+	return last;
+}
+
 const char *td_uid_str(void)
 {
 	static char buf[16];

@@ -115,6 +115,7 @@ int td_stop(struct td *d);
 void td_cleanup(struct td *d);
 /* Number of open fds of the daemon. */
 int td_fd_count(const struct td *d);
+int td_fd_count_stable(const struct td *d); /* after it settled, see tclient.c */
 /* A config with one [VM] per entry of @vms ("name:owner_uid:grace" ...); helpers for tests. */
 const char *td_uid_str(void);
 
