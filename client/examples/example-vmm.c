@@ -234,8 +234,8 @@ static int dma(struct vmm *v, int proc, uint64_t gva, void *buf, size_t len, boo
 	       uint32_t *reason)
 {
 	uint32_t fr = 0;
-	int r = nest_sim_dma(v->c, v->dev, v->pasid[proc], gva, buf, len,
-			     write ? NEST_DMA_F_WRITE : 0, NULL, &fr, NULL);
+	int r = nest_debug_dma(v->c, v->dev, v->pasid[proc], gva, buf, len,
+			       write ? NEST_DMA_F_WRITE : 0, NULL, &fr, NULL);
 
 	if (reason)
 		*reason = fr;

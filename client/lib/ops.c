@@ -158,9 +158,9 @@ NEST_PUBLIC int nest_unbind(nest_client *c, uint32_t hpasid)
 	return client_call(c, NEST_OP_UNBIND, &req, sizeof(req), NULL, 0, &s);
 }
 
-NEST_PUBLIC int nest_sim_dma(nest_client *c, uint32_t dev_id, uint32_t pasid, uint64_t addr,
-			     void *buf, size_t len, uint32_t flags, size_t *ret_done,
-			     uint32_t *ret_fault_reason, uint64_t *ret_fault_addr)
+NEST_PUBLIC int nest_debug_dma(nest_client *c, uint32_t dev_id, uint32_t pasid, uint64_t addr,
+			       void *buf, size_t len, uint32_t flags, size_t *ret_done,
+			       uint32_t *ret_fault_reason, uint64_t *ret_fault_addr)
 {
 	_Alignas(8) uint8_t body[sizeof(struct nest_sim_dma) + NEST_DMA_LEN_MAX];
 	struct nest_sim_dma req = {.size = sizeof(req),

@@ -182,15 +182,15 @@ int nest_invalidate(nest_client *c, const struct nest_inv_entry *entries, size_t
 		    size_t *ret_done, int *ret_first_error);
 
 /*
- * nest_sim_dma() - sim backend debug DMA of @len bytes at guest virtual @addr by (@dev_id,
+ * nest_debug_dma() - sim backend debug DMA of @len bytes at guest virtual @addr by (@dev_id,
  * @pasid). @flags: NEST_DMA_F_*; with NEST_DMA_F_WRITE @buf is written into guest memory,
  * otherwise guest memory is read into @buf. Returns 0 when all bytes moved, -EFAULT on a
  * translation fault. *ret_done, *ret_fault_reason (enum nest_fault_reason) and *ret_fault_addr
  * (all optional) are written on 0 and on -EFAULT.
  */
-int nest_sim_dma(nest_client *c, uint32_t dev_id, uint32_t pasid, uint64_t addr, void *buf,
-		 size_t len, uint32_t flags, size_t *ret_done, uint32_t *ret_fault_reason,
-		 uint64_t *ret_fault_addr);
+int nest_debug_dma(nest_client *c, uint32_t dev_id, uint32_t pasid, uint64_t addr, void *buf,
+		   size_t len, uint32_t flags, size_t *ret_done, uint32_t *ret_fault_reason,
+		   uint64_t *ret_fault_addr);
 
 /* ---- admin socket -------------------------------------------------------------------------- */
 

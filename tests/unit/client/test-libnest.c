@@ -110,14 +110,14 @@ Test(libnest, happy_path)
 	cr_assert_eq(nest_pasid_alloc(t.c, 1, NEST_PASID_MAX, 42, &gp), 0);
 	pasid = bind_one(&t, 0x7000, 0x200000);
 	cr_expect_neq(pasid, gp);
-	cr_assert_eq(nest_sim_dma(t.c, 1, pasid, 0x7010, "hello", 6, NEST_DMA_F_WRITE, &done,
-				  &reason, NULL),
+	cr_assert_eq(nest_debug_dma(t.c, 1, pasid, 0x7010, "hello", 6, NEST_DMA_F_WRITE, &done,
+				    &reason, NULL),
 		     0, "%s", nest_client_last_error(t.c));
 	cr_expect_eq(done, 6);
 	cr_expect_eq(reason, 0);
 	cr_expect_str_eq((char *)t.ram + 0x200010, "hello");
 	strcpy((char *)t.ram + 0x200100, "from the guest");
-	cr_assert_eq(nest_sim_dma(t.c, 2, pasid, 0x7100, buf, 15, 0, &done, NULL, NULL), 0);
+	cr_assert_eq(nest_debug_dma(t.c, 2, pasid, 0x7100, buf, 15, 0, &done, NULL, NULL), 0);
 	cr_expect_str_eq(buf, "from the guest");
 
 	cr_assert_eq(nest_unbind(t.c, pasid), 0);
@@ -285,8 +285,8 @@ Test(libnest, fault_event_callback)
 	test_vm_attach(&t, &d, 0, RAM);
 	nest_client_set_event_cb(t.c, ev_cb, &s);
 	pasid = bind_one(&t, 0, 0); /* empty page table: everything faults */
-	cr_expect_eq(nest_sim_dma(t.c, 1, pasid, 0x5000, buf, sizeof(buf), 0, NULL, &reason,
-				  &fault_addr),
+	cr_expect_eq(nest_debug_dma(t.c, 1, pasid, 0x5000, buf, sizeof(buf), 0, NULL, &reason,
+				    &fault_addr),
 		     -EFAULT);
 	cr_expect_eq(reason, NEST_FAULT_PTE_NOT_PRESENT);
 	cr_expect_eq(fault_addr, 0x5000);
@@ -354,7 +354,7 @@ Test(libnest, errors_mapped)
 	cr_expect_eq(nest_pasid_free(t.c, 1, NEST_PASID_MAX, &n), 0);
 	cr_expect_eq(n, 16);
 	cr_expect_eq(nest_mem_add(t.c, 0, 4096, -1, 0, NEST_MEM_F_READ), -EBADF);
-	cr_expect_eq(nest_sim_dma(t.c, 1, 1, 0, &n, 0, 0, NULL, NULL, NULL), -EINVAL);
+	cr_expect_eq(nest_debug_dma(t.c, 1, 1, 0, &n, 0, 0, NULL, NULL, NULL), -EINVAL);
 	test_vm_free(&t);
 	NO_LEAKS();
 }
