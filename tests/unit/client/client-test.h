@@ -34,7 +34,9 @@ int nestd_stop(struct nestd_proc *d);
 /* Run @argv (argv[0] a path), stdout/stderr captured into new strings. Returns the exit status. */
 int run_capture(char *const argv[], char **ret_out, char **ret_err);
 /* The same as user @uid (and group @uid) when @uid != (uid_t)-1 (needs root). */
-int run_capture_as(char *const argv[], uid_t uid, char **ret_out, char **ret_err);
+/* Run argv[0] capturing stdout/stderr; with @no_dac, as root without CAP_DAC_OVERRIDE and
+ * CAP_DAC_READ_SEARCH (so file permissions apply to it). Returns the exit status. */
+int run_capture_as(char *const argv[], bool no_dac, char **ret_out, char **ret_err);
 
 /* A client attached to vm0 with @ram_size bytes of memfd RAM at GPA 0, for the tests. */
 struct test_vm {
