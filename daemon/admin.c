@@ -117,7 +117,8 @@ static int admin_vm_evict(struct conn *c, struct json_object *args, struct json_
 			  char *err, size_t errlen)
 {
 	struct nest_ev_shutdown ev = {.size = sizeof(ev), .reason = 1};
-	struct audit_rec ar = {.uid = c->cred.uid, .pid = c->cred.pid, .pasid = -1, .op = "evict"};
+	struct audit_rec ar = {
+		.uid = c->peer.cred.uid, .pid = c->peer.cred.pid, .pasid = -1, .op = "evict"};
 	const char *was;
 	struct vm *vm;
 	int r = admin_arg_vm(c->d, args, "name", &vm, err, errlen);
@@ -144,7 +145,7 @@ static int admin_vm_evict(struct conn *c, struct json_object *args, struct json_
 static int admin_reload(struct conn *c, struct json_object *args, struct json_object *res,
 			char *err, size_t errlen)
 {
-	int r = nestd_reload(c->d, &c->cred, err, errlen);
+	int r = nestd_reload(c->d, &c->peer.cred, err, errlen);
 
 	if (r < 0)
 		return -EINVAL;
@@ -156,8 +157,11 @@ static int admin_reload(struct conn *c, struct json_object *args, struct json_ob
 static int admin_log_level(struct conn *c, struct json_object *args, struct json_object *res,
 			   char *err, size_t errlen)
 {
-	struct audit_rec ar = {
-		.vm = "-", .uid = c->cred.uid, .pid = c->cred.pid, .pasid = -1, .op = "log-level"};
+	struct audit_rec ar = {.vm = "-",
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
+			       .pasid = -1,
+			       .op = "log-level"};
 	const char *lv = NULL;
 	int r = nest_json_get_str(args, "level", 16, NULL, 0, &lv);
 

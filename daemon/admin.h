@@ -4,7 +4,7 @@
  *
  * Each command builds a new JSON result object or returns -errno with a message in @err.
  * Who may use the admin socket is decided at accept (conn.c): uid 0, the daemon's own uid, or a
- * peer whose primary gid is the AdminGroup (SO_PEERCRED carries no supplementary groups).
+ * peer in the AdminGroup (primary or supplementary group, see peer.h).
  */
 #ifndef NESTD_ADMIN_H
 #define NESTD_ADMIN_H

@@ -85,8 +85,8 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_bind *b = rq->req;
 	struct vm *vm = c->vm;
 	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->cred.uid,
-			       .pid = c->cred.pid,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
 			       .pasid = b->hpasid,
 			       .op = "bind"};
 	struct vm_pasid *p = vm_pasid_find(vm, b->hpasid);
@@ -135,8 +135,8 @@ int op_unbind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_unbind *u = rq->req;
 	struct vm *vm = c->vm;
 	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->cred.uid,
-			       .pid = c->cred.pid,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
 			       .pasid = u->hpasid,
 			       .op = "unbind"};
 	struct vm_pasid *p = vm_pasid_find(vm, u->hpasid);

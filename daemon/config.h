@@ -45,7 +45,8 @@ struct nestd_vm_cfg {
 	char name[NEST_VM_NAME_MAX];
 	uid_t uids[NESTD_VM_OWNERS_MAX]; /* peers whose SO_PEERCRED uid matches may attach */
 	size_t n_uids;
-	gid_t gids[NESTD_VM_OWNERS_MAX]; /* ... or whose primary gid matches */
+	gid_t gids
+		[NESTD_VM_OWNERS_MAX]; /* ... or in one of these groups (primary or supplementary) */
 	size_t n_gids;
 	struct nestd_device_cfg devices[NESTD_VM_DEVICES_MAX];
 	size_t n_devices;

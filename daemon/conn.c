@@ -30,7 +30,7 @@ struct outmsg {
 const char *conn_tag(const struct conn *c, char *buf, size_t len)
 {
 	snprintf(buf, len, "conn %llu uid %u pid %d", (unsigned long long)c->id,
-		 (unsigned)c->cred.uid, (int)c->cred.pid);
+		 (unsigned)c->peer.cred.uid, (int)c->peer.cred.pid);
 	return buf;
 }
 
@@ -40,7 +40,7 @@ uint32_t conn_count_uid(struct nestd *d, uid_t uid)
 	uint32_t n = 0;
 
 	TAILQ_FOREACH(c, &d->conns, link)
-	if (c->cred.uid == uid)
+	if (c->peer.cred.uid == uid)
 		n++;
 	return n;
 }
@@ -137,6 +137,7 @@ static void conn_free(struct conn *c)
 	event_free(c->ev_hello);
 	event_free(c->ev_free);
 	event_free(c->ev_kill);
+	peer_clear(&c->peer);
 	free(c);
 }
 
@@ -172,7 +173,7 @@ void conn_reap_all(struct nestd *d)
 		conn_free(TAILQ_FIRST(&d->dead_conns));
 }
 
-int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, const struct ucred *cred,
+int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, struct peer *peer,
 	     struct conn **ret)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -180,13 +181,16 @@ int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, const struct ucr
 
 	if (!c) {
 		close(fd);
+		peer_clear(peer);
 		return -ENOMEM;
 	}
 	c->d = d;
 	c->fd = fd; /* owned by c from here; closed in conn_close() */
 	c->id = ++d->next_conn_id;
 	c->kind = kind;
-	c->cred = *cred;
+	c->peer = *peer; /* the group list moves into c; freed in conn_free() */
+	peer->groups = NULL;
+	peer->n_groups = 0;
 	c->limits = d->cfg->limits;
 	nest_caps_init(&c->caps);
 	c->caps.max_msg_size = c->limits.max_msg_size;
@@ -195,8 +199,8 @@ int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, const struct ucr
 	c->caps.max_inflight = c->limits.max_inflight;
 	c->outq_tail = &c->outq_head;
 	if (kind == NEST_SOCK_ADMIN)
-		c->admin_ok = cred->uid == 0 || cred->uid == geteuid() ||
-			      (d->have_admin_gid && cred->gid == d->admin_gid);
+		c->admin_ok = c->peer.cred.uid == 0 || c->peer.cred.uid == geteuid() ||
+			      (d->have_admin_gid && peer_in_group(&c->peer, d->admin_gid));
 	c->ev_read = event_new(d->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(d->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
 	c->ev_hello = evtimer_new(d->base, conn_on_hello_timeout, c);

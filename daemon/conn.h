@@ -21,6 +21,7 @@
 #include "nest-caps.h"
 #include "nest-msg.h"
 #include "nestd.h"
+#include "peer.h"
 
 struct outmsg;
 
@@ -30,7 +31,7 @@ struct conn {
 	uint64_t id;
 	int fd;
 	enum nest_sock_kind kind;
-	struct ucred cred; /* SO_PEERCRED at accept: the only identity we use */
+	struct peer peer; /* SO_PEERCRED + SO_PEERGROUPS at accept: the only identity we use */
 	bool hello_done;
 	bool admin_ok; /* admin socket: the peer may use it (checked at accept) */
 	bool dead;
@@ -52,8 +53,11 @@ struct conn {
 	struct vm *vm; /* attached VM or NULL */
 };
 
-/* conn_new() - wrap an accepted socket. @fd is consumed, also on failure. */
-int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, const struct ucred *cred,
+/*
+ * conn_new() - wrap an accepted socket. @fd is consumed, also on failure, and so is @peer's group
+ * list (moved into the connection; @peer is cleared either way).
+ */
+int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, struct peer *peer,
 	     struct conn **ret);
 /* Close the socket, release the VM (abrupt: held for its grace period if it has one). */
 void conn_close(struct conn *c, const char *why);

@@ -21,8 +21,8 @@ int op_device_get(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_device_get *g = rq->req;
 	struct vm *vm = c->vm;
 	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->cred.uid,
-			       .pid = c->cred.pid,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
 			       .pasid = -1,
 			       .op = "device-get"};
 	struct nest_device_info info = {.size = sizeof(info), .dev_id = g->dev_id};

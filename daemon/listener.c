@@ -116,16 +116,21 @@ static bool listener_admit(struct listener *l, const struct ucred *cred)
 static void listener_accept_one(struct listener *l, int fd)
 {
 	struct nestd *d = l->d;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	struct peer peer;
 	struct conn *c;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || !listener_admit(l, &cred)) {
+	if (peer_from_socket(fd, &peer) < 0) {
 		d->stats.connections_rejected++;
 		close(fd);
 		return;
 	}
-	if (conn_new(d, fd, l->kind, &cred, &c) < 0) /* consumes fd */
+	if (!listener_admit(l, &peer.cred)) {
+		d->stats.connections_rejected++;
+		peer_clear(&peer);
+		close(fd);
+		return;
+	}
+	if (conn_new(d, fd, l->kind, &peer, &c) < 0) /* consumes fd and peer's groups */
 		d->stats.connections_rejected++;
 }
 

@@ -84,8 +84,8 @@ int op_mem_add(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_mem_add *m = rq->req;
 	struct vm *vm = c->vm;
 	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->cred.uid,
-			       .pid = c->cred.pid,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
 			       .pasid = -1,
 			       .op = "mem-add"};
 	struct vm_region reg = {
@@ -115,8 +115,8 @@ int op_mem_remove(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_mem_remove *m = rq->req;
 	struct vm *vm = c->vm;
 	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->cred.uid,
-			       .pid = c->cred.pid,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
 			       .pasid = -1,
 			       .op = "mem-remove"};
 	int idx = vm_region_find(vm, m->gpa, m->len);

@@ -55,7 +55,8 @@ static void vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_vm_attach *a = rq->req;
-	struct audit_rec ar = {.uid = c->cred.uid, .pid = c->cred.pid, .pasid = -1, .op = "attach"};
+	struct audit_rec ar = {
+		.uid = c->peer.cred.uid, .pid = c->peer.cred.pid, .pasid = -1, .op = "attach"};
 	struct nest_vm_info info;
 	struct vm *vm;
 	bool re = false;
@@ -71,7 +72,7 @@ int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	if ((a->flags & NEST_ATTACH_F_CHECKER) && !(c->d->be_info.features & NEST_FEAT_CHECKER))
 		return -EOPNOTSUPP;
 	ar.vm = vm->cfg.name;
-	if (!vm_policy_allows(vm, c->cred.uid, c->cred.gid))
+	if (!vm_policy_allows(vm, &c->peer))
 		r = -EPERM;
 	else
 		r = vm_attach(vm, c, a->flags & NEST_ATTACH_F_CHECKER, &re);
@@ -94,8 +95,8 @@ int op_vm_detach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_vm_detach *dt = rq->req;
 	struct vm *vm = c->vm;
 	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->cred.uid,
-			       .pid = c->cred.pid,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
 			       .pasid = -1,
 			       .op = "detach"};
 	bool keep = dt->flags & NEST_DETACH_F_KEEP;

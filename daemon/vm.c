@@ -68,7 +68,7 @@ const char *vm_state_name(enum vm_state s)
 	}
 }
 
-bool vm_policy_allows(const struct vm *vm, uid_t uid, gid_t gid)
+bool vm_policy_allows(const struct vm *vm, const struct peer *p)
 {
 	/*
 	 * The current configuration decides, not the copy an attached or held VM keeps: an owner
@@ -80,10 +80,10 @@ bool vm_policy_allows(const struct vm *vm, uid_t uid, gid_t gid)
 	if (!vc)
 		return false; /* not (or no longer) configured */
 	for (size_t i = 0; i < vc->n_uids; i++)
-		if (vc->uids[i] == uid)
+		if (vc->uids[i] == p->cred.uid)
 			return true;
 	for (size_t i = 0; i < vc->n_gids; i++)
-		if (vc->gids[i] == gid)
+		if (peer_in_group(p, vc->gids[i]))
 			return true;
 	return false;
 }
@@ -186,8 +186,8 @@ int vm_attach(struct vm *vm, struct conn *c, bool checker, bool *ret_reattached)
 	}
 	vm->state = VM_ATTACHED;
 	vm->conn = c;
-	vm->uid = c->cred.uid;
-	vm->pid = c->cred.pid;
+	vm->uid = c->peer.cred.uid;
+	vm->pid = c->peer.cred.pid;
 	*ret_reattached = re;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "config.h"
 #include "nestd.h"
+#include "peer.h"
 
 enum vm_state {
 	VM_DETACHED = 0,
@@ -82,10 +83,11 @@ struct vm *vm_free(struct vm *vm); /* tears down first if needed; accepts NULL *
 const char *vm_state_name(enum vm_state s);
 
 /*
- * True if the peer with @uid/@gid may attach @vm (owner uid or primary gid lists of the VM in
- * the current configuration, also for a VM that still runs on the copy of an older one).
+ * True if peer @p may attach @vm: its uid is in Owner= or one of its groups (primary or
+ * supplementary) is in Group= of the VM in the current configuration, also for a VM that still
+ * runs on the copy of an older one.
  */
-bool vm_policy_allows(const struct vm *vm, uid_t uid, gid_t gid);
+bool vm_policy_allows(const struct vm *vm, const struct peer *p);
 
 /*
  * vm_attach() - bind @c to @vm: create the backend context and attach every policy device

@@ -325,3 +325,31 @@ Test(admin, admin_group_peer_is_accepted)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/* AdminGroup also admits a peer that has the admin group only as a supplementary group. */
+Test(admin, admin_group_supplementary_peer_is_accepted)
+{
+	struct td d;
+	int status = 0;
+
+	if (getuid() != 0)
+		cr_skip_test("needs root to run a client under another uid");
+	it_start(&d, NULL, "AdminGroup=4243");
+	cr_assert_eq(chmod(d.dir, 0755), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct json_object *res = NULL;
+		gid_t g = 4243;
+
+		if (setgroups(1, &g) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		struct tc *t = tc_connect(d.admin);
+		if (!t || tc_hello(t) != 0 || tc_admin(t, "status", NULL, &res) != 0)
+			_exit(3);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	it_stop(&d);
+	NO_LEAKS();
+}

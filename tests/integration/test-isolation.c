@@ -3,6 +3,10 @@
  * The isolation matrix (ARCHITECTURE.md §6, PROTOCOL.md §8): VM A's connection against every
  * kind of VM B id answers exactly like a non-existent id, and B's state is untouched.
  */
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include "common.h"
 
 #define B_GPA	0x10000000ull
@@ -133,6 +137,45 @@ Test(isolation, group_in_policy_may_attach)
 	struct tc *t = it_client(&d);
 	cr_expect_eq(tc_attach(t, "grp", 0, NULL), 0);
 	tc_free(t);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* A VM's Group= also matches a supplementary group of the peer (SO_PEERGROUPS), and a peer with
+ * neither the uid nor any of the groups is refused. */
+Test(isolation, supplementary_group_in_policy_may_attach)
+{
+	struct td d;
+	char conf[512];
+	int st[2] = {0, 0};
+
+	if (getuid() != 0)
+		cr_skip_test("needs root to run a client under other credentials");
+	td_init(&d);
+	snprintf(conf, sizeof(conf),
+		 "[Daemon]\nBackend=sim\n[VM]\nName=grp\nOwner=%u\nGroup=4244\nDevice=x id=1\n",
+		 (unsigned)getuid() + 4242);
+	td_write_conf(&d, conf);
+	cr_assert_eq(td_start(&d), 0);
+	cr_assert_eq(chmod(d.dir, 0755), 0);
+	cr_assert_eq(chmod(d.sock, 0666), 0);
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			gid_t g[2] = {4245, i == 0 ? 4244 : 4246};
+
+			if (setgroups(2, g) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+				_exit(2);
+			struct tc *t = tc_connect(d.sock);
+			if (!t || tc_hello(t) != 0)
+				_exit(3);
+			_exit(tc_attach(t, "grp", 0, NULL) == (i == 0 ? 0 : -EPERM) ? 0 : 4);
+		}
+		waitpid(pid, &st[i], 0);
+	}
+	cr_expect(WIFEXITED(st[0]) && WEXITSTATUS(st[0]) == 0, "member: status %d", st[0]);
+	cr_expect(WIFEXITED(st[1]) && WEXITSTATUS(st[1]) == 0, "non-member: status %d", st[1]);
 	it_stop(&d);
 	NO_LEAKS();
 }
