@@ -192,6 +192,12 @@ int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, struct peer *pee
 	peer->groups = NULL;
 	peer->n_groups = 0;
 	c->limits = d->cfg->limits;
+	/*
+	 * Replies a client may leave unread within its in-flight limit must fit the output queue,
+	 * or a client that keeps to the limit could be dropped as "slow": never announce more.
+	 */
+	if (c->limits.max_inflight > c->limits.max_outq)
+		c->limits.max_inflight = c->limits.max_outq;
 	nest_caps_init(&c->caps);
 	c->caps.max_msg_size = c->limits.max_msg_size;
 	c->caps.max_fds = c->limits.max_fds;

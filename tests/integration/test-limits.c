@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "common.h"
+#include "nest-caps.h"
 #include "nest-fds.h"
 #include "nest-msg.h"
 
@@ -337,6 +338,35 @@ Test(limits, emfile_pauses_accept_and_recovers)
 	cr_assert_not_null(t);
 	cr_expect_eq(tc_hello(t), 0);
 	cr_expect_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	tc_free(t);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* nestd never announces more requests in flight than its output queue holds. */
+Test(limits, announced_inflight_fits_the_output_queue)
+{
+	static const char ask[] = "{\"max_inflight\":1024}";
+	struct nest_hello h = {.size = sizeof(h),
+			       .major = NEST_PROTO_MAJOR,
+			       .minor = NEST_PROTO_MINOR,
+			       .caps_len = sizeof(ask)};
+	_Alignas(8) uint8_t body[NEST_CAPS_LEN_MAX + 64] = {0};
+	const struct nest_hello *rh = (const struct nest_hello *)body;
+	struct nest_caps caps;
+	size_t len = 0;
+	struct td d;
+
+	start_with_limits(&d, "MaxOutputQueue=8\nMaxInflight=64");
+	struct tc *t = tc_connect(d.sock);
+	cr_assert(t);
+	cr_assert_eq(tc_call(t, NEST_OP_HELLO, &h, sizeof(h), ask, sizeof(ask), NULL, 0, body,
+			     sizeof(body), &len),
+		     0);
+	cr_assert_geq(len, sizeof(*rh));
+	cr_assert_eq(rh->size + rh->caps_len, len);
+	cr_assert_eq(nest_caps_parse((const char *)body + rh->size, rh->caps_len, &caps), 0);
+	cr_expect_eq(caps.max_inflight, 8, "announced %u", caps.max_inflight);
 	tc_free(t);
 	it_stop(&d);
 	NO_LEAKS();
