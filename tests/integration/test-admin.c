@@ -295,12 +295,34 @@ Test(admin, non_admin_peer_is_refused)
 	NO_LEAKS();
 }
 
+/*
+ * Run "status" on the admin socket from a child with uid nobody, primary gid @gid and the
+ * supplementary groups @groups; returns its wait status (exit 0: the request succeeded).
+ */
+static int admin_status_as(const struct td *d, gid_t gid, const gid_t *groups, size_t n)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct json_object *res = NULL;
+
+		if (setgroups(n, groups) < 0 || setgid(gid) < 0 || setuid(65534) < 0)
+			_exit(2);
+		struct tc *t = tc_connect(d->admin);
+		if (!t || tc_hello(t) != 0 || tc_admin(t, "status", NULL, &res) != 0)
+			_exit(3);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
 /* AdminGroup: a peer whose primary gid is the admin group may use the admin socket. */
 Test(admin, admin_group_peer_is_accepted)
 {
 	struct td d;
 	struct stat st;
-	int status = 0;
 
 	if (getuid() != 0)
 		cr_skip_test("needs root to run a client under another uid");
@@ -309,18 +331,7 @@ Test(admin, admin_group_peer_is_accepted)
 	cr_expect_eq(st.st_mode & 07777, 0660);
 	cr_expect_eq(st.st_gid, 4243);
 	cr_assert_eq(chmod(d.dir, 0755), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct json_object *res = NULL;
-
-		if (setgroups(0, NULL) < 0 || setgid(4243) < 0 || setuid(65534) < 0)
-			_exit(2);
-		struct tc *t = tc_connect(d.admin);
-		if (!t || tc_hello(t) != 0 || tc_admin(t, "status", NULL, &res) != 0)
-			_exit(3);
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
+	int status = admin_status_as(&d, 4243, NULL, 0);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 	it_stop(&d);
 	NO_LEAKS();
@@ -330,25 +341,13 @@ Test(admin, admin_group_peer_is_accepted)
 Test(admin, admin_group_supplementary_peer_is_accepted)
 {
 	struct td d;
-	int status = 0;
+	gid_t g = 4243;
 
 	if (getuid() != 0)
 		cr_skip_test("needs root to run a client under another uid");
 	it_start(&d, NULL, "AdminGroup=4243");
 	cr_assert_eq(chmod(d.dir, 0755), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct json_object *res = NULL;
-		gid_t g = 4243;
-
-		if (setgroups(1, &g) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
-			_exit(2);
-		struct tc *t = tc_connect(d.admin);
-		if (!t || tc_hello(t) != 0 || tc_admin(t, "status", NULL, &res) != 0)
-			_exit(3);
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
+	int status = admin_status_as(&d, 65534, &g, 1);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 	it_stop(&d);
 	NO_LEAKS();
