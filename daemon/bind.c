@@ -74,6 +74,7 @@ static int bind_devices(struct vm *vm, const struct nest_be_bind *bb)
 	}
 	if (r == 0 && done > 0)
 		return 0;
+	nestd_log_backend_error(vm->d, "vm %s: bind PASID %u", vm->cfg.name, bb->hpasid);
 	for (size_t j = 0; j < i; j++)
 		if (vm->devices[j].attached)
 			ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[j].id, bb->hpasid);

@@ -19,7 +19,7 @@
 #define CFG_DEV_ID_MAX	   0x7fffffffu
 #define CFG_DEV_PASID_BITS 20u
 #define CFG_DEV_NAME_EXTRA "_.:-"
-#define CFG_DEV_OPTS_MAX   4 /* id, ats, pasid-bits, path */
+#define CFG_DEV_OPTS_MAX   4 /* id, ats, pasid-bits, pci */
 
 /* MaxRegions= default 0 means "inherit [Limits] MaxRegionsPerVM"; resolved in config.c. */
 static const struct cfg_num_key cfg_vm_num_keys[] = {
@@ -98,11 +98,35 @@ static int cfg_vm_owner(struct cfg_parser *p, const char *key, const char *v)
 		    : cfg_vm_add_id(p, key, id, (uint32_t *)vm->gids, &vm->n_gids);
 }
 
+/*
+ * A PCI address "DDDD:BB:DD.F" or "BB:DD.F" (domain 0000), hex in either case, into the
+ * canonical lower-case "DDDD:BB:DD.F" that sysfs uses.
+ */
+static int cfg_parse_pci(struct cfg_parser *p, const char *v, char *out)
+{
+	unsigned dom = 0, bus, dev, fn;
+	int n = -1;
+
+	if (strlen(v) == 12)
+		sscanf(v, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &n);
+	else if (strlen(v) == 7)
+		sscanf(v, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n);
+	for (const char *q = v; n >= 0 && *q; q++)
+		if (!strchr("0123456789abcdefABCDEF:.", *q))
+			n = -1;
+	if (n != (int)strlen(v) || dev > 0x1f || fn > 7)
+		return cfg_error(p, "Device",
+				 "pci=%s is not a PCI address (DDDD:BB:DD.F, e.g. 0000:00:04.0)",
+				 cfg_esc(p, v));
+	snprintf(out, NESTD_PCI_ADDR_MAX, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
 /* One "opt=value" of a Device= line into @d; @seen tracks duplicates. */
 static int cfg_dev_option(struct cfg_parser *p, char *tok, struct nestd_device_cfg *d,
 			  unsigned *seen)
 {
-	static const char *const names[CFG_DEV_OPTS_MAX] = {"id", "ats", "pasid-bits", "path"};
+	static const char *const names[CFG_DEV_OPTS_MAX] = {"id", "ats", "pasid-bits", "pci"};
 	char *eq = strchr(tok, '=');
 	unsigned i;
 
@@ -114,7 +138,7 @@ static int cfg_dev_option(struct cfg_parser *p, char *tok, struct nestd_device_c
 			break;
 	if (i == CFG_DEV_OPTS_MAX)
 		return cfg_error(p, "Device",
-				 "unknown option '%s' (expected id=, ats=, pasid-bits=, path=)",
+				 "unknown option '%s' (expected id=, ats=, pasid-bits=, pci=)",
 				 cfg_esc(p, tok));
 	if (*seen & (1u << i))
 		return cfg_error(p, "Device", "option %s= given twice", names[i]);
@@ -127,20 +151,11 @@ static int cfg_dev_option(struct cfg_parser *p, char *tok, struct nestd_device_c
 	case 2:
 		return cfg_parse_u32(p, "Device", eq + 1, 1, CFG_DEV_PASID_BITS, &d->pasid_bits);
 	default:
-		if (!eq[1])
-			return cfg_error(p, "Device", "path= is empty");
-		if (strlen(eq + 1) >= sizeof(d->path))
-			return cfg_error(p, "Device", "path= is too long (max %zu bytes)",
-					 sizeof(d->path) - 1);
-		for (const char *q = eq + 1; *q; q++)
-			if ((unsigned char)*q < 0x20 || *q == 0x7f)
-				return cfg_error(p, "Device", "path= contains control characters");
-		strcpy(d->path, eq + 1);
-		return 0;
+		return cfg_parse_pci(p, eq + 1, d->pci);
 	}
 }
 
-/* "NAME id=N [ats=yes|no] [pasid-bits=N] [path=P]" */
+/* "NAME id=N [ats=yes|no] [pasid-bits=N]" (simulated) or "NAME id=N pci=ADDR" (host) */
 static int cfg_vm_device(struct cfg_parser *p, const char *v)
 {
 	struct nestd_vm_cfg *vm = p->vm;
@@ -167,6 +182,21 @@ static int cfg_vm_device(struct cfg_parser *p, const char *v)
 	}
 	if (!(seen & 1u))
 		return cfg_error(p, "Device", "%s: id= is required", d.name);
+	if (d.pci[0] && (seen & 6u))
+		return cfg_error(p, "Device",
+				 "%s: ats= and pasid-bits= describe simulated devices; a host "
+				 "device (pci=) has what its hardware has",
+				 d.name);
+	for (size_t i = 0; d.pci[0] && i < vm->n_devices; i++)
+		if (strcmp(vm->devices[i].pci, d.pci) == 0)
+			return cfg_error(p, "Device", "%s: pci=%s is already device %s", d.name,
+					 d.pci, vm->devices[i].name);
+	for (size_t i = 0; i < vm->n_devices; i++)
+		if (!vm->devices[i].pci[0] != !d.pci[0])
+			return cfg_error(p, "Device",
+					 "%s: VM %s mixes simulated devices and host devices "
+					 "(pci=); a VM is served by one backend",
+					 d.name, vm->name[0] ? vm->name : "(unnamed)");
 	for (size_t i = 0; i < vm->n_devices; i++) {
 		if (vm->devices[i].id == d.id)
 			return cfg_error(p, "Device", "%s: id=%u is already used by %s", d.name,
@@ -233,6 +263,18 @@ int cfg_vm_end(struct cfg_parser *p)
 		return cfg_error(p, "Owner",
 				 "VM %s has no Owner= or Group=, so no one could attach it",
 				 vm->name);
+	for (i = 0; i < c->n_vms; i++) {
+		if (strcmp(c->vms[i].name, vm->name) == 0)
+			continue;
+		for (size_t k = 0; k < vm->n_devices; k++)
+			for (size_t j = 0; vm->devices[k].pci[0] && j < c->vms[i].n_devices; j++)
+				if (strcmp(vm->devices[k].pci, c->vms[i].devices[j].pci) == 0)
+					return cfg_error(p, "Device",
+							 "pci=%s is given to VM %s and VM %s; a "
+							 "host device belongs to one VM",
+							 vm->devices[k].pci, c->vms[i].name,
+							 vm->name);
+	}
 	for (i = 0; i < c->n_vms; i++)
 		if (strcmp(c->vms[i].name, vm->name) == 0)
 			break;
@@ -268,7 +310,10 @@ void cfg_vm_dump(const struct nestd_vm_cfg *vm, FILE *f)
 	for (size_t i = 0; i < vm->n_devices; i++) {
 		const struct nestd_device_cfg *d = &vm->devices[i];
 
-		fprintf(f, "Device=%s id=%u ats=%s pasid-bits=%u%s%s\n", d->name, d->id,
-			d->ats ? "yes" : "no", d->pasid_bits, d->path[0] ? " path=" : "", d->path);
+		if (d->pci[0])
+			fprintf(f, "Device=%s id=%u pci=%s\n", d->name, d->id, d->pci);
+		else
+			fprintf(f, "Device=%s id=%u ats=%s pasid-bits=%u\n", d->name, d->id,
+				d->ats ? "yes" : "no", d->pasid_bits);
 	}
 }

@@ -57,6 +57,17 @@ static const char *const cfg_backend_names[NESTD_BACKEND_MAX] = {
 	[NESTD_BACKEND_IOMMUFD] = "iommufd",
 };
 
+size_t nestd_config_host_pci(const struct nestd_config *c, const char **ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_vms; i++)
+		for (size_t k = 0; k < c->vms[i].n_devices; k++)
+			if (c->vms[i].devices[k].pci[0] && n < max)
+				ret[n++] = c->vms[i].devices[k].pci;
+	return n;
+}
+
 const char *nestd_backend_name(enum nestd_backend_choice b)
 {
 	if ((unsigned)b >= NESTD_BACKEND_MAX)

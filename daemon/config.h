@@ -22,6 +22,7 @@
 #define NESTD_VMS_MAX	     256
 #define NESTD_VM_OWNERS_MAX  16
 #define NESTD_VM_DEVICES_MAX 64
+#define NESTD_PCI_ADDR_MAX   13	 /* "DDDD:BB:DD.F" + NUL */
 #define NESTD_PATH_MAX	     108 /* sizeof(sun_path) */
 
 enum nestd_backend_choice {
@@ -38,7 +39,7 @@ struct nestd_device_cfg {
 	uint32_t id;			 /* dev_id on the wire, unique within the VM */
 	bool ats;			 /* sim: device has a device TLB */
 	uint32_t pasid_bits;		 /* sim: PASID width, 1..20 */
-	char path[NESTD_PATH_MAX]; /* kernel backends: PCI address or VFIO cdev path; "" on sim */
+	char pci[NESTD_PCI_ADDR_MAX];	 /* host device: "DDDD:BB:DD.F"; "" = simulated device */
 };
 
 struct nestd_vm_cfg {
@@ -108,5 +109,8 @@ int nestd_config_dump(const struct nestd_config *c, FILE *f);
 
 const char *nestd_backend_name(enum nestd_backend_choice b);
 const struct nestd_vm_cfg *nestd_config_find_vm(const struct nestd_config *c, const char *name);
+
+/* Host devices of @c (pci= set), for the backend probe: fills up to @max pointers into @c. */
+size_t nestd_config_host_pci(const struct nestd_config *c, const char **ret, size_t max);
 
 #endif /* NESTD_CONFIG_H */

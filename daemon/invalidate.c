@@ -26,8 +26,10 @@ static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e)
 		if (!vm->devices[i].attached)
 			continue;
 		r = ops->invalidate(vm->d->be, vm->ctx, vm->cfg.devices[i].id, e);
-		if (r < 0)
+		if (r < 0) {
+			nestd_log_backend_error(vm->d, "vm %s: invalidate", vm->cfg.name);
 			return r;
+		}
 	}
 	return 0;
 }

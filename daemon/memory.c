@@ -99,6 +99,8 @@ int op_mem_add(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	if (r == 0)
 		r = c->d->be_ops->map(c->d->be, vm->ctx, m->gpa, m->len, rq->fds[0], m->fd_offset,
 				      m->flags);
+	if (r < 0)
+		nestd_log_backend_error(c->d, "vm %s: mem-add", vm->cfg.name);
 	if (r == 0) {
 		r = vm_region_insert(vm, &reg);
 		if (r < 0)
@@ -123,6 +125,7 @@ int op_mem_remove(struct conn *c, struct op_req *rq, struct op_reply *rp)
 
 	if (idx >= 0) {
 		c->d->be_ops->unmap(c->d->be, vm->ctx, m->gpa, m->len);
+		nestd_log_backend_error(c->d, "vm %s: mem-remove", vm->cfg.name);
 		vm_region_delete(vm, idx);
 	}
 	ar.result = idx < 0 ? idx : 0;

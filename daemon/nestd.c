@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,21 +106,82 @@ static void nestd_backend_params(const struct nestd_config *cfg, const char *ove
 
 static int nestd_open_backend(struct nestd *d)
 {
+	size_t max = (size_t)NESTD_VMS_MAX * NESTD_VM_DEVICES_MAX;
+	const char **pci = calloc(max, sizeof(*pci));
 	struct nest_backend_params p;
+	char why[2048];
 	int r;
 
+	if (!pci)
+		return log_errno(LOG_ERR, ENOMEM, "backend");
 	nestd_backend_params(d->cfg, d->args.backend, &p);
-	if ((int)p.choice < 0)
+	p.host_pci = pci;
+	p.n_host_pci = nestd_config_host_pci(d->cfg, pci, max);
+	if ((int)p.choice < 0) {
+		free(pci);
 		return log_errno(LOG_ERR, EINVAL, "unknown backend '%s'", d->args.backend);
-	r = nest_backend_select(&p, &d->be_ops);
-	if (r < 0)
-		return log_errno(LOG_ERR, r, "backend %s is not usable",
-				 nest_backend_choice_name(p.choice));
+	}
+	r = nest_backend_select(&p, &d->be_ops, why, sizeof(why));
+	if (r < 0) {
+		free(pci);
+		log_msg(LOG_ERR, "backend %s cannot serve this configuration: %s",
+			nest_backend_choice_name(p.choice), why);
+		return r;
+	}
 	r = d->be_ops->open(&p, &nestd_be_events, d, &d->be);
+	free(pci);
 	if (r < 0)
 		return log_errno(LOG_ERR, r, "backend %s: open failed", d->be_ops->name);
 	d->be_ops->info(d->be, &d->be_info);
-	log_msg(LOG_INFO, "backend: %s", d->be_info.name);
+	if (nestd_check_backend_config(d, d->cfg, why, sizeof(why)) < 0) {
+		log_msg(LOG_ERR, "backend %s cannot serve this configuration: %s", d->be_info.name,
+			why);
+		return -EINVAL; /* the backend is closed with the daemon */
+	}
+	log_msg(LOG_INFO, "backend: %s (%s)", d->be_info.name, why);
+	return 0;
+}
+
+void nestd_log_backend_error(struct nestd *d, const char *fmt, ...)
+{
+	char why[1024] = "", what[256];
+	va_list ap;
+
+	if (!d->be_ops || !d->be_ops->last_error)
+		return;
+	d->be_ops->last_error(d->be, why, sizeof(why));
+	if (!why[0])
+		return; /* nothing from the kernel: the errno of the reply says it all */
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_WARNING, "%s: %s", what, why);
+}
+
+int nestd_check_backend_config(const struct nestd *d, const struct nestd_config *c, char *err,
+			       size_t errlen)
+{
+	bool sim = d->be_info.kind == NEST_BACKEND_SIM;
+
+	for (size_t i = 0; i < c->n_vms; i++)
+		for (size_t k = 0; k < c->vms[i].n_devices; k++) {
+			const struct nestd_device_cfg *dc = &c->vms[i].devices[k];
+
+			if (sim && dc->pci[0]) {
+				snprintf(err, errlen,
+					 "VM %s: device %s is a host device (pci=%s) but the "
+					 "running backend is sim; restart nestd to change backends",
+					 c->vms[i].name, dc->name, dc->pci);
+				return -EINVAL;
+			}
+			if (!sim && !dc->pci[0]) {
+				snprintf(err, errlen,
+					 "VM %s: device %s is simulated (no pci=) but the running "
+					 "backend is %s",
+					 c->vms[i].name, dc->name, d->be_info.name);
+				return -EINVAL;
+			}
+		}
 	return 0;
 }
 

@@ -96,6 +96,12 @@ struct ucred;
 int nestd_reload(struct nestd *d, const struct ucred *who, char *err, size_t errlen);
 /* Send STATUS= if the VM/connection counts changed. */
 void nestd_update_status(struct nestd *d);
+/* Log the backend's reason for the failure of the op just done, with a "what" prefix. */
+void nestd_log_backend_error(struct nestd *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* -EINVAL + @err when @c has devices the running backend cannot serve (sim vs host devices). */
+int nestd_check_backend_config(const struct nestd *d, const struct nestd_config *c, char *err,
+			       size_t errlen);
 struct vm *nestd_find_vm(struct nestd *d, const char *name);
 /* Free VMs that left the config and are detached again. */
 void nestd_reap_vms(struct nestd *d);

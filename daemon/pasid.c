@@ -45,6 +45,8 @@ int op_pasid_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	if (r == 0)
 		r = c->d->be_ops->pasid_alloc(c->d->be, vm->ctx, NEST_BE_DEV_NONE, a->min, a->max,
 					      &pasid);
+	if (r < 0)
+		nestd_log_backend_error(c->d, "vm %s: pasid-alloc", vm->cfg.name);
 	if (r == 0) {
 		r = vm_pasid_add(vm, pasid, has_g, a->gpasid);
 		if (r < 0)

@@ -95,6 +95,8 @@ int nestd_reload(struct nestd *d, const struct ucred *who, char *err, size_t err
 	err[0] = '\0';
 	r = nestd_config_load(path, &nc, err, errlen);
 	if (r == 0)
+		r = nestd_check_backend_config(d, nc, err, errlen);
+	if (r == 0)
 		r = reload_apply(d, nc);
 	if (r < 0) {
 		if (!err[0])

@@ -137,8 +137,10 @@ static int vm_ctx_create(struct vm *vm, bool checker)
 	int r;
 
 	r = ops->ctx_new(vm->d->be, &p, &vm->ctx);
-	if (r < 0)
+	if (r < 0) {
+		nestd_log_backend_error(vm->d, "vm %s: context", vm->cfg.name);
 		return r;
+	}
 	for (size_t i = 0; i < vm->cfg.n_devices; i++) {
 		const struct nestd_device_cfg *dc = &vm->cfg.devices[i];
 		struct nest_be_dev bd = {
@@ -146,12 +148,13 @@ static int vm_ctx_create(struct vm *vm, bool checker)
 			.name = dc->name,
 			.ats = dc->ats,
 			.pasid_bits = dc->pasid_bits,
-			.path = dc->path,
+			.pci = dc->pci[0] ? dc->pci : NULL,
 		};
 		int fd = -1;
 
 		r = ops->device_attach(vm->d->be, vm->ctx, &bd, &fd);
 		if (r < 0) {
+			nestd_log_backend_error(vm->d, "vm %s: device %s", vm->cfg.name, dc->name);
 			vm_ctx_destroy(vm);
 			return r;
 		}
@@ -251,6 +254,7 @@ void vm_teardown(struct vm *vm, const char *why)
 	vm->mem_bytes = 0;
 	vm->n_bound = 0;
 	vm_ctx_destroy(vm);
+	nestd_log_backend_error(vm->d, "vm %s: teardown", vm->cfg.name);
 	vm->state = VM_DETACHED;
 	audit_log(&ar, "%s; freed %u PASIDs, %u regions", why, np, nr);
 	vm_refresh_cfg(vm);

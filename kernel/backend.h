@@ -53,6 +53,7 @@
 struct json_object;
 struct nest_backend;
 struct nest_be_ctx;
+struct nest_vfio_sys;
 
 /* Which backend to open. AUTO probes: a kernel backend if its uAPI is usable, else sim. */
 enum nest_backend_choice {
@@ -73,6 +74,14 @@ struct nest_backend_params {
 	uint32_t sim_pasid_cache_entries;
 	uint32_t sim_max_gaw;
 	uint32_t sim_pasid_bits; /* 0 = 20 */
+	/*
+	 * Kernel backends: the PCI addresses of the host devices in the configuration (probes
+	 * that need a device, such as vfio-nesting's, use them) and, for tests only, the kernel
+	 * seam of the VFIO backends (NULL: the real kernel, kernel/vfio/vfio-sys.h).
+	 */
+	const char *const *host_pci;
+	size_t n_host_pci;
+	const struct nest_vfio_sys *vfio_sys;
 };
 
 /*
@@ -97,7 +106,7 @@ struct nest_be_dev {
 	const char *name;    /* policy name */
 	bool ats;	     /* sim: has a device TLB */
 	uint32_t pasid_bits; /* sim: PASID width */
-	const char *path;    /* kernel backends: PCI address or /dev/vfio/devices/vfioN */
+	const char *pci;     /* kernel backends: PCI address DDDD:BB:DD.F; NULL on sim */
 };
 
 /* Per-VM context parameters. */
@@ -147,10 +156,11 @@ struct nest_backend_ops {
 
 	/*
 	 * probe() - 0 if this backend can run on this machine (device nodes present, uAPI answered
-	 * the version/extension checks), else a negative errno. Must not issue an ioctl whose number
-	 * means something else on other kernels (UAPI-FACTS.md §0). Optional (NULL: always usable).
+	 * the version/extension checks), else a negative errno with a one-line reason in @why.
+	 * Must not issue an ioctl whose number means something else on other kernels
+	 * (UAPI-FACTS.md §0), and leaves nothing behind. Optional (NULL: always usable).
 	 */
-	int (*probe)(const struct nest_backend_params *p);
+	int (*probe)(const struct nest_backend_params *p, char *why, size_t len);
 
 	/* open()/close(): create and destroy the backend. close() frees every remaining context. */
 	int (*open)(const struct nest_backend_params *p, const struct nest_be_events *ev,
@@ -248,6 +258,12 @@ struct nest_backend_ops {
 	int (*dma)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
 		   uint32_t pasid, uint64_t addr, void *buf, size_t len, uint32_t access,
 		   size_t *ret_done, struct nest_ev_fault *ret_fault);
+	/*
+	 * last_error() - copy into @buf what the last failing op failed on, in one line (which
+	 * ioctl, which object, errno and what it means here), for the daemon's log, and forget it;
+	 * "" if nothing was recorded since the last call. Optional.
+	 */
+	void (*last_error)(struct nest_backend *be, char *buf, size_t len);
 	/* counters() - a new JSON object of integer counters (for "stats"). Optional. */
 	int (*counters)(struct nest_backend *be, struct json_object **ret);
 };
@@ -259,18 +275,21 @@ const struct nest_backend_ops *nest_backend_lookup(enum nest_backend_choice c);
 
 /*
  * nest_backend_select() - resolve @p->choice: a forced choice must be built in and probe OK
- * (-EOPNOTSUPP / the probe error otherwise). AUTO tries the kernel backends in the order
- * iommufd, vfio-nesting, vfio-type1 and falls back to sim when none probes usable (no IOMMU
- * hardware or uAPI). Returns the ops to open.
+ * (-EOPNOTSUPP / the probe error otherwise). AUTO serves the configured devices: with no host
+ * device (p->n_host_pci == 0) that is sim; otherwise the first kernel backend, in the order
+ * iommufd, vfio-nesting, vfio-type1, whose probe says it can (-ENODEV if none can). @why gets
+ * why this backend was chosen, or why none could be (every probe's reason).
  */
 int nest_backend_select(const struct nest_backend_params *p,
-			const struct nest_backend_ops **ret_ops);
+			const struct nest_backend_ops **ret_ops, char *why, size_t len);
 
 /* Short name of a choice ("auto", "sim", ...) and the reverse (-EINVAL). */
 const char *nest_backend_choice_name(enum nest_backend_choice c);
 int nest_backend_choice_parse(const char *s);
 
-/* The sim backend (backend-sim.c). */
+/* The sim backend (backend-sim.c) and the VFIO backends (vfio/backend-vfio.c). */
 extern const struct nest_backend_ops nest_backend_sim_ops;
+extern const struct nest_backend_ops nest_backend_vfio_type1_ops;
+extern const struct nest_backend_ops nest_backend_vfio_nesting_ops;
 
 #endif /* NEST_BACKEND_H */

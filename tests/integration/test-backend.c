@@ -37,11 +37,21 @@ Test(backend, select_and_names)
 {
 	const struct nest_backend_ops *ops = NULL;
 	struct nest_backend_params p = {.choice = NEST_BE_CHOICE_AUTO};
+	const char *pci[] = {"0000:00:04.0"};
+	char why[1024];
 
-	cr_assert_eq(nest_backend_select(&p, &ops), 0);
-	cr_expect_eq(ops, &nest_backend_sim_ops, "auto falls back to sim without IOMMU uAPI");
+	cr_assert_eq(nest_backend_select(&p, &ops, why, sizeof(why)), 0);
+	cr_expect_eq(ops, &nest_backend_sim_ops, "auto serves simulated devices with sim");
+	cr_expect(strstr(why, "no host device"), "%s", why);
 	p.choice = NEST_BE_CHOICE_IOMMUFD;
-	cr_expect_eq(nest_backend_select(&p, &ops), -EOPNOTSUPP);
+	cr_expect_eq(nest_backend_select(&p, &ops, why, sizeof(why)), -EOPNOTSUPP);
+	cr_expect(strstr(why, "not built into"), "%s", why);
+	/* sim never serves host devices, forced or not */
+	p.host_pci = pci;
+	p.n_host_pci = 1;
+	p.choice = NEST_BE_CHOICE_SIM;
+	cr_expect_eq(nest_backend_select(&p, &ops, why, sizeof(why)), -EINVAL);
+	cr_expect(strstr(why, "cannot serve host devices"), "%s", why);
 	cr_expect_eq(nest_backend_choice_parse("vfio-nesting"), NEST_BE_CHOICE_VFIO_NESTING);
 	cr_expect_eq(nest_backend_choice_parse("bogus"), -EINVAL);
 	cr_expect_str_eq(nest_backend_choice_name(NEST_BE_CHOICE_SIM), "sim");

@@ -90,10 +90,15 @@ static const char full_conf[] = "# every key\n"
 				"GracePeriodSec=30\n"
 				"Checker=yes\n"
 				"Device=nic0 id=1 ats=yes\n"
-				"Device=disk0 id=7 pasid-bits=8 path=/dev/vfio/devices/vfio3\n"
+				"Device=disk0 id=7 pasid-bits=8\n"
 				"[VM]\n"
 				"Name=vm-1.b_2\n"
-				"Group=100\n";
+				"Group=100\n"
+				"[VM]\n"
+				"Name=hw\n"
+				"Owner=0\n"
+				"Device=edu0 id=3 pci=00:04.0\n"
+				"Device=edu1 id=4 pci=0000:0A:1f.7\n";
 
 Test(config, every_key)
 {
@@ -123,7 +128,7 @@ Test(config, every_key)
 	cr_expect_eq(c->sim.devtlb_entries, 32);
 	cr_expect_eq(c->sim.pasid_cache_entries, 16);
 	cr_expect_eq(c->sim.max_gaw, 39);
-	cr_assert_eq(c->n_vms, 2);
+	cr_assert_eq(c->n_vms, 3);
 
 	vm = nestd_config_find_vm(c, "vm0");
 	cr_assert_not_null(vm);
@@ -144,12 +149,25 @@ Test(config, every_key)
 	cr_expect_eq(vm->devices[0].id, 1);
 	cr_expect(vm->devices[0].ats);
 	cr_expect_eq(vm->devices[0].pasid_bits, 20);
-	cr_expect_str_eq(vm->devices[0].path, "");
+	cr_expect_str_eq(vm->devices[0].pci, "");
 	cr_expect_str_eq(vm->devices[1].name, "disk0");
 	cr_expect_eq(vm->devices[1].id, 7);
 	cr_expect_not(vm->devices[1].ats);
 	cr_expect_eq(vm->devices[1].pasid_bits, 8);
-	cr_expect_str_eq(vm->devices[1].path, "/dev/vfio/devices/vfio3");
+	cr_expect_str_eq(vm->devices[1].pci, "");
+
+	/* Host devices: PCI addresses in canonical form. */
+	vm = nestd_config_find_vm(c, "hw");
+	cr_assert_not_null(vm);
+	cr_assert_eq(vm->n_devices, 2);
+	cr_expect_str_eq(vm->devices[0].pci, "0000:00:04.0");
+	cr_expect_str_eq(vm->devices[1].pci, "0000:0a:1f.7");
+	{
+		const char *pci[4];
+
+		cr_expect_eq(nestd_config_host_pci(c, pci, 4), 2);
+		cr_expect_str_eq(pci[1], "0000:0a:1f.7");
+	}
 
 	/* Second VM: per-VM defaults, MaxRegions inherited from [Limits]. */
 	vm = nestd_config_find_vm(c, "vm-1.b_2");
@@ -370,8 +388,8 @@ Test(config, dump_load_dump_roundtrip)
 	cr_assert_eq(nestd_config_load(path2, &c2, err, ERRLEN), 0, "%s\n%s", err, d1);
 	d2 = dump_str(c2);
 	cr_expect_str_eq(d1, d2);
-	cr_expect(
-		strstr(d1, "Device=disk0 id=7 ats=no pasid-bits=8 path=/dev/vfio/devices/vfio3\n"));
+	cr_expect(strstr(d1, "Device=disk0 id=7 ats=no pasid-bits=8\n"));
+	cr_expect(strstr(d1, "Device=edu0 id=3 pci=0000:00:04.0\n"));
 	cr_expect(strstr(d1, "MemoryLimit=2G\n"));
 	cr_expect(strstr(d1, "SocketMode=0600\n"));
 	cr_expect(strstr(d1, "Owner=1000\n"));

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio-sys.c - the real kernel behind struct nest_vfio_sys, and the error bookkeeping of the
+ * VFIO backends (the daemon logs be->err once at the request boundary, R19).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vfio-internal.h"
+
+static int real_open(void *opaque, const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int real_ioctl(void *opaque, int fd, unsigned long req, void *arg)
+{
+	int r = ioctl(fd, req, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+const struct nest_vfio_sys nest_vfio_sys_real = {
+	.open = real_open,
+	.ioctl = real_ioctl,
+	.sysfs_root = "/sys",
+	.dev_root = "/dev",
+};
+
+const struct nest_vfio_sys *vfio_sys_or_real(const struct nest_vfio_sys *s)
+{
+	return s ? s : &nest_vfio_sys_real;
+}
+
+int vfio_sys_ioctl(struct nest_backend *be, int fd, unsigned long req, void *arg)
+{
+	int r = be->sys.ioctl(be->sys.opaque, fd, req, arg);
+
+	if (r < 0)
+		be->ctr.ioctl_errors++;
+	return r;
+}
+
+int vfio_sys_open(struct nest_backend *be, const char *path, int flags)
+{
+	return be->sys.open(be->sys.opaque, path, flags);
+}
+
+const char *vfio_errname(int err)
+{
+	static const struct {
+		int err;
+		const char *name;
+	} names[] = {
+		{EPERM, "EPERM"},	    {ENOENT, "ENOENT"}, {EIO, "EIO"},
+		{EBADF, "EBADF"},	    {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},
+		{EFAULT, "EFAULT"},	    {EBUSY, "EBUSY"},	{EEXIST, "EEXIST"},
+		{ENODEV, "ENODEV"},	    {EINVAL, "EINVAL"}, {ENOSPC, "ENOSPC"},
+		{ENOTTY, "ENOTTY"},	    {ERANGE, "ERANGE"}, {ENOSYS, "ENOSYS"},
+		{EOPNOTSUPP, "EOPNOTSUPP"}, {E2BIG, "E2BIG"},	{EAGAIN, "EAGAIN"},
+		{524, "ENOTSUPP(524)"},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].err == err)
+			return names[i].name;
+	return "errno";
+}
+
+int vfio_fail(struct nest_backend *be, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(be->err, sizeof(be->err), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(be->err))
+		snprintf(be->err + n, sizeof(be->err) - (size_t)n, ": %s (%s)", vfio_errname(err),
+			 err == 524 ? "not supported by this kernel" : strerror(err));
+	return -err;
+}
