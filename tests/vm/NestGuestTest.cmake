@@ -1,0 +1,55 @@
+# Guest tests: programs run as root in a QEMU guest (Debian 12's 6.12 kernel, TCG, emulated
+# Intel IOMMU, edu DMA devices bound to vfio-pci). See tests/vm/README.md.
+#
+# nest_guest_test(NAME <name> SCRIPT <guest .sh>
+#                 [PROGRAMS <target or path>...] [FILES <path>[=<guest path>]...]
+#                 [MODULES <kernel module>...] [EDU <count>] [TIMEOUT <s>] [APPEND <kernel args>])
+# One ctest entry: build <name>.initramfs.cpio.gz in the current binary dir, boot it, pass if
+# the script exits 0 and the kernel log is clean. PROGRAMS land in the guest's /usr/local/bin
+# (on PATH) with their shared libraries; FILES in /usr/local/share/nest/ unless a guest path is
+# given. EDU (default 1) edu devices sit at 0000:00:04.0, 0000:00:05.0, ... ($NEST_EDU lists the
+# ones bound to vfio-pci). TIMEOUT (default 120) is the QEMU wall-clock limit; the ctest timeout
+# is 60 s more. Needs the vm-kernel fixture (tests/vm/CMakeLists.txt). Exit 77 = SKIP.
+# A no-op when NEST_GUEST_TESTS is OFF.
+set(NEST_VM_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+function(nest_guest_test)
+	cmake_parse_arguments(G "" "NAME;SCRIPT;EDU;TIMEOUT;APPEND" "PROGRAMS;FILES;MODULES" ${ARGN})
+	if(NOT NEST_GUEST_TESTS)
+		return()
+	endif()
+	if(NOT G_NAME OR NOT G_SCRIPT)
+		message(FATAL_ERROR "nest_guest_test: NAME and SCRIPT are required")
+	endif()
+	if(NOT G_EDU AND NOT G_EDU STREQUAL "0")
+		set(G_EDU 1)
+	endif()
+	if(NOT G_TIMEOUT)
+		set(G_TIMEOUT 120)
+	endif()
+	get_filename_component(script ${G_SCRIPT} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+	set(args --name ${G_NAME} --script ${script} --edu ${G_EDU} --timeout ${G_TIMEOUT})
+	foreach(p IN LISTS G_PROGRAMS)
+		if(TARGET ${p})
+			list(APPEND args --program $<TARGET_FILE:${p}>)
+		else()
+			list(APPEND args --program ${p})
+		endif()
+	endforeach()
+	foreach(f IN LISTS G_FILES)
+		list(APPEND args --file ${f})
+	endforeach()
+	foreach(m IN LISTS G_MODULES)
+		list(APPEND args --module ${m})
+	endforeach()
+	if(G_APPEND)
+		list(APPEND args --append "${G_APPEND}")
+	endif()
+	add_test(NAME ${G_NAME} COMMAND bash ${NEST_VM_DIR}/guest-test.sh ${args}
+		WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+	math(EXPR ctest_timeout "${G_TIMEOUT} + 60")
+	# One QEMU at a time: two TCG guests with 2 vCPUs each on a 2-core machine only slow each
+	# other down towards their timeouts.
+	set_tests_properties(${G_NAME} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT ${ctest_timeout}
+		FIXTURES_REQUIRED nest_vm_kernel RESOURCE_LOCK nest_vm_qemu LABELS guest)
+endfunction()

@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Boot the guest kernel with an initramfs (mkinitramfs.sh) in QEMU (TCG, q35, emulated Intel
+# IOMMU, edu devices) and judge the run from the serial console.
+#   run-guest.sh -i INITRD [-k KERNEL_DIR] [-n EDU_COUNT] [-t TIMEOUT_S] [-l CONSOLE_LOG]
+#                [-a "EXTRA KERNEL ARGS"] [-C]
+#     -i INITRD      initramfs to boot
+#     -k KERNEL_DIR  from guest-kernel.sh (default: run guest-kernel.sh, which may download)
+#     -C             with no -k: use only a cached kernel, never download (ctest uses this)
+#     -n EDU_COUNT   edu devices (default 1) at guest PCI 0000:00:04.0, 0000:00:05.0, ... (max 8)
+#     -t TIMEOUT_S   wall-clock limit for QEMU (default 120); QEMU is killed after it
+#     -l LOG         console log (default ./guest-console.log); QEMU's stderr goes to LOG.qemu
+#     -a ARGS        appended to the kernel command line
+# Pass: the console shows "NESTD-GUEST-RESULT rc=0" and the kernel log has no WARNING:, BUG:,
+# Oops, Call Trace or kernel panic. Exit 0 pass, 1 fail, 77 skip (QEMU missing, no kernel
+# obtainable; under CI=true these fail instead).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=common.sh
+. "$HERE/common.sh"
+
+usage()
+{
+	sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+INITRD="" KDIR="" EDU=1 TIMEOUT=120 LOG=guest-console.log APPEND="" CACHED_ONLY=0
+while getopts "i:k:n:t:l:a:Ch" opt; do
+	case "$opt" in
+	i) INITRD=$OPTARG ;;
+	k) KDIR=$OPTARG ;;
+	n) EDU=$OPTARG ;;
+	t) TIMEOUT=$OPTARG ;;
+	l) LOG=$OPTARG ;;
+	a) APPEND=$OPTARG ;;
+	C) CACHED_ONLY=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[[ $# -eq 0 && -n "$INITRD" ]] || usage
+[[ "$EDU" =~ ^[0-8]$ ]] || { echo "run-guest: edu count must be 0..8" >&2; exit 2; }
+[[ "$TIMEOUT" =~ ^[0-9]+$ ]] || { echo "run-guest: bad timeout $TIMEOUT" >&2; exit 2; }
+[[ -f "$INITRD" ]] || { echo "run-guest: initramfs $INITRD not found" >&2; exit 1; }
+
+QEMU=$(nest_vm_qemu)
+[[ -n "$QEMU" ]] || nest_vm_skip "${NEST_QEMU:-qemu-system-x86_64} not found (install qemu-system-x86: scripts/deps)"
+if [[ -z "$KDIR" ]]; then
+	kargs=()
+	[[ $CACHED_ONLY -eq 1 ]] && kargs=(--cached-only)
+	rc=0
+	KDIR=$("$HERE/guest-kernel.sh" "${kargs[@]}") || rc=$?
+	if [[ $rc -eq 77 ]]; then
+		nest_vm_skip "no guest kernel (see the guest-kernel messages above)"
+	elif [[ $rc -ne 0 ]]; then
+		echo "run-guest: guest-kernel.sh failed (exit $rc)" >&2
+		exit 1
+	fi
+fi
+[[ -f "$KDIR/vmlinuz" ]] || { echo "run-guest: no vmlinuz in $KDIR" >&2; exit 1; }
+
+args=(-machine "q35,kernel-irqchip=split" -accel tcg -cpu max -m 1G -smp 2
+	-device "intel-iommu,intremap=on,caching-mode=on")
+for ((i = 0; i < EDU; i++)); do
+	args+=(-device "edu,addr=$(printf '0x%x' $((4 + i)))")
+done
+args+=(-kernel "$KDIR/vmlinuz" -initrd "$INITRD"
+	-append "console=ttyS0 intel_iommu=on panic=-1 oops=panic quiet loglevel=5 $APPEND"
+	-display none -no-reboot -nodefaults -monitor none -serial "file:$LOG")
+
+mkdir -p "$(dirname "$LOG")"
+: >"$LOG"
+echo "run-guest: $QEMU ${args[*]}" >"$LOG.qemu"
+t0=$(date +%s.%N)
+qrc=0
+timeout -k 5 "$TIMEOUT" "$QEMU" "${args[@]}" </dev/null >>"$LOG.qemu" 2>&1 || qrc=$?
+t1=$(date +%s.%N)
+wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+fail=()
+result=$(grep -a -o 'NESTD-GUEST-RESULT rc=[0-9]*' "$LOG" | tail -n 1 || true)
+if [[ $qrc -eq 124 || $qrc -eq 137 ]]; then
+	fail+=("QEMU timed out after ${TIMEOUT}s")
+elif [[ $qrc -ne 0 ]]; then
+	fail+=("QEMU exited with status $qrc")
+fi
+if [[ -z "$result" ]]; then
+	fail+=("no NESTD-GUEST-RESULT line on the console")
+elif [[ "$result" != "NESTD-GUEST-RESULT rc=0" ]]; then
+	fail+=("guest test script failed: $result")
+fi
+BAD='WARNING:|BUG:|Oops|Call Trace|[Kk]ernel panic'
+if grep -a -q -E "$BAD" "$LOG"; then
+	fail+=("kernel log has $(grep -a -o -E "$BAD" "$LOG" | sort -u | paste -sd, -)")
+fi
+
+if [[ ${#fail[@]} -eq 0 ]]; then
+	echo "run-guest: PASS (QEMU ${wall}s; console log $LOG)"
+	exit 0
+fi
+
+# Failure: show why. The console is the kernel's live messages (loglevel 5: warnings and worse),
+# the test's output and, at the end, the full `dmesg` between "----- dmesg -----" markers.
+why=$(printf '%s; ' "${fail[@]}")
+why=${why%; }
+echo "run-guest: FAIL: $why (QEMU ${wall}s, exit $qrc)"
+show() { tr -d '\r' | cat -v; }
+lines=$(wc -l <"$LOG")
+if [[ $lines -le 150 ]]; then
+	echo "----- console ($LOG) -----"
+	show <"$LOG"
+else
+	live=$(awk '/^----- dmesg -----/ { d = 1 } !d { print } /^----- end dmesg -----/ { d = 0 }' "$LOG")
+	n=$(wc -l <<<"$live")
+	echo "----- console without the dmesg dump ($n of $lines lines; full log: $LOG) -----"
+	if [[ $n -le 250 ]]; then
+		show <<<"$live"
+	else
+		head -n 30 <<<"$live" | show
+		echo "[... $((n - 230)) lines ...]"
+		tail -n 200 <<<"$live" | show
+	fi
+	if grep -a -q -E "$BAD" "$LOG"; then
+		echo "----- kernel reports -----"
+		grep -a -E -A 30 "$BAD" "$LOG" | head -n 150 | show
+	fi
+	if grep -a -q '^----- dmesg -----' "$LOG"; then
+		echo "----- dmesg since /init (last 60 lines) -----"
+		awk '/Run \/init as init process/ { p = 1 } /^----- end dmesg -----/ { p = 0 } p' "$LOG" |
+			tail -n 60 | show
+	fi
+fi
+if [[ -s "$LOG.qemu" ]]; then
+	echo "----- QEMU stderr ($LOG.qemu, last 20 lines) -----"
+	tail -n 20 "$LOG.qemu"
+fi
+echo "run-guest: FAIL: $why"
+exit 1
