@@ -11,9 +11,9 @@
 #include "vm.h"
 
 /* Checks that do not depend on the PASID entry, in the order of the errno vocabulary. */
-static int bind_check(const struct nestd *d, const struct nest_bind *b)
+static int bind_check(const struct vm *vm, const struct nest_bind *b)
 {
-	const struct nest_backend_info *bi = &d->be_info;
+	const struct nest_backend_info *bi = &vm->info;
 
 	if (b->format != NEST_BIND_FMT_VTD_FL || !(bi->formats & NEST_FORMAT_VTD_FL))
 		return -EOPNOTSUPP;
@@ -106,7 +106,7 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 
 	if (!p)
 		return -ENOENT; /* not ours, or not allocated */
-	r = bind_check(c->d, b);
+	r = bind_check(vm, b);
 	if (r == 0 && !bind_has_device(vm))
 		r = -EINVAL;
 	if (r == 0)

@@ -32,6 +32,8 @@ int op_pasid_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	uint32_t pasid = 0;
 	int r = 0;
 
+	if (vm->info.pasid_bits == 0)
+		return -EOPNOTSUPP; /* VM_ATTACH said so: no PASIDs on this backend/IOMMU */
 	if (!pasid_range_ok(a->min, a->max))
 		return -EINVAL;
 	if (has_g && (a->gpasid < 1 || a->gpasid > NEST_PASID_MAX))

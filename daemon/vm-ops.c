@@ -27,12 +27,7 @@ static bool vm_ops_valid_name(const char *name, size_t cap)
 static void vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 			struct nest_vm_info *info)
 {
-	const struct nest_backend_ops *ops = c->d->be_ops;
-	struct nest_backend_info ci;
-	const struct nest_backend_info *bi = &c->d->be_info;
-
-	if (ops->ctx_info && ops->ctx_info(c->d->be, vm->ctx, &ci) == 0)
-		bi = &ci; /* per-VM nesting info (kernel backends) */
+	const struct nest_backend_info *bi = &vm->info; /* per-VM nesting info, set at attach */
 
 	*info = (struct nest_vm_info){
 		.size = sizeof(*info),

@@ -162,6 +162,9 @@ static int vm_ctx_create(struct vm *vm, bool checker)
 		vm->devices[i].fd = fd; /* owned by the VM; closed in vm_ctx_destroy() */
 	}
 	vm->checker = checker;
+	vm->info = vm->d->be_info;
+	if (ops->ctx_info)
+		(void)ops->ctx_info(vm->d->be, vm->ctx, &vm->info); /* per-VM (kernel backends) */
 	return 0;
 }
 

@@ -61,6 +61,7 @@ struct vm {
 	pid_t pid;
 	struct nest_be_ctx *ctx;
 	bool checker;
+	struct nest_backend_info info; /* the context's nesting info, set at attach */
 
 	struct vm_region *regions; /* sorted by gpa, non-overlapping */
 	uint32_t n_regions;
