@@ -35,9 +35,10 @@
 #endif
 
 /*
- * The kernel-internal errno ENOTSUPP (include/linux/errno.h; not in userspace <errno.h>). The seed
- * returns -ENOTSUPP from some nesting paths (UAPI-FACTS.md section 0); nestd maps it to
- * EOPNOTSUPP before it reaches a client.
+ * The kernel-internal errno ENOTSUPP (include/linux/errno.h; not in userspace <errno.h>). Seed
+ * kernels can return -ENOTSUPP from nesting paths (UAPI-FACTS.md section 0: v3's BIND_PGTBL
+ * feature check; in v7 patch 10 that check returns -EOPNOTSUPP); nestd maps 524 to EOPNOTSUPP
+ * before it reaches a client.
  */
 #define NEST_ENOTSUPP 524
 
