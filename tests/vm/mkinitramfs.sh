@@ -216,6 +216,14 @@ dmesg
 echo "----- end dmesg -----"
 echo "NESTD-GUEST-RESULT rc=$rc"
 sync
+# run-guest.sh -I (kernel argument nest.shell=1): an interactive shell before powering off.
+case " $(cat /proc/cmdline) " in
+*" nest.shell=1 "*)
+	echo "nest-guest: interactive shell; exit it to power off"
+	setsid cttyhack sh -l
+	sync
+	;;
+esac
 poweroff -f
 EOF
 } >"$R/init"

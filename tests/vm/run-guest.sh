@@ -4,7 +4,7 @@
 # Boot the guest kernel with an initramfs (mkinitramfs.sh) in QEMU (TCG, q35, emulated Intel
 # IOMMU, edu devices) and judge the run from the serial console.
 #   run-guest.sh -i INITRD [-k KERNEL_DIR] [-n EDU_COUNT] [-t TIMEOUT_S] [-l CONSOLE_LOG]
-#                [-a "EXTRA KERNEL ARGS"] [-C]
+#                [-a "EXTRA KERNEL ARGS"] [-C] [-I]
 #     -i INITRD      initramfs to boot
 #     -k KERNEL_DIR  from guest-kernel.sh (default: run guest-kernel.sh, which may download)
 #     -C             with no -k: use only a cached kernel, never download (ctest uses this)
@@ -12,6 +12,8 @@
 #     -t TIMEOUT_S   wall-clock limit for QEMU (default 120); QEMU is killed after it
 #     -l LOG         console log (default ./guest-console.log); QEMU's stderr goes to LOG.qemu
 #     -a ARGS        appended to the kernel command line
+#     -I             interactive: console on this terminal (Ctrl-A X quits QEMU), a shell after
+#                    the test script, no timeout, no verdict
 # Pass: the console shows "NESTD-GUEST-RESULT rc=0" and the kernel log has no WARNING:, BUG:,
 # Oops, Call Trace or kernel panic. Exit 0 pass, 1 fail, 77 skip (QEMU missing, no kernel
 # obtainable; under CI=true these fail instead).
@@ -26,8 +28,8 @@ usage()
 	exit 2
 }
 
-INITRD="" KDIR="" EDU=1 TIMEOUT=120 LOG=guest-console.log APPEND="" CACHED_ONLY=0
-while getopts "i:k:n:t:l:a:Ch" opt; do
+INITRD="" KDIR="" EDU=1 TIMEOUT=120 LOG=guest-console.log APPEND="" CACHED_ONLY=0 INTERACTIVE=0
+while getopts "i:k:n:t:l:a:CIh" opt; do
 	case "$opt" in
 	i) INITRD=$OPTARG ;;
 	k) KDIR=$OPTARG ;;
@@ -36,6 +38,7 @@ while getopts "i:k:n:t:l:a:Ch" opt; do
 	l) LOG=$OPTARG ;;
 	a) APPEND=$OPTARG ;;
 	C) CACHED_ONLY=1 ;;
+	I) INTERACTIVE=1 ;;
 	*) usage ;;
 	esac
 done
@@ -66,9 +69,19 @@ args=(-machine "q35,kernel-irqchip=split" -accel tcg -cpu max -m 1G -smp 2
 for ((i = 0; i < EDU; i++)); do
 	args+=(-device "edu,addr=$(printf '0x%x' $((4 + i)))")
 done
-args+=(-kernel "$KDIR/vmlinuz" -initrd "$INITRD"
-	-append "console=ttyS0 intel_iommu=on panic=-1 oops=panic quiet loglevel=5 $APPEND"
-	-display none -no-reboot -nodefaults -monitor none -serial "file:$LOG")
+# loglevel=5: warnings and worse reach the console live; /init dumps the whole dmesg at the end.
+# oops=panic + panic=-1 + -no-reboot: an oops ends the run at once instead of at the timeout.
+CMDLINE="console=ttyS0 intel_iommu=on panic=-1 oops=panic quiet loglevel=5"
+[[ $INTERACTIVE -eq 1 ]] && CMDLINE+=" nest.shell=1"
+[[ -n "$APPEND" ]] && CMDLINE+=" $APPEND"
+args+=(-kernel "$KDIR/vmlinuz" -initrd "$INITRD" -append "$CMDLINE"
+	-display none -no-reboot -nodefaults -monitor none)
+
+if [[ $INTERACTIVE -eq 1 ]]; then
+	args+=(-serial mon:stdio)
+	exec "$QEMU" "${args[@]}"
+fi
+args+=(-serial "file:$LOG")
 
 mkdir -p "$(dirname "$LOG")"
 : >"$LOG"
