@@ -50,6 +50,18 @@ grep -q 'backend vfio-nesting cannot serve this configuration: .*\(lacks the VFI
 	fail "vfio-nesting refusal does not say why"
 echo "ok nestd -b vfio-nesting refuses to start with the probe's reason"
 
+# --- Backend=auto with host devices: iommufd is not built in, vfio-nesting cannot nest here,
+# so vfio-type1 serves them, and the log says why
+nestd -c $D/nestd.conf -b auto -s $D/a.sock -a $D/a.admin 2>$D/auto.log &
+APID=$!
+waitfor "[ -S $D/a.sock ]" 10 || { cat $D/auto.log; fail "nestd -b auto did not start"; }
+kill -TERM $APID
+wait $APID || fail "nestd -b auto exited with $?"
+cat $D/auto.log
+grep -q 'backend: vfio-type1 (.*vfio-nesting: .*auto: vfio-type1 can serve the host devices' $D/auto.log ||
+	fail "auto did not choose vfio-type1 or did not say why"
+echo "ok Backend=auto chose vfio-type1 and logged why"
+
 # --- nestd, vfio-type1
 nestd -c $D/nestd.conf -s $D/vm.sock -a $D/admin.sock 2>$D/nestd.log &
 NPID=$!
