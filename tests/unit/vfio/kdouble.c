@@ -91,7 +91,8 @@ static void kd_record(struct kd *kd, int fd, unsigned long req, void *arg)
 	if (len == 0)
 		c->arg = (unsigned long)arg;
 	c->len = len > KD_BYTES_MAX ? KD_BYTES_MAX : len;
-	memcpy(c->bytes, arg, c->len);
+	if (c->len)
+		memcpy(c->bytes, arg, c->len);
 }
 
 /* GET_INFO: the iova range cap, then the configured nesting / DMA_AVAIL cap. */
