@@ -115,9 +115,28 @@ touch $T/h.go
 wait $HPID || fail "vm0's memory was reached from vm1"
 echo "ok isolation between vm0 and vm1"
 
-# --- shutdown
+# --- evict by the operator: the VM is torn down under its VMM, nothing left behind
+rm -f $T/h.*
+$VMM --uid 65533 hold vm1 2 $T/h.ready $T/h.go 2>&1 | sed 's/^/[evicted] /' &
+HPID=$!
+waitfor "[ -e $T/h.ready ]" 20 || fail "hold vm1 did not get ready"
+[ "$(vmlck $NPID)" -ge 2048 ] || fail "vm1's memory is not pinned"
+nestctl -s $D/admin.sock vm evict vm1 || fail "nestctl vm evict"
+waitfor "[ \$(fdcount $NPID) -eq $base ]" 10 || fail "fd count after evict: $(fdcount $NPID)"
+[ "$(vmlck $NPID)" -eq 0 ] || fail "nestd still has $(vmlck $NPID) kB pinned after evict"
+touch $T/h.go
+wait $HPID || true
+echo "ok evict: fd count back to $base, nothing pinned"
+
+# --- shutdown with a VM attached: nestd tears it down and exits 0
+rm -f $T/h.*
+$VMM --uid 65534 hold vm0 1 $T/h.ready $T/h.go 2>&1 | sed 's/^/[shutdown] /' &
+HPID=$!
+waitfor "[ -e $T/h.ready ]" 20 || fail "hold vm0 did not get ready"
 kill -TERM $NPID
 wait $NPID || fail "nestd exited with $?"
+touch $T/h.go
+wait $HPID || true
 grep -q 'audit\|attach' $D/nestd.log
 echo "--- nestd log ---"
 cat $D/nestd.log
