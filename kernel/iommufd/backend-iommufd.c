@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend-iommufd.c - the "iommufd" backend (struct nest_backend_ops): one iommufd per VM,
+ * an IOAS for stage 2 (IOMMU_IOAS_MAP_FILE of the VMM's memfd), devices through VFIO cdev or
+ * the kernel's selftest mock, a NEST_PARENT HWPT per device, a nested HWPT per bound PASID and
+ * device, HWPT_INVALIDATE for the guest's invalidations. Formats: formats.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iommufd-internal.h"
+#include "iommufd-test.h"
+#include "iommufd.h"
+
+int ifd_fail(struct nest_backend *be, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(be->err, sizeof(be->err), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(be->err))
+		snprintf(be->err + n, sizeof(be->err) - (size_t)n, ": %s", strerror(err));
+	return -err;
+}
+
+int ifd_ioctl(struct nest_backend *be, int fd, unsigned long req, void *arg)
+{
+	int r = be->sys.ioctl(be->sys.opaque, fd, req, arg);
+
+	if (r < 0) {
+		be->ctr.ioctl_errors++;
+		if (r == -EPERM || r == -EACCES)
+			r = -EIO; /* on nestd's wire EPERM means "this peer may not" */
+	}
+	return r;
+}
+
+int ifd_destroy(struct nest_backend *be, int fd, uint32_t id)
+{
+	struct iommu_destroy d = {.size = sizeof(d), .id = id};
+	int r = ifd_ioctl(be, fd, IOMMU_DESTROY, &d);
+
+	if (r < 0) {
+		be->ctr.teardown_errors++;
+		return ifd_fail(be, -r, "IOMMU_DESTROY(%u)", id);
+	}
+	return 0;
+}
+
+static int ifd_open_iommu(const struct nest_vfio_sys *sys, char *why, size_t len)
+{
+	char path[NEST_VFIO_ROOT_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/iommu", sys->dev_root);
+	fd = sys->open(sys->opaque, path, O_RDWR);
+	if (fd < 0 && why)
+		snprintf(why, len, "open %s: %s%s", path, strerror(-fd),
+			 fd == -ENOENT ? " (kernel without CONFIG_IOMMUFD)" : "");
+	return fd;
+}
+
+/* Does this kernel have the iommufd selftest mock? An unknown test op answers EOPNOTSUPP
+ * there and the ioctl itself ENOTTY elsewhere. */
+static bool ifd_has_mock(const struct nest_vfio_sys *sys, int fd)
+{
+	struct iommu_test_cmd c = {.size = sizeof(c), .op = 0};
+
+	return sys->ioctl(sys->opaque, fd, IOMMU_TEST_CMD, &c) == -EOPNOTSUPP;
+}
+
+static int ifd_probe(const struct nest_backend_params *p, char *why, size_t len)
+{
+	const struct nest_vfio_sys *sys = vfio_sys_or_real(p->vfio_sys);
+	struct iommu_ioas_alloc ia = {.size = sizeof(ia)};
+	char dir[NEST_VFIO_ROOT_MAX + 64];
+	int fd = ifd_open_iommu(sys, why, len), r;
+	bool mock;
+
+	if (fd < 0)
+		return fd;
+	r = sys->ioctl(sys->opaque, fd, IOMMU_IOAS_ALLOC, &ia);
+	mock = ifd_has_mock(sys, fd);
+	close(fd); /* the IOAS goes with it */
+	if (r < 0) {
+		snprintf(why, len, "IOMMU_IOAS_ALLOC: %s", strerror(-r));
+		return r;
+	}
+	if (p->n_mock && !mock) {
+		snprintf(why, len,
+			 "mock devices are configured but the kernel has no iommufd "
+			 "selftest (CONFIG_IOMMUFD_TEST)");
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < p->n_host_pci; i++) {
+		snprintf(dir, sizeof(dir), "%s/bus/pci/devices/%s/vfio-dev", sys->sysfs_root,
+			 p->host_pci[i]);
+		if (access(dir, F_OK) < 0) {
+			snprintf(
+				why, len,
+				"PCI device %s has no VFIO cdev (not bound to vfio-pci, or a kernel "
+				"without CONFIG_VFIO_DEVICE_CDEV)",
+				p->host_pci[i]);
+			return -ENODEV;
+		}
+	}
+	snprintf(why, len, "/dev/iommu%s", mock ? " with the selftest mock" : "");
+	return 0;
+}
+
+static int ifd_open(const struct nest_backend_params *p, const struct nest_be_events *ev,
+		    void *opaque, struct nest_backend **ret)
+{
+	struct nest_backend *be = calloc(1, sizeof(*be));
+	int fd;
+
+	if (!be)
+		return -ENOMEM;
+	be->sys = *vfio_sys_or_real(p->vfio_sys);
+	fd = ifd_open_iommu(&be->sys, NULL, 0);
+	if (fd >= 0) {
+		be->has_mock = ifd_has_mock(&be->sys, fd);
+		close(fd);
+	}
+	*ret = be;
+	return 0;
+}
+
+static void ifd_ctx_free(struct nest_backend *be, struct nest_be_ctx *bctx);
+
+static void ifd_close(struct nest_backend *be)
+{
+	while (be->ctxs)
+		ifd_ctx_free(be, (struct nest_be_ctx *)be->ctxs);
+	free(be);
+}
+
+static void ifd_info(struct nest_backend *be, struct nest_backend_info *ret)
+{
+	*ret = (struct nest_backend_info){.kind = NEST_BACKEND_IOMMUFD,
+					  .name = "iommufd",
+					  .pasid_mode = NEST_PASID_MODE_PER_DEVICE};
+}
+
+/* What every device of the VM can do: formats and widths intersected, PASID bits the least. */
+static int ifd_ctx_info(struct nest_backend *be, struct nest_be_ctx *bctx,
+			struct nest_backend_info *ret)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	uint32_t formats = ~0u, widths = ~0u;
+	uint8_t bits = 20;
+
+	ifd_info(be, ret);
+	for (unsigned i = 0; i < ctx->n_devs; i++) {
+		const struct ifd_dev *d = &ctx->devs[i];
+
+		if (!d->fmt || !d->parent) {
+			formats = widths = 0;
+		} else {
+			formats &= d->fmt->nest_formats;
+			widths &= d->fmt->addr_widths;
+		}
+		if (d->pasid_log2 < bits)
+			bits = d->pasid_log2;
+		if (i == 0) {
+			ret->cap_reg = d->cap_reg;
+			ret->ecap_reg = d->ecap_reg;
+		}
+	}
+	if (ctx->n_devs == 0)
+		formats = widths = bits = 0;
+	ret->formats = formats;
+	ret->addr_widths = widths;
+	ret->pasid_bits = bits;
+	if (formats)
+		ret->features = NEST_FEAT_BIND_PGTBL | NEST_FEAT_CACHE_INVLD;
+	return 0;
+}
+
+static int ifd_ctx_new(struct nest_backend *be, const struct nest_be_ctx_params *p,
+		       struct nest_be_ctx **ret)
+{
+	struct ifd_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct iommu_ioas_alloc ia = {.size = sizeof(ia)};
+	char why[256];
+	int r;
+
+	if (!ctx)
+		return ifd_fail(be, ENOMEM, "VM context");
+	ctx->be = be;
+	ctx->cookie = p->cookie;
+	ctx->fd = ifd_open_iommu(&be->sys, why, sizeof(why));
+	if (ctx->fd < 0) {
+		/* nestd's own problem, never the client's EPERM (which would close it) */
+		r = ctx->fd == -ENOENT			      ? -ENODEV
+		    : ctx->fd == -EPERM || ctx->fd == -EACCES ? -EIO
+							      : ctx->fd;
+		free(ctx);
+		snprintf(be->err, sizeof(be->err), "%s", why);
+		return r;
+	}
+	r = ifd_ioctl(be, ctx->fd, IOMMU_IOAS_ALLOC, &ia);
+	if (r == 0) {
+		ctx->ioas = ia.out_ioas_id;
+		r = ifd_ctx_refresh_ranges(be, ctx);
+	} else {
+		ifd_fail(be, -r, "IOMMU_IOAS_ALLOC");
+	}
+	if (r < 0) {
+		close(ctx->fd);
+		free(ctx);
+		return r;
+	}
+	ctx->next = be->ctxs;
+	be->ctxs = ctx;
+	*ret = (struct nest_be_ctx *)ctx;
+	return 0;
+}
+
+static void ifd_ctx_free(struct nest_backend *be, struct nest_be_ctx *bctx)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+
+	while (ctx->n_pasids) /* PASIDs first: the 7.3 mock WARNs and leaks otherwise */
+		ifd_pasid_free(be, ctx, ctx->pasids[ctx->n_pasids - 1].pasid);
+	for (unsigned i = 0; i < ctx->n_devs; i++)
+		ifd_dev_close(be, ctx, &ctx->devs[i]);
+	ctx->n_devs = 0;
+	while (ctx->n_maps)
+		ifd_unmap(be, ctx, ctx->maps[0].gpa, ctx->maps[0].len);
+	close(ctx->fd); /* destroys the IOAS and whatever is left */
+	for (struct ifd_ctx **pp = &be->ctxs; *pp; pp = &(*pp)->next)
+		if (*pp == ctx) {
+			*pp = ctx->next;
+			break;
+		}
+	free(ctx->maps);
+	free(ctx->pasids);
+	free(ctx);
+}
+
+static int ifd_dev_index(const struct ifd_ctx *ctx, uint32_t dev_id)
+{
+	for (unsigned i = 0; i < ctx->n_devs; i++)
+		if (ctx->devs[i].dev_id == dev_id)
+			return (int)i;
+	return -1;
+}
+
+static int ifd_device_attach(struct nest_backend *be, struct nest_be_ctx *bctx,
+			     const struct nest_be_dev *dev, int *ret_fd)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	struct ifd_dev *d;
+	int r;
+
+	if (ifd_dev_index(ctx, dev->dev_id) >= 0)
+		return ifd_fail(be, EEXIST, "device %s: id %u attached twice", dev->name,
+				dev->dev_id);
+	if (ctx->n_devs >= IFD_DEVS_MAX)
+		return ifd_fail(be, ENOSPC, "too many devices in one VM");
+	d = &ctx->devs[ctx->n_devs];
+	r = ifd_dev_open(be, ctx, dev, d);
+	if (r < 0) {
+		if (d->fd >= 0)
+			close(d->fd);
+		return r;
+	}
+	ctx->n_devs++;
+	*ret_fd = d->fd; /* the daemon owns it now (-1 for a mock device) */
+	return 0;
+}
+
+static void ifd_device_detach(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	if (i < 0)
+		return;
+	ifd_device_unbind_all(be, ctx, (unsigned)i);
+	ifd_dev_close(be, ctx, &ctx->devs[i]);
+	/* keep the per-PASID HWPT slots aligned with the device array */
+	for (unsigned k = 0; k < ctx->n_pasids; k++)
+		ctx->pasids[k].hwpt[i] = ctx->pasids[k].hwpt[ctx->n_devs - 1];
+	ctx->devs[i] = ctx->devs[--ctx->n_devs];
+}
+
+static int ifd_be_map(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len,
+		      int fd, uint64_t fd_offset, uint32_t perms)
+{
+	return ifd_map(be, (struct ifd_ctx *)ctx, gpa, len, fd, fd_offset, perms);
+}
+
+static void ifd_be_unmap(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa,
+			 uint64_t len)
+{
+	ifd_unmap(be, (struct ifd_ctx *)ctx, gpa, len);
+}
+
+static int ifd_be_pasid_alloc(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			      uint32_t min, uint32_t max, uint32_t *ret)
+{
+	return ifd_pasid_alloc(be, (struct ifd_ctx *)ctx, min, max, ret);
+}
+
+static void ifd_be_pasid_free(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			      uint32_t pasid)
+{
+	ifd_pasid_free(be, (struct ifd_ctx *)ctx, pasid);
+}
+
+static int ifd_be_bind(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+		       const struct nest_be_bind *b)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT : ifd_bind(be, ctx, (unsigned)i, b);
+}
+
+static void ifd_be_unbind(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+			  uint32_t pasid)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	if (i >= 0)
+		ifd_unbind(be, ctx, (unsigned)i, pasid);
+}
+
+static int ifd_be_invalidate(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+			     const struct nest_inv_entry *e)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT : ifd_invalidate(be, ctx, (unsigned)i, e);
+}
+
+static void ifd_last_error(struct nest_backend *be, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", be->err);
+	be->err[0] = '\0';
+}
+
+static int ifd_counters(struct nest_backend *be, struct json_object **ret)
+{
+	const struct ifd_counters *c = &be->ctr;
+	struct json_object *o = json_object_new_object();
+	const struct {
+		const char *name;
+		uint64_t v;
+	} vals[] = {
+		{"ioctl_errors", c->ioctl_errors},
+		{"teardown_errors", c->teardown_errors},
+		{"maps", c->maps},
+		{"map_files", c->map_files},
+		{"unmaps", c->unmaps},
+		{"mapped_bytes", c->mapped_bytes},
+		{"binds", c->binds},
+		{"unbinds", c->unbinds},
+		{"invalidations", c->invalidations},
+		{"inv_entries", c->inv_entries},
+	};
+
+	if (!o)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		struct json_object *v = json_object_new_uint64(vals[i].v);
+
+		if (!v || json_object_object_add(o, vals[i].name, v) < 0) {
+			json_object_put(v);
+			json_object_put(o);
+			return -ENOMEM;
+		}
+	}
+	*ret = o;
+	return 0;
+}
+
+const struct nest_backend_ops nest_backend_iommufd_ops = {
+	.name = "iommufd",
+	.probe = ifd_probe,
+	.open = ifd_open,
+	.close = ifd_close,
+	.info = ifd_info,
+	.ctx_info = ifd_ctx_info,
+	.ctx_new = ifd_ctx_new,
+	.ctx_free = ifd_ctx_free,
+	.map = ifd_be_map,
+	.unmap = ifd_be_unmap,
+	.device_attach = ifd_device_attach,
+	.device_detach = ifd_device_detach,
+	.pasid_alloc = ifd_be_pasid_alloc,
+	.pasid_free = ifd_be_pasid_free,
+	.bind = ifd_be_bind,
+	.unbind = ifd_be_unbind,
+	.invalidate = ifd_be_invalidate,
+	.last_error = ifd_last_error,
+	.counters = ifd_counters,
+};

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iommufd-internal.h - objects of the "iommufd" backend.
+ *
+ * struct nest_backend   the backend: the kernel seam (shared with the VFIO backends,
+ *                       kernel/vfio/vfio-sys.h), the last error text, counters.
+ * struct ifd_ctx        one VM: its own iommufd (so objects, accounting and teardown are per
+ *                       VM), one IOAS (stage 2, IOVA = GPA), its devices and PASID bindings.
+ * struct ifd_dev        a device of the VM: a VFIO cdev bound to the VM's iommufd, or an
+ *                       iommufd selftest mock device created in it. Each has its own stage-2
+ *                       parent HWPT (NEST_PARENT, + ALLOC_PASID when it has PASIDs), or, where
+ *                       the IOMMU cannot nest, is attached to the IOAS directly.
+ * struct ifd_format     a row of the format table (formats.c), keyed by GET_HW_INFO's type:
+ *                       nested HWPT data type, invalidation data type and entry size, and how
+ *                       nestd's generic BIND and INVALIDATE map onto them.
+ * struct ifd_pasid      a PASID the VM holds and, per device, the nested HWPT bound on it.
+ *
+ * Teardown order (the kernel's): PASIDs detached and their nested HWPTs destroyed, then parents
+ * replaced/destroyed with the devices (mock devices destroyed, cdevs left to the daemon, which
+ * closes their fd after device_detach), then the IOAS unmapped, then the iommufd closed.
+ */
+#ifndef NEST_IOMMUFD_INTERNAL_H
+#define NEST_IOMMUFD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "vfio-sys.h"
+
+#define IFD_DEVS_MAX	  64
+#define IFD_RANGES_MAX	  64
+#define IFD_PASIDS_MAX	  4096u
+#define IFD_INV_ENTRY_MAX 32 /* bytes of one native invalidation entry we produce */
+#define IFD_ERR_MAX	  512
+
+struct ifd_format {
+	uint32_t hw_type; /* IOMMU_HW_INFO_TYPE_* */
+	const char *name;
+	uint32_t nest_formats;	 /* NEST_FORMAT_* accepted by the generic BIND */
+	uint32_t addr_widths;	 /* NEST_ADDR_WIDTH_* */
+	uint32_t hwpt_data_type; /* IOMMU_HWPT_DATA_* of a nested HWPT */
+	uint32_t hwpt_data_len;
+	uint32_t inv_data_type; /* IOMMU_HWPT_INVALIDATE_DATA_* */
+	uint32_t inv_entry_len;
+	/* generic BIND -> nested HWPT data (hwpt_data_len bytes); -EOPNOTSUPP / -EINVAL */
+	int (*bind_data)(const struct nest_be_bind *b, void *data);
+	/*
+	 * generic INVALIDATE entry -> native entries (at most 1 today); returns how many, 0 when
+	 * the entry needs no kernel call on this IOMMU (e.g. a PASID-cache-only flush).
+	 */
+	int (*inv_entry)(const struct nest_inv_entry *e, void *out);
+};
+
+struct ifd_range {
+	uint64_t start, last;
+};
+
+struct ifd_dev {
+	uint32_t dev_id; /* policy id */
+	bool mock;
+	char pci[16];
+	int fd;		/* cdev fd; handed to the daemon, which closes it after device_detach */
+	uint32_t idev;	/* iommufd device id */
+	uint32_t stdev; /* mock: the selftest device object */
+	uint32_t hw_type;
+	const struct ifd_format *fmt; /* NULL: no nesting format known */
+	uint8_t pasid_log2;
+	uint64_t cap_reg, ecap_reg;
+	uint32_t parent; /* NEST_PARENT HWPT, 0 = attached to the IOAS (no nesting) */
+};
+
+struct ifd_pasid {
+	uint32_t pasid;
+	uint32_t hwpt[IFD_DEVS_MAX]; /* nested HWPT attached on ctx->devs[i] at this PASID, 0 */
+};
+
+struct ifd_ctx {
+	struct nest_backend *be;
+	void *cookie;
+	struct ifd_ctx *next;
+	int fd; /* the VM's iommufd */
+	uint32_t ioas;
+	uint32_t n_ranges;
+	struct ifd_range ranges[IFD_RANGES_MAX];
+	unsigned n_devs;
+	struct ifd_dev devs[IFD_DEVS_MAX];
+	unsigned n_pasids, cap_pasids;
+	struct ifd_pasid *pasids;
+	unsigned n_maps, cap_maps;
+	struct ifd_map {
+		uint64_t gpa, len;
+		void *va; /* IOAS_MAP fallback only: nestd's view of the memfd */
+	} * maps;
+};
+
+struct ifd_counters {
+	uint64_t ioctl_errors, teardown_errors;
+	uint64_t maps, map_files, unmaps, mapped_bytes;
+	uint64_t binds, unbinds, invalidations, inv_entries;
+};
+
+struct nest_backend {
+	struct nest_vfio_sys sys;
+	struct ifd_ctx *ctxs;
+	bool has_mock; /* the kernel has the iommufd selftest mock */
+	struct ifd_counters ctr;
+	char err[IFD_ERR_MAX];
+};
+
+/* backend-iommufd.c */
+int ifd_fail(struct nest_backend *be, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int ifd_ioctl(struct nest_backend *be, int fd, unsigned long req, void *arg);
+int ifd_destroy(struct nest_backend *be, int fd, uint32_t id);
+
+/* formats.c */
+const struct ifd_format *ifd_format_find(uint32_t hw_type);
+
+/* ctx.c */
+int ifd_ctx_refresh_ranges(struct nest_backend *be, struct ifd_ctx *ctx);
+int ifd_map(struct nest_backend *be, struct ifd_ctx *ctx, uint64_t gpa, uint64_t len, int fd,
+	    uint64_t fd_offset, uint32_t perms);
+void ifd_unmap(struct nest_backend *be, struct ifd_ctx *ctx, uint64_t gpa, uint64_t len);
+
+/* kdev.c: device kinds (VFIO cdev, selftest mock) */
+int ifd_dev_open(struct nest_backend *be, struct ifd_ctx *ctx, const struct nest_be_dev *d,
+		 struct ifd_dev *ret);
+int ifd_dev_attach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
+			 uint32_t pasid, uint32_t hwpt);
+void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
+			  uint32_t pasid);
+void ifd_dev_close(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d);
+int ifd_mock_check_iotlb(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, uint32_t slot,
+			 uint32_t value);
+
+/* pasid.c */
+int ifd_pasid_alloc(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t min, uint32_t max,
+		    uint32_t *ret);
+void ifd_pasid_free(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t pasid);
+int ifd_bind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+	     const struct nest_be_bind *b);
+void ifd_unbind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t pasid);
+int ifd_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+		   const struct nest_inv_entry *e);
+void ifd_device_unbind_all(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev);
+
+#endif /* NEST_IOMMUFD_INTERNAL_H */
