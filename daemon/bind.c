@@ -104,6 +104,8 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	};
 	int r;
 
+	if (!(vm->info.features & NEST_FEAT_BIND_PGTBL))
+		return -EOPNOTSUPP; /* VM_ATTACH said so: no nesting on this backend / IOMMU */
 	if (!p)
 		return -ENOENT; /* not ours, or not allocated */
 	r = bind_check(vm, b);
@@ -142,6 +144,9 @@ int op_unbind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 			       .op = "unbind"};
 	struct vm_pasid *p = vm_pasid_find(vm, u->hpasid);
 	int r = p && p->bound ? 0 : -ENOENT;
+
+	if (!(vm->info.features & NEST_FEAT_BIND_PGTBL))
+		return -EOPNOTSUPP;
 
 	if (r == 0) {
 		vm_pasid_unbind(vm, p);

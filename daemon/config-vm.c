@@ -19,7 +19,7 @@
 #define CFG_DEV_ID_MAX	   0x7fffffffu
 #define CFG_DEV_PASID_BITS 20u
 #define CFG_DEV_NAME_EXTRA "_.:-"
-#define CFG_DEV_OPTS_MAX   4 /* id, ats, pasid-bits, pci */
+#define CFG_DEV_OPTS_MAX   5 /* id, ats, pasid-bits, pci, mock */
 
 /* MaxRegions= default 0 means "inherit [Limits] MaxRegionsPerVM"; resolved in config.c. */
 static const struct cfg_num_key cfg_vm_num_keys[] = {
@@ -126,7 +126,8 @@ static int cfg_parse_pci(struct cfg_parser *p, const char *v, char *out)
 static int cfg_dev_option(struct cfg_parser *p, char *tok, struct nestd_device_cfg *d,
 			  unsigned *seen)
 {
-	static const char *const names[CFG_DEV_OPTS_MAX] = {"id", "ats", "pasid-bits", "pci"};
+	static const char *const names[CFG_DEV_OPTS_MAX] = {"id", "ats", "pasid-bits", "pci",
+							    "mock"};
 	char *eq = strchr(tok, '=');
 	unsigned i;
 
@@ -137,9 +138,10 @@ static int cfg_dev_option(struct cfg_parser *p, char *tok, struct nestd_device_c
 		if (strcmp(tok, names[i]) == 0)
 			break;
 	if (i == CFG_DEV_OPTS_MAX)
-		return cfg_error(p, "Device",
-				 "unknown option '%s' (expected id=, ats=, pasid-bits=, pci=)",
-				 cfg_esc(p, tok));
+		return cfg_error(
+			p, "Device",
+			"unknown option '%s' (expected id=, ats=, pasid-bits=, pci=, mock=)",
+			cfg_esc(p, tok));
 	if (*seen & (1u << i))
 		return cfg_error(p, "Device", "option %s= given twice", names[i]);
 	*seen |= 1u << i;
@@ -150,8 +152,10 @@ static int cfg_dev_option(struct cfg_parser *p, char *tok, struct nestd_device_c
 		return cfg_parse_bool(p, "Device", eq + 1, &d->ats);
 	case 2:
 		return cfg_parse_u32(p, "Device", eq + 1, 1, CFG_DEV_PASID_BITS, &d->pasid_bits);
-	default:
+	case 3:
 		return cfg_parse_pci(p, eq + 1, d->pci);
+	default:
+		return cfg_parse_bool(p, "Device", eq + 1, &d->mock);
 	}
 }
 
@@ -182,20 +186,22 @@ static int cfg_vm_device(struct cfg_parser *p, const char *v)
 	}
 	if (!(seen & 1u))
 		return cfg_error(p, "Device", "%s: id= is required", d.name);
-	if (d.pci[0] && (seen & 6u))
+	if (d.pci[0] && d.mock)
+		return cfg_error(p, "Device", "%s: pci= and mock=yes exclude each other", d.name);
+	if (nestd_device_is_kernel(&d) && (seen & 6u))
 		return cfg_error(p, "Device",
 				 "%s: ats= and pasid-bits= describe simulated devices; a host "
-				 "device (pci=) has what its hardware has",
+				 "device (pci=) or mock device has what its IOMMU reports",
 				 d.name);
 	for (size_t i = 0; d.pci[0] && i < vm->n_devices; i++)
 		if (strcmp(vm->devices[i].pci, d.pci) == 0)
 			return cfg_error(p, "Device", "%s: pci=%s is already device %s", d.name,
 					 d.pci, vm->devices[i].name);
 	for (size_t i = 0; i < vm->n_devices; i++)
-		if (!vm->devices[i].pci[0] != !d.pci[0])
+		if (nestd_device_is_kernel(&vm->devices[i]) != nestd_device_is_kernel(&d))
 			return cfg_error(p, "Device",
 					 "%s: VM %s mixes simulated devices and host devices "
-					 "(pci=); a VM is served by one backend",
+					 "(pci=, mock=); a VM is served by one backend",
 					 d.name, vm->name[0] ? vm->name : "(unnamed)");
 	for (size_t i = 0; i < vm->n_devices; i++) {
 		if (vm->devices[i].id == d.id)
@@ -266,6 +272,18 @@ int cfg_vm_end(struct cfg_parser *p)
 	for (i = 0; i < c->n_vms; i++) {
 		if (strcmp(c->vms[i].name, vm->name) == 0)
 			continue;
+		if (vm->n_devices && c->vms[i].n_devices &&
+		    nestd_device_is_kernel(&vm->devices[0]) !=
+			    nestd_device_is_kernel(&c->vms[i].devices[0]))
+			return cfg_error(
+				p, "Device",
+				"VM %s has %s devices but VM %s has %s ones; one nestd "
+				"serves one backend",
+				vm->name,
+				nestd_device_is_kernel(&vm->devices[0]) ? "host" : "simulated",
+				c->vms[i].name,
+				nestd_device_is_kernel(&c->vms[i].devices[0]) ? "host"
+									      : "simulated");
 		for (size_t k = 0; k < vm->n_devices; k++)
 			for (size_t j = 0; vm->devices[k].pci[0] && j < c->vms[i].n_devices; j++)
 				if (strcmp(vm->devices[k].pci, c->vms[i].devices[j].pci) == 0)
@@ -312,6 +330,8 @@ void cfg_vm_dump(const struct nestd_vm_cfg *vm, FILE *f)
 
 		if (d->pci[0])
 			fprintf(f, "Device=%s id=%u pci=%s\n", d->name, d->id, d->pci);
+		else if (d->mock)
+			fprintf(f, "Device=%s id=%u mock=yes\n", d->name, d->id);
 		else
 			fprintf(f, "Device=%s id=%u ats=%s pasid-bits=%u\n", d->name, d->id,
 				d->ats ? "yes" : "no", d->pasid_bits);

@@ -68,6 +68,16 @@ size_t nestd_config_host_pci(const struct nestd_config *c, const char **ret, siz
 	return n;
 }
 
+size_t nestd_config_n_mock(const struct nestd_config *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_vms; i++)
+		for (size_t k = 0; k < c->vms[i].n_devices; k++)
+			n += c->vms[i].devices[k].mock;
+	return n;
+}
+
 const char *nestd_backend_name(enum nestd_backend_choice b)
 {
 	if ((unsigned)b >= NESTD_BACKEND_MAX)

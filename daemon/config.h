@@ -40,6 +40,7 @@ struct nestd_device_cfg {
 	bool ats;			 /* sim: device has a device TLB */
 	uint32_t pasid_bits;		 /* sim: PASID width, 1..20 */
 	char pci[NESTD_PCI_ADDR_MAX];	 /* host device: "DDDD:BB:DD.F"; "" = simulated device */
+	bool mock;			 /* an iommufd selftest mock device (iommufd backend) */
 };
 
 struct nestd_vm_cfg {
@@ -112,5 +113,12 @@ const struct nestd_vm_cfg *nestd_config_find_vm(const struct nestd_config *c, co
 
 /* Host devices of @c (pci= set), for the backend probe: fills up to @max pointers into @c. */
 size_t nestd_config_host_pci(const struct nestd_config *c, const char **ret, size_t max);
+/* Number of iommufd mock devices (mock=yes) in @c. */
+size_t nestd_config_n_mock(const struct nestd_config *c);
+/* A device a kernel backend serves (host PCI device or iommufd mock), not the sim. */
+static inline bool nestd_device_is_kernel(const struct nestd_device_cfg *d)
+{
+	return d->pci[0] || d->mock;
+}
 
 #endif /* NESTD_CONFIG_H */

@@ -20,6 +20,8 @@ static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e)
 
 	if (r < 0)
 		return r;
+	if (!(vm->info.features & NEST_FEAT_CACHE_INVLD))
+		return -EOPNOTSUPP; /* VM_ATTACH said so */
 	if (e->granularity != NEST_INV_GRANU_DOMAIN && !vm_pasid_find(vm, e->pasid))
 		return -ENOENT;
 	for (size_t i = 0; i < vm->cfg.n_devices; i++) {

@@ -117,6 +117,7 @@ static int nestd_open_backend(struct nestd *d)
 	nestd_backend_params(d->cfg, d->args.backend, &p);
 	p.host_pci = pci;
 	p.n_host_pci = nestd_config_host_pci(d->cfg, pci, max);
+	p.n_mock = nestd_config_n_mock(d->cfg);
 	if ((int)p.choice < 0) {
 		free(pci);
 		return log_errno(LOG_ERR, EINVAL, "unknown backend '%s'", d->args.backend);
@@ -167,14 +168,21 @@ int nestd_check_backend_config(const struct nestd *d, const struct nestd_config 
 		for (size_t k = 0; k < c->vms[i].n_devices; k++) {
 			const struct nestd_device_cfg *dc = &c->vms[i].devices[k];
 
-			if (sim && dc->pci[0]) {
+			if (sim && nestd_device_is_kernel(dc)) {
 				snprintf(err, errlen,
-					 "VM %s: device %s is a host device (pci=%s) but the "
+					 "VM %s: device %s is a host or mock device but the "
 					 "running backend is sim; restart nestd to change backends",
-					 c->vms[i].name, dc->name, dc->pci);
+					 c->vms[i].name, dc->name);
 				return -EINVAL;
 			}
-			if (!sim && !dc->pci[0]) {
+			if (dc->mock && d->be_info.kind != NEST_BACKEND_IOMMUFD) {
+				snprintf(err, errlen,
+					 "VM %s: device %s is an iommufd mock device but the "
+					 "running backend is %s",
+					 c->vms[i].name, dc->name, d->be_info.name);
+				return -EINVAL;
+			}
+			if (!sim && !nestd_device_is_kernel(dc)) {
 				snprintf(err, errlen,
 					 "VM %s: device %s is simulated (no pci=) but the running "
 					 "backend is %s",

@@ -149,6 +149,7 @@ static int vm_ctx_create(struct vm *vm, bool checker)
 			.ats = dc->ats,
 			.pasid_bits = dc->pasid_bits,
 			.pci = dc->pci[0] ? dc->pci : NULL,
+			.mock = dc->mock,
 		};
 		int fd = -1;
 

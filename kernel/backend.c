@@ -43,8 +43,10 @@ const struct nest_backend_ops *nest_backend_lookup(enum nest_backend_choice c)
 		return &nest_backend_vfio_type1_ops;
 	case NEST_BE_CHOICE_VFIO_NESTING:
 		return &nest_backend_vfio_nesting_ops;
+	case NEST_BE_CHOICE_IOMMUFD:
+		return &nest_backend_iommufd_ops;
 	default:
-		return NULL; /* iommufd: not built in yet */
+		return NULL;
 	}
 }
 
@@ -67,9 +69,9 @@ static int select_forced(const struct nest_backend_params *p,
 			 nest_backend_choice_name(p->choice));
 		return -EOPNOTSUPP;
 	}
-	if (ops == &nest_backend_sim_ops && p->n_host_pci) {
-		snprintf(why, len, "backend sim cannot serve host devices (pci=%s is configured)",
-			 p->host_pci[0]);
+	if (ops == &nest_backend_sim_ops && (p->n_host_pci || p->n_mock)) {
+		snprintf(why, len, "backend sim cannot serve host devices (%s%s is configured)",
+			 p->n_host_pci ? "pci=" : "mock=yes", p->n_host_pci ? p->host_pci[0] : "");
 		return -EINVAL;
 	}
 	r = backend_probe(ops, p, reason, sizeof(reason));
@@ -96,7 +98,7 @@ int nest_backend_select(const struct nest_backend_params *p,
 	why[0] = '\0';
 	if (p->choice != NEST_BE_CHOICE_AUTO)
 		return select_forced(p, ret_ops, why, len);
-	if (p->n_host_pci == 0) {
+	if (p->n_host_pci == 0 && p->n_mock == 0) {
 		snprintf(why, len,
 			 "auto: no host device (pci=) is configured, so the devices are "
 			 "simulated");

@@ -81,6 +81,7 @@ struct nest_backend_params {
 	 */
 	const char *const *host_pci;
 	size_t n_host_pci;
+	size_t n_mock; /* iommufd selftest mock devices in the configuration */
 	const struct nest_vfio_sys *vfio_sys;
 };
 
@@ -107,6 +108,7 @@ struct nest_be_dev {
 	bool ats;	     /* sim: has a device TLB */
 	uint32_t pasid_bits; /* sim: PASID width */
 	const char *pci;     /* kernel backends: PCI address DDDD:BB:DD.F; NULL on sim */
+	bool mock;	     /* iommufd: a selftest mock device created in the VM's iommufd */
 };
 
 /* Per-VM context parameters. */
@@ -276,7 +278,7 @@ const struct nest_backend_ops *nest_backend_lookup(enum nest_backend_choice c);
 /*
  * nest_backend_select() - resolve @p->choice: a forced choice must be built in and probe OK
  * (-EOPNOTSUPP / the probe error otherwise). AUTO serves the configured devices: with no host
- * device (p->n_host_pci == 0) that is sim; otherwise the first kernel backend, in the order
+ * or mock device (p->n_host_pci == 0 && p->n_mock == 0) that is sim; otherwise the first kernel backend, in the order
  * iommufd, vfio-nesting, vfio-type1, whose probe says it can (-ENODEV if none can). @why gets
  * why this backend was chosen, or why none could be (every probe's reason).
  */
@@ -287,8 +289,9 @@ int nest_backend_select(const struct nest_backend_params *p,
 const char *nest_backend_choice_name(enum nest_backend_choice c);
 int nest_backend_choice_parse(const char *s);
 
-/* The sim backend (backend-sim.c) and the VFIO backends (vfio/backend-vfio.c). */
+/* The sim backend (backend-sim.c), the VFIO backends (vfio/) and iommufd (iommufd/). */
 extern const struct nest_backend_ops nest_backend_sim_ops;
+extern const struct nest_backend_ops nest_backend_iommufd_ops;
 extern const struct nest_backend_ops nest_backend_vfio_type1_ops;
 extern const struct nest_backend_ops nest_backend_vfio_nesting_ops;
 

@@ -27,7 +27,8 @@ int vfio_container_open(struct nest_backend *be, struct vfio_container **ret)
 	snprintf(path, sizeof(path), "%s/vfio/vfio", be->sys.dev_root);
 	fd = vfio_sys_open(be, path, O_RDWR);
 	if (fd < 0)
-		return vfio_fail(be, -fd, "open %s", path);
+		return vfio_fail(be, fd == -ENOENT ? ENODEV : -fd, "open %s%s", path,
+				 fd == -ENOENT ? " (no VFIO: load vfio and vfio_iommu_type1)" : "");
 	r = vfio_sys_ioctl(be, fd, VFIO_GET_API_VERSION, NULL);
 	if (r != VFIO_API_VERSION) {
 		close(fd);

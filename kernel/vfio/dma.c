@@ -127,8 +127,9 @@ int vfio_dma_map(struct nest_backend *be, struct vfio_ctx *ctx, uint64_t gpa, ui
 		ctx->cap_maps = cap;
 	}
 	m.va = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)fd_offset);
-	if (m.va == MAP_FAILED)
-		return vfio_fail(be, errno, "mmap of the memory fd (offset 0x%llx len 0x%llx)",
+	if (m.va == MAP_FAILED) /* EPERM/EACCES: F_SEAL_WRITE or a read-only fd for a RW region */
+		return vfio_fail(be, errno == EPERM || errno == EACCES ? EINVAL : errno,
+				 "mmap of the memory fd (offset 0x%llx len 0x%llx)",
 				 (unsigned long long)fd_offset, (unsigned long long)len);
 	for (; done < ctx->n_conts; done++) {
 		r = vfio_dma_map_container(be, ctx->conts[done], &m);

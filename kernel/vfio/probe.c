@@ -40,6 +40,11 @@ static int probe_type1(struct nest_backend *be, const struct nest_backend_params
 	char node[NEST_VFIO_ROOT_MAX + 32];
 	int r, num;
 
+	if (p->n_mock) {
+		snprintf(why, len,
+			 "the VFIO backends cannot serve iommufd mock devices (mock=yes)");
+		return -EOPNOTSUPP;
+	}
 	r = vfio_container_open(be, &c);
 	if (r < 0)
 		return probe_fail(be, r, why, len);

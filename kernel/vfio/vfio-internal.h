@@ -116,7 +116,6 @@ struct nest_backend {
 };
 
 /* vfio-sys.c */
-const struct nest_vfio_sys *vfio_sys_or_real(const struct nest_vfio_sys *s);
 int vfio_sys_ioctl(struct nest_backend *be, int fd, unsigned long req, void *arg);
 int vfio_sys_open(struct nest_backend *be, const char *path, int flags);
 /* Record why the last operation failed (for the daemon's log line); returns -@err. */

@@ -42,14 +42,21 @@ int vfio_sys_ioctl(struct nest_backend *be, int fd, unsigned long req, void *arg
 {
 	int r = be->sys.ioctl(be->sys.opaque, fd, req, arg);
 
-	if (r < 0)
+	if (r < 0) {
 		be->ctr.ioctl_errors++;
+		if (r == -EPERM || r == -EACCES)
+			r = -EIO; /* on nestd's wire EPERM means "this peer may not" (backend.h) */
+	}
 	return r;
 }
 
 int vfio_sys_open(struct nest_backend *be, const char *path, int flags)
 {
-	return be->sys.open(be->sys.opaque, path, flags);
+	int r = be->sys.open(be->sys.opaque, path, flags);
+
+	if (r == -EPERM || r == -EACCES)
+		r = -EIO; /* nestd lacks access to a node: not the client's doing */
+	return r;
 }
 
 const char *vfio_errname(int err)

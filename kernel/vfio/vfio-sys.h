@@ -29,4 +29,7 @@ struct nest_vfio_sys {
 
 extern const struct nest_vfio_sys nest_vfio_sys_real;
 
+/* @s, or the real kernel when @s is NULL. */
+const struct nest_vfio_sys *vfio_sys_or_real(const struct nest_vfio_sys *s);
+
 #endif /* NEST_VFIO_SYS_H */

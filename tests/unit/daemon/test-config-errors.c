@@ -118,7 +118,7 @@ ParameterizedTestParameters(config, bad)
 		 "5: Device: device name x is used twice"},
 		{"[VM]\nName=v\nDevice=x ats=yes\n", "3: Device: x: id= is required"},
 		{"[VM]\nName=v\nDevice=x id=1 foo=2\n",
-		 "3: Device: unknown option 'foo' (expected id=, ats=, pasid-bits=, pci=)"},
+		 "3: Device: unknown option 'foo' (expected id=, ats=, pasid-bits=, pci=, mock=)"},
 		{"[VM]\nName=v\nDevice=x id\n", "3: Device: 'id' is not an option=value pair"},
 		{"[VM]\nName=v\nDevice=x id=1 id=2\n", "3: Device: option id= given twice"},
 		{"[VM]\nName=v\nDevice=x id=1 pasid-bits=21\n",
@@ -137,10 +137,19 @@ ParameterizedTestParameters(config, bad)
 		 "3: Device: pci=00:04.0/../x is not a PCI address (DDDD:BB:DD.F, e.g. 0000:00:04.0)"},
 		{"[VM]\nName=v\nDevice=x id=1 pci=00:04.0 ats=yes\n",
 		 "3: Device: x: ats= and pasid-bits= describe simulated devices; a host device (pci=) "
-		 "has what its hardware has"},
+		 "or mock device has what its IOMMU reports"},
+		{"[VM]\nName=v\nDevice=x id=1 mock=yes pasid-bits=4\n",
+		 "3: Device: x: ats= and pasid-bits= describe simulated devices; a host device (pci=) "
+		 "or mock device has what its IOMMU reports"},
+		{"[VM]\nName=v\nDevice=x id=1 mock=yes pci=00:04.0\n",
+		 "3: Device: x: pci= and mock=yes exclude each other"},
+		{"[VM]\nName=a\nOwner=0\nDevice=x id=1\n[VM]\nName=b\nOwner=0\n"
+		 "Device=y id=1 mock=yes\n",
+		 "5: Device: VM b has host devices but VM a has simulated ones; one nestd serves one "
+		 "backend"},
 		{"[VM]\nName=v\nOwner=0\nDevice=x id=1\nDevice=y id=2 pci=00:04.0\n",
-		 "5: Device: y: VM v mixes simulated devices and host devices (pci=); a VM is served by "
-		 "one backend"},
+		 "5: Device: y: VM v mixes simulated devices and host devices (pci=, mock=); a VM is "
+		 "served by one backend"},
 		{"[VM]\nName=v\nOwner=0\nDevice=x id=1 pci=00:04.0\nDevice=y id=2 pci=0000:00:04.0\n",
 		 "5: Device: y: pci=0000:00:04.0 is already device x"},
 		{"[VM]\nName=a\nOwner=0\nDevice=x id=1 pci=00:04.0\n[VM]\nName=b\nOwner=0\n"
