@@ -198,6 +198,7 @@ static const struct {
 	{NEST_ADMIN_CMD_LOG_LEVEL, admin_log_level},
 	{NEST_ADMIN_CMD_SIM_TRANSLATE, admin_sim_translate},
 	{NEST_ADMIN_CMD_SIM_DMA, admin_sim_dma},
+	{NEST_ADMIN_CMD_MOCK_IOTLB, admin_mock_check_iotlb},
 };
 
 static int admin_run(struct conn *c, struct json_object *req, struct json_object *res, char *err,

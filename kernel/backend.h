@@ -266,6 +266,13 @@ struct nest_backend_ops {
 	 * "" if nothing was recorded since the last call. Optional.
 	 */
 	void (*last_error)(struct nest_backend *be, char *buf, size_t len);
+	/*
+	 * mock_check_iotlb() - iommufd selftest mock only: 0 if IOTLB slot @slot of the nested
+	 * HWPT bound on (@dev_id, @pasid) holds @value, -EINVAL if it holds something else,
+	 * -ENOENT if nothing is bound there, -EOPNOTSUPP on anything but a mock device.
+	 */
+	int (*mock_check_iotlb)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				uint32_t pasid, uint32_t slot, uint32_t value);
 	/* counters() - a new JSON object of integer counters (for "stats"). Optional. */
 	int (*counters)(struct nest_backend *be, struct json_object **ret);
 };

@@ -54,6 +54,9 @@
  *              "exec": bool, "priv": bool }
  *                 -> { "done": int, "data": "hex" (reads), "fault": "reason-name"|null,
  *                      "fault_addr": "0x.."|null }
+ *   mock.check_iotlb {"vm", "device": id, "pasid": n, "slot": 0..3, "value": u32}
+ *                 -> { "match": bool }   (iommufd backend, selftest mock devices only: is slot
+ *                      `slot` of the nested HWPT bound on (device, pasid) equal to `value`?)
  */
 #ifndef NEST_ADMIN_H
 #define NEST_ADMIN_H
@@ -69,5 +72,6 @@
 #define NEST_ADMIN_CMD_LOG_LEVEL     "log-level"
 #define NEST_ADMIN_CMD_SIM_TRANSLATE "sim.translate"
 #define NEST_ADMIN_CMD_SIM_DMA	     "sim.dma"
+#define NEST_ADMIN_CMD_MOCK_IOTLB    "mock.check_iotlb"
 
 #endif /* NEST_ADMIN_H */

@@ -346,6 +346,23 @@ static int ifd_be_invalidate(struct nest_backend *be, struct nest_be_ctx *bctx, 
 	return i < 0 ? -ENOENT : ifd_invalidate(be, ctx, (unsigned)i, e);
 }
 
+static int ifd_be_mock_check(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+			     uint32_t pasid, uint32_t slot, uint32_t value)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+	uint32_t hwpt;
+
+	if (i < 0)
+		return -ENOENT;
+	if (!ctx->devs[i].mock)
+		return -EOPNOTSUPP;
+	hwpt = ifd_pasid_hwpt(ctx, (unsigned)i, pasid);
+	if (!hwpt)
+		return -ENOENT;
+	return ifd_mock_check_iotlb(be, ctx, hwpt, slot, value);
+}
+
 static void ifd_last_error(struct nest_backend *be, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", be->err);
@@ -406,5 +423,6 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.unbind = ifd_be_unbind,
 	.invalidate = ifd_be_invalidate,
 	.last_error = ifd_last_error,
+	.mock_check_iotlb = ifd_be_mock_check,
 	.counters = ifd_counters,
 };

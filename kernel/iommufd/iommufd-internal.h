@@ -144,6 +144,8 @@ int ifd_bind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 void ifd_unbind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t pasid);
 int ifd_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 		   const struct nest_inv_entry *e);
+/* The nested HWPT bound on (@dev, @pasid), 0 if none. */
+uint32_t ifd_pasid_hwpt(struct ifd_ctx *ctx, unsigned dev, uint32_t pasid);
 void ifd_device_unbind_all(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev);
 
 #endif /* NEST_IOMMUFD_INTERNAL_H */

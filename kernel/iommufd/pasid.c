@@ -23,6 +23,13 @@ static struct ifd_pasid *ctx_pasid(struct ifd_ctx *ctx, uint32_t pasid)
 	return NULL;
 }
 
+uint32_t ifd_pasid_hwpt(struct ifd_ctx *ctx, unsigned dev, uint32_t pasid)
+{
+	struct ifd_pasid *p = ctx_pasid(ctx, pasid);
+
+	return p ? p->hwpt[dev] : 0;
+}
+
 static uint32_t ctx_pasid_limit(const struct ifd_ctx *ctx)
 {
 	uint8_t bits = 20;
