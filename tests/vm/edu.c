@@ -279,18 +279,30 @@ int edu_iommu_group(const char *bdf)
 
 bool edu_is_dmar_fault_line(const char *line, const char *bdf)
 {
-	char want[40];
-	const char *p = strstr(line, "DMAR: [DMA ");
+	static const char tag[] = "Request device [";
+	const char *p = strstr(line, "DMAR: [DMA "), *dev;
+	size_t n;
 
 	if (!p || !strstr(p, " fault addr "))
 		return false;
 	if (!bdf)
 		return true;
-	/* The kernel names the device without the PCI domain: "[00:04.0]". */
+	dev = strstr(p, tag);
+	if (!dev)
+		return false;
+	dev += sizeof(tag) - 1;
+	n = strcspn(dev, "]");
+	if (dev[n] != ']')
+		return false;
+	/* Compare without the PCI domain: 6.12 names the device "[00:04.0]", 7.3
+	 * "[0000:00:04.0]". */
+	if (n == 12 && dev[4] == ':') {
+		dev += 5;
+		n -= 5;
+	}
 	if (strlen(bdf) == 12 && bdf[4] == ':')
 		bdf += 5;
-	snprintf(want, sizeof(want), "Request device [%s]", bdf);
-	return strstr(p, want) != NULL;
+	return strlen(bdf) == n && strncmp(dev, bdf, n) == 0;
 }
 
 int edu_dmar_faults(const char *bdf)

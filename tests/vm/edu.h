@@ -16,6 +16,7 @@
  * Detect faults from the data (the destination stays untouched) and from the kernel log: the
  * VT-d driver logs one line per fault,
  *   DMAR: [DMA Write NO_PASID] Request device [00:04.0] fault addr 0x800000 [fault reason 0x05] ...
+ * (Linux 7.3 writes the device with its PCI domain, "[0000:00:04.0]"; both forms are matched).
  * edu_dmar_faults() counts those lines (reading /dev/kmsg, root only); a shell test can do the
  * same with `dmesg | grep -c 'DMAR: \[DMA .*fault addr'`. The kernel rate-limits these messages
  * (about 5 faults per 5 s are logged), so keep fault checks few or spaced out.

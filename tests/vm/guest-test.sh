@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: MIT
 #
 # ctest driver of one guest test (nest_guest_test() in NestGuestTest.cmake): build the initramfs
-# into the current directory, boot it, judge the console. Also the kernel fixture (--kernel-only).
-#   guest-test.sh --kernel-only
-#   guest-test.sh --name NAME [--script S] [--program BIN]... [--file SRC[=DEST]]...
+# into the current directory, boot it, judge the console. Also the kernel fixtures (--kernel-only).
+#   guest-test.sh --kernel-only [--kernel K]
+#   guest-test.sh --name NAME [--kernel K] [--script S] [--program BIN]... [--file SRC[=DEST]]...
 #                 [--module M]... [--edu N] [--timeout S] [--append ARGS] [--fetch]
+# --kernel: debian (default; Debian 12's 6.12, guest-kernel.sh) or linux7 (Linux 7.3 built with
+# iommufd and the selftest mock, guest-kernel-7.sh; no modules, so no --module).
 # Writes NAME.initramfs.cpio.gz, NAME.console.log and NAME.console.log.qemu in the current
-# directory. Without --fetch only a cached kernel is used (the vm-kernel fixture fetched it);
-# a missing one is a SKIP (a failure under CI=true). Exit 0 pass, 1 fail, 77 skip.
+# directory. Without --fetch only a cached kernel is used (the vm-kernel / vm-kernel-7 fixture
+# provided it); a missing one is a SKIP (a failure under CI=true). Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=common.sh
@@ -16,15 +18,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 usage()
 {
-	sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
-NAME="" SCRIPT="" EDU=1 TIMEOUT=120 APPEND="" FETCH=0 KERNEL_ONLY=0
+NAME="" SCRIPT="" EDU=1 TIMEOUT=120 APPEND="" FETCH=0 KERNEL_ONLY=0 KERNEL=debian
 mk=()
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--kernel-only) KERNEL_ONLY=1 ;;
+	--kernel) KERNEL=${2:?}; shift ;;
 	--name) NAME=${2:?}; shift ;;
 	--script) SCRIPT=${2:?}; shift ;;
 	--program) mk+=(-p "${2:?}"); shift ;;
@@ -39,14 +42,20 @@ while [[ $# -gt 0 ]]; do
 	shift
 done
 
+case "$KERNEL" in
+debian) KSCRIPT=guest-kernel.sh FIXTURE=vm-kernel ;;
+linux7) KSCRIPT=guest-kernel-7.sh FIXTURE=vm-kernel-7 ;;
+*) echo "guest-test: unknown kernel '$KERNEL' (debian or linux7)" >&2; exit 2 ;;
+esac
+
 if [[ $KERNEL_ONLY -eq 1 ]]; then
 	t0=$SECONDS
 	rc=0
-	kdir=$("$HERE/guest-kernel.sh") || rc=$?
+	kdir=$("$HERE/$KSCRIPT") || rc=$?
 	if [[ $rc -eq 77 ]]; then
-		nest_vm_skip "cannot fetch the guest kernel (see the messages above)"
+		nest_vm_skip "cannot provide the $KERNEL guest kernel (see the messages above)"
 	elif [[ $rc -ne 0 ]]; then
-		echo "FAIL: guest-kernel.sh exit $rc" >&2
+		echo "FAIL: $KSCRIPT exit $rc" >&2
 		exit 1
 	fi
 	echo "guest kernel: $kdir ($(cat "$kdir/package"), $((SECONDS - t0))s)"
@@ -58,11 +67,11 @@ fi
 kargs=()
 [[ $FETCH -eq 1 ]] || kargs=(--cached-only)
 rc=0
-kdir=$("$HERE/guest-kernel.sh" "${kargs[@]}") || rc=$?
+kdir=$("$HERE/$KSCRIPT" "${kargs[@]}") || rc=$?
 if [[ $rc -eq 77 ]]; then
-	nest_vm_skip "no guest kernel (the vm-kernel fixture could not fetch one)"
+	nest_vm_skip "no $KERNEL guest kernel (the $FIXTURE fixture could not provide one)"
 elif [[ $rc -ne 0 ]]; then
-	echo "FAIL: guest-kernel.sh exit $rc" >&2
+	echo "FAIL: $KSCRIPT exit $rc" >&2
 	exit 1
 fi
 

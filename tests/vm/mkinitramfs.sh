@@ -12,11 +12,14 @@
 #                    the dynamic loader at their host paths (repeatable)
 #     -f SRC[=DEST]  extra file -> DEST (absolute), default /usr/local/share/nest/<basename>
 #     -m MODULE      extra kernel module to load after the vfio chain (repeatable; must be in
-#                    KERNEL_DIR's pruned module tree)
+#                    KERNEL_DIR's pruned module tree; an error with a kernel without modules)
 #
-# Guest layout: busybox (applet links in /bin, /sbin, /usr/bin, /usr/sbin made by /init), the vfio-pci and vfio_iommu_type1 module
-# chains (unpacked .ko) under /lib/modules/KVER, /init (generated below), the test script at
-# /nest-test.sh, /etc/{passwd,group,nsswitch.conf} with root and nobody/nogroup (65534).
+# Guest layout: busybox (applet links in /bin, /sbin, /usr/bin, /usr/sbin made by /init), the
+# vfio-pci and vfio_iommu_type1 module chains (unpacked .ko) under /lib/modules/KVER, /init
+# (generated below), the test script at /nest-test.sh, /etc/{passwd,group,nsswitch.conf} with root
+# and nobody/nogroup (65534). A kernel directory without lib/modules/KVER (the linux7 kernel of
+# guest-kernel-7.sh: VFIO, vfio-pci and iommufd built in) gets no modules and no insmod; /init
+# binds edu to vfio-pci the same way.
 set -euo pipefail
 
 usage()
@@ -55,7 +58,14 @@ BUSYBOX=${NEST_BUSYBOX:-/bin/busybox}
 if ldd "$BUSYBOX" >/dev/null 2>&1; then
 	die "$BUSYBOX is dynamically linked; the guest needs busybox-static"
 fi
-for tool in cpio gzip modprobe ldd; do
+HAS_MODULES=0
+[[ -d "$KDIR/lib/modules/$KVER" ]] && HAS_MODULES=1
+if [[ $HAS_MODULES -eq 0 && ${#EXTRA_MODULES[@]} -gt 0 ]]; then
+	die "kernel $KVER in $KDIR has no modules (everything is built in): cannot load ${EXTRA_MODULES[*]}"
+fi
+tools=(cpio gzip ldd)
+[[ $HAS_MODULES -eq 1 ]] && tools+=(modprobe)
+for tool in "${tools[@]}"; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (scripts/deps installs it)"
 done
 
@@ -119,26 +129,28 @@ for f in "${FILES[@]}"; do
 done
 
 # Modules: the vfio chains in load order, unpacked (busybox insmod cannot read .ko.xz).
-deps=$(modprobe -d "$KDIR" -S "$KVER" --show-depends vfio-pci vfio_iommu_type1 \
-	"${EXTRA_MODULES[@]}") || die "cannot resolve the vfio modules in $KDIR"
 MODS=()
-while read -r verb path _; do
-	[[ "$verb" == insmod ]] || continue
-	rel=${path#"$KDIR"}
-	dest=${rel%.xz}
-	dest=${dest%.gz}
-	for seen in "${MODS[@]}"; do
-		[[ "$seen" == "$dest" ]] && continue 2
-	done
-	mkdir -p "$R$(dirname "$dest")"
-	case "$path" in
-	*.xz) "$BUSYBOX" xzcat "$path" >"$R$dest" ;; # no need for xz-utils
-	*.gz) gzip -dc "$path" >"$R$dest" ;;
-	*) cp "$path" "$R$dest" ;;
-	esac
-	MODS+=("$dest")
-done <<<"$deps"
-[[ ${#MODS[@]} -gt 0 ]] || die "no modules resolved in $KDIR"
+if [[ $HAS_MODULES -eq 1 ]]; then
+	deps=$(modprobe -d "$KDIR" -S "$KVER" --show-depends vfio-pci vfio_iommu_type1 \
+		"${EXTRA_MODULES[@]}") || die "cannot resolve the vfio modules in $KDIR"
+	while read -r verb path _; do
+		[[ "$verb" == insmod ]] || continue
+		rel=${path#"$KDIR"}
+		dest=${rel%.xz}
+		dest=${dest%.gz}
+		for seen in "${MODS[@]}"; do
+			[[ "$seen" == "$dest" ]] && continue 2
+		done
+		mkdir -p "$R$(dirname "$dest")"
+		case "$path" in
+		*.xz) "$BUSYBOX" xzcat "$path" >"$R$dest" ;; # no need for xz-utils
+		*.gz) gzip -dc "$path" >"$R$dest" ;;
+		*) cp "$path" "$R$dest" ;;
+		esac
+		MODS+=("$dest")
+	done <<<"$deps"
+	[[ ${#MODS[@]} -gt 0 ]] || die "no modules resolved in $KDIR"
+fi
 
 if [[ -n "$SCRIPT" ]]; then
 	cp "$SCRIPT" "$R/nest-test.sh"
