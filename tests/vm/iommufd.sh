@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Guest script of vm-iommufd (busybox sh, as root, Linux 7.x built with iommufd and its selftest
+# mock): nestd with Backend=iommufd, one VM of two selftest mock devices and one VM with QEMU's
+# edu behind intel-iommu through VFIO cdev; unprivileged test VMMs (nest-guest-ifd).
+set -eu
+D=/run/nest
+mkdir -p $D
+chmod 755 $D
+fail() { echo "FAIL $*"; cat $D/nestd.log; exit 1; }
+fdcount() { ls /proc/"$1"/fd | wc -l; }
+faults() { dmesg | grep -c 'DMAR: \[DMA .*fault addr' || true; }
+waitfor() {
+	i=0
+	while ! eval "$1"; do
+		i=$((i + 1))
+		[ $i -lt $(($2 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+cat >$D/nestd.conf <<CONF
+[Daemon]
+Backend=auto
+SocketMode=0666
+
+[VM]
+Name=mockvm
+Owner=65534
+Device=m1 id=1 mock=yes
+Device=m2 id=2 mock=yes
+
+[VM]
+Name=eduvm
+Owner=65533
+Device=edu0 id=1 pci=0000:00:04.0
+CONF
+
+nestd -c $D/nestd.conf -s $D/vm.sock -a $D/admin.sock 2>$D/nestd.log &
+NPID=$!
+waitfor "[ -S $D/vm.sock ] && [ -S $D/admin.sock ]" 10 || fail "nestd did not start"
+grep -q 'backend: iommufd (auto: iommufd can serve' $D/nestd.log || fail "auto did not choose iommufd"
+echo "ok Backend=auto chose iommufd: $(grep 'backend:' $D/nestd.log)"
+base=$(fdcount $NPID)
+
+IFD="nest-guest-ifd --socket $D/vm.sock"
+$IFD --admin $D/admin.sock --uid 65534 mock mockvm || fail "mock scenario"
+[ "$(fdcount $NPID)" -eq "$base" ] || fail "fd count after the mock VM: $(fdcount $NPID), not $base"
+echo "ok mock VM torn down, fd count back to $base"
+
+f0=$(faults)
+$IFD --admin - --uid 65533 dma eduvm 1 0000:00:04.0 || fail "edu scenario"
+waitfor "[ \$(faults) -gt $f0 ]" 5 || fail "no DMAR fault for the unmapped GPA"
+echo "ok the DMA to the unmapped GPA faulted (DMAR fault logged)"
+[ "$(fdcount $NPID)" -eq "$base" ] || fail "fd count after the edu VM: $(fdcount $NPID), not $base"
+echo "ok edu VM torn down, fd count back to $base"
+
+kill -TERM $NPID
+wait $NPID || fail "nestd exited with $?"
+cat $D/nestd.log
+echo "ok nestd stopped cleanly"

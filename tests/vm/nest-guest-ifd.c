@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nest-guest-ifd.c - test VMM for nestd's iommufd backend on the Linux 7.x guest kernel
+ * (iommufd.sh). Started as root; for the read-back of the selftest mock's state it opens
+ * nestd's ADMIN socket first (the admin socket is where such reads go, never the VM socket),
+ * then drops to --uid and does everything else over the VM socket like any VMM. One line per
+ * check, "ok ..." or "FAIL ..."; the exit status counts the failures.
+ *
+ *   nest-guest-ifd --socket VMSOCK --admin ADMINSOCK --uid UID mock VM
+ *       a VM of two mock devices (ids 1, 2): nesting info, MEM_ADD (IOAS_MAP_FILE), PASIDs,
+ *       binds on two PASIDs and both devices (mock IOTLB seeded from gpgd), generic
+ *       invalidations (ADDR clears one slot, PASID all), a batch with a bad entry (done /
+ *       first_error), unbind, free, detach
+ *   nest-guest-ifd --socket VMSOCK --admin - --uid UID dma VM DEV_ID PCI
+ *       edu behind QEMU's VT-d through VFIO cdev: nesting info says no nesting, MEM_ADD, the
+ *       bound cdev fd, DMA both ways, DMA to an unmapped GPA untouched, BIND refused
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <nest/libnest.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "edu.h"
+
+#define MEM_LEN (2ull << 20)
+#define XFER	2048u
+
+static int failures;
+static nest_client *admin;
+
+static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s ", ok ? "ok" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!ok)
+		failures++;
+}
+
+static void die(const char *what, int r)
+{
+	printf("FAIL %s: %s\n", what, strerror(r < 0 ? -r : r));
+	exit(1);
+}
+
+static int guest_memory(uint8_t **ret)
+{
+	int fd = memfd_create("guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, (off_t)MEM_LEN) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
+		die("memfd", errno);
+	*ret = mmap(NULL, MEM_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*ret == MAP_FAILED)
+		die("mmap", errno);
+	memset(*ret, 0, MEM_LEN);
+	return fd;
+}
+
+/* mock.check_iotlb over the admin socket: 1 match, 0 no match, -errno */
+static int iotlb_is(const char *vm, uint32_t dev, uint32_t pasid, uint32_t slot, uint32_t value)
+{
+	char req[256], *reply = NULL;
+	int r;
+
+	snprintf(req, sizeof(req),
+		 "{\"command\":\"mock.check_iotlb\",\"args\":{\"vm\":\"%s\",\"device\":%u,"
+		 "\"pasid\":%u,\"slot\":%u,\"value\":%u}}",
+		 vm, dev, pasid, slot, value);
+	r = nest_admin_call(admin, req, &reply);
+	if (r == 0)
+		r = strstr(reply, "\"match\":true") || strstr(reply, "\"match\": true") ? 1 : 0;
+	free(reply);
+	return r;
+}
+
+static void expect_iotlb(const char *vm, uint32_t pasid, const uint32_t want[4], const char *why)
+{
+	for (uint32_t dev = 1; dev <= 2; dev++)
+		for (uint32_t s = 0; s < 4; s++) {
+			int r = iotlb_is(vm, dev, pasid, s, want[s]);
+
+			if (r != 1)
+				check(false, "%s: device %u PASID %u slot %u is not 0x%x (%d)", why,
+				      dev, pasid, s, want[s], r);
+		}
+	check(true, "%s: mock IOTLB of PASID %u on both devices = {0x%x 0x%x 0x%x 0x%x}", why,
+	      pasid, want[0], want[1], want[2], want[3]);
+}
+
+static int cmd_mock(nest_client *c, const char *vm)
+{
+	struct nest_vm_info info;
+	struct nest_bind b = {.size = sizeof(b),
+			      .format = NEST_BIND_FMT_VTD_FL,
+			      .addr_width = 48,
+			      .vtd_flags = NEST_VTD_SRE};
+	struct nest_inv_entry addr = {.cache = NEST_CACHE_IOTLB,
+				      .granularity = NEST_INV_GRANU_ADDR,
+				      .addr = 0x2000,
+				      .granule_size = 4096,
+				      .nb_granules = 1};
+	struct nest_inv_entry batch[3];
+	uint32_t p1 = 0, p2 = 0, n = 0;
+	const uint64_t gpa = 1ull << 24; /* the mock IOMMU's aperture starts at 16 MiB */
+	size_t done = 0;
+	int first = 0, r, mfd;
+	uint8_t *m;
+
+	r = nest_vm_attach(c, vm, 0, &info);
+	if (r < 0)
+		die("attach", r);
+	check(info.backend == NEST_BACKEND_IOMMUFD && info.formats == NEST_FORMAT_VTD_FL &&
+		      info.pasid_bits == 20 && info.pasid_mode == NEST_PASID_MODE_PER_DEVICE &&
+		      (info.features & NEST_FEAT_BIND_PGTBL),
+	      "VM_ATTACH: backend %u formats %u pasid_bits %u mode %u features 0x%x", info.backend,
+	      info.formats, info.pasid_bits, info.pasid_mode, info.features);
+	mfd = guest_memory(&m);
+	r = nest_mem_add(c, gpa, MEM_LEN, mfd, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE);
+	check(r == 0, "MEM_ADD gpa 0x%llx by IOAS_MAP_FILE (%d)", (unsigned long long)gpa, r);
+	r = nest_mem_add(c, 0x1000, 0x1000, mfd, 0, NEST_MEM_F_READ);
+	check(r == -EINVAL, "MEM_ADD below the mock aperture is refused: %d", r);
+	r = nest_pasid_alloc(c, 1, 1000, NEST_GPASID_NONE, &p1);
+	check(r == 0, "PASID_ALLOC -> %u (%d)", p1, r);
+	r = nest_pasid_alloc(c, 1, 1000, NEST_GPASID_NONE, &p2);
+	check(r == 0 && p2 != p1, "PASID_ALLOC -> %u (%d)", p2, r);
+
+	b.hpasid = p1;
+	b.gpgd = 0x1234000;
+	r = nest_bind(c, &b);
+	check(r == 0, "BIND PASID %u gpgd 0x1234000 on both mock devices (%d)", p1, r);
+	b.hpasid = p2;
+	b.gpgd = 0x5678000;
+	r = nest_bind(c, &b);
+	check(r == 0, "BIND PASID %u gpgd 0x5678000 (%d)", p2, r);
+	r = nest_bind(c, &b);
+	check(r == -EBUSY, "BIND again is EBUSY (%d)", r);
+	expect_iotlb(vm, p1, (const uint32_t[4]){0x1234, 0x1234, 0x1234, 0x1234}, "bind");
+	expect_iotlb(vm, p2, (const uint32_t[4]){0x5678, 0x5678, 0x5678, 0x5678}, "bind");
+
+	addr.pasid = p1;
+	r = nest_invalidate(c, &addr, 1, &done, &first);
+	check(r == 0 && done == 1, "INVALIDATE ADDR 0x2000 on PASID %u (%d)", p1, r);
+	expect_iotlb(vm, p1, (const uint32_t[4]){0x1234, 0x1234, 0, 0x1234}, "ADDR");
+	expect_iotlb(vm, p2, (const uint32_t[4]){0x5678, 0x5678, 0x5678, 0x5678}, "other PASID");
+
+	/* a batch: ADDR slot 1 on p2, an entry for a PASID this VM does not hold, PASID p2 */
+	batch[0] = addr;
+	batch[0].pasid = p2;
+	batch[0].addr = 0x1000;
+	batch[1] = batch[0];
+	batch[1].pasid = 999999;
+	batch[2] = (struct nest_inv_entry){
+		.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID, .pasid = p2};
+	r = nest_invalidate(c, batch, 3, &done, &first);
+	check(done == 1 && first == -ENOENT, "batch with a bad entry: done %zu first_error %d",
+	      done, first);
+	expect_iotlb(vm, p2, (const uint32_t[4]){0x5678, 0, 0x5678, 0x5678}, "batch");
+	r = nest_invalidate(c, &batch[2], 1, &done, &first);
+	check(r == 0, "INVALIDATE PASID granularity on %u (%d)", p2, r);
+	expect_iotlb(vm, p2, (const uint32_t[4]){0, 0, 0, 0}, "PASID");
+
+	r = nest_unbind(c, p1);
+	check(r == 0, "UNBIND %u (%d)", p1, r);
+	r = iotlb_is(vm, 1, p1, 0, 0x1234);
+	check(r == -ENOENT, "nothing bound on PASID %u any more (%d)", p1, r);
+	r = nest_pasid_free(c, 1, 1000, &n);
+	check(r == 0 && n == 2, "PASID_FREE frees both, the bound one unbound first (%d, %u)", r,
+	      n);
+	r = nest_vm_detach(c, 0);
+	check(r == 0, "VM_DETACH (%d)", r);
+	close(mfd);
+	return failures;
+}
+
+static int cmd_dma(nest_client *c, const char *vm, uint32_t dev_id, const char *pci)
+{
+	struct nest_vm_info info;
+	struct nest_device_info di;
+	struct nest_bind b = {.size = sizeof(b), .format = NEST_BIND_FMT_VTD_FL, .addr_width = 48};
+	const uint64_t gpa = 0x100000;
+	struct edu e;
+	uint32_t id = 0;
+	int r, mfd, fd = -1;
+	uint8_t *m;
+
+	r = nest_vm_attach(c, vm, 0, &info);
+	if (r < 0)
+		die("attach", r);
+	check(info.backend == NEST_BACKEND_IOMMUFD && info.formats == 0 &&
+		      !(info.features & NEST_FEAT_BIND_PGTBL),
+	      "VM_ATTACH: backend %u, formats %u, features 0x%x: this IOMMU has no nesting",
+	      info.backend, info.formats, info.features);
+	mfd = guest_memory(&m);
+	r = nest_mem_add(c, gpa, MEM_LEN, mfd, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE);
+	check(r == 0, "MEM_ADD by IOAS_MAP_FILE (%d)", r);
+	r = nest_device_get(c, dev_id, &di, &fd);
+	check(r == 0 && fd >= 0, "DEVICE_GET: the bound VFIO cdev fd %d (%d)", fd, r);
+	if (fd < 0)
+		return failures + 1;
+	r = edu_init(&e, fd);
+	if (r == 0)
+		r = edu_enable_bus_master(&e);
+	if (r == 0)
+		r = edu_read_id(&e, &id);
+	check(r == 0 && id == EDU_ID_VALUE, "edu through the cdev fd: id 0x%08x (%d)", id, r);
+	for (unsigned i = 0; i < XFER; i++)
+		m[i] = (uint8_t)(i * 13 + 5);
+	r = edu_dma(&e, EDU_RAM_TO_EDU, gpa, 0, XFER, 0);
+	if (r == 0)
+		r = edu_dma(&e, EDU_EDU_TO_RAM, gpa + 8192, 0, XFER, 0);
+	check(r == 0 && memcmp(m, m + 8192, XFER) == 0,
+	      "DMA both ways through the IOAS at IOVA = GPA (%d)", r);
+	memset(m + 16384, 0, XFER);
+	r = edu_dma(&e, EDU_EDU_TO_RAM, gpa + MEM_LEN, 0, XFER, 0);
+	check(r == 0, "DMA to the unmapped GPA 0x%llx completed on edu's side (%d)",
+	      (unsigned long long)(gpa + MEM_LEN), r);
+	r = nest_bind(c, &b);
+	check(r == -EOPNOTSUPP, "BIND is EOPNOTSUPP, as VM_ATTACH said (%d)", r);
+	(void)pci;
+	r = nest_vm_detach(c, 0);
+	check(r == 0, "VM_DETACH (%d)", r);
+	close(fd);
+	close(mfd);
+	return failures;
+}
+
+int main(int argc, char **argv)
+{
+	nest_client *c;
+	uid_t uid;
+	int r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 9 || strcmp(argv[1], "--socket") || strcmp(argv[3], "--admin") ||
+	    strcmp(argv[5], "--uid")) {
+		fprintf(stderr, "usage: nest-guest-ifd --socket S --admin A|- --uid U CMD ...\n");
+		return 2;
+	}
+	if (strcmp(argv[4], "-") != 0) {
+		r = nest_admin_connect(argv[4], 0, &admin); /* as root, before dropping */
+		if (r < 0)
+			die("admin connect", r);
+	}
+	uid = (uid_t)strtoul(argv[6], NULL, 10);
+	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+		die("drop privileges", errno);
+	r = nest_client_connect(argv[2], 0, &c);
+	if (r < 0)
+		die("connect", r);
+	if (strcmp(argv[7], "mock") == 0 && argc == 9 && admin)
+		r = cmd_mock(c, argv[8]);
+	else if (strcmp(argv[7], "dma") == 0 && argc == 11)
+		r = cmd_dma(c, argv[8], (uint32_t)atoi(argv[9]), argv[10]);
+	else {
+		fprintf(stderr, "nest-guest-ifd: bad command\n");
+		return 2;
+	}
+	nest_client_free(c);
+	if (admin)
+		nest_client_free(admin);
+	return r > 100 ? 100 : r;
+}
