@@ -99,6 +99,15 @@ struct nest_backend_info {
 	uint16_t pasid_mode;  /* enum nest_pasid_mode */
 	uint64_t cap_reg;     /* VT-d CAP / ECAP as reported by the IOMMU (sim: synthesized) */
 	uint64_t ecap_reg;
+	/*
+	 * The kernel's native nesting formats (iommufd; 0 elsewhere): the GET_HW_INFO type of the
+	 * IOMMU, the nested HWPT data type BIND_NATIVE takes, and the invalidation data type and
+	 * entry size INVALIDATE_NATIVE takes. NEST_FEAT_NATIVE is set in features when usable.
+	 */
+	uint32_t hw_info_type;
+	uint32_t hwpt_data_type;
+	uint32_t inv_data_type;
+	uint32_t inv_entry_len;
 };
 
 /* A device of a VM as the policy describes it. Strings are copied by the backend if kept. */
@@ -235,6 +244,24 @@ struct nest_backend_ops {
 		    const struct nest_be_bind *b);
 	void (*unbind)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
 		       uint32_t pasid);
+
+	/*
+	 * bind_native() - like bind(), with the kernel's own nested HWPT data (@data_type, @len
+	 * bytes at @data) instead of nestd's generic form. The backend validates the data for its
+	 * type (size, reserved bits, flags: -EINVAL / -EOPNOTSUPP / -E2BIG for a non-zero tail past
+	 * the kernel struct) before the kernel sees it. Undone by unbind(). Optional.
+	 */
+	int (*bind_native)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			   uint32_t hpasid, uint32_t data_type, const void *data, uint32_t len);
+	/*
+	 * invalidate_native() - @n entries of @entry_len bytes in the kernel's own format
+	 * (@data_type) on what (@dev_id, @hpasid) is bound to. Entries are validated in order; the
+	 * valid prefix goes to the kernel in one call. *ret_done = entries done (the kernel's
+	 * entry_num); returns 0 when all were, else the -errno of entry *ret_done. Optional.
+	 */
+	int (*invalidate_native)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				 uint32_t hpasid, uint32_t data_type, const void *entries,
+				 uint32_t entry_len, uint32_t n, uint32_t *ret_done);
 
 	/* invalidate() - one validated entry on one device (see the note on must-not-fail above). */
 	int (*invalidate)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
