@@ -31,6 +31,11 @@ Device=m1 id=1 mock=yes
 Device=m2 id=2 mock=yes
 
 [VM]
+Name=mockvm2
+Owner=65533
+Device=m1 id=1 mock=yes
+
+[VM]
 Name=eduvm
 Owner=65533
 Device=edu0 id=1 pci=0000:00:04.0
@@ -47,6 +52,31 @@ IFD="nest-guest-ifd --socket $D/vm.sock"
 $IFD --admin $D/admin.sock --uid 65534 mock mockvm || fail "mock scenario"
 [ "$(fdcount $NPID)" -eq "$base" ] || fail "fd count after the mock VM: $(fdcount $NPID), not $base"
 echo "ok mock VM torn down, fd count back to $base"
+
+# --- two VMs on real kernel objects: the same PASID number, independent HWPTs
+T=/tmp/nest-sync
+mkdir -p $T
+chmod 1777 $T
+$IFD --admin $D/admin.sock --uid 65534 hold mockvm 0xa000 $T/h.ready $T/h.go &
+HPID=$!
+waitfor "[ -e $T/h.ready ]" 20 || fail "hold did not get ready"
+$IFD --admin $D/admin.sock --uid 65533 other mockvm2 || fail "the other VM"
+touch $T/h.go
+wait $HPID || fail "the other VM's bind/invalidate reached mockvm"
+echo "ok two VMs: same PASID number, separate nested HWPTs, no crossing"
+[ "$(fdcount $NPID)" -eq "$base" ] || fail "fd count: $(fdcount $NPID), not $base"
+
+# --- SIGKILL of a VMM while its invalidation batches are in flight
+$IFD --admin - --uid 65534 flood mockvm $T/f.ready &
+FPID=$!
+waitfor "[ -e $T/f.ready ]" 20 || fail "flood did not get ready"
+sleep 0.5
+kill -9 $FPID
+wait $FPID 2>/dev/null || true
+waitfor "[ \$(fdcount $NPID) -eq $base ]" 10 || fail "fd count after SIGKILL: $(fdcount $NPID), not $base"
+grep -q 'op=teardown vm=mockvm .*freed 1 PASIDs' $D/nestd.log || fail "no teardown of mockvm with its PASID"
+echo "ok SIGKILL mid-batch: mockvm torn down (PASID detached before its device), fd count back to $base"
+$IFD --admin $D/admin.sock --uid 65534 mock mockvm || fail "mockvm cannot be used again"
 
 f0=$(faults)
 $IFD --admin - --uid 65533 dma eduvm 1 0000:00:04.0 || fail "edu scenario"

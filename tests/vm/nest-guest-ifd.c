@@ -11,6 +11,14 @@
  *       binds on two PASIDs and both devices (mock IOTLB seeded from gpgd), generic
  *       invalidations (ADDR clears one slot, PASID all), a batch with a bad entry (done /
  *       first_error), unbind, free, detach
+ *   nest-guest-ifd ... hold VM GPGD READY GO
+ *       bind PASID 1 of VM (device 1) to GPGD, write READY, wait for GO, then check through the
+ *       admin socket that its mock IOTLB still holds GPGD >> 12 (another VM bound and
+ *       invalidated the same PASID number meanwhile), detach
+ *   nest-guest-ifd ... other VM
+ *       bind PASID 1 of VM to another table and invalidate all of it: its own IOTLB is cleared
+ *   nest-guest-ifd ... flood VM READY
+ *       bind PASID 1, write READY and send pipelined INVALIDATE batches until killed
  *   nest-guest-ifd --socket VMSOCK --admin - --uid UID dma VM DEV_ID PCI
  *       edu behind QEMU's VT-d through VFIO cdev: nesting info says no nesting, MEM_ADD, the
  *       bound cdev fd, DMA both ways, DMA to an unmapped GPA untouched, BIND refused
@@ -184,6 +192,88 @@ static int cmd_mock(nest_client *c, const char *vm)
 	return failures;
 }
 
+static bool wait_file(const char *path)
+{
+	for (int i = 0; i < 600; i++) {
+		if (access(path, F_OK) == 0)
+			return true;
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
+static void write_file(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fclose(f) != 0)
+		die(path, errno);
+}
+
+/* Attach @vm, allocate PASID 1 and bind it on every device to @gpgd. */
+static void attach_bind(nest_client *c, const char *vm, uint64_t gpgd)
+{
+	struct nest_vm_info info;
+	struct nest_bind b = {
+		.size = sizeof(b), .format = NEST_BIND_FMT_VTD_FL, .addr_width = 48, .gpgd = gpgd};
+	int r = nest_vm_attach(c, vm, 0, &info);
+
+	if (r < 0)
+		die("attach", r);
+	r = nest_pasid_alloc(c, 1, 1, NEST_GPASID_NONE, &b.hpasid);
+	check(r == 0 && b.hpasid == 1, "%s: PASID 1 allocated (%d)", vm, r);
+	r = nest_bind(c, &b);
+	check(r == 0, "%s: PASID 1 bound to 0x%llx (%d)", vm, (unsigned long long)gpgd, r);
+}
+
+static int cmd_hold(nest_client *c, const char *vm, uint64_t gpgd, const char *ready,
+		    const char *go)
+{
+	uint32_t v = (uint32_t)(gpgd >> 12);
+
+	attach_bind(c, vm, gpgd);
+	check(iotlb_is(vm, 1, 1, 0, v) == 1, "%s: mock IOTLB = 0x%x", vm, v);
+	write_file(ready);
+	check(wait_file(go), "%s: released", vm);
+	for (uint32_t s = 0; s < 4; s++)
+		check(iotlb_is(vm, 1, 1, s, v) == 1,
+		      "%s: slot %u still 0x%x after the other VM used the same PASID number", vm, s,
+		      v);
+	check(nest_vm_detach(c, 0) == 0, "%s: detached", vm);
+	return failures;
+}
+
+static int cmd_other(nest_client *c, const char *vm)
+{
+	struct nest_inv_entry e = {
+		.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID, .pasid = 1};
+	int r;
+
+	attach_bind(c, vm, 0xb000);
+	r = nest_invalidate(c, &e, 1, NULL, NULL);
+	check(r == 0, "%s: invalidated all of PASID 1 (%d)", vm, r);
+	check(iotlb_is(vm, 1, 1, 0, 0) == 1, "%s: its own mock IOTLB is cleared", vm);
+	check(nest_vm_detach(c, 0) == 0, "%s: detached", vm);
+	return failures;
+}
+
+static __attribute__((noreturn)) int cmd_flood(nest_client *c, const char *vm, const char *ready)
+{
+	struct nest_inv_entry e[64];
+
+	attach_bind(c, vm, 0xc000);
+	for (unsigned i = 0; i < 64; i++)
+		e[i] = (struct nest_inv_entry){.cache = NEST_CACHE_IOTLB,
+					       .granularity = NEST_INV_GRANU_ADDR,
+					       .pasid = 1,
+					       .addr = (uint64_t)i << 12,
+					       .granule_size = 4096,
+					       .nb_granules = 1};
+	write_file(ready);
+	for (;;) /* until SIGKILL: batches in flight while the VMM dies */
+		(void)nest_invalidate(c, e, 64, NULL, NULL);
+}
+
 static int cmd_dma(nest_client *c, const char *vm, uint32_t dev_id, const char *pci)
 {
 	struct nest_vm_info info;
@@ -261,6 +351,12 @@ int main(int argc, char **argv)
 		die("connect", r);
 	if (strcmp(argv[7], "mock") == 0 && argc == 9 && admin)
 		r = cmd_mock(c, argv[8]);
+	else if (strcmp(argv[7], "hold") == 0 && argc == 12 && admin)
+		r = cmd_hold(c, argv[8], strtoull(argv[9], NULL, 0), argv[10], argv[11]);
+	else if (strcmp(argv[7], "other") == 0 && argc == 9 && admin)
+		r = cmd_other(c, argv[8]);
+	else if (strcmp(argv[7], "flood") == 0 && argc == 10)
+		r = cmd_flood(c, argv[8], argv[9]);
 	else if (strcmp(argv[7], "dma") == 0 && argc == 11)
 		r = cmd_dma(c, argv[8], (uint32_t)atoi(argv[9]), argv[10]);
 	else {
