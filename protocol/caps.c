@@ -14,9 +14,13 @@ static const struct {
 	uint32_t bit;
 	const char *name;
 } caps_features[] = {
-	{NEST_FEAT_BIND_PGTBL, "bind-pgtbl"},	    {NEST_FEAT_CACHE_INVLD, "cache-invld"},
-	{NEST_FEAT_SYSWIDE_PASID, "syswide-pasid"}, {NEST_FEAT_SIM_DMA, "sim-dma"},
-	{NEST_FEAT_FAULT_EVENTS, "fault-events"},   {NEST_FEAT_CHECKER, "checker"},
+	{NEST_FEAT_BIND_PGTBL, "bind-pgtbl"},
+	{NEST_FEAT_CACHE_INVLD, "cache-invld"},
+	{NEST_FEAT_SYSWIDE_PASID, "syswide-pasid"},
+	{NEST_FEAT_SIM_DMA, "sim-dma"},
+	{NEST_FEAT_FAULT_EVENTS, "fault-events"},
+	{NEST_FEAT_CHECKER, "checker"},
+	{NEST_FEAT_NATIVE, "native"},
 };
 
 #define CAPS_NFEATURES (sizeof(caps_features) / sizeof(caps_features[0]))

@@ -73,7 +73,8 @@ static int msg_decode_tail(const struct nest_body_desc *bd, const uint8_t *fixed
 	uint32_t entry_len, entry_num, total;
 
 	*t = (struct nest_tail){.ptr = p, .len = len};
-	if (!fixed && (bd->tail == NEST_TAIL_CAPS || bd->tail == NEST_TAIL_ARRAY))
+	if (!fixed && bd->tail != NEST_TAIL_NONE && bd->tail != NEST_TAIL_JSON &&
+	    bd->tail != NEST_TAIL_DATA)
 		return -EINVAL; /* a desc bug: these tails are described by the fixed struct */
 	switch (bd->tail) {
 	case NEST_TAIL_NONE:
@@ -91,6 +92,27 @@ static int msg_decode_tail(const struct nest_body_desc *bd, const uint8_t *fixed
 		entry_num = msg_get_u32(fixed, offsetof(struct nest_invalidate, entry_num));
 		if (entry_len < NEST_INV_ENTRY_MIN || entry_num == 0)
 			return -EINVAL;
+		if (__builtin_mul_overflow(entry_num, entry_len, &total))
+			return -EOVERFLOW;
+		if (total != len)
+			return -EINVAL;
+		t->entry_len = entry_len;
+		t->entry_num = entry_num;
+		return 0;
+	case NEST_TAIL_BLOB:
+		total = msg_get_u32(fixed, offsetof(struct nest_bind_native, data_len));
+		if (total == 0)
+			return -EINVAL;
+		if (total > NEST_NATIVE_DATA_MAX)
+			return -E2BIG;
+		return total == len ? 0 : -EINVAL;
+	case NEST_TAIL_NATIVE_ARRAY:
+		entry_len = msg_get_u32(fixed, offsetof(struct nest_invalidate_native, entry_len));
+		entry_num = msg_get_u32(fixed, offsetof(struct nest_invalidate_native, entry_num));
+		if (entry_len < NEST_NATIVE_ENTRY_MIN || entry_num == 0)
+			return -EINVAL;
+		if (entry_len > NEST_NATIVE_ENTRY_MAX)
+			return -E2BIG;
 		if (__builtin_mul_overflow(entry_num, entry_len, &total))
 			return -EOVERFLOW;
 		if (total != len)

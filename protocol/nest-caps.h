@@ -29,7 +29,10 @@ struct nest_caps {
 	uint32_t features; /* NEST_FEAT_* bits, from the names below */
 };
 
-/* Feature names: "bind-pgtbl", "cache-invld", "syswide-pasid", "sim-dma", "fault-events", "checker" */
+/*
+ * Feature names: "bind-pgtbl", "cache-invld", "syswide-pasid", "sim-dma", "fault-events",
+ * "checker", "native" (1.1)
+ */
 
 void nest_caps_init(struct nest_caps *c); /* the defaults above, features 0, software "" */
 

@@ -27,6 +27,8 @@ enum nest_tail_kind {
 	NEST_TAIL_ARRAY = 2, /* INVALIDATE: entry_num x entry_len entries */
 	NEST_TAIL_DATA = 3,  /* SIM_DMA: write data (request) / read data (reply) */
 	NEST_TAIL_JSON = 4,  /* ADMIN: the whole body is NUL-terminated JSON, no fixed struct */
+	NEST_TAIL_BLOB = 5,  /* BIND_NATIVE: exactly data_len bytes, 1 .. NEST_NATIVE_DATA_MAX */
+	NEST_TAIL_NATIVE_ARRAY = 6, /* INVALIDATE_NATIVE: entry_num x entry_len, kernel entries */
 };
 
 /* A byte range inside a fixed struct that must be zero (a __reserved field). */
@@ -89,8 +91,8 @@ int nest_msg_parse(const void *buf, size_t len, size_t max_size, struct nest_msg
 struct nest_tail {
 	const uint8_t *ptr;
 	size_t len;
-	uint32_t entry_len; /* ARRAY only */
-	uint32_t entry_num; /* ARRAY only */
+	uint32_t entry_len; /* ARRAY and NATIVE_ARRAY only */
+	uint32_t entry_num; /* ARRAY and NATIVE_ARRAY only */
 };
 
 /*
@@ -103,8 +105,10 @@ struct nest_tail {
  * NUL-terminated exactly at the end with no earlier NUL (EINVAL) and within their limits
  * (E2BIG); ARRAY: entry_len < NEST_INV_ENTRY_MIN or entry_num == 0 (EINVAL), entry_num *
  * entry_len overflowing 32 bits (EOVERFLOW), inexact fit (EINVAL); DATA: longer than
- * NEST_DMA_LEN_MAX (E2BIG; the exact length is the op's business); NONE: trailing bytes after
- * size (EINVAL). A desc with size 0 has no fixed struct: the whole body is the tail, @dst is not
+ * NEST_DMA_LEN_MAX (E2BIG; the exact length is the op's business); BLOB: data_len 0 (EINVAL),
+ * data_len > NEST_NATIVE_DATA_MAX (E2BIG), tail length != data_len (EINVAL); NATIVE_ARRAY:
+ * entry_len < NEST_NATIVE_ENTRY_MIN or entry_num == 0 (EINVAL), entry_len >
+ * NEST_NATIVE_ENTRY_MAX (E2BIG), then as ARRAY; NONE: trailing bytes after size (EINVAL). A desc with size 0 has no fixed struct: the whole body is the tail, @dst is not
  * used (may be NULL), and for tail NONE the body must be empty.
  * @ret_tail (may be NULL) and @dst are meaningful only on success.
  * Returns 0 or a negative errno from the vocabulary.

@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define NEST_PROTO_MAJOR 1
-#define NEST_PROTO_MINOR 0
+#define NEST_PROTO_MINOR 1 /* 1.1: BIND_NATIVE, INVALIDATE_NATIVE, vm_info native types */
 
 /* -------------------------------------------------------------------------------------------- */
 /* Limits. The hard maximum is what a peer may ever announce; the default is what nestd uses.   */
@@ -47,6 +47,9 @@ extern "C" {
 #define NEST_DEVICE_NAME_MAX  32u	       /* incl. NUL */
 #define NEST_DMA_LEN_MAX      (32u * 1024)     /* sim debug DMA bytes per request */
 #define NEST_PASID_MAX	      ((1u << 20) - 1) /* PASID 0 is never allocated */
+#define NEST_NATIVE_DATA_MAX  256u /* BIND_NATIVE: bytes of kernel HWPT data (1 .. this) */
+#define NEST_NATIVE_ENTRY_MIN 4u   /* INVALIDATE_NATIVE: bytes per kernel entry (min .. max) */
+#define NEST_NATIVE_ENTRY_MAX 64u
 
 /* -------------------------------------------------------------------------------------------- */
 /* Message header                                                                               */
@@ -89,6 +92,9 @@ enum nest_op {
 	NEST_OP_SIM_DMA = 12, /* sim backend only; debug */
 	/* admin socket */
 	NEST_OP_ADMIN = 13, /* JSON request, JSON reply */
+	/* VM socket, protocol 1.1: the kernel's own nesting data (NEST_FEAT_NATIVE) */
+	NEST_OP_BIND_NATIVE = 14,
+	NEST_OP_INVALIDATE_NATIVE = 15,
 	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
 	NEST_EV_FAULT = 32,
 	NEST_EV_DEVICE_GONE = 33,
@@ -151,10 +157,15 @@ enum {
 	NEST_FEAT_SIM_DMA = 1u << 3,
 	NEST_FEAT_FAULT_EVENTS = 1u << 4,
 	NEST_FEAT_CHECKER = 1u << 5,
-	NEST_FEAT_VALID = (1u << 6) - 1,
+	NEST_FEAT_NATIVE = 1u << 6, /* BIND_NATIVE / INVALIDATE_NATIVE (kernel formats, iommufd) */
+	NEST_FEAT_VALID = (1u << 7) - 1,
 };
 
-/* Reply body of VM_ATTACH. */
+/*
+ * Reply body of VM_ATTACH. nestd sends all 88 bytes only to clients whose HELLO said minor >= 1;
+ * a minor-0 client gets the 72-byte 1.0 prefix (NEST_VM_INFO_SIZE_1_0), without NEST_FEAT_NATIVE
+ * in features. A receiver zero-extends the shorter form: the native types then read as 0.
+ */
 struct nest_vm_info {
 	uint32_t size;
 	uint32_t flags;	      /* reserved, 0 */
@@ -172,7 +183,13 @@ struct nest_vm_info {
 	uint64_t ecap_reg;
 	uint32_t reattached; /* 1: the VM was held in its grace period and state was kept */
 	uint32_t __reserved;
+	/* 1.1: the kernel's native nesting formats (iommufd), meaningful with NEST_FEAT_NATIVE */
+	uint32_t hw_info_type;	 /* IOMMU_HW_INFO_TYPE_* of the VM's IOMMU */
+	uint32_t hwpt_data_type; /* enum iommu_hwpt_data_type BIND_NATIVE takes */
+	uint32_t inv_data_type;	 /* enum iommu_hwpt_invalidate_data_type INVALIDATE_NATIVE takes */
+	uint32_t inv_entry_len;	 /* the kernel's size of one such entry */
 };
+#define NEST_VM_INFO_SIZE_1_0 72u /* struct nest_vm_info as protocol 1.0 defines it */
 
 /* VM_DETACH: release the VM (full teardown unless KEEP is set and the VM has a grace period). */
 enum {
@@ -365,6 +382,39 @@ struct nest_invalidate_reply {
 };
 
 /* -------------------------------------------------------------------------------------------- */
+/* BIND_NATIVE / INVALIDATE_NATIVE (1.1, NEST_FEAT_NATIVE): the kernel's own nesting data       */
+/* (iommufd), passed through unchanged. The types and the entry size come from VM_ATTACH        */
+/* (hwpt_data_type, inv_data_type, inv_entry_len); the backend checks the bytes for their type. */
+/* UNBIND undoes a native bind.                                                                 */
+
+/*
+ * Body = struct nest_bind_native, then exactly data_len bytes (1 .. NEST_NATIVE_DATA_MAX), e.g.
+ * struct iommu_hwpt_vtd_s1 (IOMMU_HWPT_DATA_VTD_S1, 24 bytes).
+ */
+struct nest_bind_native {
+	uint32_t size;
+	uint32_t flags;	    /* 0 */
+	uint32_t hpasid;    /* host PASID owned by this VM, not bound */
+	uint32_t data_type; /* == nest_vm_info.hwpt_data_type */
+	uint32_t data_len;  /* bytes of data after the struct */
+	uint32_t __reserved;
+};
+
+/*
+ * Body = struct nest_invalidate_native, then entry_num entries of entry_len bytes each
+ * (NEST_NATIVE_ENTRY_MIN .. NEST_NATIVE_ENTRY_MAX), e.g. struct iommu_hwpt_vtd_s1_invalidate
+ * (IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, 24 bytes). Reply: struct nest_invalidate_reply.
+ */
+struct nest_invalidate_native {
+	uint32_t size;
+	uint32_t flags;	    /* 0 */
+	uint32_t entry_len; /* same offsets as struct nest_invalidate */
+	uint32_t entry_num; /* 1 .. negotiated max batch */
+	uint32_t hpasid;    /* host PASID owned by this VM, bound */
+	uint32_t data_type; /* == nest_vm_info.inv_data_type */
+};
+
+/* -------------------------------------------------------------------------------------------- */
 /* SIM_DMA (sim backend only): a device DMA at (dev_id, pasid, addr). WRITE carries `len` bytes  */
 /* after the struct; a read reply carries the bytes read after the reply struct.                */
 
@@ -473,7 +523,7 @@ NEST_OFF(nest_hello, minor, 6);
 NEST_OFF(nest_hello, caps_len, 8);
 NEST_ABI(nest_vm_attach, 72);
 NEST_OFF(nest_vm_attach, name, 8);
-NEST_ABI(nest_vm_info, 72);
+NEST_ABI(nest_vm_info, 88);
 NEST_OFF(nest_vm_info, pasid_bits, 24);
 NEST_OFF(nest_vm_info, num_devices, 28);
 NEST_OFF(nest_vm_info, mem_limit, 40);
@@ -508,6 +558,18 @@ NEST_OFF(nest_inv_entry, granule_size, 24);
 NEST_OFF(nest_inv_entry, nb_granules, 32);
 NEST_ABI(nest_invalidate, 16);
 NEST_ABI(nest_invalidate_reply, 16);
+NEST_ABI(nest_bind_native, 24);
+NEST_OFF(nest_bind_native, flags, 4);
+NEST_OFF(nest_bind_native, hpasid, 8);
+NEST_OFF(nest_bind_native, data_type, 12);
+NEST_OFF(nest_bind_native, data_len, 16);
+NEST_OFF(nest_bind_native, __reserved, 20);
+NEST_ABI(nest_invalidate_native, 24);
+NEST_OFF(nest_invalidate_native, flags, 4);
+NEST_OFF(nest_invalidate_native, entry_len, 8);
+NEST_OFF(nest_invalidate_native, entry_num, 12);
+NEST_OFF(nest_invalidate_native, hpasid, 16);
+NEST_OFF(nest_invalidate_native, data_type, 20);
 NEST_ABI(nest_sim_dma, 32);
 NEST_OFF(nest_sim_dma, addr, 16);
 NEST_OFF(nest_sim_dma, len, 24);
@@ -534,6 +596,10 @@ NEST_OFF(nest_vm_info, pasid_mode, 26);
 NEST_OFF(nest_vm_info, pasid_quota, 32);
 NEST_OFF(nest_vm_info, max_regions, 36);
 NEST_OFF(nest_vm_info, __reserved, 68);
+NEST_OFF(nest_vm_info, hw_info_type, NEST_VM_INFO_SIZE_1_0);
+NEST_OFF(nest_vm_info, hwpt_data_type, 76);
+NEST_OFF(nest_vm_info, inv_data_type, 80);
+NEST_OFF(nest_vm_info, inv_entry_len, 84);
 NEST_OFF(nest_vm_detach, flags, 4);
 NEST_OFF(nest_mem_add, flags, 4);
 NEST_OFF(nest_mem_add, len, 16);

@@ -45,7 +45,11 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.op = NEST_OP_VM_ATTACH,
 			.sockets = VM,
 			.req = {BODY(nest_vm_attach, name, NEST_ATTACH_F_VALID)},
-			/* vm_info.flags is reserved: valid mask 0 */
+			/*
+			 * vm_info.flags is reserved: valid mask 0. The 1.1 fields after
+			 * __reserved are optional (a 1.0 nestd sends 72 bytes, and so does a 1.1
+			 * nestd to a client that said minor 0).
+			 */
 			.reply = {BODY(nest_vm_info, reattached, 0), .nreserved = 1,
 				  .reserved = {RSV(nest_vm_info, __reserved)}},
 		},
@@ -142,6 +146,24 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.sockets = ADMIN,
 			.req = {.flags_valid = UINT32_MAX, .tail = NEST_TAIL_JSON},
 			.reply = {.flags_valid = UINT32_MAX, .tail = NEST_TAIL_JSON},
+		},
+	[NEST_OP_BIND_NATIVE] =
+		{
+			.name = "BIND_NATIVE",
+			.op = NEST_OP_BIND_NATIVE,
+			.sockets = VM,
+			.req = {BODY(nest_bind_native, data_len, 0), .tail = NEST_TAIL_BLOB,
+				.nreserved = 1, .reserved = {RSV(nest_bind_native, __reserved)}},
+		},
+	[NEST_OP_INVALIDATE_NATIVE] =
+		{
+			.name = "INVALIDATE_NATIVE",
+			.op = NEST_OP_INVALIDATE_NATIVE,
+			.sockets = VM,
+			.req = {BODY(nest_invalidate_native, data_type, 0),
+				.tail = NEST_TAIL_NATIVE_ARRAY},
+			.reply = {BODY_NOFLAGS(nest_invalidate_reply, first_error), .nreserved = 1,
+				  .reserved = {RSV(nest_invalidate_reply, __reserved)}},
 		},
 	[NEST_EV_FAULT] =
 		{

@@ -17,6 +17,7 @@
 #define SAMPLE_JSON    "{\"command\":\"status\"}"
 #define SAMPLE_ENTRIES 2
 #define SAMPLE_DATA    16
+#define SAMPLE_NENTRY  8 /* bytes per NATIVE_ARRAY entry (the iommufd selftest mock's size) */
 
 static inline void sample_put_u32(uint8_t *p, size_t off, uint32_t v)
 {
@@ -48,6 +49,14 @@ static inline void sample_fixed(const struct nest_body_desc *bd, uint8_t *p)
 			       sizeof(struct nest_inv_entry));
 		sample_put_u32(p, offsetof(struct nest_invalidate, entry_num), SAMPLE_ENTRIES);
 	}
+	if (bd->tail == NEST_TAIL_BLOB)
+		sample_put_u32(p, offsetof(struct nest_bind_native, data_len), SAMPLE_DATA);
+	if (bd->tail == NEST_TAIL_NATIVE_ARRAY) {
+		sample_put_u32(p, offsetof(struct nest_invalidate_native, entry_len),
+			       SAMPLE_NENTRY);
+		sample_put_u32(p, offsetof(struct nest_invalidate_native, entry_num),
+			       SAMPLE_ENTRIES);
+	}
 }
 
 /* The tail that goes with sample_fixed(); returns its length. */
@@ -69,9 +78,14 @@ static inline size_t sample_tail(const struct nest_body_desc *bd, uint8_t *p)
 		}
 		return SAMPLE_ENTRIES * sizeof(struct nest_inv_entry);
 	case NEST_TAIL_DATA:
+	case NEST_TAIL_BLOB:
 		for (size_t i = 0; i < SAMPLE_DATA; i++)
 			p[i] = (uint8_t)(0xa0 + i);
 		return SAMPLE_DATA;
+	case NEST_TAIL_NATIVE_ARRAY:
+		for (size_t i = 0; i < SAMPLE_ENTRIES * SAMPLE_NENTRY; i++)
+			p[i] = (uint8_t)(0xc0 + i);
+		return SAMPLE_ENTRIES * SAMPLE_NENTRY;
 	default:
 		return 0;
 	}

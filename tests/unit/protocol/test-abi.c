@@ -19,9 +19,18 @@ _Static_assert(SZ(nest_msg_hdr, size) + SZ(nest_msg_hdr, op) + SZ(nest_msg_hdr, 
 			       SZ(nest_msg_hdr, id) + SZ(nest_msg_hdr, error) ==
 		       sizeof(struct nest_msg_hdr),
 	       "hole");
-_Static_assert(SZ(nest_vm_info, size) + 5 * 4 + 2 * 2 + 3 * 4 + 3 * 8 + 2 * 4 ==
+_Static_assert(SZ(nest_vm_info, size) + 5 * 4 + 2 * 2 + 3 * 4 + 3 * 8 + 2 * 4 + 4 * 4 ==
 		       sizeof(struct nest_vm_info),
 	       "hole");
+_Static_assert(offsetof(struct nest_vm_info, hw_info_type) == NEST_VM_INFO_SIZE_1_0,
+	       "the 1.1 fields start where the 1.0 struct ended");
+_Static_assert(4 * 6 == sizeof(struct nest_bind_native), "hole");
+_Static_assert(4 * 6 == sizeof(struct nest_invalidate_native), "hole");
+_Static_assert(offsetof(struct nest_invalidate_native, entry_len) ==
+			       offsetof(struct nest_invalidate, entry_len) &&
+		       offsetof(struct nest_invalidate_native, entry_num) ==
+			       offsetof(struct nest_invalidate, entry_num),
+	       "entry_len/entry_num where INVALIDATE has them");
 _Static_assert(SZ(nest_bind, gpgd) + SZ(nest_bind, vtd_flags) + 8 * 4 == sizeof(struct nest_bind),
 	       "hole");
 _Static_assert(1 + 1 + 2 + 4 * 3 + 8 * 3 == sizeof(struct nest_inv_entry), "hole");
@@ -58,7 +67,7 @@ static const struct exp_op expected[] = {
 	 0,
 	 {16, 12, NF, 0, 0, NEST_TAIL_CAPS, 12, 4},
 	 {16, 12, NF, 0, 0, NEST_TAIL_CAPS, 12, 4}},
-	{NEST_OP_VM_ATTACH, V, 0, {72, 72, 1, 0, 0, 0, 0, 0}, {72, 68, 0, 0, 0, 0, 68, 4}},
+	{NEST_OP_VM_ATTACH, V, 0, {72, 72, 1, 0, 0, 0, 0, 0}, {88, 68, 0, 0, 0, 0, 68, 4}},
 	{NEST_OP_VM_DETACH, V, 0, {8, 8, 1, 0, 0, 0, 0, 0}, {0}},
 	{NEST_OP_MEM_ADD, V, 0, {32, 32, 3, 1, 1, 0, 0, 0}, {0}},
 	{NEST_OP_MEM_REMOVE, V, 0, {24, 24, 0, 0, 0, 0, 0, 0}, {0}},
@@ -82,6 +91,12 @@ static const struct exp_op expected[] = {
 	 0,
 	 {0, 0, NF, 0, 0, NEST_TAIL_JSON, 0, 0},
 	 {0, 0, NF, 0, 0, NEST_TAIL_JSON, 0, 0}},
+	{NEST_OP_BIND_NATIVE, V, 0, {24, 20, 0, 0, 0, NEST_TAIL_BLOB, 20, 4}, {0}},
+	{NEST_OP_INVALIDATE_NATIVE,
+	 V,
+	 0,
+	 {24, 24, 0, 0, 0, NEST_TAIL_NATIVE_ARRAY, 0, 0},
+	 {16, 12, NF, 0, 0, 0, 12, 4}},
 	{NEST_EV_FAULT, 0, 1, {32, 28, NF, 0, 0, 0, 28, 4}, {0}},
 	{NEST_EV_DEVICE_GONE, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_SHUTDOWN, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
@@ -126,8 +141,11 @@ Test(abi, table_matches_the_header)
 		known += nest_op_table[op].name != NULL;
 	cr_expect_eq(known, NEXPECTED, "the table has ops the test does not know");
 	cr_expect_null(nest_op_desc(NEST_OP_INVALID));
-	cr_expect_null(nest_op_desc(14));
+	cr_expect_null(nest_op_desc(16));
 	cr_expect_null(nest_op_desc(31));
+	cr_expect_eq(NEST_OP_BIND_NATIVE, 14);
+	cr_expect_eq(NEST_OP_INVALIDATE_NATIVE, 15);
+	cr_expect_str_eq(nest_op_name(NEST_OP_INVALIDATE_NATIVE), "INVALIDATE_NATIVE");
 	cr_expect_null(nest_op_desc(NEST_OP_MAX));
 	cr_expect_null(nest_op_desc(UINT32_MAX));
 	cr_expect_str_eq(nest_op_name(NEST_OP_BIND), "BIND");
@@ -254,7 +272,7 @@ Test(abi, every_op_refuses_unknown_flags)
 				     d->name, what, bit);
 		}
 	}
-	cr_expect_geq(checked, 11);
+	cr_expect_geq(checked, 13);
 	NO_LEAKS();
 }
 

@@ -166,6 +166,21 @@ Test(caps, software_and_features)
 			     0);
 		cr_expect_eq(c.features, NEST_FEAT_FAULT_EVENTS, "only exact names count");
 	}
+	{
+		/* every feature name of PROTOCOL.md §4 and its bit, and nothing else */
+		struct nest_caps c;
+
+		cr_assert_eq(parse("{\"features\": [\"bind-pgtbl\", \"cache-invld\","
+				   " \"syswide-pasid\", \"sim-dma\", \"fault-events\","
+				   " \"checker\", \"native\"]}",
+				   &c),
+			     0);
+		cr_expect_eq(c.features, NEST_FEAT_VALID);
+		cr_expect_eq(NEST_FEAT_NATIVE, 0x40);
+		cr_expect_eq(NEST_FEAT_VALID, 0x7f);
+		cr_assert_eq(parse("{\"features\": [\"native\"]}", &c), 0);
+		cr_expect_eq(c.features, NEST_FEAT_NATIVE);
+	}
 	NO_LEAKS();
 }
 

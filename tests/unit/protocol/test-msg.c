@@ -50,6 +50,10 @@ static void round_trip(const struct nest_op_desc *d, const struct nest_body_desc
 		cr_expect_eq(t.entry_num, SAMPLE_ENTRIES);
 		cr_expect_eq(t.entry_len, sizeof(struct nest_inv_entry));
 	}
+	if (bd->tail == NEST_TAIL_NATIVE_ARRAY) {
+		cr_expect_eq(t.entry_num, SAMPLE_ENTRIES);
+		cr_expect_eq(t.entry_len, SAMPLE_NENTRY);
+	}
 }
 
 Test(msg, round_trip_every_op)
@@ -69,7 +73,7 @@ Test(msg, round_trip_every_op)
 		round_trip(d, &d->req, NEST_MSG_F_REQUEST, 0x1000 + op);
 		round_trip(d, &d->reply, NEST_MSG_F_REPLY, 0x1000 + op);
 	}
-	cr_expect_eq(n, 17);
+	cr_expect_eq(n, 19);
 	NO_LEAKS();
 }
 
@@ -267,6 +271,83 @@ Test(msg, sim_dma_data_tail)
 	cr_expect_eq(t.len, NEST_DMA_LEN_MAX);
 	cr_expect_eq(nest_body_decode(bd, body, cap, dst, &t), -E2BIG);
 	free(body);
+	NO_LEAKS();
+}
+
+static int decode_bind_native(uint32_t data_len, size_t tail_len)
+{
+	uint8_t body[sizeof(struct nest_bind_native) + 2 * NEST_NATIVE_DATA_MAX] = {0}, dst[64];
+	struct nest_bind_native b = {.size = sizeof(b), .hpasid = 5, .data_len = data_len};
+	struct nest_tail t = {0};
+	int r;
+
+	memcpy(body, &b, sizeof(b));
+	memset(body + sizeof(b), 0x5a, tail_len);
+	r = nest_body_decode(&nest_op_table[NEST_OP_BIND_NATIVE].req, body, sizeof(b) + tail_len,
+			     dst, &t);
+	if (r == 0) {
+		cr_expect_eq(t.len, data_len);
+		cr_expect_eq(t.ptr, body + sizeof(b));
+	}
+	return r;
+}
+
+Test(msg, bind_native_blob_tail)
+{
+	cr_expect_eq(decode_bind_native(1, 1), 0);
+	cr_expect_eq(decode_bind_native(8, 8), 0, "selftest mock data");
+	cr_expect_eq(decode_bind_native(24, 24), 0, "VT-d stage-1 data");
+	cr_expect_eq(decode_bind_native(NEST_NATIVE_DATA_MAX, NEST_NATIVE_DATA_MAX), 0);
+	cr_expect_eq(decode_bind_native(0, 0), -EINVAL, "no data");
+	cr_expect_eq(decode_bind_native(0, 8), -EINVAL, "data_len 0 with data");
+	cr_expect_eq(decode_bind_native(24, 23), -EINVAL, "short");
+	cr_expect_eq(decode_bind_native(24, 25), -EINVAL, "long");
+	cr_expect_eq(decode_bind_native(24, 0), -EINVAL, "missing");
+	cr_expect_eq(decode_bind_native(NEST_NATIVE_DATA_MAX + 1, NEST_NATIVE_DATA_MAX + 1),
+		     -E2BIG);
+	cr_expect_eq(decode_bind_native(UINT32_MAX, 8), -E2BIG, "limit before the fit");
+	cr_expect_eq(decode_bind_native(8, NEST_NATIVE_DATA_MAX + 1), -EINVAL);
+	NO_LEAKS();
+}
+
+static int decode_inv_native(uint32_t entry_len, uint32_t entry_num, size_t tail_len)
+{
+	static uint8_t body[sizeof(struct nest_invalidate_native) + 4096];
+	struct nest_invalidate_native v = {
+		.size = sizeof(v), .entry_len = entry_len, .entry_num = entry_num, .hpasid = 5};
+	struct nest_tail t = {0};
+	uint8_t dst[64];
+	int r;
+
+	cr_assert_leq(tail_len, sizeof(body) - sizeof(v));
+	memset(body, 0, sizeof(body));
+	memcpy(body, &v, sizeof(v));
+	r = nest_body_decode(&nest_op_table[NEST_OP_INVALIDATE_NATIVE].req, body,
+			     sizeof(v) + tail_len, dst, &t);
+	if (r == 0) {
+		cr_expect_eq(t.entry_len, entry_len);
+		cr_expect_eq(t.entry_num, entry_num);
+		cr_expect_eq(t.len, tail_len);
+	}
+	return r;
+}
+
+Test(msg, invalidate_native_array_tail)
+{
+	cr_expect_eq(decode_inv_native(8, 1, 8), 0, "one selftest mock entry");
+	cr_expect_eq(decode_inv_native(24, 3, 72), 0, "three VT-d entries");
+	cr_expect_eq(decode_inv_native(NEST_NATIVE_ENTRY_MIN, 1, 4), 0);
+	cr_expect_eq(decode_inv_native(NEST_NATIVE_ENTRY_MAX, 2, 128), 0);
+	cr_expect_eq(decode_inv_native(5, 3, 15), 0, "any length in range, no alignment rule");
+	cr_expect_eq(decode_inv_native(3, 1, 3), -EINVAL, "entry_len below the minimum");
+	cr_expect_eq(decode_inv_native(0, 1, 0), -EINVAL);
+	cr_expect_eq(decode_inv_native(8, 0, 0), -EINVAL, "entry_num 0");
+	cr_expect_eq(decode_inv_native(NEST_NATIVE_ENTRY_MAX + 1, 1, 65), -E2BIG);
+	cr_expect_eq(decode_inv_native(UINT32_MAX, 1, 8), -E2BIG);
+	cr_expect_eq(decode_inv_native(64, UINT32_MAX, 64), -EOVERFLOW);
+	cr_expect_eq(decode_inv_native(8, 2, 15), -EINVAL, "short");
+	cr_expect_eq(decode_inv_native(8, 2, 17), -EINVAL, "long");
+	cr_expect_eq(decode_inv_native(8, 2, 0), -EINVAL, "no entries");
 	NO_LEAKS();
 }
 
