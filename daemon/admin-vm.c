@@ -71,18 +71,25 @@ static struct json_object *admin_pasid_json(const struct vm *vm, const struct vm
 	else
 		admin_add_null(o, "gpasid");
 	admin_add_bool(o, "bound", p->bound);
-	if (p->bound)
+	if (p->bound && !p->native) /* a native binding's table address is the kernel data's */
 		admin_add_hex(o, "gpgd", p->bind.gpgd);
 	else
 		admin_add_null(o, "gpgd");
 	if (with_vm)
 		return o;
-	if (p->bound) {
+	if (p->bound && p->native) {
+		admin_add_str(o, "format", "native");
+		admin_add_int(o, "data_type", p->native_type);
+		admin_add_null(o, "addr_width");
+		admin_add_null(o, "vtd_flags");
+	} else if (p->bound) {
 		admin_add_str(o, "format", "vtd-fl");
+		admin_add_null(o, "data_type");
 		admin_add_int(o, "addr_width", p->bind.addr_width);
 		admin_add_int(o, "vtd_flags", (int64_t)p->bind.vtd_flags);
 	} else {
 		admin_add_null(o, "format");
+		admin_add_null(o, "data_type");
 		admin_add_null(o, "addr_width");
 		admin_add_null(o, "vtd_flags");
 	}

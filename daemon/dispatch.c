@@ -46,6 +46,8 @@ static const struct op_entry op_entries[NEST_OP_MAX] = {
 	[NEST_OP_INVALIDATE] = {op_invalidate, PERM_ATTACHED},
 	[NEST_OP_SIM_DMA] = {op_sim_dma, PERM_ATTACHED},
 	[NEST_OP_ADMIN] = {op_admin, PERM_HELLO},
+	[NEST_OP_BIND_NATIVE] = {op_bind_native, PERM_ATTACHED},
+	[NEST_OP_INVALIDATE_NATIVE] = {op_invalidate_native, PERM_ATTACHED},
 };
 
 void op_reply_set(struct op_reply *rp, const void *fixed, size_t len)
@@ -87,6 +89,7 @@ static int op_hello(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	}
 	nest_caps_negotiate(&ours, &peer, &eff);
 	c->caps = eff;
+	c->peer_minor = h->minor; /* what this client understands (PROTOCOL.md §14) */
 	c->hello_done = true;
 	event_del(c->ev_hello);
 	out.caps_len = (uint32_t)caps_len;

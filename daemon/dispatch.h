@@ -57,6 +57,8 @@ int op_pasid_free(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_unbind(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_bind_native(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_invalidate_native(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_sim_dma(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_admin(struct conn *c, struct op_req *rq, struct op_reply *rp);
 

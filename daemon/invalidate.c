@@ -5,6 +5,10 @@
  * Entries are processed in order and processing stops at the first failure; the reply says how
  * many were done and why the next one failed. Each entry is fully checked (validity table,
  * PASID ownership) before the backend sees it, then applied on every device of the VM.
+ *
+ * INVALIDATE_NATIVE: a batch of the kernel's own entries on one bound PASID. The daemon checks
+ * the request (batch limit, announced type, PASID); the backend checks each entry for its type
+ * and hands the valid prefix to the kernel, on every device.
  */
 #include <errno.h>
 
@@ -56,6 +60,65 @@ int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		}
 		out.done++;
 	}
+	vm->ctr.invalidations++;
+	vm->ctr.inv_entries += out.done;
+	op_reply_set(rp, &out, sizeof(out));
+	return 0;
+}
+
+/*
+ * The whole batch on every attached device. Each device may stop early; the reply reports the
+ * smallest `done` and the errno of the device that stopped there (the first such device), so
+ * that first_error stays "why entry `done` failed" (PROTOCOL.md §8.15). Every device gets the
+ * whole batch even when an earlier one stopped early: invalidating more is harmless.
+ */
+static void invalidate_native_devices(struct vm *vm, const struct nest_invalidate_native *in,
+				      const struct nest_tail *t, struct nest_invalidate_reply *out)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+
+	out->done = t->entry_num;
+	out->first_error = 0;
+	for (size_t i = 0; i < vm->cfg.n_devices; i++) {
+		uint32_t done = 0;
+		int r;
+
+		if (!vm->devices[i].attached)
+			continue;
+		r = ops->invalidate_native(vm->d->be, vm->ctx, vm->cfg.devices[i].id, in->hpasid,
+					   in->data_type, t->ptr, t->entry_len, t->entry_num,
+					   &done);
+		if (r == 0)
+			continue;
+		nestd_log_backend_error(vm->d, "vm %s: invalidate-native PASID %u", vm->cfg.name,
+					in->hpasid);
+		if (done >= t->entry_num)
+			done = t->entry_num - 1; /* an error stops at an entry of the batch */
+		if (done < out->done || out->first_error == 0) {
+			out->done = done;
+			out->first_error = r < 0 && -r < 4096 ? -r : EIO;
+		}
+	}
+}
+
+int op_invalidate_native(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_invalidate_native *in = rq->req;
+	const struct nest_tail *t = &rq->tail;
+	struct vm *vm = c->vm;
+	struct nest_invalidate_reply out = {.size = sizeof(out)};
+	const struct vm_pasid *p;
+
+	if (t->entry_num == 0 || t->entry_num > c->caps.max_batch)
+		return -EINVAL;
+	if (!(vm->info.features & NEST_FEAT_NATIVE) || !c->d->be_ops->invalidate_native)
+		return -EOPNOTSUPP; /* VM_ATTACH said so */
+	if (in->data_type != vm->info.inv_data_type)
+		return -EOPNOTSUPP;
+	p = vm_pasid_find(vm, in->hpasid);
+	if (!p || !p->bound)
+		return -ENOENT; /* one PASID for the whole batch: a request-level error */
+	invalidate_native_devices(vm, in, t, &out);
 	vm->ctr.invalidations++;
 	vm->ctr.inv_entries += out.done;
 	op_reply_set(rp, &out, sizeof(out));

@@ -24,10 +24,16 @@ static bool vm_ops_valid_name(const char *name, size_t cap)
 	return true;
 }
 
-static void vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
-			struct nest_vm_info *info)
+/*
+ * The VM_ATTACH reply, sized for what the client understands (PROTOCOL.md §14): a client whose
+ * HELLO said minor 0 gets the 72-byte 1.0 struct (it would refuse the longer one with E2BIG, §5)
+ * and no 1.1 feature bit; minor >= 1 gets all of it. Returns the reply's length.
+ */
+static size_t vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
+			  struct nest_vm_info *info)
 {
 	const struct nest_backend_info *bi = &vm->info; /* per-VM nesting info, set at attach */
+	bool v1_1 = c->peer_minor >= 1;
 
 	*info = (struct nest_vm_info){
 		.size = sizeof(*info),
@@ -45,6 +51,15 @@ static void vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 		.ecap_reg = bi->ecap_reg,
 		.reattached = re ? 1 : 0,
 	};
+	if (!v1_1) {
+		info->features &= ~(uint32_t)NEST_FEAT_NATIVE;
+		return NEST_VM_INFO_SIZE_1_0;
+	}
+	info->hw_info_type = bi->hw_info_type;
+	info->hwpt_data_type = bi->hwpt_data_type;
+	info->inv_data_type = bi->inv_data_type;
+	info->inv_entry_len = bi->inv_entry_len;
+	return sizeof(*info);
 }
 
 int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
@@ -53,6 +68,7 @@ int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	struct audit_rec ar = {
 		.uid = c->peer.cred.uid, .pid = c->peer.cred.pid, .pasid = -1, .op = "attach"};
 	struct nest_vm_info info;
+	size_t info_len;
 	struct vm *vm;
 	bool re = false;
 	int r;
@@ -79,8 +95,8 @@ int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	if (r < 0)
 		return r;
 	c->vm = vm;
-	vm_ops_info(c, vm, re, &info);
-	op_reply_set(rp, &info, sizeof(info));
+	info_len = vm_ops_info(c, vm, re, &info);
+	op_reply_set(rp, &info, info_len);
 	nestd_update_status(c->d);
 	return 0;
 }

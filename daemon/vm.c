@@ -225,6 +225,7 @@ void vm_pasid_unbind(struct vm *vm, struct vm_pasid *p)
 		if (vm->devices[i].attached)
 			vm->d->be_ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[i].id, p->pasid);
 	p->bound = false;
+	p->native = false;
 	vm->n_bound--;
 }
 

@@ -37,7 +37,9 @@ struct vm_pasid {
 	uint32_t gpasid;
 	bool has_gpasid;
 	bool bound;
-	struct nest_be_bind bind; /* valid when bound */
+	bool native;		  /* bound by BIND_NATIVE: native_type is valid, bind is not */
+	uint32_t native_type;	  /* the kernel's HWPT data type of a native binding */
+	struct nest_be_bind bind; /* valid when bound and not native */
 };
 
 struct vm_device {
