@@ -16,7 +16,7 @@
 /* Symbols of the public API; everything else stays hidden (C_VISIBILITY_PRESET + libnest.sym). */
 #define NEST_PUBLIC __attribute__((visibility("default")))
 
-/* Largest fixed reply struct we decode (struct nest_vm_info is 72 bytes). */
+/* Largest fixed reply struct we decode (struct nest_vm_info is 88 bytes). */
 #define CLIENT_FIXED_MAX      128
 /* Messages handled per nest_client_process() call, so a flood cannot starve the caller. */
 #define CLIENT_PROCESS_BUDGET 1024

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * invalidate.c - nest_invalidate(): split a batch into requests of at most the negotiated
- * max_batch entries (and the message size), send them pipelined, and fold the replies back into
- * one "entries done + first error" answer in the caller's order.
+ * invalidate.c - nest_invalidate() and nest_invalidate_native(): split a batch into requests of
+ * at most the negotiated max_batch entries (and the message size), send them pipelined, and fold
+ * the replies back into one "entries done + first error" answer in the caller's order.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +15,17 @@ struct inv_chunk {
 	int error; /* request-level -errno */
 	uint32_t done;
 	int first_error; /* -errno of entry `done` within the chunk, 0 if all done */
+};
+
+/* One batch: INVALIDATE (generic entries) or INVALIDATE_NATIVE (the kernel's entries). */
+struct inv_batch {
+	uint16_t op;
+	size_t fixed_len; /* sizeof the request struct before the entries */
+	const uint8_t *entries;
+	uint32_t entry_len;
+	size_t n;
+	uint32_t hpasid;    /* INVALIDATE_NATIVE */
+	uint32_t data_type; /* INVALIDATE_NATIVE */
 };
 
 static void inv_reply_cb(nest_client *c, struct nest_reply *r, void *opaque)
@@ -33,37 +44,45 @@ static void inv_reply_cb(nest_client *c, struct nest_reply *r, void *opaque)
 }
 
 /* Entries per request: the negotiated batch, bounded by what fits in one message. */
-static size_t inv_chunk_entries(const nest_client *c)
+static size_t inv_chunk_entries(const nest_client *c, const struct inv_batch *b)
 {
-	size_t room =
-		c->caps.max_msg_size - sizeof(struct nest_msg_hdr) - sizeof(struct nest_invalidate);
-	size_t n = room / sizeof(struct nest_inv_entry);
+	size_t room = c->caps.max_msg_size - sizeof(struct nest_msg_hdr) - b->fixed_len;
+	size_t n = room / b->entry_len;
 
 	return n < c->caps.max_batch ? n : c->caps.max_batch;
 }
 
-static int inv_send_chunk(nest_client *c, uint8_t *body, const struct nest_inv_entry *e, size_t n,
-			  struct inv_chunk *ch)
+static int inv_send_chunk(nest_client *c, uint8_t *body, const struct inv_batch *b, size_t first,
+			  size_t n, struct inv_chunk *ch)
 {
-	struct nest_invalidate req = {.size = sizeof(req),
-				      .entry_len = sizeof(struct nest_inv_entry),
-				      .entry_num = (uint32_t)n};
+	if (b->op == NEST_OP_INVALIDATE) {
+		struct nest_invalidate req = {
+			.size = sizeof(req), .entry_len = b->entry_len, .entry_num = (uint32_t)n};
 
-	memcpy(body, &req, sizeof(req));
-	memcpy(body + sizeof(req), e, n * sizeof(*e));
-	return nest_client_send_async(c, NEST_OP_INVALIDATE, body, sizeof(req) + n * sizeof(*e),
-				      NULL, 0, inv_reply_cb, ch, NULL);
+		memcpy(body, &req, sizeof(req));
+	} else {
+		struct nest_invalidate_native req = {.size = sizeof(req),
+						     .entry_len = b->entry_len,
+						     .entry_num = (uint32_t)n,
+						     .hpasid = b->hpasid,
+						     .data_type = b->data_type};
+
+		memcpy(body, &req, sizeof(req));
+	}
+	memcpy(body + b->fixed_len, b->entries + first * b->entry_len, n * b->entry_len);
+	return nest_client_send_async(c, b->op, body, b->fixed_len + n * b->entry_len, NULL, 0,
+				      inv_reply_cb, ch, NULL);
 }
 
 /* Fold the chunk results in order. */
-static int inv_collect(nest_client *c, const struct inv_chunk *chunks, size_t nchunks, size_t per,
-		       size_t n, size_t *ret_done, int *ret_first_error)
+static int inv_collect(nest_client *c, const struct inv_batch *b, const struct inv_chunk *chunks,
+		       size_t nchunks, size_t per, size_t *ret_done, int *ret_first_error)
 {
 	size_t done = 0;
 	int err = 0, first = 0;
 
 	for (size_t i = 0; i < nchunks; i++) {
-		size_t want = (i + 1 == nchunks) ? n - i * per : per;
+		size_t want = (i + 1 == nchunks) ? b->n - i * per : per;
 
 		if (chunks[i].error) {
 			err = chunks[i].error;
@@ -73,7 +92,8 @@ static int inv_collect(nest_client *c, const struct inv_chunk *chunks, size_t nc
 		if (chunks[i].first_error || chunks[i].done < want) {
 			first = chunks[i].first_error ? chunks[i].first_error : -EIO;
 			err = first;
-			client_set_error(c, first, "INVALIDATE: entry %zu failed", done);
+			client_set_error(c, first, "%s: entry %zu failed", nest_op_name(b->op),
+					 done);
 			break;
 		}
 	}
@@ -84,13 +104,51 @@ static int inv_collect(nest_client *c, const struct inv_chunk *chunks, size_t nc
 	return err;
 }
 
-NEST_PUBLIC int nest_invalidate(nest_client *c, const struct nest_inv_entry *entries, size_t n,
-				size_t *ret_done, int *ret_first_error)
+static int inv_run(nest_client *c, const struct inv_batch *b, size_t *ret_done,
+		   int *ret_first_error)
 {
 	struct inv_chunk *chunks;
 	size_t per, nchunks, sent = 0;
 	uint8_t *body;
 	int r = 0;
+
+	per = inv_chunk_entries(c, b);
+	nchunks = b->n ? (b->n + per - 1) / per : 0;
+	chunks = calloc(nchunks ? nchunks : 1, sizeof(*chunks));
+	body = malloc(b->fixed_len + per * b->entry_len);
+	if (!chunks || !body) {
+		free(chunks);
+		free(body);
+		return -ENOMEM;
+	}
+	for (; sent < nchunks && r == 0; sent++) {
+		size_t cnt = (sent + 1 == nchunks) ? b->n - sent * per : per;
+
+		r = inv_send_chunk(c, body, b, sent * per, cnt, &chunks[sent]);
+		if (r < 0)
+			chunks[sent] = (struct inv_chunk){.finished = true, .error = r};
+	}
+	for (size_t i = 0; i < sent; i++) {
+		while (!chunks[i].finished) {
+			r = nest_client_wait(c, -1);
+			if (r < 0)
+				client_kill(c, r); /* completes every chunk still pending */
+		}
+	}
+	r = inv_collect(c, b, chunks, sent, per, ret_done, ret_first_error);
+	free(body);
+	free(chunks);
+	return r;
+}
+
+NEST_PUBLIC int nest_invalidate(nest_client *c, const struct nest_inv_entry *entries, size_t n,
+				size_t *ret_done, int *ret_first_error)
+{
+	const struct inv_batch b = {.op = NEST_OP_INVALIDATE,
+				    .fixed_len = sizeof(struct nest_invalidate),
+				    .entries = (const uint8_t *)entries,
+				    .entry_len = sizeof(struct nest_inv_entry),
+				    .n = n};
 
 	/* documented as always written, early failures included */
 	if (ret_done)
@@ -102,31 +160,40 @@ NEST_PUBLIC int nest_invalidate(nest_client *c, const struct nest_inv_entry *ent
 	if (c->dead)
 		return c->dead;
 	client_clear_error(c);
-	per = inv_chunk_entries(c);
-	nchunks = n ? (n + per - 1) / per : 0;
-	chunks = calloc(nchunks ? nchunks : 1, sizeof(*chunks));
-	body = malloc(sizeof(struct nest_invalidate) + per * sizeof(struct nest_inv_entry));
-	if (!chunks || !body) {
-		free(chunks);
-		free(body);
-		return -ENOMEM;
-	}
-	for (; sent < nchunks && r == 0; sent++) {
-		size_t cnt = (sent + 1 == nchunks) ? n - sent * per : per;
+	return inv_run(c, &b, ret_done, ret_first_error);
+}
 
-		r = inv_send_chunk(c, body, entries + sent * per, cnt, &chunks[sent]);
-		if (r < 0)
-			chunks[sent] = (struct inv_chunk){.finished = true, .error = r};
+NEST_PUBLIC int nest_invalidate_native(nest_client *c, uint32_t hpasid, uint32_t data_type,
+				       const void *entries, uint32_t entry_len, size_t n,
+				       size_t *ret_done, int *ret_first_error)
+{
+	const struct inv_batch b = {.op = NEST_OP_INVALIDATE_NATIVE,
+				    .fixed_len = sizeof(struct nest_invalidate_native),
+				    .entries = entries,
+				    .entry_len = entry_len,
+				    .n = n,
+				    .hpasid = hpasid,
+				    .data_type = data_type};
+
+	if (ret_done)
+		*ret_done = 0;
+	if (ret_first_error)
+		*ret_first_error = 0;
+	if (!c || (n && !entries))
+		return -EINVAL;
+	if (c->dead)
+		return c->dead;
+	client_clear_error(c);
+	/* the limits nestd applies (PROTOCOL.md §8.15), so a chunk size can be computed */
+	if (entry_len < NEST_NATIVE_ENTRY_MIN) {
+		client_set_error(c, 0, "INVALIDATE_NATIVE: entry_len must be at least %u",
+				 NEST_NATIVE_ENTRY_MIN);
+		return -EINVAL;
 	}
-	for (size_t i = 0; i < sent; i++) {
-		while (!chunks[i].finished) {
-			r = nest_client_wait(c, -1);
-			if (r < 0)
-				client_kill(c, r); /* completes every chunk still pending */
-		}
+	if (entry_len > NEST_NATIVE_ENTRY_MAX) {
+		client_set_error(c, 0, "INVALIDATE_NATIVE: entry_len must be at most %u",
+				 NEST_NATIVE_ENTRY_MAX);
+		return -E2BIG;
 	}
-	r = inv_collect(c, chunks, sent, per, n, ret_done, ret_first_error);
-	free(body);
-	free(chunks);
-	return r;
+	return inv_run(c, &b, ret_done, ret_first_error);
 }

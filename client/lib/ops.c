@@ -14,8 +14,13 @@
 			return -EINVAL;                                                            \
 	} while (0)
 
-NEST_PUBLIC int nest_vm_attach(nest_client *c, const char *name, uint32_t flags,
-			       struct nest_vm_info *ret)
+/*
+ * nest_vm_attach() has two versions (libnest.sym): LIBNEST_0.2, the default, fills the whole
+ * struct nest_vm_info of protocol 1.1 (88 bytes); LIBNEST_0.1 serves programs built against the
+ * 1.0 header, whose struct is 72 bytes, and writes only those. Both get the reply zero-extended
+ * to this build's struct (a 1.0 nestd sends 72 bytes), so the 1.1 fields read 0 from old daemons.
+ */
+static int vm_attach(nest_client *c, const char *name, uint32_t flags, void *ret, size_t ret_len)
 {
 	struct nest_vm_attach req = {.size = sizeof(req), .flags = flags};
 	struct client_sync s;
@@ -35,8 +40,25 @@ NEST_PUBLIC int nest_vm_attach(nest_client *c, const char *name, uint32_t flags,
 	if (r < 0)
 		return r;
 	if (ret)
-		memcpy(ret, s.fixed, sizeof(*ret));
+		memcpy(ret, s.fixed, ret_len);
 	return 0;
+}
+
+NEST_PUBLIC int nest_vm_attach_v0_2(nest_client *c, const char *name, uint32_t flags,
+				    struct nest_vm_info *ret);
+NEST_PUBLIC int nest_vm_attach_v0_1(nest_client *c, const char *name, uint32_t flags, void *ret);
+__asm__(".symver nest_vm_attach_v0_2, nest_vm_attach@@LIBNEST_0.2");
+__asm__(".symver nest_vm_attach_v0_1, nest_vm_attach@LIBNEST_0.1");
+
+NEST_PUBLIC int nest_vm_attach_v0_2(nest_client *c, const char *name, uint32_t flags,
+				    struct nest_vm_info *ret)
+{
+	return vm_attach(c, name, flags, ret, sizeof(*ret));
+}
+
+NEST_PUBLIC int nest_vm_attach_v0_1(nest_client *c, const char *name, uint32_t flags, void *ret)
+{
+	return vm_attach(c, name, flags, ret, NEST_VM_INFO_SIZE_1_0);
 }
 
 NEST_PUBLIC int nest_vm_detach(nest_client *c, uint32_t flags)
@@ -146,6 +168,30 @@ NEST_PUBLIC int nest_bind(nest_client *c, const struct nest_bind *b)
 	req.size = sizeof(req);
 	client_sync_init(&s);
 	return client_call(c, NEST_OP_BIND, &req, sizeof(req), NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_bind_native(nest_client *c, uint32_t hpasid, uint32_t data_type,
+				 const void *data, uint32_t len)
+{
+	_Alignas(8) uint8_t body[sizeof(struct nest_bind_native) + NEST_NATIVE_DATA_MAX];
+	struct nest_bind_native req = {
+		.size = sizeof(req), .hpasid = hpasid, .data_type = data_type, .data_len = len};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	if (!data || len == 0) {
+		client_set_error(c, 0, "BIND_NATIVE: no data");
+		return -EINVAL;
+	}
+	if (len > NEST_NATIVE_DATA_MAX) {
+		client_set_error(c, 0, "BIND_NATIVE: data must be at most %u bytes",
+				 NEST_NATIVE_DATA_MAX);
+		return -E2BIG;
+	}
+	memcpy(body, &req, sizeof(req));
+	memcpy(body + sizeof(req), data, len);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_BIND_NATIVE, body, sizeof(req) + len, NULL, 0, &s);
 }
 
 NEST_PUBLIC int nest_unbind(nest_client *c, uint32_t hpasid)

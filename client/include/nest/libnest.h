@@ -144,7 +144,11 @@ unsigned nest_client_inflight(const nest_client *c);
 
 /* ---- VM socket operations (blocking; events arriving meanwhile are delivered) -------------- */
 
-/* @flags: NEST_ATTACH_F_*. */
+/*
+ * nest_vm_attach() - attach the VM @name. @flags: NEST_ATTACH_F_*. *ret (optional) receives the
+ * VM's description; from a nestd older than protocol 1.1 the native fields (hw_info_type ..
+ * inv_entry_len) read 0.
+ */
 int nest_vm_attach(nest_client *c, const char *name, uint32_t flags, struct nest_vm_info *ret);
 int nest_vm_detach(nest_client *c, uint32_t flags); /* NEST_DETACH_F_* */
 
@@ -180,6 +184,27 @@ int nest_unbind(nest_client *c, uint32_t hpasid);
  */
 int nest_invalidate(nest_client *c, const struct nest_inv_entry *entries, size_t n,
 		    size_t *ret_done, int *ret_first_error);
+
+/*
+ * Native nesting (protocol 1.1; the VM's vm_info.features has NEST_FEAT_NATIVE, iommufd): the
+ * kernel's own data, passed through nestd unchanged. The types and the kernel's entry size are
+ * those of struct nest_vm_info (hwpt_data_type, inv_data_type, inv_entry_len).
+ *
+ * nest_bind_native() - bind @len bytes (1 .. NEST_NATIVE_DATA_MAX) of nested HWPT data of type
+ * @data_type (e.g. struct iommu_hwpt_vtd_s1 for IOMMU_HWPT_DATA_VTD_S1) on host PASID @hpasid, on
+ * every device of the VM. nest_unbind() undoes it. -EOPNOTSUPP: the VM has no native nesting or
+ * takes another type; -E2BIG: @len too large (checked locally).
+ *
+ * nest_invalidate_native() - @n entries of @entry_len bytes (NEST_NATIVE_ENTRY_MIN ..
+ * NEST_NATIVE_ENTRY_MAX; -EINVAL / -E2BIG locally otherwise) of type @data_type (e.g. struct
+ * iommu_hwpt_vtd_s1_invalidate) on what @hpasid is bound to. Batching, the return value,
+ * *ret_done and *ret_first_error are as for nest_invalidate(); a request-level error (e.g.
+ * -ENOENT: @hpasid is not the VM's or not bound) is returned with *ret_done = 0 for its chunk.
+ */
+int nest_bind_native(nest_client *c, uint32_t hpasid, uint32_t data_type, const void *data,
+		     uint32_t len);
+int nest_invalidate_native(nest_client *c, uint32_t hpasid, uint32_t data_type, const void *entries,
+			   uint32_t entry_len, size_t n, size_t *ret_done, int *ret_first_error);
 
 /*
  * nest_debug_dma() - sim backend debug DMA of @len bytes at guest virtual @addr by (@dev_id,

@@ -38,14 +38,23 @@ fi
 soname=$(objdump -p "$libdir/libnest.so.0.1.0" | awk '/SONAME/ {print $2}')
 [ "$soname" = "libnest.so.0" ] || fail "soname is '$soname'"
 
-# exported = defined dynamic symbols; expected = the names in the version script
-objdump -T "$libdir/libnest.so.0.1.0" | awk '$2 != "*UND*" && $4 != "*UND*" && /LIBNEST_0.1/ && $NF != "LIBNEST_0.1" {print $NF}' |
-	sort >"$tmp/exported"
-grep -E '^\s+nest_[a-z_]+;' "$symfile" | tr -d ' \t;' | sort >"$tmp/expected"
+# exported = defined dynamic symbols as "VERSION name" (a compat version, shown "(LIBNEST_x)", and
+# the default one alike); expected = every name of every node of the version script
+objdump -T "$libdir/libnest.so.0.1.0" |
+	awk 'NF >= 2 && $4 != "*UND*" && $(NF-1) ~ /^\(?LIBNEST_[0-9.]+\)?$/ && $NF ~ /^nest_/ {
+		v = $(NF-1); gsub(/[()]/, "", v); print v, $NF }' | sort >"$tmp/exported"
+awk '/^LIBNEST_[0-9.]+ *\{/ {node = $1} /^[ \t]+nest_[a-z_0-9]+;/ {n = $1; sub(/;/, "", n); print node, n}' \
+	"$symfile" | sort >"$tmp/expected"
+[ -s "$tmp/expected" ] || fail "no symbols found in $symfile"
 diff -u "$tmp/expected" "$tmp/exported" || fail "exported symbols differ from libnest.sym"
-if objdump -T "$libdir/libnest.so.0.1.0" | awk '$4 != "*UND*"' | grep -v LIBNEST_0.1 | grep -q ' nest_'; then
+if objdump -T "$libdir/libnest.so.0.1.0" | awk '$4 != "*UND*"' | grep -v LIBNEST_ | grep -q ' nest_'; then
 	fail "unversioned nest_ symbols exported"
 fi
+# nest_vm_attach: the default version is the newest node's, LIBNEST_0.1's stays for old programs
+objdump -T "$libdir/libnest.so.0.1.0" | grep -q ' LIBNEST_0.2 *nest_vm_attach$' ||
+	fail "nest_vm_attach@@LIBNEST_0.2 is not the default version"
+objdump -T "$libdir/libnest.so.0.1.0" | grep -q '(LIBNEST_0.1) *nest_vm_attach$' ||
+	fail "nest_vm_attach@LIBNEST_0.1 (72-byte vm_info) is missing"
 
 cat >"$tmp/prog.c" <<'C'
 #include <errno.h>

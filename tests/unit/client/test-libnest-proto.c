@@ -3,8 +3,12 @@
  * test-libnest-proto.c - libnest against a scripted fake nestd (a forked child speaking the
  * wire protocol through nestproto): replies out of order are matched by id, events between
  * replies reach the event callback, a reply to an unknown id kills the connection with EPROTO
- * and completes the pending request.
+ * and completes the pending request; protocol 1.1 (a fake nestd with native nesting, which the
+ * sim cannot offer): HELLO says minor 1, vm_info of 72 and 88 bytes, the LIBNEST_0.1
+ * nest_vm_attach, BIND_NATIVE and INVALIDATE_NATIVE on the wire (layout, batch splitting,
+ * folding of done / first_error).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,34 +46,155 @@ static void fake_recv(int fd, struct nest_msg *m, uint8_t *buf, size_t cap)
 		_exit(11);
 }
 
-static void fake_hello(int c)
+/* Answer HELLO (with @max_batch); returns the minor version the client announced. */
+static uint16_t fake_hello_batch(int c, uint32_t max_batch)
 {
 	uint8_t buf[8192], body[4096];
-	struct nest_hello h = {.size = sizeof(h), .major = NEST_PROTO_MAJOR};
+	struct nest_hello h = {.size = sizeof(h), .major = NEST_PROTO_MAJOR, .minor = 1};
+	struct nest_hello req;
 	struct nest_caps caps;
 	struct nest_msg m;
 	size_t len;
 
 	fake_recv(c, &m, buf, sizeof(buf));
-	if (m.hdr.op != NEST_OP_HELLO)
+	if (m.hdr.op != NEST_OP_HELLO || m.body_len < sizeof(req))
 		_exit(12);
+	memcpy(&req, m.body, sizeof(req));
 	nest_caps_init(&caps);
 	strcpy(caps.software, "fake 1");
 	caps.max_inflight = NREQ;
+	caps.max_batch = max_batch;
 	if (nest_caps_format(&caps, (char *)body + sizeof(h), sizeof(body) - sizeof(h), &len))
 		_exit(13);
 	h.caps_len = (uint32_t)len;
 	memcpy(body, &h, sizeof(h));
 	fake_send(c, NEST_OP_HELLO, NEST_MSG_F_REPLY, m.hdr.id, body, sizeof(h) + len);
+	return req.minor;
+}
+
+static void fake_hello(int c)
+{
+	fake_hello_batch(c, NEST_BATCH_DEFAULT);
 }
 
 /* What the fake nestd does after accepting. */
 enum fake_mode {
-	FAKE_REORDER,	   /* HELLO, NREQ DEVICE_GETs answered in reverse, an event, a bogus id */
-	FAKE_DIE_IN_CALL,  /* HELLO, read one request, send an event, exit without replying */
-	FAKE_WRONG_OP,	   /* HELLO, answer one request with the right id but another op */
-	FAKE_CLOSE_AT_ONCE /* accept and close: no HELLO reply */
+	FAKE_REORDER,	    /* HELLO, NREQ DEVICE_GETs answered in reverse, an event, a bogus id */
+	FAKE_DIE_IN_CALL,   /* HELLO, read one request, send an event, exit without replying */
+	FAKE_WRONG_OP,	    /* HELLO, answer one request with the right id but another op */
+	FAKE_CLOSE_AT_ONCE, /* accept and close: no HELLO reply */
+	FAKE_NATIVE,	    /* a 1.1 nestd with native nesting, see fake_serve_native() */
 };
+
+/* The iommufd selftest mock's types (kernel/uapi/iommufd-test.h), as VM_ATTACH announces them. */
+#define NATIVE_HW_INFO 0xfeedbeefu /* IOMMU_HW_INFO_TYPE_SELFTEST */
+#define NATIVE_HWPT    0xdeadu	   /* IOMMU_HWPT_DATA_SELFTEST, 8 bytes */
+#define NATIVE_INV     0xdeadbeefu /* IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, 8-byte entries */
+#define NATIVE_ELEN    8u
+#define NATIVE_BATCH   4u /* the fake's max_batch: 10 entries go in 3 requests */
+#define NATIVE_N       10u
+#define NATIVE_PASID   5u
+#define NATIVE_BAD_AT  5u /* the entry the fake reports failing (EIO) */
+
+static const struct nest_vm_info native_info = {
+	.size = sizeof(struct nest_vm_info),
+	.backend = NEST_BACKEND_IOMMUFD,
+	.formats = NEST_FORMAT_VTD_FL,
+	.addr_widths = NEST_ADDR_WIDTH_48,
+	.features = NEST_FEAT_BIND_PGTBL | NEST_FEAT_CACHE_INVLD | NEST_FEAT_NATIVE,
+	.pasid_bits = 20,
+	.pasid_mode = NEST_PASID_MODE_PER_DEVICE,
+	.num_devices = 2,
+	.pasid_quota = 8,
+	.max_regions = 16,
+	.mem_limit = 1u << 30,
+	.hw_info_type = NATIVE_HW_INFO,
+	.hwpt_data_type = NATIVE_HWPT,
+	.inv_data_type = NATIVE_INV,
+	.inv_entry_len = NATIVE_ELEN,
+};
+
+/* Entry i of the batch the test sends: flags 0, iotlb_id i (struct iommu_hwpt_invalidate_selftest) */
+static void native_entry(uint32_t i, uint8_t *e)
+{
+	uint32_t w[2] = {0, i};
+
+	memcpy(e, w, sizeof(w));
+}
+
+/*
+ * The 1.1 fake: HELLO (minor 1 expected, max_batch NATIVE_BATCH), three VM_ATTACHes answered with
+ * the 72-byte 1.0 struct, the 88-byte one and again 88 bytes (for the LIBNEST_0.1 symbol), one
+ * with a non-zero byte past 88 (what a 1.0 client would get from a careless nestd), one
+ * BIND_NATIVE, then the INVALIDATE_NATIVE chunks (entry NATIVE_BAD_AT fails with EIO). Exit
+ * status 20+: the client sent something else than expected.
+ */
+static void fake_serve_native(int c)
+{
+	uint8_t buf[8192], big[sizeof(struct nest_vm_info) + 8] = {0};
+	struct nest_bind_native b;
+	struct nest_msg m;
+	uint32_t first = 0;
+
+	if (fake_hello_batch(c, NATIVE_BATCH) != NEST_PROTO_MINOR)
+		_exit(20);
+	for (int i = 0; i < 4; i++) {
+		fake_recv(c, &m, buf, sizeof(buf));
+		if (m.hdr.op != NEST_OP_VM_ATTACH)
+			_exit(21);
+		memcpy(big, &native_info, sizeof(native_info));
+		if (i == 0)
+			memcpy(big, &(uint32_t){NEST_VM_INFO_SIZE_1_0}, 4);
+		if (i == 3) {
+			memcpy(big, &(uint32_t){sizeof(big)}, 4);
+			big[sizeof(big) - 1] = 1;
+		}
+		fake_send(c, NEST_OP_VM_ATTACH, NEST_MSG_F_REPLY, m.hdr.id, big,
+			  i == 0   ? NEST_VM_INFO_SIZE_1_0
+			  : i == 3 ? sizeof(big)
+				   : sizeof(native_info));
+	}
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_BIND_NATIVE || m.body_len != sizeof(b) + 8)
+		_exit(22);
+	memcpy(&b, m.body, sizeof(b));
+	if (b.size != sizeof(b) || b.flags || b.hpasid != NATIVE_PASID ||
+	    b.data_type != NATIVE_HWPT || b.data_len != 8 || b.__reserved ||
+	    memcmp(m.body + sizeof(b), "\1\0\0\0\0\0\0\0", 8))
+		_exit(23);
+	fake_send(c, NEST_OP_BIND_NATIVE, NEST_MSG_F_REPLY, m.hdr.id, NULL, 0);
+	while (first < NATIVE_N) {
+		struct nest_invalidate_native v;
+		struct nest_invalidate_reply rep = {.size = sizeof(rep)};
+		uint8_t e[NATIVE_ELEN];
+
+		fake_recv(c, &m, buf, sizeof(buf));
+		if (m.hdr.op != NEST_OP_INVALIDATE_NATIVE || m.body_len < sizeof(v))
+			_exit(24);
+		memcpy(&v, m.body, sizeof(v));
+		if (v.size != sizeof(v) || v.flags || v.entry_len != NATIVE_ELEN ||
+		    v.hpasid != NATIVE_PASID || v.data_type != NATIVE_INV ||
+		    v.entry_num !=
+			    (NATIVE_N - first < NATIVE_BATCH ? NATIVE_N - first : NATIVE_BATCH) ||
+		    m.body_len != sizeof(v) + v.entry_num * NATIVE_ELEN)
+			_exit(25);
+		for (uint32_t i = 0; i < v.entry_num; i++) {
+			native_entry(first + i, e);
+			if (memcmp(m.body + sizeof(v) + i * NATIVE_ELEN, e, NATIVE_ELEN))
+				_exit(26);
+		}
+		rep.done = v.entry_num;
+		if (first <= NATIVE_BAD_AT && NATIVE_BAD_AT < first + v.entry_num) {
+			rep.done = NATIVE_BAD_AT - first;
+			rep.first_error = EIO;
+		}
+		fake_send(c, NEST_OP_INVALIDATE_NATIVE, NEST_MSG_F_REPLY, m.hdr.id, &rep,
+			  sizeof(rep));
+		first += v.entry_num;
+	}
+	(void)recv(c, buf, sizeof(buf), 0); /* wait for the client to hang up */
+	_exit(0);
+}
 
 static void fake_serve_short(int c, enum fake_mode mode)
 {
@@ -80,6 +205,8 @@ static void fake_serve_short(int c, enum fake_mode mode)
 
 	if (mode == FAKE_CLOSE_AT_ONCE)
 		_exit(0);
+	if (mode == FAKE_NATIVE)
+		fake_serve_native(c);
 	fake_hello(c);
 	fake_recv(c, &m, buf, sizeof(buf));
 	if (mode == FAKE_DIE_IN_CALL) {
@@ -295,6 +422,86 @@ Test(libnest_proto, daemon_closes_before_hello, .timeout = 10)
 
 	cr_expect_eq(nest_client_connect(path, 0, &c), -ECONNRESET);
 	cr_expect_null(c, "no handle on failure");
+	fake_finish(pid, dir, path, before);
+	NO_LEAKS();
+}
+
+/* The LIBNEST_0.1 nest_vm_attach, as a program built against the 1.0 header calls it. */
+typedef int (*vm_attach_0_1_fn)(nest_client *c, const char *name, uint32_t flags, void *ret);
+
+Test(libnest_proto, protocol_1_1_native, .timeout = 10)
+{
+	char dir[] = "/tmp/nest-fake-XXXXXX", path[128];
+	uint8_t data[8] = {1}, entries[NATIVE_N * NATIVE_ELEN], old[NEST_VM_INFO_SIZE_1_0 + 16];
+	struct nest_vm_info vi;
+	struct nest_limits l;
+	nest_client *c = NULL;
+	vm_attach_0_1_fn attach_0_1;
+	size_t done = 777;
+	int first = 777;
+	int before = nest_test_count_fds();
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_NATIVE);
+
+	cr_assert_eq(nest_client_connect(path, 0, &c), 0);
+	cr_assert_eq(nest_client_get_limits(c, &l), 0);
+	cr_expect_eq(l.proto_minor, 1);
+	cr_expect_eq(l.max_batch, NATIVE_BATCH);
+	/* a 1.0 nestd's 72 bytes: zero-extended, the native fields read 0 */
+	memset(&vi, 0xa5, sizeof(vi));
+	cr_assert_eq(nest_vm_attach(c, "vm0", 0, &vi), 0);
+	cr_expect_eq(vi.size, sizeof(vi), "size is this build's");
+	cr_expect_eq(vi.features, native_info.features);
+	cr_expect_eq(vi.mem_limit, native_info.mem_limit);
+	cr_expect_eq(vi.hw_info_type, 0);
+	cr_expect_eq(vi.hwpt_data_type, 0);
+	cr_expect_eq(vi.inv_data_type, 0);
+	cr_expect_eq(vi.inv_entry_len, 0);
+	/* 1.1: all 88 bytes */
+	memset(&vi, 0xa5, sizeof(vi));
+	cr_assert_eq(nest_vm_attach(c, "vm0", 0, &vi), 0);
+	cr_expect(!memcmp(&vi, &native_info, sizeof(vi)), "88-byte vm_info");
+	/* LIBNEST_0.1: writes the 72 bytes of the 1.0 struct and not one more */
+	attach_0_1 = (vm_attach_0_1_fn)dlvsym(RTLD_DEFAULT, "nest_vm_attach", "LIBNEST_0.1");
+	cr_assert_not_null(attach_0_1, "nest_vm_attach@LIBNEST_0.1: %s", dlerror());
+	cr_expect_neq((void *)attach_0_1, (void *)nest_vm_attach, "the default is LIBNEST_0.2");
+	memset(old, 0xa5, sizeof(old));
+	cr_assert_eq(attach_0_1(c, "vm0", 0, old), 0);
+	cr_expect(!memcmp(old + 4, (const uint8_t *)&native_info + 4, NEST_VM_INFO_SIZE_1_0 - 4));
+	for (size_t i = NEST_VM_INFO_SIZE_1_0; i < sizeof(old); i++)
+		cr_expect_eq(old[i], 0xa5, "LIBNEST_0.1 nest_vm_attach wrote byte %zu", i);
+	/* a reply longer than we know with a non-zero byte: E2BIG (why nestd gates by minor) */
+	cr_expect_eq(nest_vm_attach(c, "vm0", 0, &vi), -E2BIG);
+	/* BIND_NATIVE: local checks first (nothing sent), then the request */
+	cr_expect_eq(nest_bind_native(c, NATIVE_PASID, NATIVE_HWPT, data, 0), -EINVAL);
+	cr_expect_eq(nest_bind_native(c, NATIVE_PASID, NATIVE_HWPT, NULL, 8), -EINVAL);
+	cr_expect_eq(nest_bind_native(c, NATIVE_PASID, NATIVE_HWPT, data, NEST_NATIVE_DATA_MAX + 1),
+		     -E2BIG);
+	cr_expect_eq(nest_bind_native(c, NATIVE_PASID, NATIVE_HWPT, data, sizeof(data)), 0, "%s",
+		     nest_client_last_error(c));
+	/* INVALIDATE_NATIVE: local entry_len checks, then 10 entries in chunks of 4 */
+	for (uint32_t i = 0; i < NATIVE_N; i++)
+		native_entry(i, entries + i * NATIVE_ELEN);
+	cr_expect_eq(
+		nest_invalidate_native(c, NATIVE_PASID, NATIVE_INV, entries, 3, 1, &done, &first),
+		-EINVAL);
+	cr_expect_eq(done, 0);
+	cr_expect_eq(nest_invalidate_native(c, NATIVE_PASID, NATIVE_INV, entries,
+					    NEST_NATIVE_ENTRY_MAX + 1, 1, NULL, NULL),
+		     -E2BIG);
+	cr_expect_eq(nest_invalidate_native(c, NATIVE_PASID, NATIVE_INV, NULL, NATIVE_ELEN, 1, NULL,
+					    NULL),
+		     -EINVAL);
+	cr_expect_eq(nest_invalidate_native(c, NATIVE_PASID, NATIVE_INV, entries, NATIVE_ELEN, 0,
+					    &done, &first),
+		     0, "nothing to do, nothing sent");
+	cr_expect_eq(nest_invalidate_native(c, NATIVE_PASID, NATIVE_INV, entries, NATIVE_ELEN,
+					    NATIVE_N, &done, &first),
+		     -EIO);
+	cr_expect_eq(done, NATIVE_BAD_AT, "chunk results folded in order");
+	cr_expect_eq(first, -EIO);
+	cr_expect_neq(strstr(nest_client_last_error(c), "INVALIDATE_NATIVE"), NULL, "%s",
+		      nest_client_last_error(c));
+	nest_client_free(c);
 	fake_finish(pid, dir, path, before);
 	NO_LEAKS();
 }

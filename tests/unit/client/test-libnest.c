@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-libnest.c - libnest against a real nestd (sim backend): HELLO limits, every call's happy
- * path, pipelining, batch splitting, events, error mapping, fd hygiene.
+ * path, pipelining, batch splitting, events, error mapping, fd hygiene, the native ops on a
+ * backend without them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -356,6 +357,40 @@ Test(libnest, errors_mapped)
 	cr_expect_eq(nest_mem_add(t.c, 0, 4096, -1, 0, NEST_MEM_F_READ), -EBADF);
 	cr_expect_eq(nest_debug_dma(t.c, 1, 1, 0, &n, 0, 0, NULL, NULL, NULL), -EINVAL);
 	test_vm_free(&t);
+	NO_LEAKS();
+}
+
+/* The sim has no native nesting: VM_ATTACH says so, both native ops are EOPNOTSUPP. */
+Test(libnest, native_ops_on_the_sim)
+{
+	const uint8_t data[24] = {0};
+	struct nest_vm_info info;
+	struct nest_limits l;
+	nest_client *c = NULL;
+	uint32_t pasid = 0;
+	size_t done = 7;
+	int first = 7;
+
+	cr_assert_eq(nest_client_connect(d.sock, 0, &c), 0);
+	cr_assert_eq(nest_client_get_limits(c, &l), 0);
+	cr_expect_eq(l.proto_minor, 1, "nestd speaks 1.1");
+	cr_expect_eq(l.features & NEST_FEAT_NATIVE, 0);
+	memset(&info, 0xa5, sizeof(info));
+	cr_assert_eq(nest_vm_attach(c, "vm0", 0, &info), 0);
+	cr_expect_eq(info.size, sizeof(info));
+	cr_expect_eq(info.features & NEST_FEAT_NATIVE, 0);
+	cr_expect_eq(info.hw_info_type, 0);
+	cr_expect_eq(info.hwpt_data_type, 0);
+	cr_expect_eq(info.inv_data_type, 0);
+	cr_expect_eq(info.inv_entry_len, 0);
+	cr_assert_eq(nest_pasid_alloc(c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &pasid), 0);
+	cr_expect_eq(nest_bind_native(c, pasid, 1, data, sizeof(data)), -EOPNOTSUPP);
+	cr_expect(strstr(nest_client_last_error(c), "BIND_NATIVE"), "%s",
+		  nest_client_last_error(c));
+	cr_expect_eq(nest_invalidate_native(c, pasid, 0, data, 24, 1, &done, &first), -EOPNOTSUPP);
+	cr_expect_eq(done, 0);
+	cr_expect_eq(first, 0, "a request-level error, not an entry's");
+	nest_client_free(c);
 	NO_LEAKS();
 }
 
