@@ -34,8 +34,17 @@ static void fuzz_check_tail(const struct nest_body_desc *bd, const uint8_t *body
 		memcpy(&size, fixed, sizeof(size));
 		CHECK(size == bd->size);
 	}
-	if (bd->tail == NEST_TAIL_ARRAY)
+	if (bd->tail == NEST_TAIL_ARRAY || bd->tail == NEST_TAIL_NATIVE_ARRAY)
 		CHECK((uint64_t)t->entry_num * t->entry_len == t->len && t->entry_num > 0);
+	if (bd->tail == NEST_TAIL_NATIVE_ARRAY)
+		CHECK(t->entry_len >= NEST_NATIVE_ENTRY_MIN &&
+		      t->entry_len <= NEST_NATIVE_ENTRY_MAX);
+	if (bd->tail == NEST_TAIL_BLOB) {
+		uint32_t data_len;
+
+		memcpy(&data_len, fixed + offsetof(struct nest_bind_native, data_len), 4);
+		CHECK(t->len == data_len && t->len >= 1 && t->len <= NEST_NATIVE_DATA_MAX);
+	}
 	if (bd->tail == NEST_TAIL_CAPS || bd->tail == NEST_TAIL_JSON)
 		CHECK(t->len > 0 && t->ptr[t->len - 1] == '\0');
 }

@@ -2,7 +2,9 @@
 /*
  * gen-corpus.c - write the seed corpus for fuzz-msg: a valid request, reply and error reply of
  * every op, every event, realistic HELLO/INVALIDATE/SIM_DMA/ADMIN messages, and a set of
- * near-misses (one rule broken each). The output is committed in corpus/; rerun with
+ * near-misses (one rule broken each); then protocol 1.1 (BIND_NATIVE / INVALIDATE_NATIVE with the
+ * VT-d and selftest-mock formats, both vm_info sizes), generated last so that the numbers of the
+ * older files stay. The output is committed in corpus/; rerun with
  *     ./gen-corpus tests/fuzz/corpus
  * after an ABI change. Files named x-<sha1> in corpus/ are not from here: they are inputs found by
  * fuzzing that add coverage (kept with `fuzz-msg -merge=1`), replayed as regression tests too.
@@ -194,6 +196,94 @@ static void gen_invalid(void)
 	}
 }
 
+/* Protocol 1.1: the native ops with the kernel formats of kernel/uapi (byte-exact layouts). */
+static void gen_native(void)
+{
+	static uint8_t buf[1 << 16];
+	/* struct iommu_hwpt_vtd_s1: flags SRE, pgtbl_addr 0x1000, addr_width 48, __reserved */
+	static const uint64_t vtd_s1[3] = {1, 0x1000, 48};
+	/* struct iommu_hwpt_selftest: iotlb IOMMU_TEST_IOTLB_DEFAULT (0xbadbeef), pagetable_type 0 */
+	static const uint32_t mock_s1[2] = {0xbadbeef, 0};
+	/*
+	 * 2 x struct iommu_hwpt_vtd_s1_invalidate {addr, npages, flags | __reserved << 32}: 16 pages
+	 * at 0x200000 (LEAF), then everything (npages U64_MAX)
+	 */
+	static const uint64_t vtd_inv[6] = {0x200000, 16, 1, 0, UINT64_MAX, 0};
+	/* 3 x struct iommu_hwpt_invalidate_selftest: flags, iotlb_id */
+	static const uint32_t mock_inv[6] = {0, 0, 0, 3, 1, 0};
+	struct nest_bind_native bn = {
+		.size = sizeof(bn), .hpasid = 5, .data_type = 1, .data_len = sizeof(vtd_s1)};
+	struct nest_invalidate_native in = {
+		.size = sizeof(in), .entry_len = 24, .entry_num = 2, .hpasid = 5, .data_type = 0};
+	struct nest_invalidate_reply ir = {.size = sizeof(ir), .done = 1, .first_error = EINVAL};
+	struct nest_vm_info vi = {.size = sizeof(vi),
+				  .backend = NEST_BACKEND_IOMMUFD,
+				  .formats = NEST_FORMAT_VTD_FL,
+				  .addr_widths = NEST_ADDR_WIDTH_48,
+				  .features = NEST_FEAT_BIND_PGTBL | NEST_FEAT_CACHE_INVLD |
+					      NEST_FEAT_NATIVE,
+				  .pasid_bits = 20,
+				  .pasid_mode = NEST_PASID_MODE_PER_DEVICE,
+				  .num_devices = 2,
+				  .hw_info_type = 0xfeedbeef,
+				  .hwpt_data_type = 0xdead,
+				  .inv_data_type = 0xdeadbeef,
+				  .inv_entry_len = 8};
+	uint8_t big[NEST_NATIVE_DATA_MAX + 1] = {0};
+
+	put("bind-native-vtd", buf,
+	    msg(buf, NEST_OP_BIND_NATIVE, NEST_MSG_F_REQUEST, 0, &bn, sizeof(bn), vtd_s1,
+		sizeof(vtd_s1)));
+	bn.data_type = 0xdead;
+	bn.data_len = sizeof(mock_s1);
+	put("bind-native-mock", buf,
+	    msg(buf, NEST_OP_BIND_NATIVE, NEST_MSG_F_REQUEST, 0, &bn, sizeof(bn), mock_s1,
+		sizeof(mock_s1)));
+	bn.size = 20; /* __reserved omitted: zero-extended */
+	put("bind-native-short", buf,
+	    msg(buf, NEST_OP_BIND_NATIVE, NEST_MSG_F_REQUEST, 0, &bn, 20, mock_s1,
+		sizeof(mock_s1)));
+	bn.size = sizeof(bn);
+	bn.data_len = 9;
+	put("bind-native-misfit", buf,
+	    msg(buf, NEST_OP_BIND_NATIVE, NEST_MSG_F_REQUEST, 0, &bn, sizeof(bn), mock_s1,
+		sizeof(mock_s1)));
+	bn.data_len = sizeof(big);
+	put("bind-native-too-big", buf,
+	    msg(buf, NEST_OP_BIND_NATIVE, NEST_MSG_F_REQUEST, 0, &bn, sizeof(bn), big,
+		sizeof(big)));
+	put("bind-native-reply", buf,
+	    msg(buf, NEST_OP_BIND_NATIVE, NEST_MSG_F_REPLY, 0, 0, 0, 0, 0));
+	put("bind-native-error", buf,
+	    msg(buf, NEST_OP_BIND_NATIVE, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, EOPNOTSUPP, 0, 0, 0,
+		0));
+	put("invalidate-native-vtd", buf,
+	    msg(buf, NEST_OP_INVALIDATE_NATIVE, NEST_MSG_F_REQUEST, 0, &in, sizeof(in), vtd_inv,
+		sizeof(vtd_inv)));
+	in.entry_len = 8;
+	in.entry_num = 3;
+	in.data_type = 0xdeadbeef;
+	put("invalidate-native-mock", buf,
+	    msg(buf, NEST_OP_INVALIDATE_NATIVE, NEST_MSG_F_REQUEST, 0, &in, sizeof(in), mock_inv,
+		sizeof(mock_inv)));
+	in.entry_len = NEST_NATIVE_ENTRY_MAX + 1;
+	in.entry_num = 1;
+	put("invalidate-native-long-entry", buf,
+	    msg(buf, NEST_OP_INVALIDATE_NATIVE, NEST_MSG_F_REQUEST, 0, &in, sizeof(in), big,
+		NEST_NATIVE_ENTRY_MAX + 1));
+	in.entry_len = 64;
+	in.entry_num = 1u << 26;
+	put("invalidate-native-overflow", buf,
+	    msg(buf, NEST_OP_INVALIDATE_NATIVE, NEST_MSG_F_REQUEST, 0, &in, sizeof(in), big, 64));
+	put("invalidate-native-reply", buf,
+	    msg(buf, NEST_OP_INVALIDATE_NATIVE, NEST_MSG_F_REPLY, 0, &ir, sizeof(ir), 0, 0));
+	put("vm-info-1.1", buf,
+	    msg(buf, NEST_OP_VM_ATTACH, NEST_MSG_F_REPLY, 0, &vi, sizeof(vi), 0, 0));
+	vi.size = NEST_VM_INFO_SIZE_1_0;
+	put("vm-info-1.0", buf,
+	    msg(buf, NEST_OP_VM_ATTACH, NEST_MSG_F_REPLY, 0, &vi, NEST_VM_INFO_SIZE_1_0, 0, 0));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -204,5 +294,6 @@ int main(int argc, char **argv)
 	gen_every_op();
 	gen_typical();
 	gen_invalid();
+	gen_native();
 	return 0;
 }

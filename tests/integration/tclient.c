@@ -233,17 +233,22 @@ bool tc_closed(struct tc *t, int ms)
 	}
 }
 
-int tc_hello_caps(struct tc *t, const char *caps)
+int tc_hello_minor(struct tc *t, uint16_t minor, const char *caps)
 {
 	size_t cl = strlen(caps) + 1;
 	struct nest_hello h = {.size = sizeof(h),
 			       .major = NEST_PROTO_MAJOR,
-			       .minor = NEST_PROTO_MINOR,
+			       .minor = minor,
 			       .caps_len = (uint32_t)cl};
 	uint8_t body[NEST_CAPS_LEN_MAX + 64];
 
 	return tc_call(t, NEST_OP_HELLO, &h, sizeof(h), caps, cl, NULL, 0, body, sizeof(body) - 1,
 		       NULL);
+}
+
+int tc_hello_caps(struct tc *t, const char *caps)
+{
+	return tc_hello_minor(t, NEST_PROTO_MINOR, caps);
 }
 
 int tc_hello(struct tc *t)

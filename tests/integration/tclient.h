@@ -43,6 +43,8 @@ void tc_free(struct tc *t);
 /* HELLO with default caps (or @caps_json if non-NULL). Returns 0 or -errno. */
 int tc_hello(struct tc *t);
 int tc_hello_caps(struct tc *t, const char *caps_json);
+/* HELLO announcing protocol minor @minor (the others send NEST_PROTO_MINOR). */
+int tc_hello_minor(struct tc *t, uint16_t minor, const char *caps_json);
 
 /* Send one request; *ret_id is its id. Returns 0 or -errno (send failure). */
 int tc_send(struct tc *t, uint16_t op, const void *fixed, size_t flen, const void *tail,

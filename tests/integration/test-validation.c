@@ -402,7 +402,7 @@ Test(validation, random_requests_do_not_hurt_the_daemon)
 		/* mostly valid framing with small struct sizes, so handlers are reached */
 		if (rand_r(&seed) % 8) {
 			*h = (struct nest_msg_hdr){.size = (uint32_t)len,
-						   .op = (uint16_t)(1 + rand_r(&seed) % 13),
+						   .op = (uint16_t)(1 + rand_r(&seed) % 15),
 						   .flags = NEST_MSG_F_REQUEST,
 						   .id = (uint32_t)i};
 			uint32_t sz = (uint32_t)(len - 16);
