@@ -182,6 +182,19 @@ static int ifd_ctx_info(struct nest_backend *be, struct nest_be_ctx *bctx,
 	ret->pasid_bits = bits;
 	if (formats)
 		ret->features = NEST_FEAT_BIND_PGTBL | NEST_FEAT_CACHE_INVLD;
+	/* native forms: when every device has the same format row */
+	for (unsigned i = 0; formats && i < ctx->n_devs; i++)
+		if (ctx->devs[i].fmt != ctx->devs[0].fmt)
+			formats = 0;
+	if (formats) {
+		const struct ifd_format *f = ctx->devs[0].fmt;
+
+		ret->features |= NEST_FEAT_NATIVE;
+		ret->hw_info_type = f->hw_type;
+		ret->hwpt_data_type = f->hwpt_data_type;
+		ret->inv_data_type = f->inv_data_type;
+		ret->inv_entry_len = f->inv_entry_len;
+	}
 	return 0;
 }
 
@@ -346,6 +359,30 @@ static int ifd_be_invalidate(struct nest_backend *be, struct nest_be_ctx *bctx, 
 	return i < 0 ? -ENOENT : ifd_invalidate(be, ctx, (unsigned)i, e);
 }
 
+static int ifd_be_bind_native(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+			      uint32_t hpasid, uint32_t data_type, const void *data, uint32_t len)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT
+		     : ifd_bind_native(be, ctx, (unsigned)i, hpasid, data_type, data, len);
+}
+
+static int ifd_be_invalidate_native(struct nest_backend *be, struct nest_be_ctx *bctx,
+				    uint32_t dev_id, uint32_t hpasid, uint32_t data_type,
+				    const void *entries, uint32_t entry_len, uint32_t n,
+				    uint32_t *ret_done)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	*ret_done = 0;
+	return i < 0 ? -ENOENT
+		     : ifd_invalidate_native(be, ctx, (unsigned)i, hpasid, data_type, entries,
+					     entry_len, n, ret_done);
+}
+
 static int ifd_be_mock_check(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
 			     uint32_t pasid, uint32_t slot, uint32_t value)
 {
@@ -422,6 +459,8 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.bind = ifd_be_bind,
 	.unbind = ifd_be_unbind,
 	.invalidate = ifd_be_invalidate,
+	.bind_native = ifd_be_bind_native,
+	.invalidate_native = ifd_be_invalidate_native,
 	.last_error = ifd_last_error,
 	.mock_check_iotlb = ifd_be_mock_check,
 	.counters = ifd_counters,

@@ -89,6 +89,61 @@ static int mock_inv_entry(const struct nest_inv_entry *e, void *out)
 	return 1;
 }
 
+int ifd_native_size(const void *p, uint32_t len, uint32_t size)
+{
+	const uint8_t *b = p;
+
+	if (len < size)
+		return -EINVAL;
+	for (uint32_t i = size; i < len; i++)
+		if (b[i])
+			return -E2BIG;
+	return 0;
+}
+
+static int vtd_check_data(const void *data)
+{
+	struct iommu_hwpt_vtd_s1 s1;
+
+	memcpy(&s1, data, sizeof(s1));
+	if (s1.flags & ~(uint64_t)(IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_EAFE | IOMMU_VTD_S1_WPE) ||
+	    s1.__reserved)
+		return -EOPNOTSUPP;
+	if (s1.addr_width != 48 && s1.addr_width != 57)
+		return -EINVAL;
+	return (s1.pgtbl_addr & 4095) ? -EINVAL : 0;
+}
+
+static int vtd_check_entry(const void *entry)
+{
+	struct iommu_hwpt_vtd_s1_invalidate v;
+
+	memcpy(&v, entry, sizeof(v));
+	if ((v.flags & ~(uint32_t)IOMMU_VTD_INV_FLAGS_LEAF) || v.__reserved)
+		return -EOPNOTSUPP;
+	if ((v.addr & 4095) || v.npages == 0 || (v.npages == UINT64_MAX && v.addr))
+		return -EINVAL;
+	return 0;
+}
+
+static int mock_check_data(const void *data)
+{
+	struct iommu_hwpt_selftest st;
+
+	memcpy(&st, data, sizeof(st));
+	return st.pagetable_type ? -EOPNOTSUPP : 0; /* only paging HWPTs have a table type */
+}
+
+static int mock_check_entry(const void *entry)
+{
+	struct iommu_hwpt_invalidate_selftest st;
+
+	memcpy(&st, entry, sizeof(st));
+	if (st.flags & ~(uint32_t)IOMMU_TEST_INVALIDATE_FLAG_ALL)
+		return -EOPNOTSUPP;
+	return st.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX ? -EINVAL : 0;
+}
+
 static const struct ifd_format ifd_formats[] = {
 	{
 		.hw_type = IOMMU_HW_INFO_TYPE_INTEL_VTD,
@@ -101,6 +156,8 @@ static const struct ifd_format ifd_formats[] = {
 		.inv_entry_len = sizeof(struct iommu_hwpt_vtd_s1_invalidate),
 		.bind_data = vtd_bind_data,
 		.inv_entry = vtd_inv_entry,
+		.check_data = vtd_check_data,
+		.check_entry = vtd_check_entry,
 	},
 	{
 		.hw_type = IOMMU_HW_INFO_TYPE_SELFTEST,
@@ -113,6 +170,8 @@ static const struct ifd_format ifd_formats[] = {
 		.inv_entry_len = sizeof(struct iommu_hwpt_invalidate_selftest),
 		.bind_data = mock_bind_data,
 		.inv_entry = mock_inv_entry,
+		.check_data = mock_check_data,
+		.check_entry = mock_check_entry,
 	},
 };
 

@@ -51,6 +51,13 @@ struct ifd_format {
 	 * the entry needs no kernel call on this IOMMU (e.g. a PASID-cache-only flush).
 	 */
 	int (*inv_entry)(const struct nest_inv_entry *e, void *out);
+	/*
+	 * The native forms (BIND_NATIVE / INVALIDATE_NATIVE), checked before the kernel sees them:
+	 * one struct of the row's size (a longer one only with a zero tail, E2BIG otherwise);
+	 * unknown flags or non-zero reserved fields EOPNOTSUPP, bad values EINVAL.
+	 */
+	int (*check_data)(const void *data);
+	int (*check_entry)(const void *entry);
 };
 
 struct ifd_range {
@@ -117,6 +124,8 @@ int ifd_destroy(struct nest_backend *be, int fd, uint32_t id);
 
 /* formats.c */
 const struct ifd_format *ifd_format_find(uint32_t hw_type);
+/* Size rule of a native struct of @len bytes whose kernel size is @size. */
+int ifd_native_size(const void *p, uint32_t len, uint32_t size);
 
 /* ctx.c */
 int ifd_ctx_refresh_ranges(struct nest_backend *be, struct ifd_ctx *ctx);
@@ -146,6 +155,11 @@ int ifd_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 		   const struct nest_inv_entry *e);
 /* The nested HWPT bound on (@dev, @pasid), 0 if none. */
 uint32_t ifd_pasid_hwpt(struct ifd_ctx *ctx, unsigned dev, uint32_t pasid);
+int ifd_bind_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t hpasid,
+		    uint32_t data_type, const void *data, uint32_t len);
+int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+			  uint32_t hpasid, uint32_t data_type, const uint8_t *entries,
+			  uint32_t entry_len, uint32_t n, uint32_t *ret_done);
 void ifd_device_unbind_all(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev);
 
 #endif /* NEST_IOMMUFD_INTERNAL_H */

@@ -99,38 +99,24 @@ void ifd_device_unbind_all(struct nest_backend *be, struct ifd_ctx *ctx, unsigne
 		ifd_unbind(be, ctx, dev, ctx->pasids[i].pasid);
 }
 
-int ifd_bind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
-	     const struct nest_be_bind *b)
+/* A nested HWPT of @d's format with @data on its parent, attached at @pasid. */
+static int ifd_bind_hwpt(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+			 struct ifd_pasid *p, const void *data)
 {
 	struct ifd_dev *d = &ctx->devs[dev];
-	struct ifd_pasid *p = ctx_pasid(ctx, b->hpasid);
-	uint8_t data[64];
 	struct iommu_hwpt_alloc a = {.size = sizeof(a),
 				     .flags = IOMMU_HWPT_ALLOC_PASID,
 				     .dev_id = d->idev,
 				     .pt_id = d->parent,
+				     .data_type = d->fmt->hwpt_data_type,
+				     .data_len = d->fmt->hwpt_data_len,
 				     .data_uptr = (uint64_t)(uintptr_t)data};
-	int r;
+	int r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_ALLOC, &a);
 
-	if (!p)
-		return ifd_fail(be, ENOENT, "bind: PASID %u is not this VM's", b->hpasid);
-	if (p->hwpt[dev])
-		return -EBUSY;
-	if (!d->parent || !d->fmt)
-		return ifd_fail(be, EOPNOTSUPP, "bind: device %u's IOMMU has no nesting",
-				d->dev_id);
-	if (d->fmt->hwpt_data_len > sizeof(data))
-		return -EINVAL;
-	r = d->fmt->bind_data(b, data);
-	if (r < 0)
-		return r;
-	a.data_type = d->fmt->hwpt_data_type;
-	a.data_len = d->fmt->hwpt_data_len;
-	r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_ALLOC, &a);
 	if (r < 0)
 		return ifd_fail(be, -r, "IOMMU_HWPT_ALLOC(nested, %s) for PASID %u on device %u",
-				d->fmt->name, b->hpasid, d->dev_id);
-	r = ifd_dev_attach_pasid(be, ctx, d, b->hpasid, a.out_hwpt_id);
+				d->fmt->name, p->pasid, d->dev_id);
+	r = ifd_dev_attach_pasid(be, ctx, d, p->pasid, a.out_hwpt_id);
 	if (r < 0) {
 		(void)ifd_destroy(be, ctx->fd, a.out_hwpt_id);
 		return r;
@@ -138,6 +124,56 @@ int ifd_bind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 	p->hwpt[dev] = a.out_hwpt_id;
 	be->ctr.binds++;
 	return 0;
+}
+
+/* The PASID entry and whether device @dev can take a binding on it. */
+static int ifd_bind_check(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+			  uint32_t hpasid, struct ifd_pasid **ret)
+{
+	struct ifd_dev *d = &ctx->devs[dev];
+	struct ifd_pasid *p = ctx_pasid(ctx, hpasid);
+
+	if (!p)
+		return ifd_fail(be, ENOENT, "bind: PASID %u is not this VM's", hpasid);
+	if (p->hwpt[dev])
+		return -EBUSY;
+	if (!d->parent || !d->fmt)
+		return ifd_fail(be, EOPNOTSUPP, "bind: device %u's IOMMU has no nesting",
+				d->dev_id);
+	*ret = p;
+	return 0;
+}
+
+int ifd_bind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+	     const struct nest_be_bind *b)
+{
+	struct ifd_pasid *p;
+	uint8_t data[64] = {0};
+	int r = ifd_bind_check(be, ctx, dev, b->hpasid, &p);
+
+	if (r < 0)
+		return r;
+	if (ctx->devs[dev].fmt->hwpt_data_len > sizeof(data))
+		return -EINVAL;
+	r = ctx->devs[dev].fmt->bind_data(b, data);
+	return r < 0 ? r : ifd_bind_hwpt(be, ctx, dev, p, data);
+}
+
+int ifd_bind_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t hpasid,
+		    uint32_t data_type, const void *data, uint32_t len)
+{
+	const struct ifd_format *f = ctx->devs[dev].fmt;
+	struct ifd_pasid *p;
+	int r = ifd_bind_check(be, ctx, dev, hpasid, &p);
+
+	if (r < 0)
+		return r;
+	if (data_type != f->hwpt_data_type)
+		return -EOPNOTSUPP;
+	r = ifd_native_size(data, len, f->hwpt_data_len);
+	if (r == 0)
+		r = f->check_data(data);
+	return r < 0 ? r : ifd_bind_hwpt(be, ctx, dev, p, data);
 }
 
 static int ifd_inv_hwpt(struct nest_backend *be, struct ifd_ctx *ctx, const struct ifd_dev *d,
@@ -187,4 +223,46 @@ int ifd_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 			return 0; /* not bound on this device: nothing cached to invalidate */
 		return ifd_inv_hwpt(be, ctx, d, p->hwpt[dev], entry);
 	}
+}
+
+int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+			  uint32_t hpasid, uint32_t data_type, const uint8_t *entries,
+			  uint32_t entry_len, uint32_t n, uint32_t *ret_done)
+{
+	const struct ifd_dev *d = &ctx->devs[dev];
+	struct ifd_pasid *p = ctx_pasid(ctx, hpasid);
+	struct iommu_hwpt_invalidate inv = {.size = sizeof(inv),
+					    .data_uptr = (uint64_t)(uintptr_t)entries,
+					    .entry_len = entry_len};
+	uint32_t valid = 0;
+	int bad = 0, r;
+
+	*ret_done = 0;
+	if (!d->fmt || !d->parent || data_type != d->fmt->inv_data_type)
+		return -EOPNOTSUPP;
+	if (!p || !p->hwpt[dev])
+		return -ENOENT;
+	for (; valid < n; valid++) { /* the valid prefix goes to the kernel */
+		const uint8_t *e = entries + (size_t)valid * entry_len;
+
+		bad = ifd_native_size(e, entry_len, d->fmt->inv_entry_len);
+		if (bad == 0)
+			bad = d->fmt->check_entry(e);
+		if (bad < 0)
+			break;
+	}
+	if (valid == 0)
+		return bad;
+	inv.hwpt_id = p->hwpt[dev];
+	inv.data_type = data_type;
+	inv.entry_num = valid;
+	r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_INVALIDATE, &inv);
+	be->ctr.invalidations++;
+	be->ctr.inv_entries += inv.entry_num;
+	/* the kernel says how many it handled, also on error (its entry_num rule) */
+	*ret_done = inv.entry_num <= valid ? inv.entry_num : valid;
+	if (r < 0)
+		return ifd_fail(be, -r, "IOMMU_HWPT_INVALIDATE(%s) of HWPT %u: entry %u",
+				d->fmt->name, inv.hwpt_id, *ret_done);
+	return valid < n ? bad : 0;
 }
