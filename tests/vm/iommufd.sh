@@ -52,6 +52,7 @@ IFD="nest-guest-ifd --socket $D/vm.sock"
 $IFD --admin $D/admin.sock --uid 65534 mock mockvm || fail "mock scenario"
 [ "$(fdcount $NPID)" -eq "$base" ] || fail "fd count after the mock VM: $(fdcount $NPID), not $base"
 echo "ok mock VM torn down, fd count back to $base"
+$IFD --admin $D/admin.sock --uid 65534 native mockvm || fail "native scenario"
 
 # --- two VMs on real kernel objects: the same PASID number, independent HWPTs
 T=/tmp/nest-sync

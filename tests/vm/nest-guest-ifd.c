@@ -11,6 +11,10 @@
  *       binds on two PASIDs and both devices (mock IOTLB seeded from gpgd), generic
  *       invalidations (ADDR clears one slot, PASID all), a batch with a bad entry (done /
  *       first_error), unbind, free, detach
+ *   nest-guest-ifd ... native VM
+ *       the kernel's own selftest data through BIND_NATIVE / INVALIDATE_NATIVE: the native
+ *       types announced at attach, a native bind read back, a native batch with a bad entry
+ *       (done / first_error), native structs nestd refuses before the kernel sees them
  *   nest-guest-ifd ... hold VM GPGD READY GO
  *       bind PASID 1 of VM (device 1) to GPGD, write READY, wait for GO, then check through the
  *       admin socket that its mock IOTLB still holds GPGD >> 12 (another VM bound and
@@ -35,6 +39,7 @@
 #include <unistd.h>
 
 #include "edu.h"
+#include "iommufd-test.h"
 
 #define MEM_LEN (2ull << 20)
 #define XFER	2048u
@@ -189,6 +194,54 @@ static int cmd_mock(nest_client *c, const char *vm)
 	r = nest_vm_detach(c, 0);
 	check(r == 0, "VM_DETACH (%d)", r);
 	close(mfd);
+	return failures;
+}
+
+static int cmd_native(nest_client *c, const char *vm)
+{
+	struct iommu_hwpt_selftest st = {.iotlb = 0xfeed};
+	struct iommu_hwpt_invalidate_selftest inv[4] = {
+		{.iotlb_id = 0}, {.iotlb_id = 1}, {.iotlb_id = 4 /* bad */}, {.iotlb_id = 3}};
+	uint8_t big[12] = {0};
+	struct nest_vm_info info;
+	uint32_t pasid = 0;
+	size_t done = 0;
+	int first = 0, r;
+
+	r = nest_vm_attach(c, vm, 0, &info);
+	if (r < 0)
+		die("attach", r);
+	check((info.features & NEST_FEAT_NATIVE) &&
+		      info.hw_info_type == IOMMU_HW_INFO_TYPE_SELFTEST &&
+		      info.hwpt_data_type == IOMMU_HWPT_DATA_SELFTEST &&
+		      info.inv_data_type == IOMMU_HWPT_INVALIDATE_DATA_SELFTEST &&
+		      info.inv_entry_len == sizeof(inv[0]),
+	      "VM_ATTACH announces the native types: hw 0x%x hwpt 0x%x inv 0x%x/%u",
+	      info.hw_info_type, info.hwpt_data_type, info.inv_data_type, info.inv_entry_len);
+	r = nest_pasid_alloc(c, 1, 1000, NEST_GPASID_NONE, &pasid);
+	check(r == 0, "PASID_ALLOC %u (%d)", pasid, r);
+	r = nest_bind_native(c, pasid, IOMMU_HWPT_DATA_VTD_S1, &st, sizeof(st));
+	check(r == -EOPNOTSUPP, "BIND_NATIVE of a type the IOMMU does not take: %d", r);
+	memcpy(big, &st, sizeof(st));
+	big[10] = 1;
+	r = nest_bind_native(c, pasid, IOMMU_HWPT_DATA_SELFTEST, big, sizeof(big));
+	check(r == -E2BIG, "BIND_NATIVE with a non-zero tail past the kernel struct: %d", r);
+	r = nest_bind_native(c, pasid, IOMMU_HWPT_DATA_SELFTEST, &st, sizeof(st));
+	check(r == 0, "BIND_NATIVE selftest data {iotlb 0xfeed} on both devices (%d)", r);
+	expect_iotlb(vm, pasid, (const uint32_t[4]){0xfeed, 0xfeed, 0xfeed, 0xfeed}, "native bind");
+	r = nest_invalidate_native(c, pasid, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv,
+				   sizeof(inv[0]), 4, &done, &first);
+	check(done == 2 && first == -EINVAL, "INVALIDATE_NATIVE of 4 with a bad [2]: done %zu, %d",
+	      done, first);
+	expect_iotlb(vm, pasid, (const uint32_t[4]){0, 0, 0xfeed, 0xfeed}, "native batch");
+	inv[0] = (struct iommu_hwpt_invalidate_selftest){.flags = IOMMU_TEST_INVALIDATE_FLAG_ALL};
+	r = nest_invalidate_native(c, pasid, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv,
+				   sizeof(inv[0]), 1, &done, &first);
+	check(r == 0 && done == 1, "INVALIDATE_NATIVE flush-all (%d)", r);
+	expect_iotlb(vm, pasid, (const uint32_t[4]){0, 0, 0, 0}, "native flush-all");
+	r = nest_unbind(c, pasid);
+	check(r == 0, "UNBIND of a native binding (%d)", r);
+	check(nest_vm_detach(c, 0) == 0, "VM_DETACH");
 	return failures;
 }
 
@@ -351,6 +404,8 @@ int main(int argc, char **argv)
 		die("connect", r);
 	if (strcmp(argv[7], "mock") == 0 && argc == 9 && admin)
 		r = cmd_mock(c, argv[8]);
+	else if (strcmp(argv[7], "native") == 0 && argc == 9 && admin)
+		r = cmd_native(c, argv[8]);
 	else if (strcmp(argv[7], "hold") == 0 && argc == 12 && admin)
 		r = cmd_hold(c, argv[8], strtoull(argv[9], NULL, 0), argv[10], argv[11]);
 	else if (strcmp(argv[7], "other") == 0 && argc == 9 && admin)
