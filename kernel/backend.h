@@ -156,10 +156,39 @@ struct nest_be_xlate {
  * Faults and stale reports use the wire structs (reasons already mapped to enum
  * nest_fault_reason, dev_id VM-local); `size` is filled in.
  */
+/*
+ * A page request (I/O page fault) the IOMMU recorded for a VM's device (iommufd fault queue).
+ * dev_id is VM-local, pasid the VM's own (valid with NEST_BE_PRQ_PASID_VALID), perm the
+ * requested access (NEST_BE_PRQ_PERM_*: the iommufd IOMMU_PGFAULT_PERM_* bits), cookie what the
+ * VMM echoes in its page response (the one of the last request of a group counts).
+ */
+enum {
+	NEST_BE_PRQ_PASID_VALID = 1u << 0,
+	NEST_BE_PRQ_LAST_PAGE = 1u << 1,
+};
+enum {
+	NEST_BE_PRQ_PERM_READ = 1u << 0,
+	NEST_BE_PRQ_PERM_WRITE = 1u << 1,
+	NEST_BE_PRQ_PERM_EXEC = 1u << 2,
+	NEST_BE_PRQ_PERM_PRIV = 1u << 3,
+};
+struct nest_be_page_request {
+	uint32_t flags; /* NEST_BE_PRQ_* */
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t perm; /* NEST_BE_PRQ_PERM_* */
+	uint32_t length;
+	uint32_t cookie;
+	uint64_t addr;
+};
+
 struct nest_be_events {
 	void (*fault)(void *opaque, void *cookie, const struct nest_ev_fault *f);
 	void (*stale)(void *opaque, void *cookie, const struct nest_ev_stale *s);
 	void (*device_gone)(void *opaque, void *cookie, uint32_t dev_id);
+	/* optional: a page request for the VM of @cookie (iommufd fault queues) */
+	void (*page_request)(void *opaque, void *cookie, const struct nest_be_page_request *pr);
 };
 
 struct nest_backend_ops {
@@ -293,6 +322,20 @@ struct nest_backend_ops {
 	 * "" if nothing was recorded since the last call. Optional.
 	 */
 	void (*last_error)(struct nest_backend *be, char *buf, size_t len);
+	/*
+	 * page_response() - answer the page request @cookie of @ctx's fault queue with @code
+	 * (0 success, 1 invalid). -ENOENT if no request with that cookie is pending for this
+	 * context (another VM's cookie is not), -EINVAL for another code. Requests still pending
+	 * when the context is freed are answered "invalid" by the backend. Optional.
+	 */
+	int (*page_response)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t cookie,
+			     uint32_t code);
+	/*
+	 * mock_trigger_iopf() - iommufd selftest mock only (tests, through the admin socket): make
+	 * mock device @dev_id report a page request at (@pasid, @addr) with @perm and @grpid.
+	 */
+	int (*mock_trigger_iopf)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				 uint32_t pasid, uint32_t grpid, uint32_t perm, uint64_t addr);
 	/*
 	 * mock_check_iotlb() - iommufd selftest mock only: 0 if IOTLB slot @slot of the nested
 	 * HWPT bound on (@dev_id, @pasid) holds @value, -EINVAL if it holds something else,
