@@ -18,6 +18,7 @@ target_link_libraries(nest_backends PUBLIC nest_sim nest_uapi PkgConfig::JSONC)
 target_sources(nest_backends PRIVATE
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/backend-iommufd.c
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/ctx.c
+	${CMAKE_CURRENT_LIST_DIR}/iommufd/fault.c
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/formats.c
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/kdev.c
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/pasid.c)

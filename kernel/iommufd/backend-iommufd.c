@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "iommufd-internal.h"
@@ -125,6 +126,13 @@ static int ifd_open(const struct nest_backend_params *p, const struct nest_be_ev
 	if (!be)
 		return -ENOMEM;
 	be->sys = *vfio_sys_or_real(p->vfio_sys);
+	be->ev = ev;
+	be->opaque = opaque;
+	be->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (be->epfd < 0) {
+		free(be);
+		return -errno;
+	}
 	fd = ifd_open_iommu(&be->sys, NULL, 0);
 	if (fd >= 0) {
 		be->has_mock = ifd_has_mock(&be->sys, fd);
@@ -140,6 +148,7 @@ static void ifd_close(struct nest_backend *be)
 {
 	while (be->ctxs)
 		ifd_ctx_free(be, (struct nest_be_ctx *)be->ctxs);
+	close(be->epfd);
 	free(be);
 }
 
@@ -220,6 +229,7 @@ static int ifd_ctx_new(struct nest_backend *be, const struct nest_be_ctx_params 
 		snprintf(be->err, sizeof(be->err), "%s", why);
 		return r;
 	}
+	ctx->fault_fd = -1;
 	r = ifd_ioctl(be, ctx->fd, IOMMU_IOAS_ALLOC, &ia);
 	if (r == 0) {
 		ctx->ioas = ia.out_ioas_id;
@@ -227,6 +237,8 @@ static int ifd_ctx_new(struct nest_backend *be, const struct nest_be_ctx_params 
 	} else {
 		ifd_fail(be, -r, "IOMMU_IOAS_ALLOC");
 	}
+	if (r == 0)
+		r = ifd_fault_open(be, ctx);
 	if (r < 0) {
 		close(ctx->fd);
 		free(ctx);
@@ -242,7 +254,8 @@ static void ifd_ctx_free(struct nest_backend *be, struct nest_be_ctx *bctx)
 {
 	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
 
-	while (ctx->n_pasids) /* PASIDs first: the 7.3 mock WARNs and leaks otherwise */
+	ifd_fault_close(be, ctx); /* unanswered page requests first, answered "invalid" */
+	while (ctx->n_pasids)	  /* then PASIDs: the 7.3 mock WARNs and leaks otherwise */
 		ifd_pasid_free(be, ctx, ctx->pasids[ctx->n_pasids - 1].pasid);
 	for (unsigned i = 0; i < ctx->n_devs; i++)
 		ifd_dev_close(be, ctx, &ctx->devs[i]);
@@ -400,6 +413,35 @@ static int ifd_be_mock_check(struct nest_backend *be, struct nest_be_ctx *bctx, 
 	return ifd_mock_check_iotlb(be, ctx, hwpt, slot, value);
 }
 
+static int ifd_be_get_fd(struct nest_backend *be)
+{
+	return be->epfd;
+}
+
+static int ifd_be_dispatch(struct nest_backend *be)
+{
+	return ifd_fault_dispatch(be);
+}
+
+static int ifd_be_page_response(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t cookie,
+				uint32_t code)
+{
+	return ifd_page_response(be, (struct ifd_ctx *)ctx, cookie, code);
+}
+
+static int ifd_be_trigger_iopf(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+			       uint32_t pasid, uint32_t grpid, uint32_t perm, uint64_t addr)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	if (i < 0)
+		return -ENOENT;
+	if (!ctx->devs[i].mock)
+		return -EOPNOTSUPP;
+	return ifd_mock_trigger_iopf(be, ctx, &ctx->devs[i], pasid, grpid, perm, addr);
+}
+
 static void ifd_last_error(struct nest_backend *be, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", be->err);
@@ -463,5 +505,9 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.invalidate_native = ifd_be_invalidate_native,
 	.last_error = ifd_last_error,
 	.mock_check_iotlb = ifd_be_mock_check,
+	.mock_trigger_iopf = ifd_be_trigger_iopf,
+	.page_response = ifd_be_page_response,
+	.get_fd = ifd_be_get_fd,
+	.dispatch = ifd_be_dispatch,
 	.counters = ifd_counters,
 };

@@ -34,6 +34,7 @@
 #define IFD_PASIDS_MAX	  4096u
 #define IFD_INV_ENTRY_MAX 32 /* bytes of one native invalidation entry we produce */
 #define IFD_ERR_MAX	  512
+#define IFD_PENDING_MAX	  4096 /* page requests of one VM awaiting its response */
 
 struct ifd_format {
 	uint32_t hw_type; /* IOMMU_HW_INFO_TYPE_* */
@@ -89,6 +90,10 @@ struct ifd_ctx {
 	struct ifd_ctx *next;
 	int fd; /* the VM's iommufd */
 	uint32_t ioas;
+	int fault_fd; /* its fault queue (-1: the kernel has none), in the backend's epoll set */
+	uint32_t fault_id;
+	unsigned n_pend, cap_pend;
+	uint32_t *pend; /* cookies of page requests awaiting the VMM's response */
 	uint32_t n_ranges;
 	struct ifd_range ranges[IFD_RANGES_MAX];
 	unsigned n_devs;
@@ -106,10 +111,14 @@ struct ifd_counters {
 	uint64_t ioctl_errors, teardown_errors;
 	uint64_t maps, map_files, unmaps, mapped_bytes;
 	uint64_t binds, unbinds, invalidations, inv_entries;
+	uint64_t page_requests, page_responses;
 };
 
 struct nest_backend {
 	struct nest_vfio_sys sys;
+	const struct nest_be_events *ev;
+	void *opaque;
+	int epfd; /* every VM's fault queue fd */
 	struct ifd_ctx *ctxs;
 	bool has_mock; /* the kernel has the iommufd selftest mock */
 	struct ifd_counters ctr;
@@ -143,6 +152,14 @@ void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct i
 void ifd_dev_close(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d);
 int ifd_mock_check_iotlb(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, uint32_t slot,
 			 uint32_t value);
+
+/* fault.c */
+int ifd_fault_open(struct nest_backend *be, struct ifd_ctx *ctx);
+void ifd_fault_close(struct nest_backend *be, struct ifd_ctx *ctx);
+int ifd_fault_dispatch(struct nest_backend *be);
+int ifd_page_response(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t cookie, uint32_t code);
+int ifd_mock_trigger_iopf(struct nest_backend *be, struct ifd_ctx *ctx, const struct ifd_dev *d,
+			  uint32_t pasid, uint32_t grpid, uint32_t perm, uint64_t addr);
 
 /* pasid.c */
 int ifd_pasid_alloc(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t min, uint32_t max,

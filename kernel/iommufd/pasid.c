@@ -111,7 +111,13 @@ static int ifd_bind_hwpt(struct nest_backend *be, struct ifd_ctx *ctx, unsigned 
 				     .data_type = d->fmt->hwpt_data_type,
 				     .data_len = d->fmt->hwpt_data_len,
 				     .data_uptr = (uint64_t)(uintptr_t)data};
-	int r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_ALLOC, &a);
+	int r;
+
+	if (ctx->fault_fd >= 0) { /* page requests of this stage 1 go to the VM's queue */
+		a.flags |= IOMMU_HWPT_FAULT_ID_VALID;
+		a.fault_id = ctx->fault_id;
+	}
+	r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_ALLOC, &a);
 
 	if (r < 0)
 		return ifd_fail(be, -r, "IOMMU_HWPT_ALLOC(nested, %s) for PASID %u on device %u",
