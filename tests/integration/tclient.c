@@ -477,8 +477,9 @@ static bool td_can_connect(const char *path)
 
 int td_start(struct td *d)
 {
-	char *argv[] = {(char *)NESTD_BINARY, "--config", d->conf, "--socket", d->sock,
-			"--admin-socket",     d->admin,	  NULL};
+	const char *bin = d->bin ? d->bin : NESTD_BINARY;
+	char *argv[] = {(char *)bin, "--config",       d->conf,	 "--socket",
+			d->sock,     "--admin-socket", d->admin, NULL};
 
 	d->pid = fork();
 	if (d->pid < 0)
@@ -518,7 +519,7 @@ int td_start(struct td *d)
 
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		execv(NESTD_BINARY, argv);
+		execv(bin, argv);
 		_exit(127);
 	}
 	for (int i = 0; i < 1000; i++) {

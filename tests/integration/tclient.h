@@ -87,6 +87,7 @@ int tc_memfd(size_t size, bool seal);
 
 /* ---- daemon launcher ---- */
 struct td {
+	const char *bin; /* the nestd binary to run; NULL (td_init): the build's nestd */
 	pid_t pid;
 	char dir[64];
 	char conf[128];
