@@ -315,8 +315,10 @@ static void ifd_device_detach(struct nest_backend *be, struct nest_be_ctx *bctx,
 	ifd_device_unbind_all(be, ctx, (unsigned)i);
 	ifd_dev_close(be, ctx, &ctx->devs[i]);
 	/* keep the per-PASID HWPT slots aligned with the device array */
-	for (unsigned k = 0; k < ctx->n_pasids; k++)
+	for (unsigned k = 0; k < ctx->n_pasids; k++) {
 		ctx->pasids[k].hwpt[i] = ctx->pasids[k].hwpt[ctx->n_devs - 1];
+		ctx->pasids[k].hwpt[ctx->n_devs - 1] = 0; /* a device attached later starts unbound */
+	}
 	ctx->devs[i] = ctx->devs[--ctx->n_devs];
 }
 
