@@ -366,6 +366,18 @@ int nest_backend_select(const struct nest_backend_params *p,
 const char *nest_backend_choice_name(enum nest_backend_choice c);
 int nest_backend_choice_parse(const char *s);
 
+/* ---- helpers for backends (backend-util.c) ---- */
+
+/* Make room for element @n of *@arr (capacity *@cap, @elem bytes each): doubles; -ENOMEM. */
+int nest_be_grow(void **arr, unsigned *cap, unsigned n, size_t elem);
+
+struct nest_be_counter {
+	const char *name;
+	uint64_t value;
+};
+/* A new JSON object of the @n counters (for counters()). */
+int nest_be_counters_json(const struct nest_be_counter *vals, size_t n, struct json_object **ret);
+
 /* The sim backend (backend-sim.c), the VFIO backends (vfio/) and iommufd (iommufd/). */
 extern const struct nest_backend_ops nest_backend_sim_ops;
 extern const struct nest_backend_ops nest_backend_iommufd_ops;

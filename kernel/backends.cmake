@@ -3,6 +3,7 @@
 add_library(nest_backends STATIC
 	${CMAKE_CURRENT_LIST_DIR}/backend.c
 	${CMAKE_CURRENT_LIST_DIR}/backend-sim.c
+	${CMAKE_CURRENT_LIST_DIR}/backend-util.c
 	${CMAKE_CURRENT_LIST_DIR}/vfio/backend-vfio.c
 	${CMAKE_CURRENT_LIST_DIR}/vfio/container.c
 	${CMAKE_CURRENT_LIST_DIR}/vfio/dma.c

@@ -317,7 +317,8 @@ static void ifd_device_detach(struct nest_backend *be, struct nest_be_ctx *bctx,
 	/* keep the per-PASID HWPT slots aligned with the device array */
 	for (unsigned k = 0; k < ctx->n_pasids; k++) {
 		ctx->pasids[k].hwpt[i] = ctx->pasids[k].hwpt[ctx->n_devs - 1];
-		ctx->pasids[k].hwpt[ctx->n_devs - 1] = 0; /* a device attached later starts unbound */
+		ctx->pasids[k].hwpt[ctx->n_devs - 1] =
+			0; /* a device attached later starts unbound */
 	}
 	ctx->devs[i] = ctx->devs[--ctx->n_devs];
 }
@@ -453,11 +454,7 @@ static void ifd_last_error(struct nest_backend *be, char *buf, size_t len)
 static int ifd_counters(struct nest_backend *be, struct json_object **ret)
 {
 	const struct ifd_counters *c = &be->ctr;
-	struct json_object *o = json_object_new_object();
-	const struct {
-		const char *name;
-		uint64_t v;
-	} vals[] = {
+	const struct nest_be_counter vals[] = {
 		{"ioctl_errors", c->ioctl_errors},
 		{"teardown_errors", c->teardown_errors},
 		{"maps", c->maps},
@@ -468,21 +465,11 @@ static int ifd_counters(struct nest_backend *be, struct json_object **ret)
 		{"unbinds", c->unbinds},
 		{"invalidations", c->invalidations},
 		{"inv_entries", c->inv_entries},
+		{"page_requests", c->page_requests},
+		{"page_responses", c->page_responses},
 	};
 
-	if (!o)
-		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		struct json_object *v = json_object_new_uint64(vals[i].v);
-
-		if (!v || json_object_object_add(o, vals[i].name, v) < 0) {
-			json_object_put(v);
-			json_object_put(o);
-			return -ENOMEM;
-		}
-	}
-	*ret = o;
-	return 0;
+	return nest_be_counters_json(vals, sizeof(vals) / sizeof(vals[0]), ret);
 }
 
 const struct nest_backend_ops nest_backend_iommufd_ops = {

@@ -103,15 +103,8 @@ int ifd_map(struct nest_backend *be, struct ifd_ctx *ctx, uint64_t gpa, uint64_t
 
 	if (r < 0)
 		return r;
-	if (ctx->n_maps == ctx->cap_maps) {
-		unsigned cap = ctx->cap_maps ? ctx->cap_maps * 2 : 16;
-		struct ifd_map *nm = realloc(ctx->maps, cap * sizeof(*nm));
-
-		if (!nm)
-			return ifd_fail(be, ENOMEM, "map table");
-		ctx->maps = nm;
-		ctx->cap_maps = cap;
-	}
+	if (nest_be_grow((void **)&ctx->maps, &ctx->cap_maps, ctx->n_maps, sizeof(*ctx->maps)) < 0)
+		return ifd_fail(be, ENOMEM, "map table");
 	r = ifd_ioctl(be, ctx->fd, IOMMU_IOAS_MAP_FILE, &mf);
 	if (r == -ENOTTY) /* before 6.13 */
 		r = ifd_map_va(be, ctx, &m, fd, fd_offset, flags);

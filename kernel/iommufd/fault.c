@@ -98,18 +98,13 @@ int ifd_page_response(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t coo
 
 static int ifd_pending_add(struct ifd_ctx *ctx, uint32_t cookie)
 {
-	if (ctx->n_pend == ctx->cap_pend) {
-		unsigned cap = ctx->cap_pend ? ctx->cap_pend * 2 : 16;
-		uint32_t *np;
+	int r;
 
-		if (cap > IFD_PENDING_MAX)
-			return -ENOSPC;
-		np = realloc(ctx->pend, cap * sizeof(*np));
-		if (!np)
-			return -ENOMEM;
-		ctx->pend = np;
-		ctx->cap_pend = cap;
-	}
+	if (ctx->n_pend >= IFD_PENDING_MAX)
+		return -ENOSPC;
+	r = nest_be_grow((void **)&ctx->pend, &ctx->cap_pend, ctx->n_pend, sizeof(*ctx->pend));
+	if (r < 0)
+		return r;
 	ctx->pend[ctx->n_pend++] = cookie;
 	return 0;
 }

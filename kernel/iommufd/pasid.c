@@ -51,15 +51,9 @@ int ifd_pasid_alloc(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t min, 
 		max = limit;
 	if (ctx->n_pasids >= IFD_PASIDS_MAX)
 		return -ENOSPC;
-	if (ctx->n_pasids == ctx->cap_pasids) {
-		unsigned cap = ctx->cap_pasids ? ctx->cap_pasids * 2 : 16;
-		struct ifd_pasid *np = realloc(ctx->pasids, cap * sizeof(*np));
-
-		if (!np)
-			return ifd_fail(be, ENOMEM, "PASID table");
-		ctx->pasids = np;
-		ctx->cap_pasids = cap;
-	}
+	if (nest_be_grow((void **)&ctx->pasids, &ctx->cap_pasids, ctx->n_pasids,
+			 sizeof(*ctx->pasids)) < 0)
+		return ifd_fail(be, ENOMEM, "PASID table");
 	for (uint64_t p = min; p <= max; p++) { /* the quota keeps this short */
 		if (ctx_pasid(ctx, (uint32_t)p))
 			continue;

@@ -383,11 +383,7 @@ static void vfio_last_error(struct nest_backend *be, char *buf, size_t len)
 static int vfio_counters(struct nest_backend *be, struct json_object **ret)
 {
 	const struct vfio_counters *c = &be->ctr;
-	struct json_object *o = json_object_new_object();
-	const struct {
-		const char *name;
-		uint64_t v;
-	} vals[] = {
+	const struct nest_be_counter vals[] = {
 		{"ioctl_errors", c->ioctl_errors},
 		{"teardown_errors", c->teardown_errors},
 		{"dma_maps", c->maps},
@@ -400,19 +396,7 @@ static int vfio_counters(struct nest_backend *be, struct json_object **ret)
 		{"invalidations", c->invalidations},
 	};
 
-	if (!o)
-		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		struct json_object *v = json_object_new_uint64(vals[i].v);
-
-		if (!v || json_object_object_add(o, vals[i].name, v) < 0) {
-			json_object_put(v);
-			json_object_put(o);
-			return -ENOMEM;
-		}
-	}
-	*ret = o;
-	return 0;
+	return nest_be_counters_json(vals, sizeof(vals) / sizeof(vals[0]), ret);
 }
 
 const struct nest_backend_ops nest_backend_vfio_type1_ops = {

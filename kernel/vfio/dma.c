@@ -117,15 +117,8 @@ int vfio_dma_map(struct nest_backend *be, struct vfio_ctx *ctx, uint64_t gpa, ui
 	r = dma_check(be, ctx, gpa, len);
 	if (r < 0)
 		return r;
-	if (ctx->n_maps == ctx->cap_maps) {
-		unsigned cap = ctx->cap_maps ? ctx->cap_maps * 2 : 16;
-		struct vfio_map *nm = realloc(ctx->maps, cap * sizeof(*nm));
-
-		if (!nm)
-			return vfio_fail(be, ENOMEM, "map table");
-		ctx->maps = nm;
-		ctx->cap_maps = cap;
-	}
+	if (nest_be_grow((void **)&ctx->maps, &ctx->cap_maps, ctx->n_maps, sizeof(*ctx->maps)) < 0)
+		return vfio_fail(be, ENOMEM, "map table");
 	m.va = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)fd_offset);
 	if (m.va == MAP_FAILED) /* EPERM/EACCES: F_SEAL_WRITE or a read-only fd for a RW region */
 		return vfio_fail(be, errno == EPERM || errno == EACCES ? EINVAL : errno,

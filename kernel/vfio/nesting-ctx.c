@@ -42,15 +42,9 @@ int vfio_nesting_ctx_pasid_alloc(struct nest_backend *be, struct vfio_ctx *ctx, 
 		return vfio_fail(be, ENODEV, "PASID allocation: the VM has no device");
 	if (ctx->n_pasids >= VFIO_NEST_PASID_MAX)
 		return vfio_fail(be, ENOSPC, "PASID allocation: %u PASIDs held", ctx->n_pasids);
-	if (ctx->n_pasids == ctx->cap_pasids) {
-		unsigned cap = ctx->cap_pasids ? ctx->cap_pasids * 2 : 16;
-		struct vfio_pasid *np = realloc(ctx->pasids, cap * sizeof(*np));
-
-		if (!np)
-			return vfio_fail(be, ENOMEM, "PASID table");
-		ctx->pasids = np;
-		ctx->cap_pasids = cap;
-	}
+	if (nest_be_grow((void **)&ctx->pasids, &ctx->cap_pasids, ctx->n_pasids,
+			 sizeof(*ctx->pasids)) < 0)
+		return vfio_fail(be, ENOMEM, "PASID table");
 	r = vfio_nesting_pasid_alloc(be, ctx->conts[0], min, max, &pasid);
 	if (r < 0)
 		return r;
