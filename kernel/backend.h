@@ -108,6 +108,15 @@ struct nest_backend_info {
 	uint32_t hwpt_data_type;
 	uint32_t inv_data_type;
 	uint32_t inv_entry_len;
+	/*
+	 * vIOMMU objects (iommufd; 0 elsewhere): the vIOMMU type the VM's devices support, its
+	 * invalidation data type and entry size, its vEVENTQ type and record size.
+	 */
+	uint32_t viommu_type;
+	uint32_t viommu_inv_data_type;
+	uint32_t viommu_inv_entry_len;
+	uint32_t vevent_type;
+	uint32_t vevent_len;
 };
 
 /* A device of a VM as the policy describes it. Strings are copied by the backend if kept. */
@@ -183,12 +192,27 @@ struct nest_be_page_request {
 	uint64_t addr;
 };
 
+/* One record of a vIOMMU's event queue (vEVENTQ), for the VM's vIOMMU @viommu (VM-local id). */
+enum {
+	NEST_BE_VEVENT_LOST = 1u << 0, /* the queue overflowed: events were lost; no data */
+};
+#define NEST_BE_VEVENT_DATA_MAX 32
+struct nest_be_vevent {
+	uint32_t viommu;
+	uint32_t flags; /* NEST_BE_VEVENT_* */
+	uint32_t sequence;
+	uint32_t len; /* bytes of data: the type's record (selftest: u32 virt_id; SMMUv3: 4 le64) */
+	uint8_t data[NEST_BE_VEVENT_DATA_MAX];
+};
+
 struct nest_be_events {
 	void (*fault)(void *opaque, void *cookie, const struct nest_ev_fault *f);
 	void (*stale)(void *opaque, void *cookie, const struct nest_ev_stale *s);
 	void (*device_gone)(void *opaque, void *cookie, uint32_t dev_id);
 	/* optional: a page request for the VM of @cookie (iommufd fault queues) */
 	void (*page_request)(void *opaque, void *cookie, const struct nest_be_page_request *pr);
+	/* optional: a vEVENTQ record of one of the VM's vIOMMUs */
+	void (*vevent)(void *opaque, void *cookie, const struct nest_be_vevent *ev);
 };
 
 struct nest_backend_ops {
@@ -322,6 +346,29 @@ struct nest_backend_ops {
 	 * "" if nothing was recorded since the last call. Optional.
 	 */
 	void (*last_error)(struct nest_backend *be, char *buf, size_t len);
+	/*
+	 * vIOMMU objects (the Arm SMMUv3 nesting shape; the selftest mock on test kernels). Ids are
+	 * VM-local. viommu_alloc() makes a vIOMMU of the kernel's @type on the stage-2 parent of
+	 * device @dev_id (and its event queue where the type has one); viommu_free() MUST NOT
+	 * FAIL and destroys its vDEVICEs and queue first (the daemon frees them on teardown).
+	 * vdevice_alloc() gives device @dev_id the virtual id @virt_id on @viommu (unique per
+	 * vIOMMU: -EEXIST). viommu_invalidate() is invalidate_native() addressed to a vIOMMU: every
+	 * entry that names a virtual device must name one of this vIOMMU's (-ENOENT otherwise).
+	 * All optional.
+	 */
+	int (*viommu_alloc)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			    uint32_t type, uint32_t *ret_viommu);
+	void (*viommu_free)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t viommu);
+	int (*vdevice_alloc)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t viommu,
+			     uint32_t dev_id, uint64_t virt_id);
+	int (*viommu_invalidate)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t viommu,
+				 uint32_t data_type, const void *entries, uint32_t entry_len,
+				 uint32_t n, uint32_t *ret_done);
+	/* selftest mock only, for tests through the admin socket */
+	int (*mock_trigger_vevent)(struct nest_backend *be, struct nest_be_ctx *ctx,
+				   uint32_t dev_id);
+	int (*mock_check_dev_cache)(struct nest_backend *be, struct nest_be_ctx *ctx,
+				    uint32_t dev_id, uint32_t slot, uint32_t value);
 	/*
 	 * page_response() - answer the page request @cookie of @ctx's fault queue with @code
 	 * (0 success, 1 invalid). -ENOENT if no request with that cookie is pending for this

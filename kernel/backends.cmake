@@ -22,5 +22,7 @@ target_sources(nest_backends PRIVATE
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/fault.c
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/formats.c
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/kdev.c
-	${CMAKE_CURRENT_LIST_DIR}/iommufd/pasid.c)
+	${CMAKE_CURRENT_LIST_DIR}/iommufd/pasid.c
+	${CMAKE_CURRENT_LIST_DIR}/iommufd/viommu.c
+	${CMAKE_CURRENT_LIST_DIR}/iommufd/viommu-formats.c)
 target_include_directories(nest_backends PUBLIC ${CMAKE_CURRENT_LIST_DIR}/iommufd)

@@ -195,6 +195,19 @@ static int ifd_ctx_info(struct nest_backend *be, struct nest_be_ctx *bctx,
 	for (unsigned i = 0; formats && i < ctx->n_devs; i++)
 		if (ctx->devs[i].fmt != ctx->devs[0].fmt)
 			formats = 0;
+	for (uint32_t t = 0; formats && t < 2; t++) {
+		static const uint32_t types[] = {IOMMU_VIOMMU_TYPE_SELFTEST,
+						 IOMMU_VIOMMU_TYPE_ARM_SMMUV3};
+		const struct ifd_viommu_format *vf = ifd_viommu_format_find(types[t]);
+
+		if (vf && vf->hw_type == ctx->devs[0].hw_type) {
+			ret->viommu_type = vf->viommu_type;
+			ret->viommu_inv_data_type = vf->inv_data_type;
+			ret->viommu_inv_entry_len = vf->inv_entry_len;
+			ret->vevent_type = vf->veventq_type;
+			ret->vevent_len = vf->vevent_len;
+		}
+	}
 	if (formats) {
 		const struct ifd_format *f = ctx->devs[0].fmt;
 
@@ -219,6 +232,7 @@ static int ifd_ctx_new(struct nest_backend *be, const struct nest_be_ctx_params 
 		return ifd_fail(be, ENOMEM, "VM context");
 	ctx->be = be;
 	ctx->cookie = p->cookie;
+	ctx->serial = ++be->next_serial;
 	ctx->fd = ifd_open_iommu(&be->sys, why, sizeof(why));
 	if (ctx->fd < 0) {
 		/* nestd's own problem, never the client's EPERM (which would close it) */
@@ -257,6 +271,8 @@ static void ifd_ctx_free(struct nest_backend *be, struct nest_be_ctx *bctx)
 	ifd_fault_close(be, ctx); /* unanswered page requests first, answered "invalid" */
 	while (ctx->n_pasids)	  /* then PASIDs: the 7.3 mock WARNs and leaks otherwise */
 		ifd_pasid_free(be, ctx, ctx->pasids[ctx->n_pasids - 1].pasid);
+	for (unsigned i = 0; i < IFD_VIOMMUS_MAX; i++) /* vDEVICEs before their devices */
+		ifd_viommu_free(be, ctx, ctx->viommus[i].id);
 	for (unsigned i = 0; i < ctx->n_devs; i++)
 		ifd_dev_close(be, ctx, &ctx->devs[i]);
 	ctx->n_devs = 0;
@@ -313,6 +329,7 @@ static void ifd_device_detach(struct nest_backend *be, struct nest_be_ctx *bctx,
 	if (i < 0)
 		return;
 	ifd_device_unbind_all(be, ctx, (unsigned)i);
+	ifd_viommu_forget_device(be, ctx, dev_id);
 	ifd_dev_close(be, ctx, &ctx->devs[i]);
 	/* keep the per-PASID HWPT slots aligned with the device array */
 	for (unsigned k = 0; k < ctx->n_pasids; k++) {
@@ -416,6 +433,72 @@ static int ifd_be_mock_check(struct nest_backend *be, struct nest_be_ctx *bctx, 
 	return ifd_mock_check_iotlb(be, ctx, hwpt, slot, value);
 }
 
+static int ifd_be_viommu_alloc(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+			       uint32_t type, uint32_t *ret)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT : ifd_viommu_alloc(be, ctx, &ctx->devs[i], type, ret);
+}
+
+static void ifd_be_viommu_free(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id)
+{
+	ifd_viommu_free(be, (struct ifd_ctx *)ctx, id);
+}
+
+static int ifd_be_vdevice_alloc(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t id,
+				uint32_t dev_id, uint64_t virt_id)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT : ifd_vdevice_alloc(be, ctx, id, &ctx->devs[i], virt_id);
+}
+
+static int ifd_be_viommu_invalidate(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id,
+				    uint32_t data_type, const void *entries, uint32_t entry_len,
+				    uint32_t n, uint32_t *ret_done)
+{
+	return ifd_viommu_invalidate(be, (struct ifd_ctx *)ctx, id, data_type, entries, entry_len,
+				     n, ret_done);
+}
+
+static int ifd_be_mock_test(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t dev_id,
+			    struct iommu_test_cmd *c)
+{
+	int i = ifd_dev_index(ctx, dev_id);
+
+	if (i < 0)
+		return -ENOENT;
+	if (!ctx->devs[i].mock)
+		return -EOPNOTSUPP;
+	if (c->op == IOMMU_TEST_OP_DEV_CHECK_CACHE)
+		c->id = ctx->devs[i].idev;
+	else
+		c->trigger_vevent.dev_id = ctx->devs[i].idev;
+	return ifd_ioctl(be, ctx->fd, IOMMU_TEST_CMD, c);
+}
+
+static int ifd_be_trigger_vevent(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id)
+{
+	struct iommu_test_cmd c = {.size = sizeof(c), .op = IOMMU_TEST_OP_TRIGGER_VEVENT};
+
+	return ifd_be_mock_test(be, (struct ifd_ctx *)ctx, dev_id, &c);
+}
+
+static int ifd_be_check_dev_cache(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				  uint32_t slot, uint32_t value)
+{
+	struct iommu_test_cmd c = {.size = sizeof(c),
+				   .op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+				   .check_dev_cache = {.id = slot, .cache = value}};
+
+	if (slot > MOCK_DEV_CACHE_ID_MAX)
+		return -EINVAL;
+	return ifd_be_mock_test(be, (struct ifd_ctx *)ctx, dev_id, &c);
+}
+
 static int ifd_be_get_fd(struct nest_backend *be)
 {
 	return be->epfd;
@@ -467,6 +550,7 @@ static int ifd_counters(struct nest_backend *be, struct json_object **ret)
 		{"inv_entries", c->inv_entries},
 		{"page_requests", c->page_requests},
 		{"page_responses", c->page_responses},
+		{"vevents", c->vevents},
 	};
 
 	return nest_be_counters_json(vals, sizeof(vals) / sizeof(vals[0]), ret);
@@ -495,6 +579,12 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.last_error = ifd_last_error,
 	.mock_check_iotlb = ifd_be_mock_check,
 	.mock_trigger_iopf = ifd_be_trigger_iopf,
+	.viommu_alloc = ifd_be_viommu_alloc,
+	.viommu_free = ifd_be_viommu_free,
+	.vdevice_alloc = ifd_be_vdevice_alloc,
+	.viommu_invalidate = ifd_be_viommu_invalidate,
+	.mock_trigger_vevent = ifd_be_trigger_vevent,
+	.mock_check_dev_cache = ifd_be_check_dev_cache,
 	.page_response = ifd_be_page_response,
 	.get_fd = ifd_be_get_fd,
 	.dispatch = ifd_be_dispatch,

@@ -24,7 +24,7 @@
 int ifd_fault_open(struct nest_backend *be, struct ifd_ctx *ctx)
 {
 	struct iommu_fault_alloc fa = {.size = sizeof(fa)};
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = ctx};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ifd_ep_data(ctx, IFD_EP_FAULT)};
 	int r = ifd_ioctl(be, ctx->fd, IOMMU_FAULT_QUEUE_ALLOC, &fa);
 
 	ctx->fault_fd = -1;
@@ -139,7 +139,7 @@ static void ifd_fault_record(struct nest_backend *be, struct ifd_ctx *ctx,
 	be->ev->page_request(be->opaque, ctx->cookie, &pr);
 }
 
-static void ifd_fault_drain(struct nest_backend *be, struct ifd_ctx *ctx)
+void ifd_fault_drain(struct nest_backend *be, struct ifd_ctx *ctx)
 {
 	struct iommu_hwpt_pgfault recs[IFD_FAULT_READ_MAX];
 
@@ -158,12 +158,20 @@ int ifd_fault_dispatch(struct nest_backend *be)
 	struct epoll_event evs[16];
 	int n = epoll_wait(be->epfd, evs, 16, 0);
 
-	for (int i = 0; i < n; i++)
-		for (struct ifd_ctx *c = be->ctxs; c; c = c->next)
-			if (c == evs[i].data.ptr) { /* still alive */
+	for (int i = 0; i < n; i++) {
+		uint32_t serial = (uint32_t)(evs[i].data.u64 >> 32),
+			 what = (uint32_t)evs[i].data.u64;
+
+		for (struct ifd_ctx *c = be->ctxs; c; c = c->next) {
+			if (c->serial != serial)
+				continue; /* a ctx freed since is simply not found */
+			if (what == IFD_EP_FAULT)
 				ifd_fault_drain(be, c);
-				break;
-			}
+			else
+				ifd_viommu_drain(be, c, what);
+			break;
+		}
+	}
 	return n < 0 ? -errno : 0;
 }
 

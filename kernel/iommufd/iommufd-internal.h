@@ -35,6 +35,7 @@
 #define IFD_INV_ENTRY_MAX 32 /* bytes of one native invalidation entry we produce */
 #define IFD_ERR_MAX	  512
 #define IFD_PENDING_MAX	  4096 /* page requests of one VM awaiting its response */
+#define IFD_VIOMMUS_MAX	  8
 
 struct ifd_format {
 	uint32_t hw_type; /* IOMMU_HW_INFO_TYPE_* */
@@ -59,6 +60,35 @@ struct ifd_format {
 	 */
 	int (*check_data)(const void *data);
 	int (*check_entry)(const void *entry);
+};
+
+struct ifd_viommu_format {
+	uint32_t viommu_type; /* IOMMU_VIOMMU_TYPE_* */
+	uint32_t hw_type;     /* the IOMMU kind it needs */
+	const char *name;
+	uint32_t inv_data_type; /* IOMMU_VIOMMU_INVALIDATE_DATA_* */
+	uint32_t inv_entry_len;
+	uint32_t veventq_type; /* IOMMU_VEVENTQ_TYPE_*, 0: none */
+	uint32_t vevent_len;
+	/* flags/values of one entry (EOPNOTSUPP / EINVAL) and the virtual device it names */
+	int (*check_entry)(const void *entry, bool *has_vdev, uint64_t *vdev);
+};
+
+struct ifd_vdev {
+	uint32_t dev_id; /* policy id */
+	uint64_t virt_id;
+	uint32_t kid; /* kernel vDEVICE object */
+};
+
+struct ifd_viommu {
+	uint32_t id; /* VM-local, 0 = free slot */
+	uint32_t kid;
+	uint32_t dev_id; /* the device whose parent it nests on */
+	const struct ifd_viommu_format *fmt;
+	int eventq_fd;
+	uint32_t eventq_kid;
+	unsigned n_vdevs;
+	struct ifd_vdev vdevs[IFD_DEVS_MAX];
 };
 
 struct ifd_range {
@@ -93,7 +123,10 @@ struct ifd_ctx {
 	int fault_fd; /* its fault queue (-1: the kernel has none), in the backend's epoll set */
 	uint32_t fault_id;
 	unsigned n_pend, cap_pend;
-	uint32_t *pend; /* cookies of page requests awaiting the VMM's response */
+	uint32_t *pend;	 /* cookies of page requests awaiting the VMM's response */
+	uint32_t serial; /* names the ctx in the epoll set (pointers could be stale there) */
+	uint32_t next_viommu;
+	struct ifd_viommu viommus[IFD_VIOMMUS_MAX];
 	uint32_t n_ranges;
 	struct ifd_range ranges[IFD_RANGES_MAX];
 	unsigned n_devs;
@@ -111,14 +144,15 @@ struct ifd_counters {
 	uint64_t ioctl_errors, teardown_errors;
 	uint64_t maps, map_files, unmaps, mapped_bytes;
 	uint64_t binds, unbinds, invalidations, inv_entries;
-	uint64_t page_requests, page_responses;
+	uint64_t page_requests, page_responses, vevents;
 };
 
 struct nest_backend {
 	struct nest_vfio_sys sys;
 	const struct nest_be_events *ev;
 	void *opaque;
-	int epfd; /* every VM's fault queue fd */
+	int epfd; /* every VM's fault queue fd and vEVENTQ fds */
+	uint32_t next_serial;
 	struct ifd_ctx *ctxs;
 	bool has_mock; /* the kernel has the iommufd selftest mock */
 	struct ifd_counters ctr;
@@ -153,10 +187,33 @@ void ifd_dev_close(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev 
 int ifd_mock_check_iotlb(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, uint32_t slot,
 			 uint32_t value);
 
+/* epoll data of a queue fd: which ctx (serial) and which queue (IFD_EP_FAULT or a vIOMMU slot) */
+#define IFD_EP_FAULT 0xffffffffu
+static inline uint64_t ifd_ep_data(const struct ifd_ctx *ctx, uint32_t what)
+{
+	return (uint64_t)ctx->serial << 32 | what;
+}
+
+/* viommu-formats.c */
+const struct ifd_viommu_format *ifd_viommu_format_find(uint32_t viommu_type);
+
+/* viommu.c */
+int ifd_viommu_alloc(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d, uint32_t type,
+		     uint32_t *ret);
+void ifd_viommu_free(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id);
+int ifd_vdevice_alloc(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id,
+		      const struct ifd_dev *d, uint64_t virt_id);
+int ifd_viommu_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id,
+			  uint32_t data_type, const uint8_t *entries, uint32_t entry_len,
+			  uint32_t n, uint32_t *ret_done);
+void ifd_viommu_drain(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t slot);
+void ifd_viommu_forget_device(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t dev_id);
+
 /* fault.c */
 int ifd_fault_open(struct nest_backend *be, struct ifd_ctx *ctx);
 void ifd_fault_close(struct nest_backend *be, struct ifd_ctx *ctx);
 int ifd_fault_dispatch(struct nest_backend *be);
+void ifd_fault_drain(struct nest_backend *be, struct ifd_ctx *ctx);
 int ifd_page_response(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t cookie, uint32_t code);
 int ifd_mock_trigger_iopf(struct nest_backend *be, struct ifd_ctx *ctx, const struct ifd_dev *d,
 			  uint32_t pasid, uint32_t grpid, uint32_t perm, uint64_t addr);

@@ -5,6 +5,7 @@
  * and which native structs the checks let through.
  */
 #include <criterion/criterion.h>
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -167,4 +168,50 @@ Test(iommufd_formats, mock_mapping)
 	cr_expect_eq(mock()->check_entry(&inv), -EOPNOTSUPP);
 	st = (struct iommu_hwpt_selftest){.iotlb = 7, .pagetable_type = 1};
 	cr_expect_eq(mock()->check_data(&st), -EOPNOTSUPP);
+}
+
+Test(iommufd_viommu_formats, selftest_entries)
+{
+	const struct ifd_viommu_format *f = ifd_viommu_format_find(IOMMU_VIOMMU_TYPE_SELFTEST);
+	struct iommu_viommu_invalidate_selftest e = {.vdev_id = 7, .cache_id = 3};
+	bool has = false;
+	uint64_t vdev = 0;
+
+	cr_assert_not_null(f);
+	cr_expect_eq(f->hw_type, IOMMU_HW_INFO_TYPE_SELFTEST);
+	cr_expect_eq(f->inv_entry_len, 12);
+	cr_expect_eq(f->vevent_len, 4);
+	cr_expect_eq(f->check_entry(&e, &has, &vdev), 0);
+	cr_expect(has);
+	cr_expect_eq(vdev, 7, "the entry names virtual device 7");
+	e.cache_id = 4;
+	cr_expect_eq(f->check_entry(&e, &has, &vdev), -EINVAL);
+	e = (struct iommu_viommu_invalidate_selftest){.flags = 2};
+	cr_expect_eq(f->check_entry(&e, &has, &vdev), -EOPNOTSUPP);
+}
+
+Test(iommufd_viommu_formats, smmuv3_commands)
+{
+	const struct ifd_viommu_format *f = ifd_viommu_format_find(IOMMU_VIOMMU_TYPE_ARM_SMMUV3);
+	struct iommu_viommu_arm_smmuv3_invalidate c = {0};
+	bool has = true;
+	uint64_t vdev = 0;
+
+	cr_assert_not_null(f);
+	cr_expect_eq(f->hw_type, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+	cr_expect_eq(f->inv_entry_len, 16);
+	cr_expect_eq(f->vevent_len, 32);
+	c.cmd[0] = htole64(0x12); /* TLBI_NH_VA: no StreamID */
+	cr_expect_eq(f->check_entry(&c, &has, &vdev), 0);
+	cr_expect_not(has);
+	c.cmd[0] = htole64((UINT64_C(0x42) << 32) | 0x05); /* CFGI_CD for vSID 0x42 */
+	cr_expect_eq(f->check_entry(&c, &has, &vdev), 0);
+	cr_expect(has);
+	cr_expect_eq(vdev, 0x42);
+	c.cmd[0] = htole64((UINT64_C(9) << 32) | 0x40); /* ATC_INV for vSID 9 */
+	cr_expect_eq(f->check_entry(&c, &has, &vdev), 0);
+	cr_expect_eq(vdev, 9);
+	c.cmd[0] = htole64(0x03); /* CFGI_STE: the host's business */
+	cr_expect_eq(f->check_entry(&c, &has, &vdev), -EOPNOTSUPP);
+	cr_expect_null(ifd_viommu_format_find(0x1234));
 }
