@@ -21,6 +21,7 @@ static const struct {
 	{NEST_FEAT_FAULT_EVENTS, "fault-events"},
 	{NEST_FEAT_CHECKER, "checker"},
 	{NEST_FEAT_NATIVE, "native"},
+	{NEST_FEAT_PAGE_REQUESTS, "page-requests"},
 };
 
 #define CAPS_NFEATURES (sizeof(caps_features) / sizeof(caps_features[0]))

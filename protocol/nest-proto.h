@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define NEST_PROTO_MAJOR 1
-#define NEST_PROTO_MINOR 1 /* 1.1: BIND_NATIVE, INVALIDATE_NATIVE, vm_info native types */
+#define NEST_PROTO_MINOR 1 /* 1.1: BIND_NATIVE, INVALIDATE_NATIVE, vm_info native types, IOPF */
 
 /* -------------------------------------------------------------------------------------------- */
 /* Limits. The hard maximum is what a peer may ever announce; the default is what nestd uses.   */
@@ -95,12 +95,15 @@ enum nest_op {
 	/* VM socket, protocol 1.1: the kernel's own nesting data (NEST_FEAT_NATIVE) */
 	NEST_OP_BIND_NATIVE = 14,
 	NEST_OP_INVALIDATE_NATIVE = 15,
+	/* VM socket, protocol 1.1: the answer to NEST_EV_PAGE_REQUEST (NEST_FEAT_PAGE_REQUESTS) */
+	NEST_OP_PAGE_RESPONSE = 16,
 	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
 	NEST_EV_FAULT = 32,
 	NEST_EV_DEVICE_GONE = 33,
 	NEST_EV_SHUTDOWN = 34,
-	NEST_EV_STALE = 35, /* sim checker: a cache served a stale translation */
-	NEST_OP_MAX = 36,
+	NEST_EV_STALE = 35,	   /* sim checker: a cache served a stale translation */
+	NEST_EV_PAGE_REQUEST = 36, /* 1.1: an I/O page request (IOPF) of a device of the VM */
+	NEST_OP_MAX = 37,
 };
 
 /* -------------------------------------------------------------------------------------------- */
@@ -158,13 +161,15 @@ enum {
 	NEST_FEAT_FAULT_EVENTS = 1u << 4,
 	NEST_FEAT_CHECKER = 1u << 5,
 	NEST_FEAT_NATIVE = 1u << 6, /* BIND_NATIVE / INVALIDATE_NATIVE (kernel formats, iommufd) */
-	NEST_FEAT_VALID = (1u << 7) - 1,
+	NEST_FEAT_PAGE_REQUESTS = 1u << 7, /* 1.1: EV_PAGE_REQUEST / PAGE_RESPONSE (iommufd IOPF) */
+	NEST_FEAT_VALID = (1u << 8) - 1,
 };
 
 /*
  * Reply body of VM_ATTACH. nestd sends all 88 bytes only to clients whose HELLO said minor >= 1;
- * a minor-0 client gets the 72-byte 1.0 prefix (NEST_VM_INFO_SIZE_1_0), without NEST_FEAT_NATIVE
- * in features. A receiver zero-extends the shorter form: the native types then read as 0.
+ * a minor-0 client gets the 72-byte 1.0 prefix (NEST_VM_INFO_SIZE_1_0), without the 1.1 feature
+ * bits (NEST_FEAT_NATIVE, NEST_FEAT_PAGE_REQUESTS) in features. A receiver zero-extends the
+ * shorter form: the native types then read as 0.
  */
 struct nest_vm_info {
 	uint32_t size;
@@ -415,6 +420,26 @@ struct nest_invalidate_native {
 };
 
 /* -------------------------------------------------------------------------------------------- */
+/* PAGE_RESPONSE (1.1, NEST_FEAT_PAGE_REQUESTS): the VMM's answer to a NEST_EV_PAGE_REQUEST,    */
+/* for the group that the request with this cookie ended (NEST_PRQ_F_LAST_PAGE). Reply: empty.  */
+
+enum nest_page_resp_code {
+	NEST_PAGE_RESP_SUCCESS = 0, /* the page is there now: the device retries the access */
+	NEST_PAGE_RESP_INVALID = 1, /* it will not be: the device gets a failed translation */
+};
+
+enum {
+	NEST_PAGE_RESP_F_VALID = 0,
+};
+
+struct nest_page_response {
+	uint32_t size;
+	uint32_t flags;	 /* 0 */
+	uint32_t cookie; /* nest_ev_page_request.cookie of the group's last request */
+	uint32_t code;	 /* enum nest_page_resp_code */
+};
+
+/* -------------------------------------------------------------------------------------------- */
 /* SIM_DMA (sim backend only): a device DMA at (dev_id, pasid, addr). WRITE carries `len` bytes  */
 /* after the struct; a read reply carries the bytes read after the reply struct.                */
 
@@ -507,6 +532,38 @@ struct nest_ev_stale {
 	uint32_t __reserved;
 };
 
+/*
+ * EV_PAGE_REQUEST (1.1): a device of the VM asked for a page (PCIe PRI / an I/O page fault, the
+ * iommufd fault queue's record). Sent only to clients that said minor >= 1 and announced the
+ * feature "page-requests" in HELLO, for VMs whose vm_info.features has NEST_FEAT_PAGE_REQUESTS;
+ * nestd answers the others itself (invalid). The flag and perm bits are iommufd's
+ * (IOMMU_PGFAULT_FLAGS_*, IOMMU_PGFAULT_PERM_*).
+ */
+enum {
+	NEST_PRQ_F_PASID_VALID = 1u << 0, /* pasid is meaningful */
+	NEST_PRQ_F_LAST_PAGE = 1u << 1,	  /* the last request of its group: answer this cookie */
+	NEST_PRQ_F_VALID = (1u << 2) - 1,
+};
+
+enum {
+	NEST_PRQ_PERM_READ = 1u << 0,
+	NEST_PRQ_PERM_WRITE = 1u << 1,
+	NEST_PRQ_PERM_EXEC = 1u << 2,
+	NEST_PRQ_PERM_PRIV = 1u << 3, /* supervisor request */
+};
+
+struct nest_ev_page_request {
+	uint32_t size;
+	uint32_t flags;	 /* NEST_PRQ_F_* */
+	uint32_t dev_id; /* device of this VM */
+	uint32_t pasid;	 /* with NEST_PRQ_F_PASID_VALID */
+	uint32_t grpid;	 /* page request group (PRG index) */
+	uint32_t perm;	 /* NEST_PRQ_PERM_* requested */
+	uint64_t addr;	 /* the page's address (IOVA / guest virtual) */
+	uint32_t length; /* bytes asked for (a prefetch hint), 0 = the page at addr */
+	uint32_t cookie; /* echoed in PAGE_RESPONSE; only the LAST_PAGE request's counts */
+};
+
 /* -------------------------------------------------------------------------------------------- */
 /* ABI locks                                                                                    */
 
@@ -582,6 +639,20 @@ NEST_ABI(nest_ev_shutdown, 8);
 NEST_ABI(nest_ev_stale, 48);
 NEST_OFF(nest_ev_stale, addr, 16);
 NEST_OFF(nest_ev_stale, current_fault, 40);
+
+NEST_ABI(nest_page_response, 16);
+NEST_OFF(nest_page_response, flags, 4);
+NEST_OFF(nest_page_response, cookie, 8);
+NEST_OFF(nest_page_response, code, 12);
+NEST_ABI(nest_ev_page_request, 40);
+NEST_OFF(nest_ev_page_request, flags, 4);
+NEST_OFF(nest_ev_page_request, dev_id, 8);
+NEST_OFF(nest_ev_page_request, pasid, 12);
+NEST_OFF(nest_ev_page_request, grpid, 16);
+NEST_OFF(nest_ev_page_request, perm, 20);
+NEST_OFF(nest_ev_page_request, addr, 24);
+NEST_OFF(nest_ev_page_request, length, 32);
+NEST_OFF(nest_ev_page_request, cookie, 36);
 
 /* Every remaining field offset (added with the protocol implementation). */
 NEST_OFF(nest_hello, major, 4);

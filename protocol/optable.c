@@ -165,6 +165,13 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.reply = {BODY_NOFLAGS(nest_invalidate_reply, first_error), .nreserved = 1,
 				  .reserved = {RSV(nest_invalidate_reply, __reserved)}},
 		},
+	[NEST_OP_PAGE_RESPONSE] =
+		{
+			.name = "PAGE_RESPONSE",
+			.op = NEST_OP_PAGE_RESPONSE,
+			.sockets = VM,
+			.req = {BODY(nest_page_response, code, NEST_PAGE_RESP_F_VALID)},
+		},
 	[NEST_EV_FAULT] =
 		{
 			.name = "EV_FAULT",
@@ -194,6 +201,13 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.is_event = 1,
 			.req = {BODY_NOFLAGS(nest_ev_stale, current_fault), .nreserved = 1,
 				.reserved = {RSV(nest_ev_stale, __reserved)}},
+		},
+	[NEST_EV_PAGE_REQUEST] =
+		{
+			.name = "EV_PAGE_REQUEST",
+			.op = NEST_EV_PAGE_REQUEST,
+			.is_event = 1,
+			.req = {BODY(nest_ev_page_request, cookie, NEST_PRQ_F_VALID)},
 		},
 };
 

@@ -43,6 +43,15 @@ _Static_assert(4 * 4 + NEST_DEVICE_NAME_MAX == sizeof(struct nest_device_info), 
 _Static_assert(4 * 2 + 8 * 3 == sizeof(struct nest_mem_add), "hole");
 _Static_assert(4 * 2 + 8 * 2 == sizeof(struct nest_mem_remove), "hole");
 _Static_assert(4 * 6 == sizeof(struct nest_pasid_alloc), "hole");
+_Static_assert(4 * 4 == sizeof(struct nest_page_response), "hole");
+_Static_assert(4 * 6 + 8 + 4 * 2 == sizeof(struct nest_ev_page_request), "hole");
+_Static_assert(NEST_PRQ_F_PASID_VALID == 1 && NEST_PRQ_F_LAST_PAGE == 2 && NEST_PRQ_F_VALID == 3,
+	       "page request flags are iommufd's IOMMU_PGFAULT_FLAGS_*");
+_Static_assert(NEST_PRQ_PERM_READ == 1 && NEST_PRQ_PERM_WRITE == 2 && NEST_PRQ_PERM_EXEC == 4 &&
+		       NEST_PRQ_PERM_PRIV == 8,
+	       "page request perms are iommufd's IOMMU_PGFAULT_PERM_*");
+_Static_assert(NEST_PAGE_RESP_SUCCESS == 0 && NEST_PAGE_RESP_INVALID == 1,
+	       "response codes are iommufd's IOMMUFD_PAGE_RESP_*");
 
 #define NF UINT32_MAX /* no flags field */
 #define V  NEST_SOCK_VM
@@ -97,10 +106,12 @@ static const struct exp_op expected[] = {
 	 0,
 	 {24, 24, 0, 0, 0, NEST_TAIL_NATIVE_ARRAY, 0, 0},
 	 {16, 12, NF, 0, 0, 0, 12, 4}},
+	{NEST_OP_PAGE_RESPONSE, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_FAULT, 0, 1, {32, 28, NF, 0, 0, 0, 28, 4}, {0}},
 	{NEST_EV_DEVICE_GONE, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_SHUTDOWN, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_STALE, 0, 1, {48, 44, NF, 0, 0, 0, 44, 4}, {0}},
+	{NEST_EV_PAGE_REQUEST, 0, 1, {40, 40, 3, 0, 0, 0, 0, 0}, {0}},
 };
 
 #define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
@@ -141,11 +152,16 @@ Test(abi, table_matches_the_header)
 		known += nest_op_table[op].name != NULL;
 	cr_expect_eq(known, NEXPECTED, "the table has ops the test does not know");
 	cr_expect_null(nest_op_desc(NEST_OP_INVALID));
-	cr_expect_null(nest_op_desc(16));
+	cr_expect_null(nest_op_desc(17));
 	cr_expect_null(nest_op_desc(31));
 	cr_expect_eq(NEST_OP_BIND_NATIVE, 14);
 	cr_expect_eq(NEST_OP_INVALIDATE_NATIVE, 15);
+	cr_expect_eq(NEST_OP_PAGE_RESPONSE, 16);
+	cr_expect_eq(NEST_EV_PAGE_REQUEST, 36);
+	cr_expect_eq(NEST_OP_MAX, 37);
 	cr_expect_str_eq(nest_op_name(NEST_OP_INVALIDATE_NATIVE), "INVALIDATE_NATIVE");
+	cr_expect_str_eq(nest_op_name(NEST_OP_PAGE_RESPONSE), "PAGE_RESPONSE");
+	cr_expect_str_eq(nest_op_name(NEST_EV_PAGE_REQUEST), "EV_PAGE_REQUEST");
 	cr_expect_null(nest_op_desc(NEST_OP_MAX));
 	cr_expect_null(nest_op_desc(UINT32_MAX));
 	cr_expect_str_eq(nest_op_name(NEST_OP_BIND), "BIND");

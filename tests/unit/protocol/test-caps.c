@@ -172,14 +172,17 @@ Test(caps, software_and_features)
 
 		cr_assert_eq(parse("{\"features\": [\"bind-pgtbl\", \"cache-invld\","
 				   " \"syswide-pasid\", \"sim-dma\", \"fault-events\","
-				   " \"checker\", \"native\"]}",
+				   " \"checker\", \"native\", \"page-requests\"]}",
 				   &c),
 			     0);
 		cr_expect_eq(c.features, NEST_FEAT_VALID);
 		cr_expect_eq(NEST_FEAT_NATIVE, 0x40);
-		cr_expect_eq(NEST_FEAT_VALID, 0x7f);
+		cr_expect_eq(NEST_FEAT_PAGE_REQUESTS, 0x80);
+		cr_expect_eq(NEST_FEAT_VALID, 0xff);
 		cr_assert_eq(parse("{\"features\": [\"native\"]}", &c), 0);
 		cr_expect_eq(c.features, NEST_FEAT_NATIVE);
+		cr_assert_eq(parse("{\"features\": [\"page-requests\", \"page-request\"]}", &c), 0);
+		cr_expect_eq(c.features, NEST_FEAT_PAGE_REQUESTS);
 	}
 	NO_LEAKS();
 }
