@@ -118,6 +118,9 @@ static struct json_object *admin_counters_json(const struct vm_counters *k)
 	admin_add_int(o, "faults", (int64_t)k->faults);
 	admin_add_int(o, "stale", (int64_t)k->stale);
 	admin_add_int(o, "dma_bytes", (int64_t)k->dma_bytes);
+	admin_add_int(o, "page_requests", (int64_t)k->page_requests);
+	admin_add_int(o, "page_responses", (int64_t)k->page_responses);
+	admin_add_int(o, "page_refusals", (int64_t)k->page_refusals);
 	return o;
 }
 

@@ -106,6 +106,9 @@ static int admin_stats(struct conn *c, struct json_object *args, struct json_obj
 	admin_add_int(dm, "events", (int64_t)s->events);
 	admin_add_int(dm, "protocol_errors", (int64_t)s->protocol_errors);
 	admin_add_int(dm, "slow_disconnects", (int64_t)s->slow_disconnects);
+	admin_add_int(dm, "page_requests", (int64_t)s->page_requests);
+	admin_add_int(dm, "page_responses", (int64_t)s->page_responses);
+	admin_add_int(dm, "page_refusals", (int64_t)s->page_refusals);
 	json_object_object_add(res, "daemon", dm);
 	if (!c->d->be_ops->counters || c->d->be_ops->counters(c->d->be, &be) < 0)
 		be = json_object_new_object();
@@ -199,6 +202,7 @@ static const struct {
 	{NEST_ADMIN_CMD_SIM_TRANSLATE, admin_sim_translate},
 	{NEST_ADMIN_CMD_SIM_DMA, admin_sim_dma},
 	{NEST_ADMIN_CMD_MOCK_IOTLB, admin_mock_check_iotlb},
+	{NEST_ADMIN_CMD_MOCK_IOPF, admin_mock_trigger_iopf},
 };
 
 static int admin_run(struct conn *c, struct json_object *req, struct json_object *res, char *err,

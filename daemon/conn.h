@@ -38,7 +38,8 @@ struct conn {
 	bool doomed; /* output queue overflowed: closed from the loop (ev_kill), sends dropped */
 	struct nestd_limits limits; /* of the config at accept time */
 	struct nest_caps caps;	    /* effective limits (after HELLO: negotiated) */
-	uint16_t peer_minor; /* minor version of the client's HELLO: what we may send (§14) */
+	uint16_t peer_minor;	/* minor version of the client's HELLO: what we may send (§14) */
+	uint32_t peer_features; /* NEST_FEAT_* the client announced in HELLO (before negotiation) */
 
 	struct event *ev_read;
 	struct event *ev_write;

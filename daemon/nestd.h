@@ -34,6 +34,9 @@ struct nestd_stats {
 	uint64_t events;
 	uint64_t protocol_errors;
 	uint64_t slow_disconnects;
+	uint64_t page_requests;	 /* reported by the backend, every VM */
+	uint64_t page_responses; /* PAGE_RESPONSEs the backend took */
+	uint64_t page_refusals;	 /* groups nestd answered invalid itself (iopf.c) */
 };
 
 /* What main.c passes in: the command line, already parsed. Strings are not copied. */

@@ -27,7 +27,8 @@ static bool vm_ops_valid_name(const char *name, size_t cap)
 /*
  * The VM_ATTACH reply, sized for what the client understands (PROTOCOL.md §14): a client whose
  * HELLO said minor 0 gets the 72-byte 1.0 struct (it would refuse the longer one with E2BIG, §5)
- * and no 1.1 feature bit; minor >= 1 gets all of it. Returns the reply's length.
+ * and no 1.1 feature bit (NATIVE, PAGE_REQUESTS); minor >= 1 gets all of it. Returns the
+ * reply's length.
  */
 static size_t vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 			  struct nest_vm_info *info)
@@ -52,7 +53,7 @@ static size_t vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 		.reattached = re ? 1 : 0,
 	};
 	if (!v1_1) {
-		info->features &= ~(uint32_t)NEST_FEAT_NATIVE;
+		info->features &= ~(uint32_t)(NEST_FEAT_NATIVE | NEST_FEAT_PAGE_REQUESTS);
 		return NEST_VM_INFO_SIZE_1_0;
 	}
 	info->hw_info_type = bi->hw_info_type;

@@ -24,6 +24,11 @@ static void vm_on_grace_expired(evutil_socket_t fd, short what, void *arg)
 	nestd_update_status(d);
 }
 
+static void vm_on_prq(evutil_socket_t fd, short what, void *arg)
+{
+	vm_prq_flush(arg);
+}
+
 int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
@@ -35,7 +40,12 @@ int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret)
 	for (size_t i = 0; i < NESTD_VM_DEVICES_MAX; i++)
 		vm->devices[i].fd = -1;
 	vm->ev_grace = evtimer_new(d->base, vm_on_grace_expired, vm);
-	if (!vm->ev_grace) {
+	vm->ev_prq = event_new(d->base, -1, 0, vm_on_prq, vm);
+	if (!vm->ev_grace || !vm->ev_prq) {
+		if (vm->ev_grace)
+			event_free(vm->ev_grace);
+		if (vm->ev_prq)
+			event_free(vm->ev_prq);
 		free(vm);
 		return -ENOMEM;
 	}
@@ -50,6 +60,8 @@ struct vm *vm_free(struct vm *vm)
 	if (vm->state != VM_DETACHED)
 		vm_teardown(vm, "daemon shutdown");
 	event_free(vm->ev_grace);
+	event_free(vm->ev_prq);
+	free(vm->prqs);
 	free(vm->regions);
 	free(vm->pasids);
 	free(vm);
@@ -211,6 +223,7 @@ void vm_release(struct vm *vm, bool keep)
 
 		vm->state = VM_HELD;
 		event_add(vm->ev_grace, &tv);
+		vm_prq_refuse_all(vm); /* nobody will answer what the client was asked */
 		log_msg(LOG_INFO, "vm %s: held for %u s", vm->cfg.name, vm->cfg.grace_sec);
 		return;
 	}
@@ -242,6 +255,7 @@ void vm_teardown(struct vm *vm, const char *why)
 	if (vm->conn)
 		vm->conn->vm = NULL;
 	vm->conn = NULL;
+	vm_prq_clear(vm); /* the backend answers what is still pending when the context goes */
 	/* leaves first: bindings, PASIDs, stage 2, then devices and the context */
 	while (vm->n_pasids) {
 		struct vm_pasid *p = &vm->pasids[vm->n_pasids - 1];

@@ -51,6 +51,20 @@ struct vm_device {
 struct vm_counters {
 	uint64_t requests, errors, binds, unbinds, invalidations, inv_entries, faults, stale,
 		dma_bytes;
+	uint64_t page_requests;	 /* every page request the backend reported for the VM */
+	uint64_t page_responses; /* PAGE_RESPONSEs of the VMM that the backend took */
+	uint64_t page_refusals;	 /* groups nestd answered invalid itself (no client to ask) */
+};
+
+/*
+ * A page request group that waits for an answer: the cookie of its LAST_PAGE request, either
+ * delivered to the client (answered by PAGE_RESPONSE, or refused when the client lets go of the
+ * VM) or to be answered invalid by nestd from the event loop (refuse: backend callbacks must not
+ * call into the backend).
+ */
+struct vm_prq {
+	uint32_t cookie;
+	bool refuse;
 };
 
 struct vm {
@@ -78,6 +92,11 @@ struct vm {
 	struct vm_device devices[NESTD_VM_DEVICES_MAX]; /* parallel to cfg.devices */
 	struct event *ev_grace;
 	struct vm_counters ctr;
+
+	struct vm_prq *prqs; /* page request groups awaiting an answer (iopf.c) */
+	uint32_t n_prqs;
+	uint32_t cap_prqs;
+	struct event *ev_prq; /* answers the refused ones from the loop */
 };
 
 int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret);
@@ -116,6 +135,21 @@ void vm_set_cfg(struct vm *vm, const struct nestd_vm_cfg *cfg);
  * NEST_EV_DEVICE_GONE. Bindings on the remaining devices stay.
  */
 void vm_device_gone(struct vm *vm, int idx, bool detach);
+
+/*
+ * Page requests (iopf.c). vm_prq_deliverable(): the VM announces NEST_FEAT_PAGE_REQUESTS and its
+ * client said minor >= 1 and "page-requests" in HELLO and can still be written to.
+ * vm_prq_track(): remember the group of LAST_PAGE cookie @cookie, delivered or (@refuse) to be
+ * answered invalid from the loop. vm_prq_forget(): the client answered it. vm_prq_refuse_all():
+ * the client let go of the VM: answer every delivered group invalid. vm_prq_clear(): the context
+ * goes (the backend answers what is pending). vm_prq_flush(): answer the refused groups now.
+ */
+bool vm_prq_deliverable(const struct vm *vm);
+void vm_prq_track(struct vm *vm, uint32_t cookie, bool refuse);
+void vm_prq_forget(struct vm *vm, uint32_t cookie);
+void vm_prq_refuse_all(struct vm *vm);
+void vm_prq_clear(struct vm *vm);
+void vm_prq_flush(struct vm *vm);
 
 /* Lookups inside this VM only. */
 struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid);

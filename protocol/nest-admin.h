@@ -34,7 +34,8 @@
  *                                    "addr_width": int|null, "vtd_flags": int|null } ],
  *                      "counters": { "requests", "errors", "binds", "unbinds",
  *                                    "invalidations", "inv_entries", "faults", "stale",
- *                                    "dma_bytes" } }
+ *                                    "dma_bytes", "page_requests", "page_responses",
+ *                                    "page_refusals" } }
  * "vm.evict" { "name" } -> { "evicted": "name" }   (a client attached gets NEST_EV_SHUTDOWN reason 1
  *                      and is disconnected; all state is torn down, grace period ignored)
  * "pasid.list" { "vm"? } -> { "pasids": [ { "vm", "pasid", "gpasid": int|null, "bound": bool,
@@ -42,7 +43,8 @@
  * "device.list"   -> { "devices": [ { "vm", "id", "name", "ats": bool, "pasid_bits",
  *                      "taken": bool } ] }
  * "stats"         -> { "daemon": { "connections_total", "connections_rejected", "requests",
- *                      "errors", "events", "protocol_errors", "slow_disconnects" },
+ *                      "errors", "events", "protocol_errors", "slow_disconnects",
+ *                      "page_requests", "page_responses", "page_refusals" },
  *                      "backend": { ...backend counters, integers... } }
  * "reload"        -> { "reloaded": true, "vms_configured": int }  or error EINVAL with
  *                      "error": "<file>:<line>: <key>: <message>"; the old config stays.
@@ -59,6 +61,16 @@
  *   mock.check_iotlb {"vm", "device": id, "pasid": n, "slot": 0..3, "value": u32}
  *                 -> { "match": bool }   (iommufd backend, selftest mock devices only: is slot
  *                      `slot` of the nested HWPT bound on (device, pasid) equal to `value`?)
+ *   mock.trigger_iopf {"vm", "device": id, "pasid": 0..NEST_PASID_MAX (0: no PASID),
+ *                      "addr": "0x.."|int, "perm": NEST_PRQ_PERM_* (0..15, default 1 = read),
+ *                      "grpid": u32 (default 0)}
+ *                 -> { }   (iommufd backend, selftest mock devices only: the device issues one
+ *                      page request, the last of its group; the VM's client gets it as
+ *                      NEST_EV_PAGE_REQUEST, or nestd answers it invalid)
+ *
+ * Page request counters (vm.show "counters", stats "daemon"): page_requests = reported by the
+ * backend; page_responses = PAGE_RESPONSEs the backend took; page_refusals = groups nestd
+ * answered invalid itself because no client could answer them.
  */
 #ifndef NEST_ADMIN_H
 #define NEST_ADMIN_H
@@ -75,5 +87,6 @@
 #define NEST_ADMIN_CMD_SIM_TRANSLATE "sim.translate"
 #define NEST_ADMIN_CMD_SIM_DMA	     "sim.dma"
 #define NEST_ADMIN_CMD_MOCK_IOTLB    "mock.check_iotlb"
+#define NEST_ADMIN_CMD_MOCK_IOPF     "mock.trigger_iopf"
 
 #endif /* NEST_ADMIN_H */
