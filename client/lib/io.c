@@ -172,6 +172,22 @@ static int client_on_reply(nest_client *c, const struct nest_msg *m, int *fds, u
 	return 0;
 }
 
+/* The union of struct nest_event never grows: programs built against LIBNEST_0.1 allocate it. */
+_Static_assert(sizeof(struct nest_event) == 56, "struct nest_event changed size");
+
+/* No event callback: nobody will answer a page request group, so say "invalid" now. */
+static void client_refuse_page_request(nest_client *c, const struct nest_ev_page_request *pr)
+{
+	struct nest_page_response req = {
+		.size = sizeof(req), .cookie = pr->cookie, .code = NEST_PAGE_RESP_INVALID};
+
+	if (!(pr->flags & NEST_PRQ_F_LAST_PAGE))
+		return;
+	if (nest_client_send_async(c, NEST_OP_PAGE_RESPONSE, &req, sizeof(req), NULL, 0, NULL, NULL,
+				   NULL) == 0)
+		client_log(c, "no event callback: page request %u answered invalid", pr->cookie);
+}
+
 static void client_on_event(nest_client *c, const struct nest_msg *m)
 {
 	const struct nest_op_desc *d = nest_op_desc(m->hdr.op);
@@ -189,10 +205,13 @@ static void client_on_event(nest_client *c, const struct nest_msg *m)
 		return;
 	}
 	client_log(c, "event %s", d->name);
-	if (c->ev_cb)
+	if (c->ev_cb) {
 		c->ev_cb(c, &ev, c->ev_opaque);
-	else
-		c->events_dropped++;
+		return;
+	}
+	c->events_dropped++;
+	if (ev.type == NEST_EV_PAGE_REQUEST)
+		client_refuse_page_request(c, &ev.u.page_request);
 }
 
 /* Handle one received datagram. Takes ownership of @fds. */

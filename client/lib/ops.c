@@ -194,6 +194,16 @@ NEST_PUBLIC int nest_bind_native(nest_client *c, uint32_t hpasid, uint32_t data_
 	return client_call(c, NEST_OP_BIND_NATIVE, body, sizeof(req) + len, NULL, 0, &s);
 }
 
+NEST_PUBLIC int nest_page_response(nest_client *c, uint32_t cookie, uint32_t code)
+{
+	struct nest_page_response req = {.size = sizeof(req), .cookie = cookie, .code = code};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_PAGE_RESPONSE, &req, sizeof(req), NULL, 0, &s);
+}
+
 NEST_PUBLIC int nest_unbind(nest_client *c, uint32_t hpasid)
 {
 	struct nest_unbind req = {.size = sizeof(req), .hpasid = hpasid};

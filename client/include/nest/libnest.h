@@ -81,19 +81,29 @@ void nest_client_set_log_cb(nest_client *c, nest_log_cb cb, void *opaque);
 
 /* ---- events -------------------------------------------------------------------------------- */
 
+/*
+ * An event. The union's size has not changed since LIBNEST_0.1 (struct nest_ev_stale is its
+ * largest member), so struct nest_event keeps its size and layout.
+ */
 struct nest_event {
-	uint32_t type; /* NEST_EV_FAULT, NEST_EV_DEVICE_GONE, NEST_EV_SHUTDOWN, NEST_EV_STALE */
+	uint32_t type; /* NEST_EV_FAULT, NEST_EV_DEVICE_GONE, NEST_EV_SHUTDOWN, NEST_EV_STALE,
+			  NEST_EV_PAGE_REQUEST (protocol 1.1) */
 	union {
 		struct nest_ev_fault fault;
 		struct nest_ev_device_gone device_gone;
 		struct nest_ev_shutdown shutdown;
 		struct nest_ev_stale stale;
+		struct nest_ev_page_request page_request;
 	} u;
 };
 
 typedef void (*nest_event_cb)(nest_client *c, const struct nest_event *ev, void *opaque);
 
-/* Events arriving without a callback are counted and dropped. */
+/*
+ * Events arriving without a callback are counted and dropped, except page requests: without a
+ * callback libnest answers each group (its NEST_PRQ_F_LAST_PAGE request) NEST_PAGE_RESP_INVALID
+ * itself, so that no device waits for an answer nobody will give.
+ */
 void nest_client_set_event_cb(nest_client *c, nest_event_cb cb, void *opaque);
 
 /* ---- main-loop integration and pipelining -------------------------------------------------- */
@@ -205,6 +215,20 @@ int nest_bind_native(nest_client *c, uint32_t hpasid, uint32_t data_type, const 
 		     uint32_t len);
 int nest_invalidate_native(nest_client *c, uint32_t hpasid, uint32_t data_type, const void *entries,
 			   uint32_t entry_len, size_t n, size_t *ret_done, int *ret_first_error);
+
+/*
+ * Page requests (protocol 1.1; the VM's vm_info.features has NEST_FEAT_PAGE_REQUESTS, iommufd):
+ * a device of the VM asked for a page; the event callback gets NEST_EV_PAGE_REQUEST
+ * (ev->u.page_request). libnest announces "page-requests" in HELLO, so nestd delivers them.
+ *
+ * nest_page_response() - answer the group whose last request (NEST_PRQ_F_LAST_PAGE) carried
+ * @cookie with @code, NEST_PAGE_RESP_SUCCESS (the page is mapped now: the device retries) or
+ * NEST_PAGE_RESP_INVALID (it fails the access). Blocking like the other calls; it may be called
+ * from the event callback. -EOPNOTSUPP: the VM has no page requests; -EINVAL: @code is neither;
+ * -ENOENT: @cookie is not pending for this VM (answered already, not the last of its group, or
+ * nestd answered it because the connection was lost).
+ */
+int nest_page_response(nest_client *c, uint32_t cookie, uint32_t code);
 
 /*
  * nest_debug_dma() - sim backend debug DMA of @len bytes at guest virtual @addr by (@dev_id,

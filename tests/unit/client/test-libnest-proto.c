@@ -6,7 +6,9 @@
  * and completes the pending request; protocol 1.1 (a fake nestd with native nesting, which the
  * sim cannot offer): HELLO says minor 1, vm_info of 72 and 88 bytes, the LIBNEST_0.1
  * nest_vm_attach, BIND_NATIVE and INVALIDATE_NATIVE on the wire (layout, batch splitting,
- * folding of done / first_error).
+ * folding of done / first_error); page requests (HELLO announces "page-requests", the event's
+ * fields in the callback, nest_page_response() byte for byte, libnest answering a group invalid
+ * itself when there is no event callback).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -84,6 +86,7 @@ enum fake_mode {
 	FAKE_WRONG_OP,	    /* HELLO, answer one request with the right id but another op */
 	FAKE_CLOSE_AT_ONCE, /* accept and close: no HELLO reply */
 	FAKE_NATIVE,	    /* a 1.1 nestd with native nesting, see fake_serve_native() */
+	FAKE_PRQ,	    /* a 1.1 nestd that sends page requests, see fake_serve_prq() */
 };
 
 /* The iommufd selftest mock's types (kernel/uapi/iommufd-test.h), as VM_ATTACH announces them. */
@@ -196,6 +199,99 @@ static void fake_serve_native(int c)
 	_exit(0);
 }
 
+#define PRQ_ADDR   0x7f0000001000ull
+#define PRQ_COOKIE 41u
+
+static void fake_event(int c, uint32_t flags, uint32_t cookie)
+{
+	struct nest_ev_page_request ev = {.size = sizeof(ev),
+					  .flags = flags,
+					  .dev_id = 2,
+					  .pasid = 5,
+					  .grpid = 3,
+					  .perm = NEST_PRQ_PERM_READ | NEST_PRQ_PERM_WRITE,
+					  .addr = PRQ_ADDR,
+					  .length = 4096,
+					  .cookie = cookie};
+
+	fake_send(c, NEST_EV_PAGE_REQUEST, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev));
+}
+
+/* The next message must be PAGE_RESPONSE {16, 0, @cookie, @code}; answer it with @err. */
+static void fake_expect_response(int c, uint32_t cookie, uint32_t code, int err, int status)
+{
+	struct nest_page_response want = {.size = sizeof(want), .cookie = cookie, .code = code};
+	struct nest_msg_hdr h = {.op = NEST_OP_PAGE_RESPONSE};
+	uint8_t buf[8192], out[64];
+	struct nest_msg m;
+	ssize_t n;
+
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_PAGE_RESPONSE || m.body_len != sizeof(want) ||
+	    memcmp(m.body, &want, sizeof(want)))
+		_exit(status);
+	h.flags = NEST_MSG_F_REPLY | (err ? NEST_MSG_F_ERROR : 0);
+	h.id = m.hdr.id;
+	h.error = err;
+	n = nest_msg_encode(out, sizeof(out), &h, NULL, 0, NULL, 0);
+	if (n < 0 || nest_fds_send(c, out, (size_t)n, NULL, 0, 0) < 0)
+		_exit(10);
+}
+
+/*
+ * The page request fake: HELLO (the client must announce minor 1 and "page-requests"); during a
+ * PASID_ALLOC a page request, answered SUCCESS from the client's event callback (a blocking call
+ * inside a blocking call); an answer to an unknown cookie (ENOENT); then, with no callback, during a PASID_ALLOC: a group of two requests, of which
+ * libnest must answer the last one invalid, and a malformed one (an unknown flag) it must
+ * ignore; a VM_DETACH ends it. Exit status 30+: the client sent something else.
+ */
+static void fake_serve_prq(int c)
+{
+	struct nest_pasid_reply pr = {.size = sizeof(pr), .pasid = 1};
+	struct nest_hello h = {.size = sizeof(h), .major = NEST_PROTO_MAJOR, .minor = 1}, req;
+	uint8_t buf[8192], body[4096];
+	struct nest_caps caps;
+	struct nest_msg m;
+	size_t len;
+
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_HELLO || m.body_len < sizeof(req))
+		_exit(30);
+	memcpy(&req, m.body, sizeof(req));
+	if (req.minor < 1 ||
+	    nest_caps_parse((const char *)m.body + sizeof(req), m.body_len - sizeof(req), &caps) ||
+	    !(caps.features & NEST_FEAT_PAGE_REQUESTS))
+		_exit(31);
+	nest_caps_init(&caps);
+	caps.features = NEST_FEAT_PAGE_REQUESTS;
+	if (nest_caps_format(&caps, (char *)body + sizeof(h), sizeof(body) - sizeof(h), &len))
+		_exit(13);
+	h.caps_len = (uint32_t)len;
+	memcpy(body, &h, sizeof(h));
+	fake_send(c, NEST_OP_HELLO, NEST_MSG_F_REPLY, m.hdr.id, body, sizeof(h) + len);
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_PASID_ALLOC)
+		_exit(32);
+	fake_event(c, NEST_PRQ_F_PASID_VALID | NEST_PRQ_F_LAST_PAGE, PRQ_COOKIE);
+	fake_expect_response(c, PRQ_COOKIE, NEST_PAGE_RESP_SUCCESS, 0, 33);
+	fake_send(c, NEST_OP_PASID_ALLOC, NEST_MSG_F_REPLY, m.hdr.id, &pr, sizeof(pr));
+	fake_expect_response(c, 99, NEST_PAGE_RESP_INVALID, ENOENT, 37);
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_PASID_ALLOC)
+		_exit(34);
+	fake_event(c, NEST_PRQ_F_PASID_VALID, 50);
+	fake_event(c, NEST_PRQ_F_PASID_VALID | NEST_PRQ_F_LAST_PAGE, 51);
+	fake_send(c, NEST_OP_PASID_ALLOC, NEST_MSG_F_REPLY, m.hdr.id, &pr, sizeof(pr));
+	fake_expect_response(c, 51, NEST_PAGE_RESP_INVALID, 0, 35);
+	fake_event(c, NEST_PRQ_F_LAST_PAGE | 4, 52);
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_VM_DETACH)
+		_exit(36);
+	fake_send(c, NEST_OP_VM_DETACH, NEST_MSG_F_REPLY, m.hdr.id, NULL, 0);
+	(void)recv(c, buf, sizeof(buf), 0); /* wait for the client to hang up */
+	_exit(0);
+}
+
 static void fake_serve_short(int c, enum fake_mode mode)
 {
 	struct nest_ev_device_gone ev = {.size = sizeof(ev), .dev_id = 7};
@@ -207,6 +303,8 @@ static void fake_serve_short(int c, enum fake_mode mode)
 		_exit(0);
 	if (mode == FAKE_NATIVE)
 		fake_serve_native(c);
+	if (mode == FAKE_PRQ)
+		fake_serve_prq(c);
 	fake_hello(c);
 	fake_recv(c, &m, buf, sizeof(buf));
 	if (mode == FAKE_DIE_IN_CALL) {
@@ -501,6 +599,64 @@ Test(libnest_proto, protocol_1_1_native, .timeout = 10)
 	cr_expect_eq(first, -EIO);
 	cr_expect_neq(strstr(nest_client_last_error(c), "INVALIDATE_NATIVE"), NULL, "%s",
 		      nest_client_last_error(c));
+	nest_client_free(c);
+	fake_finish(pid, dir, path, before);
+	NO_LEAKS();
+}
+
+struct prq_state {
+	unsigned events;
+	struct nest_ev_page_request last;
+	int answer; /* what nest_page_response() returned inside the callback */
+};
+
+static void prq_cb(nest_client *c, const struct nest_event *ev, void *opaque)
+{
+	struct prq_state *s = opaque;
+
+	if (ev->type != NEST_EV_PAGE_REQUEST)
+		return;
+	s->events++;
+	s->last = ev->u.page_request;
+	/* a blocking call from inside the callback */
+	s->answer = nest_page_response(c, ev->u.page_request.cookie, NEST_PAGE_RESP_SUCCESS);
+}
+
+Test(libnest_proto, page_requests, .timeout = 10)
+{
+	char dir[] = "/tmp/nest-fake-XXXXXX", path[128];
+	struct prq_state s = {.answer = 777};
+	nest_client *c = NULL;
+	uint32_t pasid = 0;
+	int before = nest_test_count_fds();
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_PRQ);
+
+	cr_expect_eq(sizeof(struct nest_event), 56, "struct nest_event keeps its LIBNEST_0.1 size");
+	cr_expect_eq(offsetof(struct nest_event, u), 8);
+	cr_assert_eq(nest_client_connect(path, 0, &c), 0);
+	nest_client_set_event_cb(c, prq_cb, &s);
+	cr_expect_eq(nest_pasid_alloc(c, 1, 10, NEST_GPASID_NONE, &pasid), 0);
+	cr_assert_eq(s.events, 1);
+	cr_expect_eq(s.last.size, sizeof(s.last));
+	cr_expect_eq(s.last.flags, NEST_PRQ_F_PASID_VALID | NEST_PRQ_F_LAST_PAGE);
+	cr_expect_eq(s.last.dev_id, 2);
+	cr_expect_eq(s.last.pasid, 5);
+	cr_expect_eq(s.last.grpid, 3);
+	cr_expect_eq(s.last.perm, NEST_PRQ_PERM_READ | NEST_PRQ_PERM_WRITE);
+	cr_expect_eq(s.last.addr, PRQ_ADDR);
+	cr_expect_eq(s.last.length, 4096);
+	cr_expect_eq(s.last.cookie, PRQ_COOKIE);
+	cr_expect_eq(s.answer, 0, "answered from the callback: %s", nest_client_last_error(c));
+	cr_expect_eq(nest_page_response(NULL, 1, 0), -EINVAL);
+	cr_expect_eq(nest_page_response(c, 99, NEST_PAGE_RESP_INVALID), -ENOENT);
+	cr_expect_neq(strstr(nest_client_last_error(c), "PAGE_RESPONSE"), NULL, "%s",
+		      nest_client_last_error(c));
+	/* no callback: libnest answers the group (its last request) invalid by itself */
+	nest_client_set_event_cb(c, NULL, NULL);
+	cr_expect_eq(nest_pasid_alloc(c, 1, 10, NEST_GPASID_NONE, &pasid), 0);
+	cr_expect_eq(pasid, 1);
+	cr_expect_eq(nest_vm_detach(c, 0), 0, "%s", nest_client_last_error(c));
+	cr_expect_eq(s.events, 1);
 	nest_client_free(c);
 	fake_finish(pid, dir, path, before);
 	NO_LEAKS();
