@@ -191,6 +191,8 @@ static int ifd_ctx_info(struct nest_backend *be, struct nest_be_ctx *bctx,
 	ret->pasid_bits = bits;
 	if (formats)
 		ret->features = NEST_FEAT_BIND_PGTBL | NEST_FEAT_CACHE_INVLD;
+	if (formats && ctx->fault_fd >= 0) /* stage-1 page requests reach the VM's queue */
+		ret->features |= NEST_FEAT_PAGE_REQUESTS;
 	/* native forms: when every device has the same format row */
 	for (unsigned i = 0; formats && i < ctx->n_devs; i++)
 		if (ctx->devs[i].fmt != ctx->devs[0].fmt)

@@ -53,6 +53,13 @@ $IFD --admin $D/admin.sock --uid 65534 mock mockvm || fail "mock scenario"
 [ "$(fdcount $NPID)" -eq "$base" ] || fail "fd count after the mock VM: $(fdcount $NPID), not $base"
 echo "ok mock VM torn down, fd count back to $base"
 $IFD --admin $D/admin.sock --uid 65534 native mockvm || fail "native scenario"
+$IFD --admin $D/admin.sock --uid 65534 iopf mockvm || fail "page request scenario"
+waitfor "[ \$(fdcount $NPID) -eq $base ]" 10 || fail "fd count after the page requests: $(fdcount $NPID)"
+grep -q 'op=page-response vm=mockvm .*result=ok' $D/nestd.log || fail "no page response audited"
+nestctl -s $D/admin.sock --json=short stats >$D/stats.json || fail "nestctl stats"
+grep -q '"page_requests":2' $D/stats.json && grep -q '"page_responses":2' $D/stats.json ||
+	fail "the kernel's 2 page requests were not both answered: $(cat $D/stats.json)"
+echo "ok page requests: delivered, answered, the unanswered one answered by nestd at teardown"
 
 # --- two VMs on real kernel objects: the same PASID number, independent HWPTs
 T=/tmp/nest-sync

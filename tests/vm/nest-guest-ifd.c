@@ -15,6 +15,10 @@
  *       the kernel's own selftest data through BIND_NATIVE / INVALIDATE_NATIVE: the native
  *       types announced at attach, a native bind read back, a native batch with a bad entry
  *       (done / first_error), native structs nestd refuses before the kernel sees them
+ *   nest-guest-ifd ... iopf VM
+ *       page requests: bind a PASID, make a mock device fault on it (admin socket), receive
+ *       EV_PAGE_REQUEST with the VM's own device id and PASID, answer it; a foreign cookie is
+ *       ENOENT, a bad code EINVAL; a last request is left unanswered for nestd's teardown
  *   nest-guest-ifd ... hold VM GPGD READY GO
  *       bind PASID 1 of VM (device 1) to GPGD, write READY, wait for GO, then check through the
  *       admin socket that its mock IOTLB still holds GPGD >> 12 (another VM bound and
@@ -245,6 +249,82 @@ static int cmd_native(nest_client *c, const char *vm)
 	return failures;
 }
 
+static struct nest_ev_page_request last_prq;
+static int n_prq;
+
+static void on_event(nest_client *cl, const struct nest_event *ev, void *opaque)
+{
+	if (ev->type == NEST_EV_PAGE_REQUEST) {
+		last_prq = ev->u.page_request;
+		n_prq++;
+	}
+}
+
+static int trigger_iopf(const char *vm, uint32_t pasid, uint64_t addr, uint32_t perm)
+{
+	char req[256], *reply = NULL;
+	int r;
+
+	snprintf(req, sizeof(req),
+		 "{\"command\":\"mock.trigger_iopf\",\"args\":{\"vm\":\"%s\",\"device\":1,"
+		 "\"pasid\":%u,\"addr\":\"0x%llx\",\"perm\":%u,\"grpid\":5}}",
+		 vm, pasid, (unsigned long long)addr, perm);
+	r = nest_admin_call(admin, req, &reply);
+	free(reply);
+	return r;
+}
+
+static bool wait_prq(nest_client *c, int want)
+{
+	for (int i = 0; i < 50 && n_prq < want; i++)
+		(void)nest_client_wait(c, 100);
+	return n_prq >= want;
+}
+
+static int cmd_iopf(nest_client *c, const char *vm)
+{
+	struct nest_vm_info info;
+	struct nest_bind b = {.size = sizeof(b),
+			      .format = NEST_BIND_FMT_VTD_FL,
+			      .addr_width = 48,
+			      .gpgd = 0x9000};
+	int r;
+
+	nest_client_set_event_cb(c, on_event, NULL);
+	r = nest_vm_attach(c, vm, 0, &info);
+	if (r < 0)
+		die("attach", r);
+	check(info.features & NEST_FEAT_PAGE_REQUESTS, "VM_ATTACH announces page requests (0x%x)",
+	      info.features);
+	r = nest_pasid_alloc(c, 1, 1000, NEST_GPASID_NONE, &b.hpasid);
+	if (r == 0)
+		r = nest_bind(c, &b);
+	check(r == 0, "PASID %u bound (%d)", b.hpasid, r);
+	r = trigger_iopf(vm, b.hpasid, 0x7f0000401000ull, NEST_PRQ_PERM_READ | NEST_PRQ_PERM_WRITE);
+	check(r == 0, "the mock device faults at PASID %u (admin mock.trigger_iopf: %d)", b.hpasid,
+	      r);
+	check(wait_prq(c, 1), "EV_PAGE_REQUEST received");
+	check(last_prq.dev_id == 1 && last_prq.pasid == b.hpasid &&
+		      last_prq.addr == 0x7f0000401000ull && last_prq.grpid == 5 &&
+		      last_prq.perm == (NEST_PRQ_PERM_READ | NEST_PRQ_PERM_WRITE) &&
+		      (last_prq.flags & NEST_PRQ_F_LAST_PAGE) &&
+		      (last_prq.flags & NEST_PRQ_F_PASID_VALID),
+	      "page request: device %u PASID %u addr 0x%llx grp %u perm 0x%x flags 0x%x",
+	      last_prq.dev_id, last_prq.pasid, (unsigned long long)last_prq.addr, last_prq.grpid,
+	      last_prq.perm, last_prq.flags);
+	r = nest_page_response(c, last_prq.cookie, 7);
+	check(r == -EINVAL, "PAGE_RESPONSE with an unknown code: %d", r);
+	r = nest_page_response(c, last_prq.cookie + 1000, NEST_PAGE_RESP_SUCCESS);
+	check(r == -ENOENT, "PAGE_RESPONSE with a cookie that is not pending: %d", r);
+	r = nest_page_response(c, last_prq.cookie, NEST_PAGE_RESP_SUCCESS);
+	check(r == 0, "PAGE_RESPONSE success written back to the kernel (%d)", r);
+	r = nest_page_response(c, last_prq.cookie, NEST_PAGE_RESP_SUCCESS);
+	check(r == -ENOENT, "answering twice is ENOENT (%d)", r);
+	r = trigger_iopf(vm, b.hpasid, 0x2000, NEST_PRQ_PERM_READ);
+	check(r == 0 && wait_prq(c, 2), "a second page request, left unanswered");
+	return failures; /* exit without answering: nestd answers it before teardown */
+}
+
 static bool wait_file(const char *path)
 {
 	for (int i = 0; i < 600; i++) {
@@ -404,6 +484,8 @@ int main(int argc, char **argv)
 		die("connect", r);
 	if (strcmp(argv[7], "mock") == 0 && argc == 9 && admin)
 		r = cmd_mock(c, argv[8]);
+	else if (strcmp(argv[7], "iopf") == 0 && argc == 9 && admin)
+		r = cmd_iopf(c, argv[8]);
 	else if (strcmp(argv[7], "native") == 0 && argc == 9 && admin)
 		r = cmd_native(c, argv[8]);
 	else if (strcmp(argv[7], "hold") == 0 && argc == 12 && admin)
