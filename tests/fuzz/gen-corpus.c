@@ -3,8 +3,8 @@
  * gen-corpus.c - write the seed corpus for fuzz-msg: a valid request, reply and error reply of
  * every op, every event, realistic HELLO/INVALIDATE/SIM_DMA/ADMIN messages, and a set of
  * near-misses (one rule broken each); then protocol 1.1 (BIND_NATIVE / INVALIDATE_NATIVE with the
- * VT-d and selftest-mock formats, both vm_info sizes), generated last so that the numbers of the
- * older files stay. The output is committed in corpus/; rerun with
+ * VT-d and selftest-mock formats, both vm_info sizes; then PAGE_RESPONSE and EV_PAGE_REQUEST),
+ * generated last so that the numbers of the older files stay. The output is committed in corpus/; rerun with
  *     ./gen-corpus tests/fuzz/corpus
  * after an ABI change. Files named x-<sha1> in corpus/ are not from here: they are inputs found by
  * fuzzing that add coverage (kept with `fuzz-msg -merge=1`), replayed as regression tests too.
@@ -62,6 +62,8 @@ static void gen_every_op(void)
 
 		if (!d || d->req.tail != NEST_TAIL_NONE)
 			continue;
+		if (op == NEST_OP_PAGE_RESPONSE || op == NEST_EV_PAGE_REQUEST)
+			continue; /* 1.1: gen_iopf(), after the older files */
 		fixed_of(&d->req, fx);
 		snprintf(name, sizeof(name), "%s-%s", d->name, d->is_event ? "event" : "request");
 		put(name, buf,
@@ -284,6 +286,81 @@ static void gen_native(void)
 	    msg(buf, NEST_OP_VM_ATTACH, NEST_MSG_F_REPLY, 0, &vi, NEST_VM_INFO_SIZE_1_0, 0, 0));
 }
 
+/* Protocol 1.1: page requests (the event, the answer, the feature). */
+static void gen_iopf(void)
+{
+	static uint8_t buf[1 << 16];
+	static const char caps[] = "{\"software\":\"myvmm 2.3\",\"features\":[\"native\","
+				   "\"page-requests\"]}";
+	struct nest_hello h = {.size = sizeof(h), .major = 1, .minor = 1, .caps_len = sizeof(caps)};
+	struct nest_page_response pr = {
+		.size = sizeof(pr), .cookie = 100, .code = NEST_PAGE_RESP_SUCCESS};
+	struct nest_ev_page_request ev = {.size = sizeof(ev),
+					  .flags = NEST_PRQ_F_PASID_VALID | NEST_PRQ_F_LAST_PAGE,
+					  .dev_id = 1,
+					  .pasid = 5,
+					  .grpid = 7,
+					  .perm = NEST_PRQ_PERM_READ | NEST_PRQ_PERM_WRITE,
+					  .addr = 0x7f0000001000ull,
+					  .length = 0,
+					  .cookie = 100};
+	struct nest_vm_info vi = {.size = sizeof(vi),
+				  .backend = NEST_BACKEND_IOMMUFD,
+				  .features = NEST_FEAT_NATIVE | NEST_FEAT_PAGE_REQUESTS,
+				  .pasid_bits = 20,
+				  .pasid_mode = NEST_PASID_MODE_PER_DEVICE,
+				  .num_devices = 1};
+	uint8_t tail[8] = {0};
+	static const char admin[] = "{\"command\":\"mock.trigger_iopf\",\"args\":{\"vm\":\"vm0\","
+				    "\"device\":1,\"pasid\":5,\"addr\":\"0x7f0000001000\","
+				    "\"perm\":3,\"grpid\":7}}";
+
+	put("page-response", buf,
+	    msg(buf, NEST_OP_PAGE_RESPONSE, NEST_MSG_F_REQUEST, 0, &pr, sizeof(pr), 0, 0));
+	pr.code = NEST_PAGE_RESP_INVALID;
+	put("page-response-invalid", buf,
+	    msg(buf, NEST_OP_PAGE_RESPONSE, NEST_MSG_F_REQUEST, 0, &pr, sizeof(pr), 0, 0));
+	pr.code = 2;
+	put("page-response-bad-code", buf,
+	    msg(buf, NEST_OP_PAGE_RESPONSE, NEST_MSG_F_REQUEST, 0, &pr, sizeof(pr), 0, 0));
+	pr.code = 0;
+	pr.flags = 1;
+	put("page-response-flag", buf,
+	    msg(buf, NEST_OP_PAGE_RESPONSE, NEST_MSG_F_REQUEST, 0, &pr, sizeof(pr), 0, 0));
+	pr.flags = 0;
+	pr.size = 12;
+	put("page-response-short", buf,
+	    msg(buf, NEST_OP_PAGE_RESPONSE, NEST_MSG_F_REQUEST, 0, &pr, 12, 0, 0));
+	pr.size = sizeof(pr) + sizeof(tail);
+	put("page-response-longer-zero-tail", buf,
+	    msg(buf, NEST_OP_PAGE_RESPONSE, NEST_MSG_F_REQUEST, 0, &pr, sizeof(pr), tail,
+		sizeof(tail)));
+	put("page-response-reply", buf,
+	    msg(buf, NEST_OP_PAGE_RESPONSE, NEST_MSG_F_REPLY, 0, 0, 0, 0, 0));
+	put("page-response-error", buf,
+	    msg(buf, NEST_OP_PAGE_RESPONSE, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, ENOENT, 0, 0, 0,
+		0));
+	put("ev-page-request", buf,
+	    msg(buf, NEST_EV_PAGE_REQUEST, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), 0, 0));
+	ev.flags = 0;
+	ev.perm = NEST_PRQ_PERM_EXEC | NEST_PRQ_PERM_PRIV;
+	put("ev-page-request-not-last", buf,
+	    msg(buf, NEST_EV_PAGE_REQUEST, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), 0, 0));
+	ev.flags = 4;
+	put("ev-page-request-unknown-flag", buf,
+	    msg(buf, NEST_EV_PAGE_REQUEST, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), 0, 0));
+	ev.flags = NEST_PRQ_F_LAST_PAGE;
+	ev.size = 36; /* the cookie is not optional */
+	put("ev-page-request-short", buf,
+	    msg(buf, NEST_EV_PAGE_REQUEST, NEST_MSG_F_EVENT, 0, &ev, 36, 0, 0));
+	put("hello-page-requests", buf,
+	    msg(buf, NEST_OP_HELLO, NEST_MSG_F_REQUEST, 0, &h, sizeof(h), caps, sizeof(caps)));
+	put("vm-info-page-requests", buf,
+	    msg(buf, NEST_OP_VM_ATTACH, NEST_MSG_F_REPLY, 0, &vi, sizeof(vi), 0, 0));
+	put("admin-trigger-iopf", buf,
+	    msg(buf, NEST_OP_ADMIN, NEST_MSG_F_REQUEST, 0, admin, sizeof(admin), NULL, 0));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -295,5 +372,6 @@ int main(int argc, char **argv)
 	gen_typical();
 	gen_invalid();
 	gen_native();
+	gen_iopf();
 	return 0;
 }
