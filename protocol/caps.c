@@ -22,6 +22,7 @@ static const struct {
 	{NEST_FEAT_CHECKER, "checker"},
 	{NEST_FEAT_NATIVE, "native"},
 	{NEST_FEAT_PAGE_REQUESTS, "page-requests"},
+	{NEST_FEAT_VIOMMU, "viommu"},
 };
 
 #define CAPS_NFEATURES (sizeof(caps_features) / sizeof(caps_features[0]))

@@ -120,6 +120,11 @@ static int msg_decode_tail(const struct nest_body_desc *bd, const uint8_t *fixed
 		t->entry_len = entry_len;
 		t->entry_num = entry_num;
 		return 0;
+	case NEST_TAIL_VEVENT:
+		total = msg_get_u32(fixed, offsetof(struct nest_ev_vevent, data_len));
+		if (total > NEST_VEVENT_DATA_MAX)
+			return -E2BIG;
+		return total == len ? 0 : -EINVAL;
 	}
 	return -EINVAL; /* a table bug; never reached with nest_op_table */
 }

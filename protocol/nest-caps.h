@@ -31,7 +31,7 @@ struct nest_caps {
 
 /*
  * Feature names: "bind-pgtbl", "cache-invld", "syswide-pasid", "sim-dma", "fault-events",
- * "checker", "native" (1.1), "page-requests" (1.1)
+ * "checker", "native" (1.1), "page-requests" (1.1), "viommu" (1.1)
  */
 
 void nest_caps_init(struct nest_caps *c); /* the defaults above, features 0, software "" */

@@ -28,7 +28,8 @@ enum nest_tail_kind {
 	NEST_TAIL_DATA = 3,  /* SIM_DMA: write data (request) / read data (reply) */
 	NEST_TAIL_JSON = 4,  /* ADMIN: the whole body is NUL-terminated JSON, no fixed struct */
 	NEST_TAIL_BLOB = 5,  /* BIND_NATIVE: exactly data_len bytes, 1 .. NEST_NATIVE_DATA_MAX */
-	NEST_TAIL_NATIVE_ARRAY = 6, /* INVALIDATE_NATIVE: entry_num x entry_len, kernel entries */
+	NEST_TAIL_NATIVE_ARRAY = 6, /* INVALIDATE_NATIVE, VIOMMU_INVALIDATE: kernel entries */
+	NEST_TAIL_VEVENT = 7, /* EV_VEVENT: exactly data_len bytes, 0 .. NEST_VEVENT_DATA_MAX */
 };
 
 /* A byte range inside a fixed struct that must be zero (a __reserved field). */
@@ -108,7 +109,8 @@ struct nest_tail {
  * NEST_DMA_LEN_MAX (E2BIG; the exact length is the op's business); BLOB: data_len 0 (EINVAL),
  * data_len > NEST_NATIVE_DATA_MAX (E2BIG), tail length != data_len (EINVAL); NATIVE_ARRAY:
  * entry_len < NEST_NATIVE_ENTRY_MIN or entry_num == 0 (EINVAL), entry_len >
- * NEST_NATIVE_ENTRY_MAX (E2BIG), then as ARRAY; NONE: trailing bytes after size (EINVAL). A desc with size 0 has no fixed struct: the whole body is the tail, @dst is not
+ * NEST_NATIVE_ENTRY_MAX (E2BIG), then as ARRAY; VEVENT: data_len > NEST_VEVENT_DATA_MAX (E2BIG),
+ * tail length != data_len (EINVAL); NONE: trailing bytes after size (EINVAL). A desc with size 0 has no fixed struct: the whole body is the tail, @dst is not
  * used (may be NULL), and for tail NONE the body must be empty.
  * @ret_tail (may be NULL) and @dst are meaningful only on success.
  * Returns 0 or a negative errno from the vocabulary.

@@ -28,7 +28,8 @@ extern "C" {
 #endif
 
 #define NEST_PROTO_MAJOR 1
-#define NEST_PROTO_MINOR 1 /* 1.1: BIND_NATIVE, INVALIDATE_NATIVE, vm_info native types, IOPF */
+#define NEST_PROTO_MINOR                                                                           \
+	1 /* 1.1: BIND_NATIVE, INVALIDATE_NATIVE, vm_info native types, IOPF, vIOMMU */
 
 /* -------------------------------------------------------------------------------------------- */
 /* Limits. The hard maximum is what a peer may ever announce; the default is what nestd uses.   */
@@ -50,6 +51,9 @@ extern "C" {
 #define NEST_NATIVE_DATA_MAX  256u /* BIND_NATIVE: bytes of kernel HWPT data (1 .. this) */
 #define NEST_NATIVE_ENTRY_MIN 4u   /* INVALIDATE_NATIVE: bytes per kernel entry (min .. max) */
 #define NEST_NATIVE_ENTRY_MAX 64u
+#define NEST_VIOMMUS_PER_VM_MAX                                                                    \
+	8u			 /* VIOMMU_ALLOC: live vIOMMUs of one VM (the iommufd backend's) */
+#define NEST_VEVENT_DATA_MAX 32u /* EV_VEVENT: bytes of one vEVENT record (0 .. this) */
 
 /* -------------------------------------------------------------------------------------------- */
 /* Message header                                                                               */
@@ -97,13 +101,19 @@ enum nest_op {
 	NEST_OP_INVALIDATE_NATIVE = 15,
 	/* VM socket, protocol 1.1: the answer to NEST_EV_PAGE_REQUEST (NEST_FEAT_PAGE_REQUESTS) */
 	NEST_OP_PAGE_RESPONSE = 16,
+	/* VM socket, protocol 1.1: vIOMMU objects (NEST_FEAT_VIOMMU, the Arm SMMUv3 nesting shape) */
+	NEST_OP_VIOMMU_ALLOC = 17,
+	NEST_OP_VIOMMU_FREE = 18,
+	NEST_OP_VDEVICE_ALLOC = 19,
+	NEST_OP_VIOMMU_INVALIDATE = 20,
 	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
 	NEST_EV_FAULT = 32,
 	NEST_EV_DEVICE_GONE = 33,
 	NEST_EV_SHUTDOWN = 34,
 	NEST_EV_STALE = 35,	   /* sim checker: a cache served a stale translation */
 	NEST_EV_PAGE_REQUEST = 36, /* 1.1: an I/O page request (IOPF) of a device of the VM */
-	NEST_OP_MAX = 37,
+	NEST_EV_VEVENT = 37,	   /* 1.1: a record of one of the VM's vIOMMU event queues */
+	NEST_OP_MAX = 38,
 };
 
 /* -------------------------------------------------------------------------------------------- */
@@ -162,14 +172,16 @@ enum {
 	NEST_FEAT_CHECKER = 1u << 5,
 	NEST_FEAT_NATIVE = 1u << 6, /* BIND_NATIVE / INVALIDATE_NATIVE (kernel formats, iommufd) */
 	NEST_FEAT_PAGE_REQUESTS = 1u << 7, /* 1.1: EV_PAGE_REQUEST / PAGE_RESPONSE (iommufd IOPF) */
-	NEST_FEAT_VALID = (1u << 8) - 1,
+	NEST_FEAT_VIOMMU =
+		1u << 8, /* 1.1: VIOMMU_ALLOC .. VIOMMU_INVALIDATE, EV_VEVENT (iommufd) */
+	NEST_FEAT_VALID = (1u << 9) - 1,
 };
 
 /*
- * Reply body of VM_ATTACH. nestd sends all 88 bytes only to clients whose HELLO said minor >= 1;
+ * Reply body of VM_ATTACH. nestd sends all 112 bytes only to clients whose HELLO said minor >= 1;
  * a minor-0 client gets the 72-byte 1.0 prefix (NEST_VM_INFO_SIZE_1_0), without the 1.1 feature
- * bits (NEST_FEAT_NATIVE, NEST_FEAT_PAGE_REQUESTS) in features. A receiver zero-extends the
- * shorter form: the native types then read as 0.
+ * bits (NEST_FEAT_NATIVE, NEST_FEAT_PAGE_REQUESTS, NEST_FEAT_VIOMMU) in features. A receiver
+ * zero-extends the shorter form: the native and vIOMMU types then read as 0.
  */
 struct nest_vm_info {
 	uint32_t size;
@@ -193,6 +205,13 @@ struct nest_vm_info {
 	uint32_t hwpt_data_type; /* enum iommu_hwpt_data_type BIND_NATIVE takes */
 	uint32_t inv_data_type;	 /* enum iommu_hwpt_invalidate_data_type INVALIDATE_NATIVE takes */
 	uint32_t inv_entry_len;	 /* the kernel's size of one such entry */
+	/* 1.1: vIOMMU objects (iommufd), meaningful with NEST_FEAT_VIOMMU */
+	uint32_t viommu_type;	       /* enum iommu_viommu_type VIOMMU_ALLOC takes */
+	uint32_t viommu_inv_data_type; /* enum iommu_hwpt_invalidate_data_type VIOMMU_INVALIDATE */
+	uint32_t viommu_inv_entry_len; /* the kernel's size of one such entry */
+	uint32_t vevent_type;	       /* enum iommu_veventq_type of the EV_VEVENT records */
+	uint32_t vevent_len;	       /* bytes of one record (EV_VEVENT data_len, <= 32) */
+	uint32_t __reserved2;	       /* 0; pads to the struct's 8-byte alignment */
 };
 #define NEST_VM_INFO_SIZE_1_0 72u /* struct nest_vm_info as protocol 1.0 defines it */
 
@@ -440,6 +459,63 @@ struct nest_page_response {
 };
 
 /* -------------------------------------------------------------------------------------------- */
+/* vIOMMU objects (1.1, NEST_FEAT_VIOMMU): the kernel's vIOMMU (iommufd IOMMU_VIOMMU_ALLOC) on   */
+/* the stage-2 parent of one of the VM's devices, virtual device ids on it (vDEVICE), cache     */
+/* invalidations addressed to it, and its event queue (EV_VEVENT). The type, the invalidation   */
+/* data type and entry size and the event record come from VM_ATTACH. vIOMMU ids are VM-local;  */
+/* at most NEST_VIOMMUS_PER_VM_MAX live at once. A vIOMMU goes with VIOMMU_FREE, with the       */
+/* device it was allocated on, and with the VM's teardown; a vDEVICE has no free op: it goes    */
+/* with its vIOMMU or its device.                                                               */
+
+enum {
+	NEST_VIOMMU_F_VALID = 0,
+};
+
+struct nest_viommu_alloc {
+	uint32_t size;
+	uint32_t flags;	 /* 0 */
+	uint32_t dev_id; /* device of this VM whose stage-2 parent the vIOMMU nests on */
+	uint32_t type;	 /* == nest_vm_info.viommu_type */
+};
+
+/* Reply to VIOMMU_ALLOC. */
+struct nest_viommu_reply {
+	uint32_t size;
+	uint32_t viommu_id; /* VM-local, never 0 */
+};
+
+struct nest_viommu_free {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+	uint32_t viommu_id;
+	uint32_t __reserved;
+};
+
+/* VDEVICE_ALLOC: device dev_id is virt_id (e.g. the guest's SMMUv3 StreamID) on the vIOMMU. */
+struct nest_vdevice_alloc {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+	uint32_t viommu_id;
+	uint32_t dev_id;
+	uint64_t virt_id; /* unique per vIOMMU */
+};
+
+/*
+ * Body = struct nest_viommu_invalidate, then entry_num entries of entry_len bytes each
+ * (NEST_NATIVE_ENTRY_MIN .. NEST_NATIVE_ENTRY_MAX), e.g. struct iommu_viommu_arm_smmuv3_invalidate
+ * (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, 16 bytes: one CMDQ command). Reply: struct
+ * nest_invalidate_reply.
+ */
+struct nest_viommu_invalidate {
+	uint32_t size;
+	uint32_t flags;	    /* 0 */
+	uint32_t entry_len; /* same offsets as struct nest_invalidate */
+	uint32_t entry_num; /* 1 .. negotiated max batch */
+	uint32_t viommu_id; /* of this VM */
+	uint32_t data_type; /* == nest_vm_info.viommu_inv_data_type */
+};
+
+/* -------------------------------------------------------------------------------------------- */
 /* SIM_DMA (sim backend only): a device DMA at (dev_id, pasid, addr). WRITE carries `len` bytes  */
 /* after the struct; a read reply carries the bytes read after the reply struct.                */
 
@@ -564,6 +640,27 @@ struct nest_ev_page_request {
 	uint32_t cookie; /* echoed in PAGE_RESPONSE; only the LAST_PAGE request's counts */
 };
 
+/*
+ * EV_VEVENT (1.1): one record of a vIOMMU's event queue (iommufd vEVENTQ), e.g. an SMMUv3 event
+ * for the guest's event queue. Body = struct nest_ev_vevent, then exactly data_len bytes
+ * (0 .. NEST_VEVENT_DATA_MAX) of the record of type nest_vm_info.vevent_type. Sent only to
+ * clients that said minor >= 1 and announced the feature "viommu" in HELLO; nestd drops (and
+ * counts) the others: a vEVENT needs no answer.
+ */
+enum {
+	NEST_VEVENT_F_LOST = 1u << 0, /* the queue overflowed: events before this one were lost */
+	NEST_VEVENT_F_VALID = (1u << 1) - 1,
+};
+
+struct nest_ev_vevent {
+	uint32_t size;
+	uint32_t flags;	    /* NEST_VEVENT_F_* */
+	uint32_t viommu_id; /* of this VM */
+	uint32_t sequence;  /* the queue's sequence number of this record */
+	uint32_t data_len;  /* bytes of record after the struct (0 with LOST alone) */
+	uint32_t __reserved;
+};
+
 /* -------------------------------------------------------------------------------------------- */
 /* ABI locks                                                                                    */
 
@@ -580,7 +677,7 @@ NEST_OFF(nest_hello, minor, 6);
 NEST_OFF(nest_hello, caps_len, 8);
 NEST_ABI(nest_vm_attach, 72);
 NEST_OFF(nest_vm_attach, name, 8);
-NEST_ABI(nest_vm_info, 88);
+NEST_ABI(nest_vm_info, 112);
 NEST_OFF(nest_vm_info, pasid_bits, 24);
 NEST_OFF(nest_vm_info, num_devices, 28);
 NEST_OFF(nest_vm_info, mem_limit, 40);
@@ -653,6 +750,40 @@ NEST_OFF(nest_ev_page_request, perm, 20);
 NEST_OFF(nest_ev_page_request, addr, 24);
 NEST_OFF(nest_ev_page_request, length, 32);
 NEST_OFF(nest_ev_page_request, cookie, 36);
+
+NEST_OFF(nest_vm_info, viommu_type, 88);
+NEST_OFF(nest_vm_info, viommu_inv_data_type, 92);
+NEST_OFF(nest_vm_info, viommu_inv_entry_len, 96);
+NEST_OFF(nest_vm_info, vevent_type, 100);
+NEST_OFF(nest_vm_info, vevent_len, 104);
+NEST_OFF(nest_vm_info, __reserved2, 108);
+NEST_ABI(nest_viommu_alloc, 16);
+NEST_OFF(nest_viommu_alloc, flags, 4);
+NEST_OFF(nest_viommu_alloc, dev_id, 8);
+NEST_OFF(nest_viommu_alloc, type, 12);
+NEST_ABI(nest_viommu_reply, 8);
+NEST_OFF(nest_viommu_reply, viommu_id, 4);
+NEST_ABI(nest_viommu_free, 16);
+NEST_OFF(nest_viommu_free, flags, 4);
+NEST_OFF(nest_viommu_free, viommu_id, 8);
+NEST_OFF(nest_viommu_free, __reserved, 12);
+NEST_ABI(nest_vdevice_alloc, 24);
+NEST_OFF(nest_vdevice_alloc, flags, 4);
+NEST_OFF(nest_vdevice_alloc, viommu_id, 8);
+NEST_OFF(nest_vdevice_alloc, dev_id, 12);
+NEST_OFF(nest_vdevice_alloc, virt_id, 16);
+NEST_ABI(nest_viommu_invalidate, 24);
+NEST_OFF(nest_viommu_invalidate, flags, 4);
+NEST_OFF(nest_viommu_invalidate, entry_len, 8);
+NEST_OFF(nest_viommu_invalidate, entry_num, 12);
+NEST_OFF(nest_viommu_invalidate, viommu_id, 16);
+NEST_OFF(nest_viommu_invalidate, data_type, 20);
+NEST_ABI(nest_ev_vevent, 24);
+NEST_OFF(nest_ev_vevent, flags, 4);
+NEST_OFF(nest_ev_vevent, viommu_id, 8);
+NEST_OFF(nest_ev_vevent, sequence, 12);
+NEST_OFF(nest_ev_vevent, data_len, 16);
+NEST_OFF(nest_ev_vevent, __reserved, 20);
 
 /* Every remaining field offset (added with the protocol implementation). */
 NEST_OFF(nest_hello, major, 4);

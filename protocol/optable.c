@@ -50,8 +50,9 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			 * __reserved are optional (a 1.0 nestd sends 72 bytes, and so does a 1.1
 			 * nestd to a client that said minor 0).
 			 */
-			.reply = {BODY(nest_vm_info, reattached, 0), .nreserved = 1,
-				  .reserved = {RSV(nest_vm_info, __reserved)}},
+			.reply = {BODY(nest_vm_info, reattached, 0), .nreserved = 2,
+				  .reserved = {RSV(nest_vm_info, __reserved),
+					       RSV(nest_vm_info, __reserved2)}},
 		},
 	[NEST_OP_VM_DETACH] =
 		{
@@ -172,6 +173,39 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.sockets = VM,
 			.req = {BODY(nest_page_response, code, NEST_PAGE_RESP_F_VALID)},
 		},
+	[NEST_OP_VIOMMU_ALLOC] =
+		{
+			.name = "VIOMMU_ALLOC",
+			.op = NEST_OP_VIOMMU_ALLOC,
+			.sockets = VM,
+			.req = {BODY(nest_viommu_alloc, type, NEST_VIOMMU_F_VALID)},
+			.reply = {BODY_NOFLAGS(nest_viommu_reply, viommu_id)},
+		},
+	[NEST_OP_VIOMMU_FREE] =
+		{
+			.name = "VIOMMU_FREE",
+			.op = NEST_OP_VIOMMU_FREE,
+			.sockets = VM,
+			.req = {BODY(nest_viommu_free, viommu_id, NEST_VIOMMU_F_VALID),
+				.nreserved = 1, .reserved = {RSV(nest_viommu_free, __reserved)}},
+		},
+	[NEST_OP_VDEVICE_ALLOC] =
+		{
+			.name = "VDEVICE_ALLOC",
+			.op = NEST_OP_VDEVICE_ALLOC,
+			.sockets = VM,
+			.req = {BODY(nest_vdevice_alloc, virt_id, NEST_VIOMMU_F_VALID)},
+		},
+	[NEST_OP_VIOMMU_INVALIDATE] =
+		{
+			.name = "VIOMMU_INVALIDATE",
+			.op = NEST_OP_VIOMMU_INVALIDATE,
+			.sockets = VM,
+			.req = {BODY(nest_viommu_invalidate, data_type, NEST_VIOMMU_F_VALID),
+				.tail = NEST_TAIL_NATIVE_ARRAY},
+			.reply = {BODY_NOFLAGS(nest_invalidate_reply, first_error), .nreserved = 1,
+				  .reserved = {RSV(nest_invalidate_reply, __reserved)}},
+		},
 	[NEST_EV_FAULT] =
 		{
 			.name = "EV_FAULT",
@@ -208,6 +242,15 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.op = NEST_EV_PAGE_REQUEST,
 			.is_event = 1,
 			.req = {BODY(nest_ev_page_request, cookie, NEST_PRQ_F_VALID)},
+		},
+	[NEST_EV_VEVENT] =
+		{
+			.name = "EV_VEVENT",
+			.op = NEST_EV_VEVENT,
+			.is_event = 1,
+			.req = {BODY(nest_ev_vevent, data_len, NEST_VEVENT_F_VALID),
+				.tail = NEST_TAIL_VEVENT, .nreserved = 1,
+				.reserved = {RSV(nest_ev_vevent, __reserved)}},
 		},
 };
 

@@ -57,6 +57,8 @@ static inline void sample_fixed(const struct nest_body_desc *bd, uint8_t *p)
 		sample_put_u32(p, offsetof(struct nest_invalidate_native, entry_num),
 			       SAMPLE_ENTRIES);
 	}
+	if (bd->tail == NEST_TAIL_VEVENT)
+		sample_put_u32(p, offsetof(struct nest_ev_vevent, data_len), SAMPLE_DATA);
 }
 
 /* The tail that goes with sample_fixed(); returns its length. */
@@ -79,6 +81,7 @@ static inline size_t sample_tail(const struct nest_body_desc *bd, uint8_t *p)
 		return SAMPLE_ENTRIES * sizeof(struct nest_inv_entry);
 	case NEST_TAIL_DATA:
 	case NEST_TAIL_BLOB:
+	case NEST_TAIL_VEVENT:
 		for (size_t i = 0; i < SAMPLE_DATA; i++)
 			p[i] = (uint8_t)(0xa0 + i);
 		return SAMPLE_DATA;

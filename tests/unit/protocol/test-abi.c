@@ -19,7 +19,7 @@ _Static_assert(SZ(nest_msg_hdr, size) + SZ(nest_msg_hdr, op) + SZ(nest_msg_hdr, 
 			       SZ(nest_msg_hdr, id) + SZ(nest_msg_hdr, error) ==
 		       sizeof(struct nest_msg_hdr),
 	       "hole");
-_Static_assert(SZ(nest_vm_info, size) + 5 * 4 + 2 * 2 + 3 * 4 + 3 * 8 + 2 * 4 + 4 * 4 ==
+_Static_assert(SZ(nest_vm_info, size) + 5 * 4 + 2 * 2 + 3 * 4 + 3 * 8 + 2 * 4 + 4 * 4 + 6 * 4 ==
 		       sizeof(struct nest_vm_info),
 	       "hole");
 _Static_assert(offsetof(struct nest_vm_info, hw_info_type) == NEST_VM_INFO_SIZE_1_0,
@@ -44,6 +44,19 @@ _Static_assert(4 * 2 + 8 * 3 == sizeof(struct nest_mem_add), "hole");
 _Static_assert(4 * 2 + 8 * 2 == sizeof(struct nest_mem_remove), "hole");
 _Static_assert(4 * 6 == sizeof(struct nest_pasid_alloc), "hole");
 _Static_assert(4 * 4 == sizeof(struct nest_page_response), "hole");
+_Static_assert(4 * 4 == sizeof(struct nest_viommu_alloc), "hole");
+_Static_assert(4 * 2 == sizeof(struct nest_viommu_reply), "hole");
+_Static_assert(4 * 4 == sizeof(struct nest_viommu_free), "hole");
+_Static_assert(4 * 4 + 8 == sizeof(struct nest_vdevice_alloc), "hole");
+_Static_assert(4 * 6 == sizeof(struct nest_viommu_invalidate), "hole");
+_Static_assert(offsetof(struct nest_viommu_invalidate, entry_len) ==
+			       offsetof(struct nest_invalidate_native, entry_len) &&
+		       offsetof(struct nest_viommu_invalidate, entry_num) ==
+			       offsetof(struct nest_invalidate_native, entry_num),
+	       "entry_len/entry_num where the NATIVE_ARRAY tail reads them");
+_Static_assert(4 * 6 == sizeof(struct nest_ev_vevent), "hole");
+_Static_assert(NEST_VIOMMUS_PER_VM_MAX == 8 && NEST_VEVENT_DATA_MAX == 32, "limits");
+_Static_assert(NEST_VEVENT_F_LOST == 1 && NEST_VEVENT_F_VALID == 1, "vevent flags");
 _Static_assert(4 * 6 + 8 + 4 * 2 == sizeof(struct nest_ev_page_request), "hole");
 _Static_assert(NEST_PRQ_F_PASID_VALID == 1 && NEST_PRQ_F_LAST_PAGE == 2 && NEST_PRQ_F_VALID == 3,
 	       "page request flags are iommufd's IOMMU_PGFAULT_FLAGS_*");
@@ -60,7 +73,7 @@ _Static_assert(NEST_PAGE_RESP_SUCCESS == 0 && NEST_PAGE_RESP_INVALID == 1,
 struct exp_body {
 	uint32_t size, min_size, flags_valid;
 	uint8_t min_fds, max_fds, tail;
-	uint16_t rsv_off, rsv_len; /* at most one reserved field per body in this ABI */
+	uint16_t rsv_off, rsv_len; /* the first reserved field (vm_info's second: below) */
 };
 
 struct exp_op {
@@ -76,7 +89,7 @@ static const struct exp_op expected[] = {
 	 0,
 	 {16, 12, NF, 0, 0, NEST_TAIL_CAPS, 12, 4},
 	 {16, 12, NF, 0, 0, NEST_TAIL_CAPS, 12, 4}},
-	{NEST_OP_VM_ATTACH, V, 0, {72, 72, 1, 0, 0, 0, 0, 0}, {88, 68, 0, 0, 0, 0, 68, 4}},
+	{NEST_OP_VM_ATTACH, V, 0, {72, 72, 1, 0, 0, 0, 0, 0}, {112, 68, 0, 0, 0, 0, 68, 4}},
 	{NEST_OP_VM_DETACH, V, 0, {8, 8, 1, 0, 0, 0, 0, 0}, {0}},
 	{NEST_OP_MEM_ADD, V, 0, {32, 32, 3, 1, 1, 0, 0, 0}, {0}},
 	{NEST_OP_MEM_REMOVE, V, 0, {24, 24, 0, 0, 0, 0, 0, 0}, {0}},
@@ -107,11 +120,20 @@ static const struct exp_op expected[] = {
 	 {24, 24, 0, 0, 0, NEST_TAIL_NATIVE_ARRAY, 0, 0},
 	 {16, 12, NF, 0, 0, 0, 12, 4}},
 	{NEST_OP_PAGE_RESPONSE, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {0}},
+	{NEST_OP_VIOMMU_ALLOC, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {8, 8, NF, 0, 0, 0, 0, 0}},
+	{NEST_OP_VIOMMU_FREE, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {0}},
+	{NEST_OP_VDEVICE_ALLOC, V, 0, {24, 24, 0, 0, 0, 0, 0, 0}, {0}},
+	{NEST_OP_VIOMMU_INVALIDATE,
+	 V,
+	 0,
+	 {24, 24, 0, 0, 0, NEST_TAIL_NATIVE_ARRAY, 0, 0},
+	 {16, 12, NF, 0, 0, 0, 12, 4}},
 	{NEST_EV_FAULT, 0, 1, {32, 28, NF, 0, 0, 0, 28, 4}, {0}},
 	{NEST_EV_DEVICE_GONE, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_SHUTDOWN, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_STALE, 0, 1, {48, 44, NF, 0, 0, 0, 44, 4}, {0}},
 	{NEST_EV_PAGE_REQUEST, 0, 1, {40, 40, 3, 0, 0, 0, 0, 0}, {0}},
+	{NEST_EV_VEVENT, 0, 1, {24, 20, 1, 0, 0, NEST_TAIL_VEVENT, 20, 4}, {0}},
 };
 
 #define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
@@ -126,8 +148,15 @@ static void check_body(const char *what, const struct nest_body_desc *bd, const 
 		return; /* empty body: nothing else applies */
 	cr_expect_eq(bd->min_size, e->min_size, "%s min_size", what);
 	cr_expect_eq(bd->flags_valid, e->flags_valid, "%s flags_valid", what);
-	cr_expect_eq(bd->nreserved, e->rsv_len ? 1 : 0, "%s nreserved", what);
-	if (e->rsv_len && bd->nreserved == 1) {
+	if (bd == &nest_op_desc(NEST_OP_VM_ATTACH)->reply) {
+		/* vm_info has two: 68..72 and (1.1) 108..112 */
+		cr_expect_eq(bd->nreserved, 2, "%s nreserved", what);
+		cr_expect_eq(bd->reserved[1].off, 108, "%s reserved 2 off", what);
+		cr_expect_eq(bd->reserved[1].len, 4, "%s reserved 2 len", what);
+	} else {
+		cr_expect_eq(bd->nreserved, e->rsv_len ? 1 : 0, "%s nreserved", what);
+	}
+	if (e->rsv_len && bd->nreserved >= 1) {
 		cr_expect_eq(bd->reserved[0].off, e->rsv_off, "%s reserved off", what);
 		cr_expect_eq(bd->reserved[0].len, e->rsv_len, "%s reserved len", what);
 	}
@@ -152,13 +181,20 @@ Test(abi, table_matches_the_header)
 		known += nest_op_table[op].name != NULL;
 	cr_expect_eq(known, NEXPECTED, "the table has ops the test does not know");
 	cr_expect_null(nest_op_desc(NEST_OP_INVALID));
-	cr_expect_null(nest_op_desc(17));
+	cr_expect_null(nest_op_desc(21));
 	cr_expect_null(nest_op_desc(31));
 	cr_expect_eq(NEST_OP_BIND_NATIVE, 14);
 	cr_expect_eq(NEST_OP_INVALIDATE_NATIVE, 15);
 	cr_expect_eq(NEST_OP_PAGE_RESPONSE, 16);
 	cr_expect_eq(NEST_EV_PAGE_REQUEST, 36);
-	cr_expect_eq(NEST_OP_MAX, 37);
+	cr_expect_eq(NEST_OP_VIOMMU_ALLOC, 17);
+	cr_expect_eq(NEST_OP_VIOMMU_FREE, 18);
+	cr_expect_eq(NEST_OP_VDEVICE_ALLOC, 19);
+	cr_expect_eq(NEST_OP_VIOMMU_INVALIDATE, 20);
+	cr_expect_eq(NEST_EV_VEVENT, 37);
+	cr_expect_eq(NEST_OP_MAX, 38);
+	cr_expect_str_eq(nest_op_name(NEST_OP_VIOMMU_INVALIDATE), "VIOMMU_INVALIDATE");
+	cr_expect_str_eq(nest_op_name(NEST_EV_VEVENT), "EV_VEVENT");
 	cr_expect_str_eq(nest_op_name(NEST_OP_INVALIDATE_NATIVE), "INVALIDATE_NATIVE");
 	cr_expect_str_eq(nest_op_name(NEST_OP_PAGE_RESPONSE), "PAGE_RESPONSE");
 	cr_expect_str_eq(nest_op_name(NEST_EV_PAGE_REQUEST), "EV_PAGE_REQUEST");
