@@ -121,6 +121,8 @@ static struct json_object *admin_counters_json(const struct vm_counters *k)
 	admin_add_int(o, "page_requests", (int64_t)k->page_requests);
 	admin_add_int(o, "page_responses", (int64_t)k->page_responses);
 	admin_add_int(o, "page_refusals", (int64_t)k->page_refusals);
+	admin_add_int(o, "vevents", (int64_t)k->vevents);
+	admin_add_int(o, "vevents_dropped", (int64_t)k->vevents_dropped);
 	return o;
 }
 
@@ -171,6 +173,15 @@ int admin_vm_show(struct conn *c, struct json_object *args, struct json_object *
 	for (uint32_t i = 0; i < vm->n_pasids; i++)
 		json_object_array_add(pas, admin_pasid_json(vm, &vm->pasids[i], false));
 	json_object_object_add(res, "pasids", pas);
+	pas = json_object_new_array();
+	for (uint32_t i = 0; i < vm->n_viommus; i++) {
+		struct json_object *o = json_object_new_object();
+
+		admin_add_int(o, "id", vm->viommus[i].id);
+		admin_add_int(o, "device", vm->viommus[i].dev_id);
+		json_object_array_add(pas, o);
+	}
+	json_object_object_add(res, "viommus", pas);
 	json_object_object_add(res, "counters", admin_counters_json(&vm->ctr));
 	return 0;
 }

@@ -109,6 +109,8 @@ static int admin_stats(struct conn *c, struct json_object *args, struct json_obj
 	admin_add_int(dm, "page_requests", (int64_t)s->page_requests);
 	admin_add_int(dm, "page_responses", (int64_t)s->page_responses);
 	admin_add_int(dm, "page_refusals", (int64_t)s->page_refusals);
+	admin_add_int(dm, "vevents", (int64_t)s->vevents);
+	admin_add_int(dm, "vevents_dropped", (int64_t)s->vevents_dropped);
 	json_object_object_add(res, "daemon", dm);
 	if (!c->d->be_ops->counters || c->d->be_ops->counters(c->d->be, &be) < 0)
 		be = json_object_new_object();
@@ -203,6 +205,8 @@ static const struct {
 	{NEST_ADMIN_CMD_SIM_DMA, admin_sim_dma},
 	{NEST_ADMIN_CMD_MOCK_IOTLB, admin_mock_check_iotlb},
 	{NEST_ADMIN_CMD_MOCK_IOPF, admin_mock_trigger_iopf},
+	{NEST_ADMIN_CMD_MOCK_VEVENT, admin_mock_trigger_vevent},
+	{NEST_ADMIN_CMD_MOCK_DEV_CACHE, admin_mock_check_dev_cache},
 };
 
 static int admin_run(struct conn *c, struct json_object *req, struct json_object *res, char *err,

@@ -38,6 +38,10 @@ int admin_sim_dma(struct conn *c, struct json_object *args, struct json_object *
 /* admin-mock.c */
 int admin_mock_check_iotlb(struct conn *c, struct json_object *args, struct json_object *res,
 			   char *err, size_t errlen);
+int admin_mock_trigger_vevent(struct conn *c, struct json_object *args, struct json_object *res,
+			      char *err, size_t errlen);
+int admin_mock_check_dev_cache(struct conn *c, struct json_object *args, struct json_object *res,
+			       char *err, size_t errlen);
 int admin_mock_trigger_iopf(struct conn *c, struct json_object *args, struct json_object *res,
 			    char *err, size_t errlen);
 

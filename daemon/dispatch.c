@@ -49,6 +49,10 @@ static const struct op_entry op_entries[NEST_OP_MAX] = {
 	[NEST_OP_BIND_NATIVE] = {op_bind_native, PERM_ATTACHED},
 	[NEST_OP_INVALIDATE_NATIVE] = {op_invalidate_native, PERM_ATTACHED},
 	[NEST_OP_PAGE_RESPONSE] = {op_page_response, PERM_ATTACHED},
+	[NEST_OP_VIOMMU_ALLOC] = {op_viommu_alloc, PERM_ATTACHED},
+	[NEST_OP_VIOMMU_FREE] = {op_viommu_free, PERM_ATTACHED},
+	[NEST_OP_VDEVICE_ALLOC] = {op_vdevice_alloc, PERM_ATTACHED},
+	[NEST_OP_VIOMMU_INVALIDATE] = {op_viommu_invalidate, PERM_ATTACHED},
 };
 
 void op_reply_set(struct op_reply *rp, const void *fixed, size_t len)
@@ -91,7 +95,7 @@ static int op_hello(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	nest_caps_negotiate(&ours, &peer, &eff);
 	c->caps = eff;
 	c->peer_minor = h->minor;	  /* what this client understands (PROTOCOL.md §14) */
-	c->peer_features = peer.features; /* e.g. "page-requests": it answers them (iopf.c) */
+	c->peer_features = peer.features; /* "page-requests" (iopf.c), "viommu" (viommu.c) */
 	c->hello_done = true;
 	event_del(c->ev_hello);
 	out.caps_len = (uint32_t)caps_len;

@@ -60,6 +60,10 @@ int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_bind_native(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_invalidate_native(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_page_response(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_viommu_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_viommu_free(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_vdevice_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_viommu_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_sim_dma(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_admin(struct conn *c, struct op_req *rq, struct op_reply *rp);
 

@@ -85,9 +85,16 @@ static void events_on_page_request(void *opaque, void *cookie,
 		vm_prq_track(vm, ev.cookie, !sent);
 }
 
+/* A record of one of the VM's vIOMMU event queues (viommu.c): to the client or dropped. */
+static void events_on_vevent(void *opaque, void *cookie, const struct nest_be_vevent *ev)
+{
+	vm_vevent(cookie, ev);
+}
+
 const struct nest_be_events nestd_be_events = {
 	.fault = events_on_fault,
 	.stale = events_on_stale,
 	.device_gone = events_on_device_gone,
 	.page_request = events_on_page_request,
+	.vevent = events_on_vevent,
 };

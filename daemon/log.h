@@ -49,7 +49,8 @@ struct audit_rec {
 	int64_t pasid;	/* -1: none */
 	const char *op; /* "attach", "detach", "mem-add", "mem-remove", "device-get", "pasid-alloc",
 			   "pasid-free", "bind", "bind-native", "unbind", "evict", "reload",
-			   "teardown", "log-level", "page-response" */
+			   "teardown", "log-level", "page-response", "viommu-alloc",
+			   "viommu-free", "vdevice-alloc" */
 	int result;	/* 0 or -errno */
 };
 void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)

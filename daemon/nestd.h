@@ -34,9 +34,11 @@ struct nestd_stats {
 	uint64_t events;
 	uint64_t protocol_errors;
 	uint64_t slow_disconnects;
-	uint64_t page_requests;	 /* reported by the backend, every VM */
-	uint64_t page_responses; /* PAGE_RESPONSEs the backend took */
-	uint64_t page_refusals;	 /* groups nestd answered invalid itself (iopf.c) */
+	uint64_t page_requests;	  /* reported by the backend, every VM */
+	uint64_t page_responses;  /* PAGE_RESPONSEs the backend took */
+	uint64_t page_refusals;	  /* groups nestd answered invalid itself (iopf.c) */
+	uint64_t vevents;	  /* vIOMMU events reported by the backend, every VM (viommu.c) */
+	uint64_t vevents_dropped; /* of which no client got */
 };
 
 /* What main.c passes in: the command line, already parsed. Strings are not copied. */

@@ -27,7 +27,7 @@ static bool vm_ops_valid_name(const char *name, size_t cap)
 /*
  * The VM_ATTACH reply, sized for what the client understands (PROTOCOL.md §14): a client whose
  * HELLO said minor 0 gets the 72-byte 1.0 struct (it would refuse the longer one with E2BIG, §5)
- * and no 1.1 feature bit (NATIVE, PAGE_REQUESTS); minor >= 1 gets all of it. Returns the
+ * and no 1.1 feature bit (NATIVE, PAGE_REQUESTS, VIOMMU); minor >= 1 gets all of it. Returns the
  * reply's length.
  */
 static size_t vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
@@ -53,13 +53,19 @@ static size_t vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 		.reattached = re ? 1 : 0,
 	};
 	if (!v1_1) {
-		info->features &= ~(uint32_t)(NEST_FEAT_NATIVE | NEST_FEAT_PAGE_REQUESTS);
+		info->features &=
+			~(uint32_t)(NEST_FEAT_NATIVE | NEST_FEAT_PAGE_REQUESTS | NEST_FEAT_VIOMMU);
 		return NEST_VM_INFO_SIZE_1_0;
 	}
 	info->hw_info_type = bi->hw_info_type;
 	info->hwpt_data_type = bi->hwpt_data_type;
 	info->inv_data_type = bi->inv_data_type;
 	info->inv_entry_len = bi->inv_entry_len;
+	info->viommu_type = bi->viommu_type;
+	info->viommu_inv_data_type = bi->viommu_inv_data_type;
+	info->viommu_inv_entry_len = bi->viommu_inv_entry_len;
+	info->vevent_type = bi->vevent_type;
+	info->vevent_len = bi->vevent_len;
 	return sizeof(*info);
 }
 

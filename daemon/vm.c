@@ -272,6 +272,7 @@ void vm_teardown(struct vm *vm, const char *why)
 	}
 	vm->mem_bytes = 0;
 	vm->n_bound = 0;
+	vm_viommu_free_all(vm); /* before the devices they nest on */
 	vm_ctx_destroy(vm);
 	nestd_log_backend_error(vm->d, "vm %s: teardown", vm->cfg.name);
 	vm->state = VM_DETACHED;
@@ -288,6 +289,7 @@ void vm_device_gone(struct vm *vm, int idx, bool detach)
 		return;
 	if (detach)
 		vm->d->be_ops->device_detach(vm->d->be, vm->ctx, ev.dev_id);
+	vm_viommu_forget_device(vm, ev.dev_id); /* the backend dropped those with the device */
 	if (dev->fd >= 0)
 		close(dev->fd);
 	*dev = (struct vm_device){.fd = -1};

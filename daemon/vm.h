@@ -48,12 +48,20 @@ struct vm_device {
 	int fd;	       /* device fd from the backend, -1 if none; a dup goes to the client */
 };
 
+/* A live vIOMMU of the VM (viommu.c): the backend's VM-local id, the device it nests on. */
+struct vm_viommu {
+	uint32_t id;
+	uint32_t dev_id;
+};
+
 struct vm_counters {
 	uint64_t requests, errors, binds, unbinds, invalidations, inv_entries, faults, stale,
 		dma_bytes;
-	uint64_t page_requests;	 /* every page request the backend reported for the VM */
-	uint64_t page_responses; /* PAGE_RESPONSEs of the VMM that the backend took */
-	uint64_t page_refusals;	 /* groups nestd answered invalid itself (no client to ask) */
+	uint64_t page_requests;	  /* every page request the backend reported for the VM */
+	uint64_t page_responses;  /* PAGE_RESPONSEs of the VMM that the backend took */
+	uint64_t page_refusals;	  /* groups nestd answered invalid itself (no client to ask) */
+	uint64_t vevents;	  /* every vIOMMU event the backend reported for the VM */
+	uint64_t vevents_dropped; /* of which no client got (none, minor 0, no "viommu", full) */
 };
 
 /*
@@ -97,6 +105,9 @@ struct vm {
 	uint32_t n_prqs;
 	uint32_t cap_prqs;
 	struct event *ev_prq; /* answers the refused ones from the loop */
+
+	struct vm_viommu viommus[NEST_VIOMMUS_PER_VM_MAX]; /* live vIOMMUs, unsorted */
+	uint32_t n_viommus;
 };
 
 int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret);
@@ -150,6 +161,19 @@ void vm_prq_forget(struct vm *vm, uint32_t cookie);
 void vm_prq_refuse_all(struct vm *vm);
 void vm_prq_clear(struct vm *vm);
 void vm_prq_flush(struct vm *vm);
+
+/*
+ * vIOMMU objects (viommu.c). vm_viommu_find(): one of this VM's live vIOMMUs. 
+ * vm_viommu_forget_device(): device @dev_id left; the backend dropped the vIOMMUs nested on it.
+ * vm_viommu_free_all(): teardown: free every vIOMMU (their vDEVICEs and queues go with them).
+ * vm_vevent_deliverable(): the VM announces NEST_FEAT_VIOMMU and its client said minor >= 1 and
+ * "viommu" in HELLO. vm_vevent(): a backend report: to the client, or dropped and counted.
+ */
+struct vm_viommu *vm_viommu_find(struct vm *vm, uint32_t id);
+void vm_viommu_forget_device(struct vm *vm, uint32_t dev_id);
+void vm_viommu_free_all(struct vm *vm);
+bool vm_vevent_deliverable(const struct vm *vm);
+void vm_vevent(struct vm *vm, const struct nest_be_vevent *ev);
 
 /* Lookups inside this VM only. */
 struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid);

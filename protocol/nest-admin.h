@@ -35,7 +35,8 @@
  *                      "counters": { "requests", "errors", "binds", "unbinds",
  *                                    "invalidations", "inv_entries", "faults", "stale",
  *                                    "dma_bytes", "page_requests", "page_responses",
- *                                    "page_refusals" } }
+ *                                    "page_refusals", "vevents", "vevents_dropped" },
+ *                      "viommus": [ { "id", "device" } ] }  (live vIOMMUs, 1.1)
  * "vm.evict" { "name" } -> { "evicted": "name" }   (a client attached gets NEST_EV_SHUTDOWN reason 1
  *                      and is disconnected; all state is torn down, grace period ignored)
  * "pasid.list" { "vm"? } -> { "pasids": [ { "vm", "pasid", "gpasid": int|null, "bound": bool,
@@ -44,7 +45,8 @@
  *                      "taken": bool } ] }
  * "stats"         -> { "daemon": { "connections_total", "connections_rejected", "requests",
  *                      "errors", "events", "protocol_errors", "slow_disconnects",
- *                      "page_requests", "page_responses", "page_refusals" },
+ *                      "page_requests", "page_responses", "page_refusals", "vevents",
+ *                      "vevents_dropped" },
  *                      "backend": { ...backend counters, integers... } }
  * "reload"        -> { "reloaded": true, "vms_configured": int }  or error EINVAL with
  *                      "error": "<file>:<line>: <key>: <message>"; the old config stays.
@@ -68,6 +70,17 @@
  *                      page request, the last of its group; the VM's client gets it as
  *                      NEST_EV_PAGE_REQUEST, or nestd answers it invalid)
  *
+ *   mock.trigger_vevent {"vm", "device": id}
+ *                 -> { }   (iommufd backend, selftest mock devices only: the device raises one
+ *                      vIOMMU event through the vIOMMU it has a vDEVICE on; the VM's client gets
+ *                      it as NEST_EV_VEVENT, or nestd drops and counts it)
+ *   mock.check_dev_cache {"vm", "device": id, "slot": 0..3, "value": u32}
+ *                 -> { "match": bool }   (iommufd backend, selftest mock devices only: is slot
+ *                      `slot` of the device's cache (what VIOMMU_INVALIDATE flushes) `value`?)
+ *
+ * vIOMMU event counters: vevents = reported by the backend; vevents_dropped = of which no client
+ * got (no client, minor 0, no "viommu" in HELLO, full queue, unknown vIOMMU).
+ *
  * Page request counters (vm.show "counters", stats "daemon"): page_requests = reported by the
  * backend; page_responses = PAGE_RESPONSEs the backend took; page_refusals = groups nestd
  * answered invalid itself because no client could answer them.
@@ -75,18 +88,20 @@
 #ifndef NEST_ADMIN_H
 #define NEST_ADMIN_H
 
-#define NEST_ADMIN_CMD_STATUS	     "status"
-#define NEST_ADMIN_CMD_VM_LIST	     "vm.list"
-#define NEST_ADMIN_CMD_VM_SHOW	     "vm.show"
-#define NEST_ADMIN_CMD_VM_EVICT	     "vm.evict"
-#define NEST_ADMIN_CMD_PASID_LIST    "pasid.list"
-#define NEST_ADMIN_CMD_DEVICE_LIST   "device.list"
-#define NEST_ADMIN_CMD_STATS	     "stats"
-#define NEST_ADMIN_CMD_RELOAD	     "reload"
-#define NEST_ADMIN_CMD_LOG_LEVEL     "log-level"
-#define NEST_ADMIN_CMD_SIM_TRANSLATE "sim.translate"
-#define NEST_ADMIN_CMD_SIM_DMA	     "sim.dma"
-#define NEST_ADMIN_CMD_MOCK_IOTLB    "mock.check_iotlb"
-#define NEST_ADMIN_CMD_MOCK_IOPF     "mock.trigger_iopf"
+#define NEST_ADMIN_CMD_STATUS	      "status"
+#define NEST_ADMIN_CMD_VM_LIST	      "vm.list"
+#define NEST_ADMIN_CMD_VM_SHOW	      "vm.show"
+#define NEST_ADMIN_CMD_VM_EVICT	      "vm.evict"
+#define NEST_ADMIN_CMD_PASID_LIST     "pasid.list"
+#define NEST_ADMIN_CMD_DEVICE_LIST    "device.list"
+#define NEST_ADMIN_CMD_STATS	      "stats"
+#define NEST_ADMIN_CMD_RELOAD	      "reload"
+#define NEST_ADMIN_CMD_LOG_LEVEL      "log-level"
+#define NEST_ADMIN_CMD_SIM_TRANSLATE  "sim.translate"
+#define NEST_ADMIN_CMD_SIM_DMA	      "sim.dma"
+#define NEST_ADMIN_CMD_MOCK_IOTLB     "mock.check_iotlb"
+#define NEST_ADMIN_CMD_MOCK_IOPF      "mock.trigger_iopf"
+#define NEST_ADMIN_CMD_MOCK_VEVENT    "mock.trigger_vevent"
+#define NEST_ADMIN_CMD_MOCK_DEV_CACHE "mock.check_dev_cache"
 
 #endif /* NEST_ADMIN_H */
