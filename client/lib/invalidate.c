@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * invalidate.c - nest_invalidate() and nest_invalidate_native(): split a batch into requests of
+ * invalidate.c - nest_invalidate(), nest_invalidate_native() and nest_viommu_invalidate(): split a batch into requests of
  * at most the negotiated max_batch entries (and the message size), send them pipelined, and fold
  * the replies back into one "entries done + first error" answer in the caller's order.
  */
@@ -24,8 +24,8 @@ struct inv_batch {
 	const uint8_t *entries;
 	uint32_t entry_len;
 	size_t n;
-	uint32_t hpasid;    /* INVALIDATE_NATIVE */
-	uint32_t data_type; /* INVALIDATE_NATIVE */
+	uint32_t hpasid;    /* INVALIDATE_NATIVE; VIOMMU_INVALIDATE: the vIOMMU id */
+	uint32_t data_type; /* INVALIDATE_NATIVE, VIOMMU_INVALIDATE */
 };
 
 static void inv_reply_cb(nest_client *c, struct nest_reply *r, void *opaque)
@@ -58,6 +58,14 @@ static int inv_send_chunk(nest_client *c, uint8_t *body, const struct inv_batch 
 	if (b->op == NEST_OP_INVALIDATE) {
 		struct nest_invalidate req = {
 			.size = sizeof(req), .entry_len = b->entry_len, .entry_num = (uint32_t)n};
+
+		memcpy(body, &req, sizeof(req));
+	} else if (b->op == NEST_OP_VIOMMU_INVALIDATE) {
+		struct nest_viommu_invalidate req = {.size = sizeof(req),
+						     .entry_len = b->entry_len,
+						     .entry_num = (uint32_t)n,
+						     .viommu_id = b->hpasid,
+						     .data_type = b->data_type};
 
 		memcpy(body, &req, sizeof(req));
 	} else {
@@ -163,6 +171,33 @@ NEST_PUBLIC int nest_invalidate(nest_client *c, const struct nest_inv_entry *ent
 	return inv_run(c, &b, ret_done, ret_first_error);
 }
 
+/* INVALIDATE_NATIVE and VIOMMU_INVALIDATE: kernel entries, the same local checks. */
+static int inv_kernel_entries(nest_client *c, const struct inv_batch *b, size_t *ret_done,
+			      int *ret_first_error)
+{
+	if (ret_done)
+		*ret_done = 0;
+	if (ret_first_error)
+		*ret_first_error = 0;
+	if (!c || (b->n && !b->entries))
+		return -EINVAL;
+	if (c->dead)
+		return c->dead;
+	client_clear_error(c);
+	/* the limits nestd applies (PROTOCOL.md §8.15), so a chunk size can be computed */
+	if (b->entry_len < NEST_NATIVE_ENTRY_MIN) {
+		client_set_error(c, 0, "%s: entry_len must be at least %u", nest_op_name(b->op),
+				 NEST_NATIVE_ENTRY_MIN);
+		return -EINVAL;
+	}
+	if (b->entry_len > NEST_NATIVE_ENTRY_MAX) {
+		client_set_error(c, 0, "%s: entry_len must be at most %u", nest_op_name(b->op),
+				 NEST_NATIVE_ENTRY_MAX);
+		return -E2BIG;
+	}
+	return inv_run(c, b, ret_done, ret_first_error);
+}
+
 NEST_PUBLIC int nest_invalidate_native(nest_client *c, uint32_t hpasid, uint32_t data_type,
 				       const void *entries, uint32_t entry_len, size_t n,
 				       size_t *ret_done, int *ret_first_error)
@@ -175,25 +210,20 @@ NEST_PUBLIC int nest_invalidate_native(nest_client *c, uint32_t hpasid, uint32_t
 				    .hpasid = hpasid,
 				    .data_type = data_type};
 
-	if (ret_done)
-		*ret_done = 0;
-	if (ret_first_error)
-		*ret_first_error = 0;
-	if (!c || (n && !entries))
-		return -EINVAL;
-	if (c->dead)
-		return c->dead;
-	client_clear_error(c);
-	/* the limits nestd applies (PROTOCOL.md §8.15), so a chunk size can be computed */
-	if (entry_len < NEST_NATIVE_ENTRY_MIN) {
-		client_set_error(c, 0, "INVALIDATE_NATIVE: entry_len must be at least %u",
-				 NEST_NATIVE_ENTRY_MIN);
-		return -EINVAL;
-	}
-	if (entry_len > NEST_NATIVE_ENTRY_MAX) {
-		client_set_error(c, 0, "INVALIDATE_NATIVE: entry_len must be at most %u",
-				 NEST_NATIVE_ENTRY_MAX);
-		return -E2BIG;
-	}
-	return inv_run(c, &b, ret_done, ret_first_error);
+	return inv_kernel_entries(c, &b, ret_done, ret_first_error);
+}
+
+NEST_PUBLIC int nest_viommu_invalidate(nest_client *c, uint32_t viommu_id, uint32_t data_type,
+				       const void *entries, uint32_t entry_len, size_t n,
+				       size_t *ret_done, int *ret_first_error)
+{
+	const struct inv_batch b = {.op = NEST_OP_VIOMMU_INVALIDATE,
+				    .fixed_len = sizeof(struct nest_viommu_invalidate),
+				    .entries = entries,
+				    .entry_len = entry_len,
+				    .n = n,
+				    .hpasid = viommu_id,
+				    .data_type = data_type};
+
+	return inv_kernel_entries(c, &b, ret_done, ret_first_error);
 }

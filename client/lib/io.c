@@ -174,6 +174,25 @@ static int client_on_reply(nest_client *c, const struct nest_msg *m, int *fds, u
 
 /* The union of struct nest_event never grows: programs built against LIBNEST_0.1 allocate it. */
 _Static_assert(sizeof(struct nest_event) == 56, "struct nest_event changed size");
+_Static_assert(sizeof(struct nest_vevent) <= sizeof(struct nest_ev_stale), "union grew");
+
+/* EV_VEVENT: the wire struct and its record become struct nest_vevent (data points into @m). */
+static int client_decode_vevent(const struct nest_op_desc *d, const struct nest_msg *m,
+				struct nest_event *ev)
+{
+	struct nest_ev_vevent w;
+	struct nest_tail t;
+	int r = nest_body_decode(&d->req, m->body, m->body_len, &w, &t);
+
+	if (r < 0)
+		return r;
+	ev->u.vevent = (struct nest_vevent){.flags = w.flags,
+					    .viommu_id = w.viommu_id,
+					    .sequence = w.sequence,
+					    .data_len = w.data_len,
+					    .data = t.len ? t.ptr : NULL};
+	return 0;
+}
 
 /* No event callback: nobody will answer a page request group, so say "invalid" now. */
 static void client_refuse_page_request(nest_client *c, const struct nest_ev_page_request *pr)
@@ -199,7 +218,10 @@ static void client_on_event(nest_client *c, const struct nest_msg *m)
 		client_log(c, "ignoring unknown event %u", m->hdr.op);
 		return;
 	}
-	r = nest_body_decode(&d->req, m->body, m->body_len, &ev.u, NULL);
+	if (m->hdr.op == NEST_EV_VEVENT)
+		r = client_decode_vevent(d, m, &ev);
+	else
+		r = nest_body_decode(&d->req, m->body, m->body_len, &ev.u, NULL);
 	if (r < 0) {
 		client_log(c, "ignoring malformed %s event (%d)", d->name, r);
 		return;

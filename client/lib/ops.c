@@ -16,7 +16,7 @@
 
 /*
  * nest_vm_attach() has two versions (libnest.sym): LIBNEST_0.2, the default, fills the whole
- * struct nest_vm_info of protocol 1.1 (88 bytes); LIBNEST_0.1 serves programs built against the
+ * struct nest_vm_info of protocol 1.1 (112 bytes); LIBNEST_0.1 serves programs built against the
  * 1.0 header, whose struct is 72 bytes, and writes only those. Both get the reply zero-extended
  * to this build's struct (a 1.0 nestd sends 72 bytes), so the 1.1 fields read 0 from old daemons.
  */
@@ -202,6 +202,44 @@ NEST_PUBLIC int nest_page_response(nest_client *c, uint32_t cookie, uint32_t cod
 	CLIENT_CHECK(c);
 	client_sync_init(&s);
 	return client_call(c, NEST_OP_PAGE_RESPONSE, &req, sizeof(req), NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_viommu_alloc(nest_client *c, uint32_t dev_id, uint32_t type, uint32_t *ret_id)
+{
+	struct nest_viommu_alloc req = {.size = sizeof(req), .dev_id = dev_id, .type = type};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_VIOMMU_ALLOC, &req, sizeof(req), NULL, 0, &s);
+	if (r < 0)
+		return r;
+	if (ret_id)
+		*ret_id = ((const struct nest_viommu_reply *)s.fixed)->viommu_id;
+	return 0;
+}
+
+NEST_PUBLIC int nest_viommu_free(nest_client *c, uint32_t viommu_id)
+{
+	struct nest_viommu_free req = {.size = sizeof(req), .viommu_id = viommu_id};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_VIOMMU_FREE, &req, sizeof(req), NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_vdevice_alloc(nest_client *c, uint32_t viommu_id, uint32_t dev_id,
+				   uint64_t virt_id)
+{
+	struct nest_vdevice_alloc req = {
+		.size = sizeof(req), .viommu_id = viommu_id, .dev_id = dev_id, .virt_id = virt_id};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_VDEVICE_ALLOC, &req, sizeof(req), NULL, 0, &s);
 }
 
 NEST_PUBLIC int nest_unbind(nest_client *c, uint32_t hpasid)

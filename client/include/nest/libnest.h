@@ -82,18 +82,32 @@ void nest_client_set_log_cb(nest_client *c, nest_log_cb cb, void *opaque);
 /* ---- events -------------------------------------------------------------------------------- */
 
 /*
+ * A vIOMMU event (NEST_EV_VEVENT, protocol 1.1) as libnest hands it on: the fields of struct
+ * nest_ev_vevent and the record that followed it on the wire. @data points into the received
+ * message: it is valid during the event callback only (copy what you keep).
+ */
+struct nest_vevent {
+	uint32_t flags;	     /* NEST_VEVENT_F_* (LOST: events before this one were lost) */
+	uint32_t viommu_id;  /* as VIOMMU_ALLOC returned it */
+	uint32_t sequence;   /* the queue's sequence number */
+	uint32_t data_len;   /* bytes at @data, 0 .. NEST_VEVENT_DATA_MAX */
+	const uint8_t *data; /* the record of type nest_vm_info.vevent_type */
+};
+
+/*
  * An event. The union's size has not changed since LIBNEST_0.1 (struct nest_ev_stale is its
  * largest member), so struct nest_event keeps its size and layout.
  */
 struct nest_event {
 	uint32_t type; /* NEST_EV_FAULT, NEST_EV_DEVICE_GONE, NEST_EV_SHUTDOWN, NEST_EV_STALE,
-			  NEST_EV_PAGE_REQUEST (protocol 1.1) */
+			  NEST_EV_PAGE_REQUEST, NEST_EV_VEVENT (protocol 1.1) */
 	union {
 		struct nest_ev_fault fault;
 		struct nest_ev_device_gone device_gone;
 		struct nest_ev_shutdown shutdown;
 		struct nest_ev_stale stale;
 		struct nest_ev_page_request page_request;
+		struct nest_vevent vevent; /* not the wire struct: see above */
 	} u;
 };
 
@@ -229,6 +243,36 @@ int nest_invalidate_native(nest_client *c, uint32_t hpasid, uint32_t data_type, 
  * nestd answered it because the connection was lost).
  */
 int nest_page_response(nest_client *c, uint32_t cookie, uint32_t code);
+
+/*
+ * vIOMMU objects (protocol 1.1; the VM's vm_info.features has NEST_FEAT_VIOMMU, iommufd; the Arm
+ * SMMUv3 nesting shape). The types and the kernel's entry size are those of struct nest_vm_info
+ * (viommu_type, viommu_inv_data_type, viommu_inv_entry_len, vevent_type, vevent_len). Ids are
+ * VM-local; another VM's id answers -ENOENT like an unknown one. libnest announces "viommu" in
+ * HELLO, so nestd delivers the vIOMMUs' events (NEST_EV_VEVENT, ev->u.vevent).
+ *
+ * nest_viommu_alloc() - a vIOMMU of @type on the stage-2 parent of device @dev_id; *ret_id
+ * (optional) receives its id. -EOPNOTSUPP: no vIOMMUs on this VM, or another type; -ENOENT:
+ * @dev_id is not the VM's; -ENOSPC: NEST_VIOMMUS_PER_VM_MAX are live.
+ * nest_viommu_free() - free it with its vDEVICEs. -ENOENT: not a live vIOMMU of this VM. A
+ * vIOMMU also goes with the device it was allocated on, and with the VM.
+ * nest_vdevice_alloc() - device @dev_id is @virt_id (e.g. the guest's StreamID) on vIOMMU
+ * @viommu_id. -ENOENT: vIOMMU or device not the VM's; -EEXIST: @virt_id is taken on that vIOMMU;
+ * -EBUSY: the device has a virtual id there already. There is no free call: a vDEVICE goes with
+ * its vIOMMU or its device.
+ * nest_viommu_invalidate() - @n entries of @entry_len bytes (NEST_NATIVE_ENTRY_MIN ..
+ * NEST_NATIVE_ENTRY_MAX; -EINVAL / -E2BIG locally otherwise) of type @data_type (e.g. struct
+ * iommu_viommu_arm_smmuv3_invalidate: one CMDQ command) addressed to vIOMMU @viommu_id.
+ * Batching, the return value, *ret_done and *ret_first_error are as for nest_invalidate(); an
+ * entry naming a virtual device that is not this vIOMMU's fails with -ENOENT; a request-level
+ * error (e.g. -ENOENT: @viommu_id is not the VM's) is returned with *ret_done = 0 for its chunk.
+ */
+int nest_viommu_alloc(nest_client *c, uint32_t dev_id, uint32_t type, uint32_t *ret_id);
+int nest_viommu_free(nest_client *c, uint32_t viommu_id);
+int nest_vdevice_alloc(nest_client *c, uint32_t viommu_id, uint32_t dev_id, uint64_t virt_id);
+int nest_viommu_invalidate(nest_client *c, uint32_t viommu_id, uint32_t data_type,
+			   const void *entries, uint32_t entry_len, size_t n, size_t *ret_done,
+			   int *ret_first_error);
 
 /*
  * nest_debug_dma() - sim backend debug DMA of @len bytes at guest virtual @addr by (@dev_id,
