@@ -28,6 +28,19 @@
  *   - grpid FAKE_GRP_EPERM: answering the group fails with -EPERM, as a kernel write could.
  * Counters (stats "backend"): prq_requests, prq_success, prq_invalid, prq_teardown, prq_pending,
  * prq_last_cookie, prq_last_code.
+ *
+ * vIOMMUs, modelled on the iommufd backend (the daemon's VIOMMU_* / EV_VEVENT paths): type
+ * FAKE_VIOMMU, invalidation type FAKE_VINV with 8-byte entries {flags, vdev_id} (flags bit 0:
+ * every cache slot, else slot flags >> 1 & 3; the virtual id must be one of the vIOMMU's:
+ * -ENOENT), events of type FAKE_VEVENT with a 4-byte record (the device's virtual id). Ids come
+ * from one counter for all VMs (another VM's id exists in the fake, but is not this VM's).
+ * A vIOMMU goes with the device it was allocated on (the backend's rule) and with the context.
+ * Each device has 4 cache slots (FAKE_DEV_CACHE at first) that invalidations zero
+ * (mock_check_dev_cache). Hooks: vdev_id FAKE_VFAIL fails its entry with -EIO; virt_id
+ * FAKE_VLOST makes mock_trigger_vevent report a LOST marker (no data) before the event;
+ * viommu_alloc on device 7 (vm1's) fails with -EPERM, as a kernel ioctl could.
+ * Counters: vi_allocs, vi_frees, vi_live, vi_vdevs, vi_inv_calls, vi_inv_last_viommu,
+ * vi_inv_last_type, vi_inv_last_n, vi_inv_last_len, vi_last_virt.
  */
 #include <errno.h>
 #include <string.h>
@@ -49,6 +62,15 @@
 #define FAKE_GRP_PAIR	   0x100u
 #define FAKE_GRP_EPERM	   0xfeu
 #define FAKE_CTX_MAX	   32
+#define FAKE_VIOMMU	   0x7e50u
+#define FAKE_VINV	   0x7e51u
+#define FAKE_VEVENT	   0x7e52u
+#define FAKE_VIOMMU_MAX	   64
+#define FAKE_VDEV_MAX	   8
+#define FAKE_VFAIL	   0xfa150000u
+#define FAKE_VLOST	   0x1057u
+#define FAKE_DEV_CACHE	   0xcafeu
+#define FAKE_DEV_MAX	   16
 
 struct fake_binding {
 	const struct nest_be_ctx *ctx; /* NULL: free slot */
@@ -76,6 +98,24 @@ static uint32_t fake_next_cookie = 100;
 static struct {
 	uint64_t requests, success, invalid, teardown, last_cookie, last_code;
 } fake_prq_ctr;
+
+/* vIOMMUs: the daemon's VM-local ids, one counter for all VMs. */
+struct fake_viommu {
+	const struct nest_be_ctx *ctx; /* NULL: free slot */
+	uint32_t id, dev_id;
+	unsigned n_vdevs;
+	struct {
+		uint32_t dev_id;
+		uint64_t virt_id;
+	} vdevs[FAKE_VDEV_MAX];
+};
+static struct fake_viommu fake_vis[FAKE_VIOMMU_MAX];
+static uint32_t fake_next_viommu = 1, fake_vevent_seq;
+static uint32_t fake_dev_cache[FAKE_DEV_MAX][4]; /* by policy dev_id (tests use 1, 2, 7) */
+static struct {
+	uint64_t allocs, frees, vdevs, inv_calls, inv_last_viommu, inv_last_type, inv_last_n,
+		inv_last_len, last_virt;
+} fake_vi_ctr;
 
 int __real_nest_backend_select(const struct nest_backend_params *p,
 			       const struct nest_backend_ops **ret_ops, char *why, size_t len);
@@ -132,6 +172,181 @@ static void fake_info(struct nest_backend *be, struct nest_backend_info *ret)
 	ret->hwpt_data_type = FAKE_HWPT;
 	ret->inv_data_type = FAKE_INV;
 	ret->inv_entry_len = FAKE_LEN;
+	ret->features |= NEST_FEAT_VIOMMU;
+	ret->viommu_type = FAKE_VIOMMU;
+	ret->viommu_inv_data_type = FAKE_VINV;
+	ret->viommu_inv_entry_len = FAKE_LEN;
+	ret->vevent_type = FAKE_VEVENT;
+	ret->vevent_len = 4;
+}
+
+static struct fake_viommu *fake_vi_find(const struct nest_be_ctx *ctx, uint32_t id)
+{
+	for (size_t i = 0; i < FAKE_VIOMMU_MAX; i++)
+		if (fake_vis[i].ctx && fake_vis[i].ctx == ctx && fake_vis[i].id == id)
+			return &fake_vis[i];
+	return NULL;
+}
+
+static void *fake_vm_of(const struct nest_be_ctx *ctx)
+{
+	for (size_t i = 0; i < FAKE_CTX_MAX; i++)
+		if (fake_ctxs[i].ctx == ctx)
+			return fake_ctxs[i].cookie;
+	return NULL;
+}
+
+static int fake_viommu_alloc(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			     uint32_t type, uint32_t *ret)
+{
+	struct fake_viommu *v = NULL;
+
+	if (type != FAKE_VIOMMU)
+		return -EOPNOTSUPP;
+	if (dev_id == 7)
+		return -EPERM;
+	for (size_t i = 0; i < FAKE_VIOMMU_MAX && !v; i++)
+		if (!fake_vis[i].ctx)
+			v = &fake_vis[i];
+	if (!v)
+		return -ENOSPC;
+	*v = (struct fake_viommu){.ctx = ctx, .id = fake_next_viommu++, .dev_id = dev_id};
+	fake_vi_ctr.allocs++;
+	*ret = v->id;
+	return 0;
+}
+
+static void fake_viommu_free(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id)
+{
+	struct fake_viommu *v = fake_vi_find(ctx, id);
+
+	if (!v)
+		return;
+	*v = (struct fake_viommu){0};
+	fake_vi_ctr.frees++;
+}
+
+static int fake_vdevice_alloc(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id,
+			      uint32_t dev_id, uint64_t virt_id)
+{
+	struct fake_viommu *v = fake_vi_find(ctx, id);
+
+	if (!v)
+		return -ENOENT;
+	for (unsigned k = 0; k < v->n_vdevs; k++) {
+		if (v->vdevs[k].virt_id == virt_id)
+			return -EEXIST;
+		if (v->vdevs[k].dev_id == dev_id)
+			return -EBUSY;
+	}
+	if (v->n_vdevs >= FAKE_VDEV_MAX)
+		return -ENOSPC;
+	v->vdevs[v->n_vdevs].dev_id = dev_id;
+	v->vdevs[v->n_vdevs++].virt_id = virt_id;
+	fake_vi_ctr.vdevs++;
+	fake_vi_ctr.last_virt = virt_id;
+	return 0;
+}
+
+static int fake_viommu_invalidate(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id,
+				  uint32_t data_type, const void *entries, uint32_t entry_len,
+				  uint32_t n, uint32_t *ret_done)
+{
+	struct fake_viommu *v = fake_vi_find(ctx, id);
+
+	*ret_done = 0;
+	fake_vi_ctr.inv_calls++;
+	fake_vi_ctr.inv_last_viommu = id;
+	fake_vi_ctr.inv_last_type = data_type;
+	fake_vi_ctr.inv_last_n = n;
+	fake_vi_ctr.inv_last_len = entry_len;
+	if (!v)
+		return -ENOENT;
+	if (data_type != FAKE_VINV)
+		return -EOPNOTSUPP;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = (const uint8_t *)entries + (size_t)i * entry_len;
+		uint32_t st[2], dev = UINT32_MAX;
+		int r = fake_size(e, entry_len, FAKE_LEN);
+
+		if (r < 0)
+			return r;
+		memcpy(st, e, sizeof(st));
+		if (st[1] == FAKE_VFAIL)
+			return -EIO;
+		for (unsigned k = 0; k < v->n_vdevs; k++)
+			if (v->vdevs[k].virt_id == st[1])
+				dev = v->vdevs[k].dev_id;
+		if (dev >= FAKE_DEV_MAX)
+			return -ENOENT; /* not a virtual device of this vIOMMU */
+		for (unsigned s = 0; s < 4; s++)
+			if ((st[0] & 1) || s == ((st[0] >> 1) & 3))
+				fake_dev_cache[dev][s] = 0;
+		*ret_done = i + 1;
+	}
+	return 0;
+}
+
+/* The device's vDEVICE (the first vIOMMU that has one) raises an event with its virtual id. */
+static int fake_trigger_vevent(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id)
+{
+	void *vm = fake_vm_of(ctx);
+
+	if (!vm || !fake_ev || !fake_ev->vevent)
+		return -ENOENT;
+	for (size_t i = 0; i < FAKE_VIOMMU_MAX; i++) {
+		struct fake_viommu *v = &fake_vis[i];
+
+		if (v->ctx != ctx)
+			continue;
+		for (unsigned k = 0; k < v->n_vdevs; k++) {
+			struct nest_be_vevent ev = {.viommu = v->id, .len = 4};
+			uint32_t virt = (uint32_t)v->vdevs[k].virt_id;
+
+			if (v->vdevs[k].dev_id != dev_id)
+				continue;
+			if (virt == FAKE_VLOST) {
+				struct nest_be_vevent lost = {.viommu = v->id,
+							      .flags = NEST_BE_VEVENT_LOST,
+							      .sequence = fake_vevent_seq++};
+
+				fake_ev->vevent(fake_opaque, vm, &lost);
+			}
+			ev.sequence = fake_vevent_seq++;
+			memcpy(ev.data, &virt, sizeof(virt));
+			fake_ev->vevent(fake_opaque, vm, &ev);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int fake_check_dev_cache(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				uint32_t slot, uint32_t value)
+{
+	if (dev_id >= FAKE_DEV_MAX || slot > 3)
+		return -EOPNOTSUPP;
+	return fake_dev_cache[dev_id][slot] == value ? 0 : -EINVAL;
+}
+
+/* A device leaves: the vIOMMUs nested on it go, and its vDEVICEs on the others. */
+static void fake_vi_forget(const struct nest_be_ctx *ctx, uint32_t dev_id)
+{
+	for (size_t i = 0; i < FAKE_VIOMMU_MAX; i++) {
+		struct fake_viommu *v = &fake_vis[i];
+
+		if (v->ctx != ctx)
+			continue;
+		if (dev_id == NEST_BE_DEV_NONE || v->dev_id == dev_id) {
+			*v = (struct fake_viommu){0};
+			continue;
+		}
+		for (unsigned k = 0; k < v->n_vdevs;)
+			if (v->vdevs[k].dev_id == dev_id)
+				v->vdevs[k] = v->vdevs[--v->n_vdevs];
+			else
+				k++;
+	}
 }
 
 static int fake_bind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
@@ -157,6 +372,7 @@ static void fake_unbind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32
 static void fake_device_detach(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id)
 {
 	fake_forget(ctx, dev_id);
+	fake_vi_forget(ctx, dev_id);
 	nest_backend_sim_ops.device_detach(be, ctx, dev_id);
 }
 
@@ -172,6 +388,10 @@ static int fake_ctx_new(struct nest_backend *be, const struct nest_be_ctx_params
 			struct nest_be_ctx **ret)
 {
 	int r = nest_backend_sim_ops.ctx_new(be, p, ret);
+
+	for (size_t d = 0; r == 0 && d < FAKE_DEV_MAX; d++)
+		for (size_t s = 0; s < 4; s++)
+			fake_dev_cache[d][s] = FAKE_DEV_CACHE;
 
 	for (size_t i = 0; r == 0 && i < FAKE_CTX_MAX; i++)
 		if (!fake_ctxs[i].ctx) {
@@ -194,6 +414,7 @@ static void fake_ctx_free(struct nest_backend *be, struct nest_be_ctx *ctx)
 		if (fake_ctxs[i].ctx == ctx)
 			fake_ctxs[i].ctx = NULL;
 	fake_forget(ctx, NEST_BE_DEV_NONE);
+	fake_vi_forget(ctx, NEST_BE_DEV_NONE);
 	nest_backend_sim_ops.ctx_free(be, ctx);
 }
 
@@ -286,6 +507,22 @@ static int fake_counters(struct nest_backend *be, struct json_object **ret)
 			       json_object_new_int64((int64_t)fake_prq_ctr.last_cookie));
 	json_object_object_add(o, "prq_last_code",
 			       json_object_new_int64((int64_t)fake_prq_ctr.last_code));
+	pending = 0;
+	for (size_t i = 0; i < FAKE_VIOMMU_MAX; i++)
+		pending += fake_vis[i].ctx != NULL;
+	json_object_object_add(o, "vi_live", json_object_new_int64(pending));
+#define FAKE_VI_CTR(k)                                                                             \
+	json_object_object_add(o, "vi_" #k, json_object_new_int64((int64_t)fake_vi_ctr.k))
+	FAKE_VI_CTR(allocs);
+	FAKE_VI_CTR(frees);
+	FAKE_VI_CTR(vdevs);
+	FAKE_VI_CTR(inv_calls);
+	FAKE_VI_CTR(inv_last_viommu);
+	FAKE_VI_CTR(inv_last_type);
+	FAKE_VI_CTR(inv_last_n);
+	FAKE_VI_CTR(inv_last_len);
+	FAKE_VI_CTR(last_virt);
+#undef FAKE_VI_CTR
 	*ret = o;
 	return 0;
 }
@@ -362,6 +599,12 @@ int __wrap_nest_backend_select(const struct nest_backend_params *p,
 	fake_ops.ctx_free = fake_ctx_free;
 	fake_ops.bind_native = fake_bind_native;
 	fake_ops.invalidate_native = fake_invalidate_native;
+	fake_ops.viommu_alloc = fake_viommu_alloc;
+	fake_ops.viommu_free = fake_viommu_free;
+	fake_ops.vdevice_alloc = fake_vdevice_alloc;
+	fake_ops.viommu_invalidate = fake_viommu_invalidate;
+	fake_ops.mock_trigger_vevent = fake_trigger_vevent;
+	fake_ops.mock_check_dev_cache = fake_check_dev_cache;
 	*ret_ops = &fake_ops;
 	return 0;
 }
