@@ -203,6 +203,7 @@ static int ifd_ctx_info(struct nest_backend *be, struct nest_be_ctx *bctx,
 		const struct ifd_viommu_format *vf = ifd_viommu_format_find(types[t]);
 
 		if (vf && vf->hw_type == ctx->devs[0].hw_type) {
+			ret->features |= NEST_FEAT_VIOMMU;
 			ret->viommu_type = vf->viommu_type;
 			ret->viommu_inv_data_type = vf->inv_data_type;
 			ret->viommu_inv_entry_len = vf->inv_entry_len;

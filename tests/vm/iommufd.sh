@@ -60,6 +60,9 @@ nestctl -s $D/admin.sock --json=short stats >$D/stats.json || fail "nestctl stat
 grep -q '"page_requests":2' $D/stats.json && grep -q '"page_responses":2' $D/stats.json ||
 	fail "the kernel's 2 page requests were not both answered: $(cat $D/stats.json)"
 echo "ok page requests: delivered, answered, the unanswered one answered by nestd at teardown"
+$IFD --admin $D/admin.sock --uid 65534 viommu mockvm || fail "vIOMMU scenario"
+waitfor "[ \$(fdcount $NPID) -eq $base ]" 10 || fail "fd count after the vIOMMUs: $(fdcount $NPID)"
+echo "ok vIOMMUs: objects, virtual ids, invalidation by vIOMMU; teardown freed the one left"
 
 # --- two VMs on real kernel objects: the same PASID number, independent HWPTs
 T=/tmp/nest-sync
