@@ -364,6 +364,18 @@ struct nest_backend_ops {
 	int (*viommu_invalidate)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t viommu,
 				 uint32_t data_type, const void *entries, uint32_t entry_len,
 				 uint32_t n, uint32_t *ret_done);
+	/*
+	 * viommu_attach() - the Arm SMMUv3 shape of a stage-1 bind: a nested HWPT on vIOMMU
+	 * @viommu with the kernel's own data (@data_type, @len bytes: the guest STE on SMMUv3,
+	 * struct iommu_hwpt_selftest on the mock), attached to device @dev_id's RID in place of its
+	 * stage-2 parent. The device needs a vDEVICE on @viommu first (-ENOENT otherwise), -EBUSY if
+	 * it is attached already. viommu_detach() MUST NOT FAIL: the RID goes back to the parent
+	 * and the HWPT is destroyed (also done by viommu_free() and on teardown). Optional.
+	 */
+	int (*viommu_attach)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t viommu,
+			     uint32_t dev_id, uint32_t data_type, const void *data, uint32_t len);
+	void (*viommu_detach)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t viommu,
+			      uint32_t dev_id);
 	/* selftest mock only, for tests through the admin socket */
 	int (*mock_trigger_vevent)(struct nest_backend *be, struct nest_be_ctx *ctx,
 				   uint32_t dev_id);
