@@ -467,6 +467,26 @@ static int ifd_be_viommu_invalidate(struct nest_backend *be, struct nest_be_ctx 
 				     n, ret_done);
 }
 
+static int ifd_be_viommu_attach(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t id,
+				uint32_t dev_id, uint32_t data_type, const void *data, uint32_t len)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT
+		     : ifd_viommu_attach(be, ctx, id, &ctx->devs[i], data_type, data, len);
+}
+
+static void ifd_be_viommu_detach(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t id,
+				 uint32_t dev_id)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	if (i >= 0)
+		ifd_viommu_detach(be, ctx, id, &ctx->devs[i]);
+}
+
 static int ifd_be_mock_test(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t dev_id,
 			    struct iommu_test_cmd *c)
 {
@@ -586,6 +606,8 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.viommu_free = ifd_be_viommu_free,
 	.vdevice_alloc = ifd_be_vdevice_alloc,
 	.viommu_invalidate = ifd_be_viommu_invalidate,
+	.viommu_attach = ifd_be_viommu_attach,
+	.viommu_detach = ifd_be_viommu_detach,
 	.mock_trigger_vevent = ifd_be_trigger_vevent,
 	.mock_check_dev_cache = ifd_be_check_dev_cache,
 	.page_response = ifd_be_page_response,

@@ -77,7 +77,8 @@ struct ifd_viommu_format {
 struct ifd_vdev {
 	uint32_t dev_id; /* policy id */
 	uint64_t virt_id;
-	uint32_t kid; /* kernel vDEVICE object */
+	uint32_t kid;  /* kernel vDEVICE object */
+	uint32_t hwpt; /* nested HWPT on the vIOMMU attached to the device's RID, 0 = none */
 };
 
 struct ifd_viommu {
@@ -179,6 +180,8 @@ void ifd_unmap(struct nest_backend *be, struct ifd_ctx *ctx, uint64_t gpa, uint6
 /* kdev.c: device kinds (VFIO cdev, selftest mock) */
 int ifd_dev_open(struct nest_backend *be, struct ifd_ctx *ctx, const struct nest_be_dev *d,
 		 struct ifd_dev *ret);
+int ifd_dev_attach_rid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
+		       uint32_t pt);
 int ifd_dev_attach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
 			 uint32_t pasid, uint32_t hwpt);
 void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
@@ -206,6 +209,10 @@ int ifd_vdevice_alloc(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id,
 int ifd_viommu_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id,
 			  uint32_t data_type, const uint8_t *entries, uint32_t entry_len,
 			  uint32_t n, uint32_t *ret_done);
+int ifd_viommu_attach(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id, struct ifd_dev *d,
+		      uint32_t data_type, const void *data, uint32_t len);
+void ifd_viommu_detach(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id,
+		       struct ifd_dev *d);
 void ifd_viommu_drain(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t slot);
 void ifd_viommu_forget_device(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t dev_id);
 

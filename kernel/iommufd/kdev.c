@@ -120,8 +120,8 @@ static int dev_hw_info(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_
 	return 0;
 }
 
-/* RID attach to @pt (a HWPT or the IOAS). */
-static int dev_attach(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d, uint32_t pt)
+/* RID attach to @pt (a HWPT or the IOAS); replaces what the RID had. */
+int ifd_dev_attach_rid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d, uint32_t pt)
 {
 	int r;
 
@@ -153,12 +153,12 @@ static int dev_parent(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_d
 	if (r == -EOPNOTSUPP || (r == -EINVAL && !d->fmt)) {
 		d->parent = 0; /* no nesting on this IOMMU: stage 2 only */
 		be->err[0] = '\0';
-		return dev_attach(be, ctx, d, ctx->ioas);
+		return ifd_dev_attach_rid(be, ctx, d, ctx->ioas);
 	}
 	if (r < 0)
 		return ifd_fail(be, -r, "IOMMU_HWPT_ALLOC(NEST_PARENT) for device %u", d->dev_id);
 	d->parent = a.out_hwpt_id;
-	r = dev_attach(be, ctx, d, d->parent);
+	r = ifd_dev_attach_rid(be, ctx, d, d->parent);
 	if (r < 0) {
 		(void)ifd_destroy(be, ctx->fd, d->parent);
 		d->parent = 0;

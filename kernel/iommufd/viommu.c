@@ -96,12 +96,100 @@ int ifd_viommu_alloc(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_de
 	return 0;
 }
 
+static struct ifd_dev *vi_dev(struct ifd_ctx *ctx, uint32_t dev_id)
+{
+	for (unsigned i = 0; i < ctx->n_devs; i++)
+		if (ctx->devs[i].dev_id == dev_id)
+			return &ctx->devs[i];
+	return NULL;
+}
+
+static struct ifd_vdev *vi_vdev(struct ifd_viommu *vi, uint32_t dev_id)
+{
+	for (unsigned k = 0; k < vi->n_vdevs; k++)
+		if (vi->vdevs[k].dev_id == dev_id)
+			return &vi->vdevs[k];
+	return NULL;
+}
+
+/* The RID back on its stage-2 parent, the vIOMMU-nested HWPT destroyed. Cannot fail. */
+static void vi_vdev_detach(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_vdev *vd)
+{
+	struct ifd_dev *d = vi_dev(ctx, vd->dev_id);
+
+	if (!vd->hwpt)
+		return;
+	if (d && ifd_dev_attach_rid(be, ctx, d, d->parent) < 0)
+		be->ctr.teardown_errors++;
+	(void)ifd_destroy(be, ctx->fd, vd->hwpt);
+	vd->hwpt = 0;
+}
+
+int ifd_viommu_attach(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id, struct ifd_dev *d,
+		      uint32_t data_type, const void *data, uint32_t len)
+{
+	struct ifd_viommu *vi = vi_find(ctx, id);
+	struct ifd_vdev *vd = vi ? vi_vdev(vi, d->dev_id) : NULL;
+	struct iommu_hwpt_alloc a = {.size = sizeof(a),
+				     .flags = d->pasid_log2 ? IOMMU_HWPT_ALLOC_PASID : 0,
+				     .dev_id = d->idev,
+				     .data_uptr = (uint64_t)(uintptr_t)data};
+	int r;
+
+	if (!vi)
+		return -ENOENT;
+	if (!vd)
+		return ifd_fail(be, ENOENT, "vIOMMU %u: device %u has no vDEVICE on it", id,
+				d->dev_id);
+	if (vd->hwpt)
+		return -EBUSY;
+	if (!d->fmt || data_type != d->fmt->hwpt_data_type)
+		return -EOPNOTSUPP;
+	r = ifd_native_size(data, len, d->fmt->hwpt_data_len);
+	if (r == 0)
+		r = d->fmt->check_data(data);
+	if (r < 0)
+		return r;
+	if (ctx->fault_fd >= 0) {
+		a.flags |= IOMMU_HWPT_FAULT_ID_VALID;
+		a.fault_id = ctx->fault_id;
+	}
+	a.pt_id = vi->kid;
+	a.data_type = data_type;
+	a.data_len = d->fmt->hwpt_data_len;
+	r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_ALLOC, &a);
+	if (r < 0)
+		return ifd_fail(be, -r, "IOMMU_HWPT_ALLOC(nested on vIOMMU %u) for device %u", id,
+				d->dev_id);
+	r = ifd_dev_attach_rid(be, ctx, d, a.out_hwpt_id);
+	if (r < 0) {
+		(void)ifd_destroy(be, ctx->fd, a.out_hwpt_id);
+		return r;
+	}
+	vd->hwpt = a.out_hwpt_id;
+	be->ctr.binds++;
+	return 0;
+}
+
+void ifd_viommu_detach(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id, struct ifd_dev *d)
+{
+	struct ifd_viommu *vi = vi_find(ctx, id);
+	struct ifd_vdev *vd = vi ? vi_vdev(vi, d->dev_id) : NULL;
+
+	if (vd && vd->hwpt) {
+		vi_vdev_detach(be, ctx, vd);
+		be->ctr.unbinds++;
+	}
+}
+
 void ifd_viommu_free(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id)
 {
 	struct ifd_viommu *vi = vi_find(ctx, id);
 
 	if (!vi)
 		return;
+	for (unsigned k = 0; k < vi->n_vdevs; k++) /* RIDs off its HWPTs before anything goes */
+		vi_vdev_detach(be, ctx, &vi->vdevs[k]);
 	while (vi->n_vdevs)
 		(void)ifd_destroy(be, ctx->fd, vi->vdevs[--vi->n_vdevs].kid);
 	if (vi->eventq_fd >= 0) {
@@ -130,6 +218,7 @@ void ifd_viommu_forget_device(struct nest_backend *be, struct ifd_ctx *ctx, uint
 				k++;
 				continue;
 			}
+			vi_vdev_detach(be, ctx, &vi->vdevs[k]);
 			(void)ifd_destroy(be, ctx->fd, vi->vdevs[k].kid);
 			vi->vdevs[k] = vi->vdevs[--vi->n_vdevs];
 		}
