@@ -100,7 +100,9 @@ static int msg_decode_tail(const struct nest_body_desc *bd, const uint8_t *fixed
 		t->entry_num = entry_num;
 		return 0;
 	case NEST_TAIL_BLOB:
-		total = msg_get_u32(fixed, offsetof(struct nest_bind_native, data_len));
+		if (bd->len_off + sizeof(uint32_t) > bd->size)
+			return -EINVAL; /* a desc bug */
+		total = msg_get_u32(fixed, bd->len_off);
 		if (total == 0)
 			return -EINVAL;
 		if (total > NEST_NATIVE_DATA_MAX)
@@ -121,7 +123,9 @@ static int msg_decode_tail(const struct nest_body_desc *bd, const uint8_t *fixed
 		t->entry_num = entry_num;
 		return 0;
 	case NEST_TAIL_VEVENT:
-		total = msg_get_u32(fixed, offsetof(struct nest_ev_vevent, data_len));
+		if (bd->len_off + sizeof(uint32_t) > bd->size)
+			return -EINVAL; /* a desc bug */
+		total = msg_get_u32(fixed, bd->len_off);
 		if (total > NEST_VEVENT_DATA_MAX)
 			return -E2BIG;
 		return total == len ? 0 : -EINVAL;

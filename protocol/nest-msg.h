@@ -27,7 +27,7 @@ enum nest_tail_kind {
 	NEST_TAIL_ARRAY = 2, /* INVALIDATE: entry_num x entry_len entries */
 	NEST_TAIL_DATA = 3,  /* SIM_DMA: write data (request) / read data (reply) */
 	NEST_TAIL_JSON = 4,  /* ADMIN: the whole body is NUL-terminated JSON, no fixed struct */
-	NEST_TAIL_BLOB = 5,  /* BIND_NATIVE: exactly data_len bytes, 1 .. NEST_NATIVE_DATA_MAX */
+	NEST_TAIL_BLOB = 5,  /* BIND_NATIVE, VIOMMU_ATTACH: exactly data_len bytes, 1 .. 256 */
 	NEST_TAIL_NATIVE_ARRAY = 6, /* INVALIDATE_NATIVE, VIOMMU_INVALIDATE: kernel entries */
 	NEST_TAIL_VEVENT = 7, /* EV_VEVENT: exactly data_len bytes, 0 .. NEST_VEVENT_DATA_MAX */
 };
@@ -50,6 +50,8 @@ struct nest_body_desc {
 	uint8_t tail; /* enum nest_tail_kind */
 	uint8_t nreserved;
 	struct nest_field reserved[NEST_DESC_RESERVED_MAX];
+	/* BLOB, VEVENT: offset of the u32 data_len field in the fixed struct (op-specific) */
+	uint16_t len_off;
 };
 
 struct nest_op_desc {
@@ -106,7 +108,8 @@ struct nest_tail {
  * NUL-terminated exactly at the end with no earlier NUL (EINVAL) and within their limits
  * (E2BIG); ARRAY: entry_len < NEST_INV_ENTRY_MIN or entry_num == 0 (EINVAL), entry_num *
  * entry_len overflowing 32 bits (EOVERFLOW), inexact fit (EINVAL); DATA: longer than
- * NEST_DMA_LEN_MAX (E2BIG; the exact length is the op's business); BLOB: data_len 0 (EINVAL),
+ * NEST_DMA_LEN_MAX (E2BIG; the exact length is the op's business); BLOB (data_len at the desc's
+ * len_off): data_len 0 (EINVAL),
  * data_len > NEST_NATIVE_DATA_MAX (E2BIG), tail length != data_len (EINVAL); NATIVE_ARRAY:
  * entry_len < NEST_NATIVE_ENTRY_MIN or entry_num == 0 (EINVAL), entry_len >
  * NEST_NATIVE_ENTRY_MAX (E2BIG), then as ARRAY; VEVENT: data_len > NEST_VEVENT_DATA_MAX (E2BIG),

@@ -106,6 +106,8 @@ enum nest_op {
 	NEST_OP_VIOMMU_FREE = 18,
 	NEST_OP_VDEVICE_ALLOC = 19,
 	NEST_OP_VIOMMU_INVALIDATE = 20,
+	NEST_OP_VIOMMU_ATTACH = 21, /* a nested HWPT on a vIOMMU attached to a device's RID */
+	NEST_OP_VIOMMU_DETACH = 22,
 	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
 	NEST_EV_FAULT = 32,
 	NEST_EV_DEVICE_GONE = 33,
@@ -515,6 +517,31 @@ struct nest_viommu_invalidate {
 	uint32_t data_type; /* == nest_vm_info.viommu_inv_data_type */
 };
 
+/*
+ * VIOMMU_ATTACH: the Arm SMMUv3 shape of a stage-1 bind. Body = struct nest_viommu_attach, then
+ * exactly data_len bytes (1 .. NEST_NATIVE_DATA_MAX) of the kernel's own HWPT data of type
+ * data_type (== nest_vm_info.hwpt_data_type, as BIND_NATIVE: the guest STE on SMMUv3, struct
+ * iommu_hwpt_selftest on the selftest mock): a nested HWPT on the vIOMMU, attached to the
+ * device's RID in place of its stage-2 parent. The device needs a vDEVICE on that vIOMMU first.
+ * No reply body. VIOMMU_DETACH puts the RID back on the parent and destroys the HWPT;
+ * VIOMMU_FREE and the VM's teardown detach first.
+ */
+struct nest_viommu_attach {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+	uint32_t viommu_id;
+	uint32_t dev_id;
+	uint32_t data_type; /* == nest_vm_info.hwpt_data_type */
+	uint32_t data_len;  /* bytes of data after the struct */
+};
+
+struct nest_viommu_detach {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+	uint32_t viommu_id;
+	uint32_t dev_id;
+};
+
 /* -------------------------------------------------------------------------------------------- */
 /* SIM_DMA (sim backend only): a device DMA at (dev_id, pasid, addr). WRITE carries `len` bytes  */
 /* after the struct; a read reply carries the bytes read after the reply struct.                */
@@ -778,6 +805,16 @@ NEST_OFF(nest_viommu_invalidate, entry_len, 8);
 NEST_OFF(nest_viommu_invalidate, entry_num, 12);
 NEST_OFF(nest_viommu_invalidate, viommu_id, 16);
 NEST_OFF(nest_viommu_invalidate, data_type, 20);
+NEST_ABI(nest_viommu_attach, 24);
+NEST_OFF(nest_viommu_attach, flags, 4);
+NEST_OFF(nest_viommu_attach, viommu_id, 8);
+NEST_OFF(nest_viommu_attach, dev_id, 12);
+NEST_OFF(nest_viommu_attach, data_type, 16);
+NEST_OFF(nest_viommu_attach, data_len, 20);
+NEST_ABI(nest_viommu_detach, 16);
+NEST_OFF(nest_viommu_detach, flags, 4);
+NEST_OFF(nest_viommu_detach, viommu_id, 8);
+NEST_OFF(nest_viommu_detach, dev_id, 12);
 NEST_ABI(nest_ev_vevent, 24);
 NEST_OFF(nest_ev_vevent, flags, 4);
 NEST_OFF(nest_ev_vevent, viommu_id, 8);

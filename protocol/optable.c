@@ -154,6 +154,7 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.op = NEST_OP_BIND_NATIVE,
 			.sockets = VM,
 			.req = {BODY(nest_bind_native, data_len, 0), .tail = NEST_TAIL_BLOB,
+				.len_off = offsetof(struct nest_bind_native, data_len),
 				.nreserved = 1, .reserved = {RSV(nest_bind_native, __reserved)}},
 		},
 	[NEST_OP_INVALIDATE_NATIVE] =
@@ -206,6 +207,22 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.reply = {BODY_NOFLAGS(nest_invalidate_reply, first_error), .nreserved = 1,
 				  .reserved = {RSV(nest_invalidate_reply, __reserved)}},
 		},
+	[NEST_OP_VIOMMU_ATTACH] =
+		{
+			.name = "VIOMMU_ATTACH",
+			.op = NEST_OP_VIOMMU_ATTACH,
+			.sockets = VM,
+			.req = {BODY(nest_viommu_attach, data_len, NEST_VIOMMU_F_VALID),
+				.tail = NEST_TAIL_BLOB,
+				.len_off = offsetof(struct nest_viommu_attach, data_len)},
+		},
+	[NEST_OP_VIOMMU_DETACH] =
+		{
+			.name = "VIOMMU_DETACH",
+			.op = NEST_OP_VIOMMU_DETACH,
+			.sockets = VM,
+			.req = {BODY(nest_viommu_detach, dev_id, NEST_VIOMMU_F_VALID)},
+		},
 	[NEST_EV_FAULT] =
 		{
 			.name = "EV_FAULT",
@@ -249,8 +266,9 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.op = NEST_EV_VEVENT,
 			.is_event = 1,
 			.req = {BODY(nest_ev_vevent, data_len, NEST_VEVENT_F_VALID),
-				.tail = NEST_TAIL_VEVENT, .nreserved = 1,
-				.reserved = {RSV(nest_ev_vevent, __reserved)}},
+				.tail = NEST_TAIL_VEVENT,
+				.len_off = offsetof(struct nest_ev_vevent, data_len),
+				.nreserved = 1, .reserved = {RSV(nest_ev_vevent, __reserved)}},
 		},
 };
 

@@ -42,7 +42,7 @@ static void fuzz_check_tail(const struct nest_body_desc *bd, const uint8_t *body
 	if (bd->tail == NEST_TAIL_BLOB) {
 		uint32_t data_len;
 
-		memcpy(&data_len, fixed + offsetof(struct nest_bind_native, data_len), 4);
+		memcpy(&data_len, fixed + bd->len_off, 4);
 		CHECK(t->len == data_len && t->len >= 1 && t->len <= NEST_NATIVE_DATA_MAX);
 	}
 	if (bd->tail == NEST_TAIL_CAPS || bd->tail == NEST_TAIL_JSON)

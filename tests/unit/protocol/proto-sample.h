@@ -49,16 +49,14 @@ static inline void sample_fixed(const struct nest_body_desc *bd, uint8_t *p)
 			       sizeof(struct nest_inv_entry));
 		sample_put_u32(p, offsetof(struct nest_invalidate, entry_num), SAMPLE_ENTRIES);
 	}
-	if (bd->tail == NEST_TAIL_BLOB)
-		sample_put_u32(p, offsetof(struct nest_bind_native, data_len), SAMPLE_DATA);
+	if (bd->tail == NEST_TAIL_BLOB || bd->tail == NEST_TAIL_VEVENT)
+		sample_put_u32(p, bd->len_off, SAMPLE_DATA);
 	if (bd->tail == NEST_TAIL_NATIVE_ARRAY) {
 		sample_put_u32(p, offsetof(struct nest_invalidate_native, entry_len),
 			       SAMPLE_NENTRY);
 		sample_put_u32(p, offsetof(struct nest_invalidate_native, entry_num),
 			       SAMPLE_ENTRIES);
 	}
-	if (bd->tail == NEST_TAIL_VEVENT)
-		sample_put_u32(p, offsetof(struct nest_ev_vevent, data_len), SAMPLE_DATA);
 }
 
 /* The tail that goes with sample_fixed(); returns its length. */

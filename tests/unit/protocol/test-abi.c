@@ -128,6 +128,8 @@ static const struct exp_op expected[] = {
 	 0,
 	 {24, 24, 0, 0, 0, NEST_TAIL_NATIVE_ARRAY, 0, 0},
 	 {16, 12, NF, 0, 0, 0, 12, 4}},
+	{NEST_OP_VIOMMU_ATTACH, V, 0, {24, 24, 0, 0, 0, NEST_TAIL_BLOB, 0, 0}, {0}},
+	{NEST_OP_VIOMMU_DETACH, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_FAULT, 0, 1, {32, 28, NF, 0, 0, 0, 28, 4}, {0}},
 	{NEST_EV_DEVICE_GONE, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_SHUTDOWN, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
@@ -181,7 +183,7 @@ Test(abi, table_matches_the_header)
 		known += nest_op_table[op].name != NULL;
 	cr_expect_eq(known, NEXPECTED, "the table has ops the test does not know");
 	cr_expect_null(nest_op_desc(NEST_OP_INVALID));
-	cr_expect_null(nest_op_desc(21));
+	cr_expect_null(nest_op_desc(23));
 	cr_expect_null(nest_op_desc(31));
 	cr_expect_eq(NEST_OP_BIND_NATIVE, 14);
 	cr_expect_eq(NEST_OP_INVALIDATE_NATIVE, 15);
@@ -191,10 +193,18 @@ Test(abi, table_matches_the_header)
 	cr_expect_eq(NEST_OP_VIOMMU_FREE, 18);
 	cr_expect_eq(NEST_OP_VDEVICE_ALLOC, 19);
 	cr_expect_eq(NEST_OP_VIOMMU_INVALIDATE, 20);
+	cr_expect_eq(NEST_OP_VIOMMU_ATTACH, 21);
+	cr_expect_eq(NEST_OP_VIOMMU_DETACH, 22);
 	cr_expect_eq(NEST_EV_VEVENT, 37);
 	cr_expect_eq(NEST_OP_MAX, 38);
 	cr_expect_str_eq(nest_op_name(NEST_OP_VIOMMU_INVALIDATE), "VIOMMU_INVALIDATE");
 	cr_expect_str_eq(nest_op_name(NEST_EV_VEVENT), "EV_VEVENT");
+	cr_expect_str_eq(nest_op_name(NEST_OP_VIOMMU_ATTACH), "VIOMMU_ATTACH");
+	cr_expect_str_eq(nest_op_name(NEST_OP_VIOMMU_DETACH), "VIOMMU_DETACH");
+	/* the data_len of a BLOB / VEVENT tail sits at an op-specific offset */
+	cr_expect_eq(nest_op_desc(NEST_OP_BIND_NATIVE)->req.len_off, 16);
+	cr_expect_eq(nest_op_desc(NEST_OP_VIOMMU_ATTACH)->req.len_off, 20);
+	cr_expect_eq(nest_op_desc(NEST_EV_VEVENT)->req.len_off, 16);
 	cr_expect_str_eq(nest_op_name(NEST_OP_INVALIDATE_NATIVE), "INVALIDATE_NATIVE");
 	cr_expect_str_eq(nest_op_name(NEST_OP_PAGE_RESPONSE), "PAGE_RESPONSE");
 	cr_expect_str_eq(nest_op_name(NEST_EV_PAGE_REQUEST), "EV_PAGE_REQUEST");

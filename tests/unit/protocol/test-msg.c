@@ -73,7 +73,7 @@ Test(msg, round_trip_every_op)
 		round_trip(d, &d->req, NEST_MSG_F_REQUEST, 0x1000 + op);
 		round_trip(d, &d->reply, NEST_MSG_F_REPLY, 0x1000 + op);
 	}
-	cr_expect_eq(n, 26);
+	cr_expect_eq(n, 28);
 	NO_LEAKS();
 }
 
@@ -307,6 +307,44 @@ Test(msg, bind_native_blob_tail)
 		     -E2BIG);
 	cr_expect_eq(decode_bind_native(UINT32_MAX, 8), -E2BIG, "limit before the fit");
 	cr_expect_eq(decode_bind_native(8, NEST_NATIVE_DATA_MAX + 1), -EINVAL);
+	NO_LEAKS();
+}
+
+/* VIOMMU_ATTACH: the same blob tail, its data_len at offset 20 (BIND_NATIVE's is at 16). */
+static int decode_viommu_attach(uint32_t data_type, uint32_t data_len, size_t tail_len)
+{
+	uint8_t body[sizeof(struct nest_viommu_attach) + 2 * NEST_NATIVE_DATA_MAX] = {0}, dst[64];
+	struct nest_viommu_attach a = {.size = sizeof(a),
+				       .viommu_id = 1,
+				       .dev_id = 2,
+				       .data_type = data_type,
+				       .data_len = data_len};
+	struct nest_tail t = {0};
+	int r;
+
+	memcpy(body, &a, sizeof(a));
+	memset(body + sizeof(a), 0x5a, tail_len);
+	r = nest_body_decode(&nest_op_table[NEST_OP_VIOMMU_ATTACH].req, body, sizeof(a) + tail_len,
+			     dst, &t);
+	if (r == 0) {
+		cr_expect_eq(t.len, data_len);
+		cr_expect_eq(t.ptr, body + sizeof(a));
+		cr_expect_eq(memcmp(dst, &a, sizeof(a)), 0);
+	}
+	return r;
+}
+
+Test(msg, viommu_attach_blob_tail)
+{
+	cr_expect_eq(decode_viommu_attach(0xdead, 8, 8), 0, "selftest mock data");
+	cr_expect_eq(decode_viommu_attach(8, 64, 64), 0, "SMMUv3 STE, data_type not the length");
+	cr_expect_eq(decode_viommu_attach(64, 8, 64), -EINVAL, "the length is data_len");
+	cr_expect_eq(decode_viommu_attach(1, 0, 0), -EINVAL, "no data");
+	cr_expect_eq(decode_viommu_attach(1, 16, 15), -EINVAL, "short");
+	cr_expect_eq(decode_viommu_attach(1, 16, 17), -EINVAL, "long");
+	cr_expect_eq(decode_viommu_attach(1, NEST_NATIVE_DATA_MAX, NEST_NATIVE_DATA_MAX), 0);
+	cr_expect_eq(decode_viommu_attach(1, NEST_NATIVE_DATA_MAX + 1, NEST_NATIVE_DATA_MAX + 1),
+		     -E2BIG);
 	NO_LEAKS();
 }
 
