@@ -17,9 +17,9 @@
 #include "log.h"
 #include "vm.h"
 
-static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e)
+/* Everything the daemon checks of one entry, in the order of the errno vocabulary. */
+static int invalidate_check(struct vm *vm, const struct nest_inv_entry *e)
 {
-	const struct nest_backend_ops *ops = vm->d->be_ops;
 	int r = nest_inv_entry_check(e);
 
 	if (r < 0)
@@ -28,6 +28,16 @@ static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e)
 		return -EOPNOTSUPP; /* VM_ATTACH said so */
 	if (e->granularity != NEST_INV_GRANU_DOMAIN && !vm_pasid_find(vm, e->pasid))
 		return -ENOENT;
+	return 0;
+}
+
+static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+	int r = invalidate_check(vm, e);
+
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < vm->cfg.n_devices; i++) {
 		if (!vm->devices[i].attached)
 			continue;
@@ -40,6 +50,45 @@ static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e)
 	return 0;
 }
 
+/*
+ * Backends that batch (iommufd): the checked prefix of the batch goes to each device in one
+ * backend call; `done` is the least any device did, `first_error` that device's reason, or the
+ * check's reason for the entry after the prefix.
+ */
+static void invalidate_batched(struct vm *vm, const struct nest_tail *t,
+			       struct nest_invalidate_reply *out)
+{
+	static struct nest_inv_entry e[NEST_BATCH_MAX]; /* single-threaded daemon */
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+	uint32_t ok = 0, done;
+	int check_err = 0;
+
+	for (; ok < t->entry_num && ok < NEST_BATCH_MAX; ok++) {
+		check_err = nest_array_entry(t, ok, &e[ok], sizeof(e[ok]));
+		if (check_err == 0)
+			check_err = invalidate_check(vm, &e[ok]);
+		if (check_err < 0)
+			break;
+	}
+	done = ok;
+	for (size_t i = 0; ok && i < vm->cfg.n_devices; i++) {
+		uint32_t d = 0;
+		int r;
+
+		if (!vm->devices[i].attached)
+			continue;
+		r = ops->invalidate_batch(vm->d->be, vm->ctx, vm->cfg.devices[i].id, e, ok, &d);
+		if (r < 0 && d < done) {
+			done = d;
+			out->first_error = -r;
+			nestd_log_backend_error(vm->d, "vm %s: invalidate", vm->cfg.name);
+		}
+	}
+	out->done = done;
+	if (done == ok && check_err < 0)
+		out->first_error = -check_err;
+}
+
 int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_tail *t = &rq->tail;
@@ -48,6 +97,10 @@ int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 
 	if (t->entry_num == 0 || t->entry_num > c->caps.max_batch)
 		return -EINVAL;
+	if (c->d->be_ops->invalidate_batch) {
+		invalidate_batched(vm, t, &out);
+		goto reply;
+	}
 	for (uint32_t i = 0; i < t->entry_num; i++) {
 		struct nest_inv_entry e;
 		int r = nest_array_entry(t, i, &e, sizeof(e));
@@ -60,6 +113,7 @@ int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		}
 		out.done++;
 	}
+reply:
 	vm->ctr.invalidations++;
 	vm->ctr.inv_entries += out.done;
 	op_reply_set(rp, &out, sizeof(out));

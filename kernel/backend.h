@@ -316,6 +316,16 @@ struct nest_backend_ops {
 				 uint32_t hpasid, uint32_t data_type, const void *entries,
 				 uint32_t entry_len, uint32_t n, uint32_t *ret_done);
 
+	/*
+	 * invalidate_batch() - @n entries the daemon validated (nest_inv_entry_check(), PASID
+	 * ownership) on one device, in as few kernel calls as the backend can (iommufd: one
+	 * IOMMU_HWPT_INVALIDATE per nested HWPT). *ret_done = the leading entries done; 0 or the
+	 * -errno of entry *ret_done (entries after it may have been done too: invalidating more is
+	 * harmless). Optional: without it the daemon calls invalidate() entry by entry.
+	 */
+	int (*invalidate_batch)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done);
+
 	/* invalidate() - one validated entry on one device (see the note on must-not-fail above). */
 	int (*invalidate)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
 			  const struct nest_inv_entry *e);

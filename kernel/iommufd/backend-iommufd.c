@@ -395,6 +395,17 @@ static int ifd_be_invalidate(struct nest_backend *be, struct nest_be_ctx *bctx, 
 	return i < 0 ? -ENOENT : ifd_invalidate(be, ctx, (unsigned)i, e);
 }
 
+static int ifd_be_invalidate_batch(struct nest_backend *be, struct nest_be_ctx *bctx,
+				   uint32_t dev_id, const struct nest_inv_entry *e, uint32_t n,
+				   uint32_t *ret_done)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	*ret_done = 0;
+	return i < 0 ? -ENOENT : ifd_invalidate_batch(be, ctx, (unsigned)i, e, n, ret_done);
+}
+
 static int ifd_be_bind_native(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
 			      uint32_t hpasid, uint32_t data_type, const void *data, uint32_t len)
 {
@@ -597,6 +608,7 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.bind = ifd_be_bind,
 	.unbind = ifd_be_unbind,
 	.invalidate = ifd_be_invalidate,
+	.invalidate_batch = ifd_be_invalidate_batch,
 	.bind_native = ifd_be_bind_native,
 	.invalidate_native = ifd_be_invalidate_native,
 	.last_error = ifd_last_error,

@@ -238,6 +238,8 @@ int ifd_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 uint32_t ifd_pasid_hwpt(struct ifd_ctx *ctx, unsigned dev, uint32_t pasid);
 int ifd_bind_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t hpasid,
 		    uint32_t data_type, const void *data, uint32_t len);
+int ifd_invalidate_batch(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+			 const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done);
 int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 			  uint32_t hpasid, uint32_t data_type, const uint8_t *entries,
 			  uint32_t entry_len, uint32_t n, uint32_t *ret_done);

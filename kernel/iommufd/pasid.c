@@ -266,3 +266,68 @@ int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned
 				d->fmt->name, inv.hwpt_id, *ret_done);
 	return valid < n ? bad : 0;
 }
+
+/*
+ * The batch on device @dev: for each nested HWPT of the device, the entries aimed at it (its
+ * PASID's, and every DOMAIN one) in their order, translated by the format row, in one
+ * IOMMU_HWPT_INVALIDATE. A kernel refusal at position j of one HWPT's list stops the batch at
+ * that entry's index in the batch (the smallest over HWPTs).
+ */
+int ifd_invalidate_batch(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
+			 const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done)
+{
+	const struct ifd_dev *d = &ctx->devs[dev];
+	uint8_t *native = NULL;
+	uint32_t *index = NULL, fail_at = n;
+	int err = 0;
+
+	*ret_done = 0;
+	if (!d->fmt || !d->parent)
+		return -EOPNOTSUPP;
+	native = malloc((size_t)n * d->fmt->inv_entry_len);
+	index = malloc((size_t)n * sizeof(*index));
+	if (!native || !index) {
+		free(native);
+		free(index);
+		return -ENOMEM;
+	}
+	for (unsigned p = 0; p < ctx->n_pasids; p++) {
+		uint32_t hwpt = ctx->pasids[p].hwpt[dev], cnt = 0;
+		struct iommu_hwpt_invalidate inv = {.size = sizeof(inv),
+						    .hwpt_id = hwpt,
+						    .data_uptr = (uint64_t)(uintptr_t)native,
+						    .data_type = d->fmt->inv_data_type,
+						    .entry_len = d->fmt->inv_entry_len};
+		int r;
+
+		if (!hwpt)
+			continue;
+		for (uint32_t k = 0; k < n; k++) {
+			if (e[k].granularity != NEST_INV_GRANU_DOMAIN &&
+			    e[k].pasid != ctx->pasids[p].pasid)
+				continue;
+			r = d->fmt->inv_entry(&e[k], native + (size_t)cnt * inv.entry_len);
+			if (r < 0 && k < fail_at) {
+				fail_at = k;
+				err = r;
+			}
+			if (r == 1)
+				index[cnt++] = k;
+		}
+		if (!cnt)
+			continue;
+		inv.entry_num = cnt;
+		r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_INVALIDATE, &inv);
+		be->ctr.invalidations++;
+		be->ctr.inv_entries += inv.entry_num;
+		if (r < 0 && inv.entry_num < cnt && index[inv.entry_num] < fail_at) {
+			fail_at = index[inv.entry_num];
+			err = ifd_fail(be, -r, "IOMMU_HWPT_INVALIDATE(%s) of HWPT %u: entry %u",
+				       d->fmt->name, hwpt, fail_at);
+		}
+	}
+	free(native);
+	free(index);
+	*ret_done = fail_at;
+	return fail_at < n ? err : 0;
+}
