@@ -176,9 +176,14 @@ int admin_vm_show(struct conn *c, struct json_object *args, struct json_object *
 	pas = json_object_new_array();
 	for (uint32_t i = 0; i < vm->n_viommus; i++) {
 		struct json_object *o = json_object_new_object();
+		struct json_object *att = json_object_new_array();
 
 		admin_add_int(o, "id", vm->viommus[i].id);
 		admin_add_int(o, "device", vm->viommus[i].dev_id);
+		for (uint32_t j = 0; j < vm->viommus[i].n_attached; j++)
+			json_object_array_add(att,
+					      json_object_new_int64(vm->viommus[i].attached[j]));
+		json_object_object_add(o, "attached", att);
 		json_object_array_add(pas, o);
 	}
 	json_object_object_add(res, "viommus", pas);

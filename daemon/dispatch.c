@@ -53,6 +53,8 @@ static const struct op_entry op_entries[NEST_OP_MAX] = {
 	[NEST_OP_VIOMMU_FREE] = {op_viommu_free, PERM_ATTACHED},
 	[NEST_OP_VDEVICE_ALLOC] = {op_vdevice_alloc, PERM_ATTACHED},
 	[NEST_OP_VIOMMU_INVALIDATE] = {op_viommu_invalidate, PERM_ATTACHED},
+	[NEST_OP_VIOMMU_ATTACH] = {op_viommu_attach, PERM_ATTACHED},
+	[NEST_OP_VIOMMU_DETACH] = {op_viommu_detach, PERM_ATTACHED},
 };
 
 void op_reply_set(struct op_reply *rp, const void *fixed, size_t len)

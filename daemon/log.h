@@ -50,7 +50,7 @@ struct audit_rec {
 	const char *op; /* "attach", "detach", "mem-add", "mem-remove", "device-get", "pasid-alloc",
 			   "pasid-free", "bind", "bind-native", "unbind", "evict", "reload",
 			   "teardown", "log-level", "page-response", "viommu-alloc",
-			   "viommu-free", "vdevice-alloc" */
+			   "viommu-free", "vdevice-alloc", "viommu-attach", "viommu-detach" */
 	int result;	/* 0 or -errno */
 };
 void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)

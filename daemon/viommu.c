@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * viommu.c - vIOMMU objects (PROTOCOL.md §8.17-§8.20, §10.3): VIOMMU_ALLOC, VIOMMU_FREE,
- * VDEVICE_ALLOC, VIOMMU_INVALIDATE, and which of a VM's vIOMMU events reach its client.
+ * VDEVICE_ALLOC, VIOMMU_INVALIDATE, VIOMMU_ATTACH, VIOMMU_DETACH (§8.21, §8.22), and which of a VM's vIOMMU events reach its client.
  *
  * The backend owns the kernel objects (vIOMMU, its vDEVICEs and event queue) and names them by
  * VM-local ids; nestd keeps the list of a VM's live vIOMMU ids and the device each was allocated
  * on, so that an id of another VM answers ENOENT before the backend is asked, the per-VM cap
  * (NEST_VIOMMUS_PER_VM_MAX) holds, and the admin views show them. A vIOMMU goes with VIOMMU_FREE,
  * with the device it nests on (the backend drops it with the device) and with the VM's teardown.
- * vDEVICEs are the backend's only: they go with their vIOMMU or their device.
+ * vDEVICEs are the backend's only: they go with their vIOMMU or their device. nestd also keeps
+ * which devices' RIDs sit on a nested HWPT of each vIOMMU (VIOMMU_ATTACH), so that VIOMMU_DETACH
+ * of something not attached is ENOENT before the backend, VIOMMU_FREE and teardown detach first,
+ * and vm.show lists them.
  *
  * vEVENTs need no answer: one that no client can take (none attached, minor 0, no "viommu" in
  * HELLO, a full output queue, a vIOMMU nestd does not know) is dropped and counted.
@@ -58,13 +61,46 @@ static bool viommu_dev_ok(const struct vm *vm, uint32_t dev_id)
 	return idx >= 0 && vm->devices[idx].attached;
 }
 
+/* Index of @dev_id in @v's attached devices, or -1. */
+static int viommu_attached_index(const struct vm_viommu *v, uint32_t dev_id)
+{
+	for (uint32_t i = 0; i < v->n_attached; i++)
+		if (v->attached[i] == dev_id)
+			return (int)i;
+	return -1;
+}
+
+static void viommu_attached_remove(struct vm_viommu *v, int idx)
+{
+	v->attached[idx] = v->attached[--v->n_attached]; /* order does not matter */
+}
+
+/* Put every RID attached to @v back on its parent (before @v is freed). */
+static void viommu_detach_all(struct vm *vm, struct vm_viommu *v)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+
+	while (v->n_attached) {
+		uint32_t dev_id = v->attached[--v->n_attached];
+
+		if (vm->ctx && ops->viommu_detach)
+			ops->viommu_detach(vm->d->be, vm->ctx, v->id, dev_id);
+	}
+}
+
 void vm_viommu_forget_device(struct vm *vm, uint32_t dev_id)
 {
 	uint32_t j = 0;
 
-	for (uint32_t i = 0; i < vm->n_viommus; i++)
-		if (vm->viommus[i].dev_id != dev_id)
-			vm->viommus[j++] = vm->viommus[i];
+	for (uint32_t i = 0; i < vm->n_viommus; i++) {
+		struct vm_viommu *v = &vm->viommus[i];
+		int k = viommu_attached_index(v, dev_id);
+
+		if (k >= 0)
+			viommu_attached_remove(v, k);
+		if (v->dev_id != dev_id)
+			vm->viommus[j++] = *v;
+	}
 	vm->n_viommus = j;
 }
 
@@ -73,10 +109,11 @@ void vm_viommu_free_all(struct vm *vm)
 	const struct nest_backend_ops *ops = vm->d->be_ops;
 
 	while (vm->n_viommus) {
-		uint32_t id = vm->viommus[--vm->n_viommus].id;
+		struct vm_viommu *v = &vm->viommus[--vm->n_viommus];
 
+		viommu_detach_all(vm, v);
 		if (vm->ctx && ops->viommu_free)
-			ops->viommu_free(vm->d->be, vm->ctx, id);
+			ops->viommu_free(vm->d->be, vm->ctx, v->id);
 	}
 }
 
@@ -138,6 +175,7 @@ int op_viommu_free(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	else if (!(v = vm_viommu_find(vm, f->viommu_id)))
 		r = -ENOENT; /* another VM's id too: ids are VM-local */
 	if (r == 0) {
+		viommu_detach_all(vm, v); /* the backend would too; keep the two in step */
 		c->d->be_ops->viommu_free(c->d->be, vm->ctx, f->viommu_id);
 		*v = vm->viommus[--vm->n_viommus]; /* order does not matter */
 	}
@@ -212,6 +250,74 @@ int op_viommu_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	vm->ctr.inv_entries += out.done;
 	op_reply_set(rp, &out, sizeof(out));
 	return 0;
+}
+
+/*
+ * VIOMMU_ATTACH: the SMMUv3 shape of a stage-1 bind. The tail (exactly data_len bytes,
+ * 1..NEST_NATIVE_DATA_MAX) was checked by the generic decoder. Order: feature and backend ops
+ * (EOPNOTSUPP), the data type VM_ATTACH announced for BIND_NATIVE (EOPNOTSUPP), the vIOMMU, then
+ * the device (ENOENT: not this VM's), then the backend (ENOENT: no vDEVICE of the device on that
+ * vIOMMU, EBUSY: attached already; never EPERM). Audited.
+ */
+int op_viommu_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_viommu_attach *a = rq->req;
+	const struct nest_backend_ops *ops = c->d->be_ops;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = viommu_audit(c, "viommu-attach");
+	struct vm_viommu *v = NULL;
+	int r = 0;
+
+	if (!viommu_supported(vm) || !ops->viommu_attach || !ops->viommu_detach)
+		r = -EOPNOTSUPP;
+	else if (a->data_type != vm->info.hwpt_data_type)
+		r = -EOPNOTSUPP;
+	else if (!(v = vm_viommu_find(vm, a->viommu_id)) || !viommu_dev_ok(vm, a->dev_id))
+		r = -ENOENT; /* another VM's ids too: ids are VM-local */
+	if (r == 0) {
+		r = viommu_be_errno(ops->viommu_attach(c->d->be, vm->ctx, a->viommu_id, a->dev_id,
+						       a->data_type, rq->tail.ptr,
+						       (uint32_t)rq->tail.len));
+		if (r < 0 && r != -ENOENT && r != -EBUSY)
+			nestd_log_backend_error(c->d, "vm %s: viommu-attach vIOMMU %u device %u",
+						vm->cfg.name, a->viommu_id, a->dev_id);
+	}
+	if (r == 0 && viommu_attached_index(v, a->dev_id) < 0) {
+		if (v->n_attached < NESTD_VM_DEVICES_MAX) {
+			v->attached[v->n_attached++] = a->dev_id;
+		} else { /* a backend bug: more RIDs than devices; give it back */
+			ops->viommu_detach(c->d->be, vm->ctx, a->viommu_id, a->dev_id);
+			r = -EIO;
+		}
+	}
+	ar.result = r;
+	audit_log(&ar, "vIOMMU %u device %u data type %u, %zu bytes", a->viommu_id, a->dev_id,
+		  a->data_type, rq->tail.len);
+	return r;
+}
+
+/* VIOMMU_DETACH: ENOENT unless the device's RID is attached to that vIOMMU of this VM. Audited. */
+int op_viommu_detach(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_viommu_detach *dt = rq->req;
+	const struct nest_backend_ops *ops = c->d->be_ops;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = viommu_audit(c, "viommu-detach");
+	struct vm_viommu *v = NULL;
+	int k = -1, r = 0;
+
+	if (!viommu_supported(vm) || !ops->viommu_attach || !ops->viommu_detach)
+		r = -EOPNOTSUPP;
+	else if (!(v = vm_viommu_find(vm, dt->viommu_id)) ||
+		 (k = viommu_attached_index(v, dt->dev_id)) < 0)
+		r = -ENOENT;
+	if (r == 0) {
+		ops->viommu_detach(c->d->be, vm->ctx, dt->viommu_id, dt->dev_id);
+		viommu_attached_remove(v, k);
+	}
+	ar.result = r;
+	audit_log(&ar, "vIOMMU %u device %u", dt->viommu_id, dt->dev_id);
+	return r;
 }
 
 bool vm_vevent_deliverable(const struct vm *vm)

@@ -48,10 +48,15 @@ struct vm_device {
 	int fd;	       /* device fd from the backend, -1 if none; a dup goes to the client */
 };
 
-/* A live vIOMMU of the VM (viommu.c): the backend's VM-local id, the device it nests on. */
+/*
+ * A live vIOMMU of the VM (viommu.c): the backend's VM-local id, the device it nests on, and the
+ * devices whose RID sits on a nested HWPT of it (VIOMMU_ATTACH), unsorted.
+ */
 struct vm_viommu {
 	uint32_t id;
 	uint32_t dev_id;
+	uint32_t n_attached;
+	uint32_t attached[NESTD_VM_DEVICES_MAX];
 };
 
 struct vm_counters {
@@ -164,8 +169,10 @@ void vm_prq_flush(struct vm *vm);
 
 /*
  * vIOMMU objects (viommu.c). vm_viommu_find(): one of this VM's live vIOMMUs. 
- * vm_viommu_forget_device(): device @dev_id left; the backend dropped the vIOMMUs nested on it.
- * vm_viommu_free_all(): teardown: free every vIOMMU (their vDEVICEs and queues go with them).
+ * vm_viommu_forget_device(): device @dev_id left; the backend dropped the vIOMMUs nested on it
+ * and its RID's attachment to any vIOMMU.
+ * vm_viommu_free_all(): teardown: detach every attached RID, then free every vIOMMU (their
+ * vDEVICEs and queues go with them).
  * vm_vevent_deliverable(): the VM announces NEST_FEAT_VIOMMU and its client said minor >= 1 and
  * "viommu" in HELLO. vm_vevent(): a backend report: to the client, or dropped and counted.
  */

@@ -39,8 +39,13 @@
  * (mock_check_dev_cache). Hooks: vdev_id FAKE_VFAIL fails its entry with -EIO; virt_id
  * FAKE_VLOST makes mock_trigger_vevent report a LOST marker (no data) before the event;
  * viommu_alloc on device 7 (vm1's) fails with -EPERM, as a kernel ioctl could.
+ * VIOMMU_ATTACH attaches a device that has a vDEVICE on the vIOMMU (-ENOENT otherwise, -EBUSY
+ * twice); data of 3 bytes fails with -EPERM, as a kernel ioctl could. The attachment goes with
+ * the vDEVICE (device, vIOMMU, context).
  * Counters: vi_allocs, vi_frees, vi_live, vi_vdevs, vi_inv_calls, vi_inv_last_viommu,
- * vi_inv_last_type, vi_inv_last_n, vi_inv_last_len, vi_last_virt.
+ * vi_inv_last_type, vi_inv_last_n, vi_inv_last_len, vi_last_virt, vi_attaches, vi_detaches,
+ * vi_attached (live), vi_at_last_viommu, vi_at_last_dev, vi_at_last_type, vi_at_last_len,
+ * vi_at_last_data (the first 4 data bytes).
  */
 #include <errno.h>
 #include <string.h>
@@ -107,6 +112,7 @@ struct fake_viommu {
 	struct {
 		uint32_t dev_id;
 		uint64_t virt_id;
+		bool attached; /* VIOMMU_ATTACH: the RID on a nested HWPT of this vIOMMU */
 	} vdevs[FAKE_VDEV_MAX];
 };
 static struct fake_viommu fake_vis[FAKE_VIOMMU_MAX];
@@ -114,7 +120,8 @@ static uint32_t fake_next_viommu = 1, fake_vevent_seq;
 static uint32_t fake_dev_cache[FAKE_DEV_MAX][4]; /* by policy dev_id (tests use 1, 2, 7) */
 static struct {
 	uint64_t allocs, frees, vdevs, inv_calls, inv_last_viommu, inv_last_type, inv_last_n,
-		inv_last_len, last_virt;
+		inv_last_len, last_virt, attaches, detaches, at_last_viommu, at_last_dev,
+		at_last_type, at_last_len, at_last_data;
 } fake_vi_ctr;
 
 int __real_nest_backend_select(const struct nest_backend_params *p,
@@ -285,6 +292,54 @@ static int fake_viommu_invalidate(struct nest_backend *be, struct nest_be_ctx *c
 		*ret_done = i + 1;
 	}
 	return 0;
+}
+
+static int fake_vdev_index(const struct fake_viommu *v, uint32_t dev_id)
+{
+	for (unsigned k = 0; k < v->n_vdevs; k++)
+		if (v->vdevs[k].dev_id == dev_id)
+			return (int)k;
+	return -1;
+}
+
+static int fake_viommu_attach(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id,
+			      uint32_t dev_id, uint32_t data_type, const void *data, uint32_t len)
+{
+	struct fake_viommu *v = fake_vi_find(ctx, id);
+	uint32_t first = 0;
+	int k;
+
+	fake_vi_ctr.at_last_viommu = id;
+	fake_vi_ctr.at_last_dev = dev_id;
+	fake_vi_ctr.at_last_type = data_type;
+	fake_vi_ctr.at_last_len = len;
+	memcpy(&first, data, len < 4 ? len : 4);
+	fake_vi_ctr.at_last_data = first;
+	if (!v)
+		return -ENOENT;
+	if (data_type != FAKE_HWPT)
+		return -EOPNOTSUPP;
+	if ((k = fake_vdev_index(v, dev_id)) < 0)
+		return -ENOENT; /* no vDEVICE on this vIOMMU */
+	if (v->vdevs[k].attached)
+		return -EBUSY;
+	if (len == 3)
+		return -EPERM;
+	v->vdevs[k].attached = true;
+	fake_vi_ctr.attaches++;
+	return 0;
+}
+
+static void fake_viommu_detach(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id,
+			       uint32_t dev_id)
+{
+	struct fake_viommu *v = fake_vi_find(ctx, id);
+	int k = v ? fake_vdev_index(v, dev_id) : -1;
+
+	if (k < 0 || !v->vdevs[k].attached)
+		return;
+	v->vdevs[k].attached = false;
+	fake_vi_ctr.detaches++;
 }
 
 /* The device's vDEVICE (the first vIOMMU that has one) raises an event with its virtual id. */
@@ -511,6 +566,11 @@ static int fake_counters(struct nest_backend *be, struct json_object **ret)
 	for (size_t i = 0; i < FAKE_VIOMMU_MAX; i++)
 		pending += fake_vis[i].ctx != NULL;
 	json_object_object_add(o, "vi_live", json_object_new_int64(pending));
+	pending = 0;
+	for (size_t i = 0; i < FAKE_VIOMMU_MAX; i++)
+		for (unsigned k = 0; fake_vis[i].ctx && k < fake_vis[i].n_vdevs; k++)
+			pending += fake_vis[i].vdevs[k].attached;
+	json_object_object_add(o, "vi_attached", json_object_new_int64(pending));
 #define FAKE_VI_CTR(k)                                                                             \
 	json_object_object_add(o, "vi_" #k, json_object_new_int64((int64_t)fake_vi_ctr.k))
 	FAKE_VI_CTR(allocs);
@@ -522,6 +582,13 @@ static int fake_counters(struct nest_backend *be, struct json_object **ret)
 	FAKE_VI_CTR(inv_last_n);
 	FAKE_VI_CTR(inv_last_len);
 	FAKE_VI_CTR(last_virt);
+	FAKE_VI_CTR(attaches);
+	FAKE_VI_CTR(detaches);
+	FAKE_VI_CTR(at_last_viommu);
+	FAKE_VI_CTR(at_last_dev);
+	FAKE_VI_CTR(at_last_type);
+	FAKE_VI_CTR(at_last_len);
+	FAKE_VI_CTR(at_last_data);
 #undef FAKE_VI_CTR
 	*ret = o;
 	return 0;
@@ -603,6 +670,8 @@ int __wrap_nest_backend_select(const struct nest_backend_params *p,
 	fake_ops.viommu_free = fake_viommu_free;
 	fake_ops.vdevice_alloc = fake_vdevice_alloc;
 	fake_ops.viommu_invalidate = fake_viommu_invalidate;
+	fake_ops.viommu_attach = fake_viommu_attach;
+	fake_ops.viommu_detach = fake_viommu_detach;
 	fake_ops.mock_trigger_vevent = fake_trigger_vevent;
 	fake_ops.mock_check_dev_cache = fake_check_dev_cache;
 	*ret_ops = &fake_ops;

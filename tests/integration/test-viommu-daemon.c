@@ -540,3 +540,201 @@ Test(viommu_daemon, a_viommu_goes_with_its_device)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+#define HWPT 0xdeadu /* fake-native.c: the data type BIND_NATIVE and VIOMMU_ATTACH take */
+
+static int v_attach(struct tc *t, uint32_t id, uint32_t dev, uint32_t type, const void *data,
+		    uint32_t len)
+{
+	struct nest_viommu_attach at = {.size = sizeof(at),
+					.viommu_id = id,
+					.dev_id = dev,
+					.data_type = type,
+					.data_len = len};
+
+	return tc_call(t, NEST_OP_VIOMMU_ATTACH, &at, sizeof(at), data, len, NULL, 0, NULL, 0,
+		       NULL);
+}
+
+static int v_detach(struct tc *t, uint32_t id, uint32_t dev)
+{
+	struct nest_viommu_detach dt = {.size = sizeof(dt), .viommu_id = id, .dev_id = dev};
+
+	return tc_call(t, NEST_OP_VIOMMU_DETACH, &dt, sizeof(dt), NULL, 0, NULL, 0, NULL, 0, NULL);
+}
+
+/* vm.show: the devices attached to vIOMMU @id as a bit mask of their ids (< 32); -1: no such */
+static long vm_attached(struct tc *a, const char *vm, uint32_t id)
+{
+	struct json_object *res = NULL, *arr, *o, *v, *att;
+	char args[64];
+	long mask = -1;
+
+	snprintf(args, sizeof(args), "{\"name\":\"%s\"}", vm);
+	cr_assert_eq(tc_admin(a, "vm.show", args, &res), 0);
+	if (json_object_object_get_ex(res, "viommus", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			o = json_object_array_get_idx(arr, i);
+			if (!json_object_object_get_ex(o, "id", &v) ||
+			    (uint32_t)json_object_get_int64(v) != id ||
+			    !json_object_object_get_ex(o, "attached", &att))
+				continue;
+			mask = 0;
+			for (size_t k = 0; k < json_object_array_length(att); k++)
+				mask |= 1l
+					<< json_object_get_int64(json_object_array_get_idx(att, k));
+		}
+	json_object_put(res);
+	return mask;
+}
+
+Test(viommu_daemon, attach_reaches_the_backend)
+{
+	struct td d;
+	uint8_t data[NEST_NATIVE_DATA_MAX + 1];
+	uint32_t id, id2;
+	long dev;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(0x40 + i);
+	start(&d, NULL, true);
+	struct tc *t = client_caps(&d, 1, CAPS_VIOMMU);
+	struct tc *a = it_admin(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_assert_eq(v_alloc(t, 1, VIOMMU, &id), 0);
+	cr_assert_eq(v_vdev(t, id, 1, 0x10), 0);
+	cr_expect_eq(vm_attached(a, "vm0", id), 0, "vm.show: nothing attached");
+	/* the arguments reach the backend */
+	cr_expect_eq(v_attach(t, id, 2, HWPT, data, 8), -ENOENT, "the backend: no vDEVICE");
+	cr_expect_eq(be(a, "vi_at_last_dev"), 2);
+	cr_assert_eq(v_attach(t, id, 1, HWPT, data, 12), 0);
+	cr_expect_eq(be(a, "vi_attaches"), 1);
+	cr_expect_eq(be(a, "vi_attached"), 1);
+	cr_expect_eq(be(a, "vi_at_last_viommu"), id);
+	cr_expect_eq(be(a, "vi_at_last_dev"), 1);
+	cr_expect_eq(be(a, "vi_at_last_type"), HWPT);
+	cr_expect_eq(be(a, "vi_at_last_len"), 12);
+	cr_expect_eq(be(a, "vi_at_last_data"), 0x43424140);
+	cr_expect_eq(vm_attached(a, "vm0", id), 1l << 1, "vm.show: device 1 attached");
+	cr_expect_eq(v_attach(t, id, 1, HWPT, data, 8), -EBUSY, "the backend's EBUSY");
+	cr_expect_eq(vm_attached(a, "vm0", id), 1l << 1);
+	cr_assert_eq(v_vdev(t, id, 2, 0x20), 0);
+	cr_expect_eq(v_attach(t, id, 2, HWPT, data, 3), -EIO, "the backend's EPERM is EIO");
+	cr_expect(!tc_closed(t, 50), "and the connection stays");
+	cr_assert_eq(v_attach(t, id, 2, HWPT, data, NEST_NATIVE_DATA_MAX), 0, "256 bytes");
+	cr_expect_eq(be(a, "vi_at_last_len"), NEST_NATIVE_DATA_MAX);
+	cr_expect_eq(vm_attached(a, "vm0", id), (1l << 1) | (1l << 2));
+	/* detach: ENOENT unless attached, before the backend */
+	cr_expect_eq(v_detach(t, id, 2), 0);
+	cr_expect_eq(be(a, "vi_detaches"), 1);
+	cr_expect_eq(v_detach(t, id, 2), -ENOENT, "not attached any more");
+	cr_expect_eq(v_detach(t, 999, 1), -ENOENT, "not a vIOMMU");
+	cr_expect_eq(be(a, "vi_detaches"), 1);
+	cr_expect_eq(vm_attached(a, "vm0", id), 1l << 1);
+	/* VIOMMU_FREE detaches first */
+	cr_expect_eq(v_free(t, id), 0);
+	cr_expect_eq(be(a, "vi_detaches"), 2);
+	cr_expect_eq(be(a, "vi_attached"), 0);
+	/* teardown detaches too, before the free */
+	cr_assert_eq(v_alloc(t, 2, VIOMMU, &id2), 0);
+	cr_assert_eq(v_vdev(t, id2, 1, 0x30), 0);
+	cr_assert_eq(v_attach(t, id2, 1, HWPT, data, 8), 0);
+	cr_expect_eq(vm_viommus(a, "vm0", id2, &dev), 1);
+	cr_assert_eq(tc_detach(t, 0), 0);
+	cr_expect_eq(be(a, "vi_detaches"), 3);
+	cr_expect_eq(be(a, "vi_attached"), 0);
+	cr_expect_eq(be(a, "vi_live"), 0);
+	/* audit */
+	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=ok"), 3);
+	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=EBUSY"), 1);
+	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=EIO"), 1);
+	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=ENOENT"), 1);
+	cr_expect_eq(audit_count(d.log, "viommu-attach", "256 bytes"), 1);
+	cr_expect_eq(audit_count(d.log, "viommu-detach", "result=ok"), 1);
+	cr_expect_eq(audit_count(d.log, "viommu-detach", "result=ENOENT"), 2);
+	tc_free(a);
+	tc_free(t);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+Test(viommu_daemon, attach_errors_in_order)
+{
+	struct td d;
+	uint8_t data[NEST_NATIVE_DATA_MAX + 8] = {1, 2, 3, 4};
+	uint8_t body[sizeof(struct nest_viommu_attach) + 16] = {0};
+	struct nest_viommu_attach *at = (struct nest_viommu_attach *)body;
+	uint32_t id, id1;
+	int fd;
+
+	start(&d, NULL, false);
+	struct tc *t = client_caps(&d, 1, CAPS_VIOMMU);
+	struct tc *t1 = client_caps(&d, 1, CAPS_VIOMMU);
+	struct tc *a = it_admin(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_assert_eq(tc_attach(t1, "vm1", 0, NULL), 0);
+	cr_assert_eq(v_alloc(t, 1, VIOMMU, &id), 0);
+	cr_assert_eq(v_vdev(t, id, 1, 0x10), 0);
+	cr_assert_eq(v_alloc(t1, 7, VIOMMU, &id1), -EIO); /* vm1's device 7 fails in the fake */
+	/* the data type, then the vIOMMU, then the device, then the backend */
+	cr_expect_eq(v_attach(t, 999, 99, HWPT + 1, data, 8), -EOPNOTSUPP, "the type first");
+	cr_expect_eq(v_attach(t, id, 1, VIOMMU, data, 8), -EOPNOTSUPP, "the vIOMMU type is not it");
+	cr_expect_eq(v_attach(t, 999, 99, HWPT, data, 8), -ENOENT);
+	cr_expect_eq(v_attach(t, 999, 1, HWPT, data, 8), -ENOENT, "not a vIOMMU of this VM");
+	cr_expect_eq(v_attach(t, id, 99, HWPT, data, 8), -ENOENT, "not a device");
+	cr_expect_eq(v_attach(t, id, 7, HWPT, data, 8), -ENOENT, "vm1's device");
+	cr_expect_eq(v_attach(t1, id, 7, HWPT, data, 8), -ENOENT, "vm0's vIOMMU from vm1");
+	cr_expect_eq(v_detach(t1, id, 1), -ENOENT, "vm0's vIOMMU from vm1");
+	cr_expect_eq(be(a, "vi_at_last_dev"), 0, "nothing reached the backend");
+	/* body rules (§5): the data fills the body exactly, 1..256 bytes; flags; no fds */
+	*at = (struct nest_viommu_attach){.size = sizeof(*at),
+					  .viommu_id = id,
+					  .dev_id = 1,
+					  .data_type = HWPT,
+					  .data_len = 8};
+	cr_expect_eq(
+		tc_call(t, NEST_OP_VIOMMU_ATTACH, at, sizeof(*at), data, 7, NULL, 0, NULL, 0, NULL),
+		-EINVAL, "short data");
+	cr_expect_eq(
+		tc_call(t, NEST_OP_VIOMMU_ATTACH, at, sizeof(*at), data, 9, NULL, 0, NULL, 0, NULL),
+		-EINVAL, "long data");
+	at->data_len = 0;
+	cr_expect_eq(
+		tc_call(t, NEST_OP_VIOMMU_ATTACH, at, sizeof(*at), NULL, 0, NULL, 0, NULL, 0, NULL),
+		-EINVAL, "no data");
+	at->data_len = NEST_NATIVE_DATA_MAX + 1;
+	cr_expect_eq(tc_call(t, NEST_OP_VIOMMU_ATTACH, at, sizeof(*at), data,
+			     NEST_NATIVE_DATA_MAX + 1, NULL, 0, NULL, 0, NULL),
+		     -E2BIG, "257 bytes");
+	at->data_len = 8;
+	at->size = 20;
+	cr_expect_eq(tc_call(t, NEST_OP_VIOMMU_ATTACH, at, 20, NULL, 0, NULL, 0, NULL, 0, NULL),
+		     -EINVAL, "shorter than 24");
+	at->size = sizeof(*at);
+	at->flags = 1;
+	cr_expect_eq(
+		tc_call(t, NEST_OP_VIOMMU_ATTACH, at, sizeof(*at), data, 8, NULL, 0, NULL, 0, NULL),
+		-EOPNOTSUPP, "a flag");
+	at->flags = 0;
+	fd = tc_memfd(4096, true);
+	cr_expect_eq(
+		tc_call(t, NEST_OP_VIOMMU_ATTACH, at, sizeof(*at), data, 8, &fd, 1, NULL, 0, NULL),
+		-EINVAL, "an fd");
+	struct nest_viommu_detach dt = {.size = 12, .viommu_id = id, .dev_id = 1};
+	cr_expect_eq(tc_call(t, NEST_OP_VIOMMU_DETACH, &dt, 12, NULL, 0, NULL, 0, NULL, 0, NULL),
+		     -EINVAL, "detach shorter than 16");
+	dt.size = sizeof(dt);
+	cr_expect_eq(
+		tc_call(t, NEST_OP_VIOMMU_DETACH, &dt, sizeof(dt), NULL, 0, &fd, 1, NULL, 0, NULL),
+		-EINVAL, "detach with an fd");
+	close(fd);
+	cr_expect_eq(be(a, "vi_at_last_dev"), 0, "still nothing reached the backend");
+	cr_expect_eq(v_attach(t, id, 1, HWPT, data, 8), 0);
+	cr_expect_eq(v_detach(t, id, 1), 0);
+	(void)body;
+	tc_free(a);
+	tc_free(t1);
+	tc_free(t);
+	it_stop(&d);
+	NO_LEAKS();
+}
