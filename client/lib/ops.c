@@ -194,6 +194,44 @@ NEST_PUBLIC int nest_bind_native(nest_client *c, uint32_t hpasid, uint32_t data_
 	return client_call(c, NEST_OP_BIND_NATIVE, body, sizeof(req) + len, NULL, 0, &s);
 }
 
+NEST_PUBLIC int nest_viommu_attach(nest_client *c, uint32_t viommu_id, uint32_t dev_id,
+				   uint32_t data_type, const void *data, uint32_t len)
+{
+	_Alignas(8) uint8_t body[sizeof(struct nest_viommu_attach) + NEST_NATIVE_DATA_MAX];
+	struct nest_viommu_attach req = {.size = sizeof(req),
+					 .viommu_id = viommu_id,
+					 .dev_id = dev_id,
+					 .data_type = data_type,
+					 .data_len = len};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	if (!data || len == 0) {
+		client_set_error(c, 0, "VIOMMU_ATTACH: no data");
+		return -EINVAL;
+	}
+	if (len > NEST_NATIVE_DATA_MAX) {
+		client_set_error(c, 0, "VIOMMU_ATTACH: data must be at most %u bytes",
+				 NEST_NATIVE_DATA_MAX);
+		return -E2BIG;
+	}
+	memcpy(body, &req, sizeof(req));
+	memcpy(body + sizeof(req), data, len);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_VIOMMU_ATTACH, body, sizeof(req) + len, NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_viommu_detach(nest_client *c, uint32_t viommu_id, uint32_t dev_id)
+{
+	struct nest_viommu_detach req = {
+		.size = sizeof(req), .viommu_id = viommu_id, .dev_id = dev_id};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_VIOMMU_DETACH, &req, sizeof(req), NULL, 0, &s);
+}
+
 NEST_PUBLIC int nest_page_response(nest_client *c, uint32_t cookie, uint32_t code)
 {
 	struct nest_page_response req = {.size = sizeof(req), .cookie = cookie, .code = code};

@@ -266,6 +266,14 @@ int nest_page_response(nest_client *c, uint32_t cookie, uint32_t code);
  * Batching, the return value, *ret_done and *ret_first_error are as for nest_invalidate(); an
  * entry naming a virtual device that is not this vIOMMU's fails with -ENOENT; a request-level
  * error (e.g. -ENOENT: @viommu_id is not the VM's) is returned with *ret_done = 0 for its chunk.
+ * nest_viommu_attach() - the Arm SMMUv3 shape of a stage-1 bind: a nested HWPT on vIOMMU
+ * @viommu_id with @len bytes (1 .. NEST_NATIVE_DATA_MAX; -EINVAL / -E2BIG locally otherwise) of
+ * the kernel's own data of @data_type (vm_info.hwpt_data_type, as nest_bind_native(): the guest
+ * STE on SMMUv3), attached to device @dev_id's RID. The device needs a vDEVICE on that vIOMMU.
+ * -EOPNOTSUPP: no vIOMMUs on this VM, or another data type; -ENOENT: vIOMMU or device not the
+ * VM's, or no vDEVICE of the device there; -EBUSY: attached already.
+ * nest_viommu_detach() - the RID back on its stage-2 parent, the HWPT gone. -ENOENT: not
+ * attached to that vIOMMU. nest_viommu_free() and the VM's teardown detach first.
  */
 int nest_viommu_alloc(nest_client *c, uint32_t dev_id, uint32_t type, uint32_t *ret_id);
 int nest_viommu_free(nest_client *c, uint32_t viommu_id);
@@ -273,6 +281,9 @@ int nest_vdevice_alloc(nest_client *c, uint32_t viommu_id, uint32_t dev_id, uint
 int nest_viommu_invalidate(nest_client *c, uint32_t viommu_id, uint32_t data_type,
 			   const void *entries, uint32_t entry_len, size_t n, size_t *ret_done,
 			   int *ret_first_error);
+int nest_viommu_attach(nest_client *c, uint32_t viommu_id, uint32_t dev_id, uint32_t data_type,
+		       const void *data, uint32_t len);
+int nest_viommu_detach(nest_client *c, uint32_t viommu_id, uint32_t dev_id);
 
 /*
  * nest_debug_dma() - sim backend debug DMA of @len bytes at guest virtual @addr by (@dev_id,
