@@ -62,7 +62,7 @@ grep -q '"page_requests":2' $D/stats.json && grep -q '"page_responses":2' $D/sta
 echo "ok page requests: delivered, answered, the unanswered one answered by nestd at teardown"
 $IFD --admin $D/admin.sock --uid 65534 viommu mockvm || fail "vIOMMU scenario"
 waitfor "[ \$(fdcount $NPID) -eq $base ]" 10 || fail "fd count after the vIOMMUs: $(fdcount $NPID)"
-echo "ok vIOMMUs: objects, virtual ids, invalidation by vIOMMU; teardown freed the one left"
+echo "ok vIOMMUs: objects, virtual ids, invalidation, RID attach, events; teardown freed the one left attached"
 
 # --- two VMs on real kernel objects: the same PASID number, independent HWPTs
 T=/tmp/nest-sync

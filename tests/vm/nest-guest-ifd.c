@@ -22,8 +22,10 @@
  *   nest-guest-ifd ... viommu VM
  *       vIOMMU objects on the mock: a vIOMMU, vDEVICEs with virtual ids (a duplicate EEXIST),
  *       invalidation by vIOMMU read back from the mock devices' caches (an entry naming a
- *       virtual device that is not this vIOMMU's stops the batch with ENOENT), the vIOMMU
- *       freed, another left for teardown
+ *       virtual device that is not this vIOMMU's stops the batch with ENOENT), a device's RID
+ *       on a vIOMMU-nested HWPT (SMMUv3's stage-1 STE shape) and its vEVENTQ record delivered
+ *       as EV_VEVENT with the virtual id, detach, the vIOMMU freed, another left (attached)
+ *       for teardown
  *   nest-guest-ifd ... hold VM GPGD READY GO
  *       bind PASID 1 of VM (device 1) to GPGD, write READY, wait for GO, then check through the
  *       admin socket that its mock IOTLB still holds GPGD >> 12 (another VM bound and
@@ -418,21 +420,43 @@ static int cmd_viommu(nest_client *c, const char *vm)
 	check(r == 0 && dev_cache_is(vm, 2, 3, 0) == 1 &&
 		      dev_cache_is(vm, 1, 3, IOMMU_TEST_DEV_CACHE_DEFAULT) == 1,
 	      "flush-all on virtual 0x20 reaches device 2 only (%d)", r);
-	/*
-	 * The mock raises vIOMMU events only for a device whose RID is attached to a nested HWPT
-	 * on the vIOMMU (SMMUv3's stage-1 STE), which nestd cannot do yet: the kernel says ENOENT.
-	 * EV_VEVENT delivery is tested with a fake backend (it-viommu-daemon).
-	 */
+	/* the mock raises vIOMMU events for a device whose RID sits on a vIOMMU-nested HWPT */
 	r = admin_simple("mock.trigger_vevent", vm, 1);
-	check(r == -ENOENT, "no vIOMMU event without a vIOMMU-nested RID attach yet (%d)", r);
+	check(r == -ENOENT, "no vIOMMU event before the RID is attached on the vIOMMU (%d)", r);
+	{
+		struct iommu_hwpt_selftest st = {.iotlb = 0x5eed};
+
+		r = nest_viommu_attach(c, vi, 1, IOMMU_HWPT_DATA_SELFTEST, &st, sizeof(st));
+		check(r == 0, "VIOMMU_ATTACH: device 1's RID on a nested HWPT of vIOMMU %u (%d)",
+		      vi, r);
+		r = nest_viommu_attach(c, vi, 1, IOMMU_HWPT_DATA_SELFTEST, &st, sizeof(st));
+		check(r == -EBUSY, "attached twice: %d", r);
+	}
+	r = admin_simple("mock.trigger_vevent", vm, 1);
+	check(r == 0, "mock device 1 raises a vIOMMU event (%d)", r);
+	for (int i = 0; i < 50 && n_vevent < 1; i++)
+		(void)nest_client_wait(c, 100);
+	check(n_vevent == 1 && last_vevent_viommu == vi && last_vevent_virt == 0x10,
+	      "EV_VEVENT on vIOMMU %u carries virtual id 0x%x", last_vevent_viommu,
+	      last_vevent_virt);
+	r = nest_viommu_detach(c, vi, 1);
+	check(r == 0, "VIOMMU_DETACH: the RID back on its stage-2 parent (%d)", r);
+	r = admin_simple("mock.trigger_vevent", vm, 1);
+	check(r == -ENOENT, "no vIOMMU event after the detach (%d)", r);
 	r = nest_viommu_free(c, vi);
 	check(r == 0, "VIOMMU_FREE (%d)", r);
 	r = nest_viommu_free(c, vi);
 	check(r == -ENOENT, "freed twice: %d", r);
 	r = nest_viommu_alloc(c, 2, IOMMU_VIOMMU_TYPE_SELFTEST, &vi);
 	check(r == 0, "another vIOMMU, left for teardown to free (%d)", r);
-	if (r == 0)
-		check(nest_vdevice_alloc(c, vi, 1, 0x30) == 0, "its vDEVICE too");
+	if (r == 0) {
+		struct iommu_hwpt_selftest st = {.iotlb = 1};
+
+		check(nest_vdevice_alloc(c, vi, 1, 0x30) == 0 &&
+			      nest_viommu_attach(c, vi, 1, IOMMU_HWPT_DATA_SELFTEST, &st,
+						 sizeof(st)) == 0,
+		      "its vDEVICE and a RID attach too");
+	}
 	return failures;
 }
 
