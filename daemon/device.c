@@ -44,10 +44,10 @@ int op_device_get(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		}
 		info.flags |= NEST_DEVICE_F_HAS_FD;
 	}
-	if (dc->ats && !dc->pci[0])
+	if (dc->ats && !nestd_device_is_kernel(dc))
 		info.flags |= NEST_DEVICE_F_ATS;
-	/* a host device has what its IOMMU reported (VM_ATTACH), not the sim's defaults */
-	info.pasid_bits = dc->pci[0] ? vm->info.pasid_bits : dc->pasid_bits;
+	/* a host or mock device has what its IOMMU reported (VM_ATTACH), not the sim's defaults */
+	info.pasid_bits = nestd_device_is_kernel(dc) ? vm->info.pasid_bits : dc->pasid_bits;
 	snprintf(info.name, sizeof(info.name), "%s", dc->name);
 	dev->taken = true;
 	op_reply_set(rp, &info, sizeof(info));
