@@ -8,7 +8,10 @@
  * nest_vm_attach, BIND_NATIVE and INVALIDATE_NATIVE on the wire (layout, batch splitting,
  * folding of done / first_error); page requests (HELLO announces "page-requests", the event's
  * fields in the callback, nest_page_response() byte for byte, libnest answering a group invalid
- * itself when there is no event callback).
+ * itself when there is no event callback); vIOMMU objects (HELLO announces "viommu", the six
+ * calls on the wire with their replies and errors, VIOMMU_INVALIDATE batch splitting and
+ * folding, EV_VEVENT as struct nest_vevent with its record readable in the callback, a LOST
+ * marker without data, malformed vEVENTs ignored).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -87,6 +90,7 @@ enum fake_mode {
 	FAKE_CLOSE_AT_ONCE, /* accept and close: no HELLO reply */
 	FAKE_NATIVE,	    /* a 1.1 nestd with native nesting, see fake_serve_native() */
 	FAKE_PRQ,	    /* a 1.1 nestd that sends page requests, see fake_serve_prq() */
+	FAKE_VIOMMU,	    /* a 1.1 nestd with vIOMMU objects, see fake_serve_viommu() */
 };
 
 /* The iommufd selftest mock's types (kernel/uapi/iommufd-test.h), as VM_ATTACH announces them. */
@@ -292,6 +296,182 @@ static void fake_serve_prq(int c)
 	_exit(0);
 }
 
+/* vIOMMU objects: the fake's types and ids (the Arm SMMUv3 shape; the values are arbitrary). */
+#define VI_TYPE	  1u	    /* IOMMU_VIOMMU_TYPE_ARM_SMMUV3 */
+#define VI_INV	  1u	    /* IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, 16-byte entries */
+#define VI_ELEN	  16u	    /* one CMDQ command */
+#define VI_ID	  3u	    /* the vIOMMU id the fake hands out */
+#define VI_DEV	  2u	    /* the device it nests on */
+#define VI_VIRT	  0x1234ull /* the device's virtual id (StreamID) */
+#define VI_N	  10u	    /* entries of the batch: 3 requests of at most NATIVE_BATCH */
+#define VI_BAD_AT 5u	    /* the entry the fake reports failing (ENOENT: a foreign vSID) */
+#define VI_N2	  6u	    /* the second batch: its second request fails as a whole */
+#define VI_SEQ	  7u	    /* the first vEVENT's sequence number */
+
+/* Entry i of the batches: a CMDQ command whose first word is i. */
+static void viommu_entry(uint32_t i, uint8_t *e)
+{
+	uint32_t w[4] = {i, 0x20, (uint32_t)VI_VIRT, 0};
+
+	memcpy(e, w, sizeof(w));
+}
+
+/* The next message must be @op with exactly @len bytes @want; returns its id. */
+static uint32_t fake_expect(int c, uint16_t op, const void *want, size_t len, int status)
+{
+	uint8_t buf[8192];
+	struct nest_msg m;
+
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != op || m.body_len != len || memcmp(m.body, want, len))
+		_exit(status);
+	return m.hdr.id;
+}
+
+/* Reply to request @id of @op: with errno @err (no body), or success with @body. */
+static void fake_reply(int c, uint16_t op, uint32_t id, int err, const void *body, size_t len)
+{
+	struct nest_msg_hdr h = {.op = op,
+				 .flags = NEST_MSG_F_REPLY | (err ? NEST_MSG_F_ERROR : 0),
+				 .id = id,
+				 .error = err};
+	uint8_t out[256];
+	ssize_t n = nest_msg_encode(out, sizeof(out), &h, body, err ? 0 : len, NULL, 0);
+
+	if (n < 0 || nest_fds_send(c, out, (size_t)n, NULL, 0, 0) < 0)
+		_exit(10);
+}
+
+/* An EV_VEVENT whose data_len field says @data_len and which carries @tail_len bytes 0x10.. */
+static void fake_vevent(int c, uint32_t flags, uint32_t seq, uint32_t data_len, size_t tail_len)
+{
+	struct nest_ev_vevent ev = {.size = sizeof(ev),
+				    .flags = flags,
+				    .viommu_id = VI_ID,
+				    .sequence = seq,
+				    .data_len = data_len};
+	uint8_t body[sizeof(ev) + 64];
+
+	memcpy(body, &ev, sizeof(ev));
+	for (size_t i = 0; i < tail_len; i++)
+		body[sizeof(ev) + i] = (uint8_t)(0x10 + i);
+	fake_send(c, NEST_EV_VEVENT, NEST_MSG_F_EVENT, 0, body, sizeof(ev) + tail_len);
+}
+
+/*
+ * The vIOMMU fake: HELLO (the client must announce minor 1 and "viommu"; max_batch
+ * NATIVE_BATCH); during the first VIOMMU_ALLOC the vEVENTs (one with a 16-byte record, a LOST
+ * marker without data, three malformed ones libnest must ignore: data_len 33, data_len 16 with
+ * 12 bytes, data_len 0 with 4 bytes; then one with 4 bytes); then each of the six calls once
+ * answered and once with its error (VIOMMU_INVALIDATE: entry VI_BAD_AT fails, then a request
+ * fails as a whole). Exit status 40+: the client sent something else.
+ */
+static void fake_serve_viommu(int c)
+{
+	struct nest_hello h = {.size = sizeof(h), .major = NEST_PROTO_MAJOR, .minor = 1}, req;
+	struct nest_viommu_reply vr = {.size = sizeof(vr), .viommu_id = VI_ID};
+	struct nest_viommu_alloc va = {.size = sizeof(va), .dev_id = VI_DEV, .type = VI_TYPE};
+	struct nest_viommu_free vf = {.size = sizeof(vf), .viommu_id = VI_ID};
+	struct nest_vdevice_alloc vd = {
+		.size = sizeof(vd), .viommu_id = VI_ID, .dev_id = VI_DEV, .virt_id = VI_VIRT};
+	struct nest_viommu_attach at = {.size = sizeof(at),
+					.viommu_id = VI_ID,
+					.dev_id = VI_DEV,
+					.data_type = NATIVE_HWPT,
+					.data_len = 8};
+	struct nest_viommu_detach dt = {.size = sizeof(dt), .viommu_id = VI_ID, .dev_id = VI_DEV};
+	uint8_t buf[8192], body[4096], atb[sizeof(at) + 8] = {0};
+	struct nest_caps caps;
+	struct nest_msg m;
+	uint32_t id;
+	size_t len;
+
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_HELLO || m.body_len < sizeof(req))
+		_exit(40);
+	memcpy(&req, m.body, sizeof(req));
+	if (req.minor < 1 ||
+	    nest_caps_parse((const char *)m.body + sizeof(req), m.body_len - sizeof(req), &caps) ||
+	    !(caps.features & NEST_FEAT_VIOMMU))
+		_exit(41);
+	nest_caps_init(&caps);
+	caps.features = NEST_FEAT_VIOMMU;
+	caps.max_batch = NATIVE_BATCH;
+	if (nest_caps_format(&caps, (char *)body + sizeof(h), sizeof(body) - sizeof(h), &len))
+		_exit(13);
+	h.caps_len = (uint32_t)len;
+	memcpy(body, &h, sizeof(h));
+	fake_send(c, NEST_OP_HELLO, NEST_MSG_F_REPLY, m.hdr.id, body, sizeof(h) + len);
+	/* VIOMMU_ALLOC, with the vEVENTs before its reply */
+	id = fake_expect(c, NEST_OP_VIOMMU_ALLOC, &va, sizeof(va), 42);
+	fake_vevent(c, 0, VI_SEQ, 16, 16);
+	fake_vevent(c, NEST_VEVENT_F_LOST, VI_SEQ + 1, 0, 0);
+	fake_vevent(c, 0, 90, NEST_VEVENT_DATA_MAX + 1, NEST_VEVENT_DATA_MAX + 1);
+	fake_vevent(c, 0, 91, 16, 12);
+	fake_vevent(c, 0, 92, 0, 4);
+	fake_vevent(c, 0, VI_SEQ + 2, 4, 4);
+	fake_reply(c, NEST_OP_VIOMMU_ALLOC, id, 0, &vr, sizeof(vr));
+	va.type = 99;
+	id = fake_expect(c, NEST_OP_VIOMMU_ALLOC, &va, sizeof(va), 43);
+	fake_reply(c, NEST_OP_VIOMMU_ALLOC, id, EOPNOTSUPP, NULL, 0);
+	/* VDEVICE_ALLOC: then the same virtual id again */
+	for (int i = 0; i < 2; i++) {
+		id = fake_expect(c, NEST_OP_VDEVICE_ALLOC, &vd, sizeof(vd), 44);
+		fake_reply(c, NEST_OP_VDEVICE_ALLOC, id, i ? EEXIST : 0, NULL, 0);
+	}
+	/* VIOMMU_ATTACH: the struct and the 8 data bytes; attached already the second time */
+	memcpy(atb, &at, sizeof(at));
+	atb[sizeof(at)] = 1;
+	for (int i = 0; i < 2; i++) {
+		id = fake_expect(c, NEST_OP_VIOMMU_ATTACH, atb, sizeof(atb), 45);
+		fake_reply(c, NEST_OP_VIOMMU_ATTACH, id, i ? EBUSY : 0, NULL, 0);
+	}
+	/* VIOMMU_INVALIDATE: VI_N entries in chunks, then VI_N2 whose second request fails */
+	for (uint32_t batch = 0; batch < 2; batch++) {
+		uint32_t n = batch ? VI_N2 : VI_N, first = 0;
+
+		while (first < n) {
+			struct nest_viommu_invalidate v;
+			struct nest_invalidate_reply rep = {.size = sizeof(rep)};
+			uint8_t e[VI_ELEN];
+
+			fake_recv(c, &m, buf, sizeof(buf));
+			if (m.hdr.op != NEST_OP_VIOMMU_INVALIDATE || m.body_len < sizeof(v))
+				_exit(46);
+			memcpy(&v, m.body, sizeof(v));
+			if (v.size != sizeof(v) || v.flags || v.entry_len != VI_ELEN ||
+			    v.viommu_id != VI_ID || v.data_type != VI_INV ||
+			    v.entry_num != (n - first < NATIVE_BATCH ? n - first : NATIVE_BATCH) ||
+			    m.body_len != sizeof(v) + v.entry_num * VI_ELEN)
+				_exit(47);
+			for (uint32_t i = 0; i < v.entry_num; i++) {
+				viommu_entry(first + i, e);
+				if (memcmp(m.body + sizeof(v) + i * VI_ELEN, e, VI_ELEN))
+					_exit(48);
+			}
+			rep.done = v.entry_num;
+			if (!batch && first <= VI_BAD_AT && VI_BAD_AT < first + v.entry_num) {
+				rep.done = VI_BAD_AT - first;
+				rep.first_error = ENOENT;
+			}
+			fake_reply(c, NEST_OP_VIOMMU_INVALIDATE, m.hdr.id,
+				   batch && first ? ENOENT : 0, &rep, sizeof(rep));
+			first += v.entry_num;
+		}
+	}
+	/* VIOMMU_DETACH, VIOMMU_FREE: then not attached / not live any more */
+	for (int i = 0; i < 2; i++) {
+		id = fake_expect(c, NEST_OP_VIOMMU_DETACH, &dt, sizeof(dt), 49);
+		fake_reply(c, NEST_OP_VIOMMU_DETACH, id, i ? ENOENT : 0, NULL, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		id = fake_expect(c, NEST_OP_VIOMMU_FREE, &vf, sizeof(vf), 50);
+		fake_reply(c, NEST_OP_VIOMMU_FREE, id, i ? ENOENT : 0, NULL, 0);
+	}
+	(void)recv(c, buf, sizeof(buf), 0); /* wait for the client to hang up */
+	_exit(0);
+}
+
 static void fake_serve_short(int c, enum fake_mode mode)
 {
 	struct nest_ev_device_gone ev = {.size = sizeof(ev), .dev_id = 7};
@@ -305,6 +485,8 @@ static void fake_serve_short(int c, enum fake_mode mode)
 		fake_serve_native(c);
 	if (mode == FAKE_PRQ)
 		fake_serve_prq(c);
+	if (mode == FAKE_VIOMMU)
+		fake_serve_viommu(c);
 	fake_hello(c);
 	fake_recv(c, &m, buf, sizeof(buf));
 	if (mode == FAKE_DIE_IN_CALL) {
@@ -657,6 +839,124 @@ Test(libnest_proto, page_requests, .timeout = 10)
 	cr_expect_eq(pasid, 1);
 	cr_expect_eq(nest_vm_detach(c, 0), 0, "%s", nest_client_last_error(c));
 	cr_expect_eq(s.events, 1);
+	nest_client_free(c);
+	fake_finish(pid, dir, path, before);
+	NO_LEAKS();
+}
+
+#define VI_EVENTS_MAX 8
+
+struct vevent_state {
+	unsigned events;
+	struct nest_vevent ev[VI_EVENTS_MAX];
+	uint8_t data[VI_EVENTS_MAX][NEST_VEVENT_DATA_MAX]; /* copied during the callback */
+};
+
+static void vevent_cb(nest_client *c, const struct nest_event *ev, void *opaque)
+{
+	struct vevent_state *s = opaque;
+
+	if (ev->type != NEST_EV_VEVENT || s->events >= VI_EVENTS_MAX)
+		return;
+	s->ev[s->events] = ev->u.vevent;
+	if (ev->u.vevent.data && ev->u.vevent.data_len <= NEST_VEVENT_DATA_MAX)
+		memcpy(s->data[s->events], ev->u.vevent.data, ev->u.vevent.data_len);
+	s->events++;
+}
+
+Test(libnest_proto, viommu_objects, .timeout = 10)
+{
+	char dir[] = "/tmp/nest-fake-XXXXXX", path[128];
+	uint8_t data[8] = {1}, entries[VI_N * VI_ELEN];
+	struct vevent_state s = {0};
+	nest_client *c = NULL;
+	uint32_t id = 777;
+	size_t done = 777;
+	int first = 777;
+	int before = nest_test_count_fds();
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_VIOMMU);
+
+	cr_assert_eq(nest_client_connect(path, 0, &c), 0);
+	nest_client_set_event_cb(c, vevent_cb, &s);
+	/* VIOMMU_ALLOC; the vEVENTs sent before its reply reach the callback */
+	cr_expect_eq(nest_viommu_alloc(c, VI_DEV, VI_TYPE, &id), 0, "%s",
+		     nest_client_last_error(c));
+	cr_expect_eq(id, VI_ID);
+	cr_assert_eq(s.events, 3,
+		     "two well-formed vEVENTs and a LOST marker; the malformed ignored");
+	cr_expect_eq(s.ev[0].flags, 0);
+	cr_expect_eq(s.ev[0].viommu_id, VI_ID);
+	cr_expect_eq(s.ev[0].sequence, VI_SEQ);
+	cr_expect_eq(s.ev[0].data_len, 16);
+	cr_expect_not_null(s.ev[0].data);
+	for (unsigned i = 0; i < 16; i++)
+		cr_expect_eq(s.data[0][i], 0x10 + i, "record byte %u", i);
+	cr_expect_eq(s.ev[1].flags, NEST_VEVENT_F_LOST);
+	cr_expect_eq(s.ev[1].viommu_id, VI_ID);
+	cr_expect_eq(s.ev[1].sequence, VI_SEQ + 1);
+	cr_expect_eq(s.ev[1].data_len, 0);
+	cr_expect_null(s.ev[1].data, "no record, no pointer");
+	cr_expect_eq(s.ev[2].sequence, VI_SEQ + 2, "the malformed ones (90 .. 92) were skipped");
+	cr_expect_eq(s.ev[2].data_len, 4);
+	cr_expect_not_null(s.ev[2].data);
+	cr_expect(!memcmp(s.data[2], "\x10\x11\x12\x13", 4));
+	id = 777;
+	cr_expect_eq(nest_viommu_alloc(c, VI_DEV, 99, &id), -EOPNOTSUPP);
+	cr_expect_eq(id, 777, "ret_id untouched on failure");
+	cr_expect_neq(strstr(nest_client_last_error(c), "VIOMMU_ALLOC"), NULL, "%s",
+		      nest_client_last_error(c));
+	/* VDEVICE_ALLOC */
+	cr_expect_eq(nest_vdevice_alloc(c, VI_ID, VI_DEV, VI_VIRT), 0, "%s",
+		     nest_client_last_error(c));
+	cr_expect_eq(nest_vdevice_alloc(c, VI_ID, VI_DEV, VI_VIRT), -EEXIST);
+	/* VIOMMU_ATTACH: local checks first (nothing sent), then the request */
+	cr_expect_eq(nest_viommu_attach(c, VI_ID, VI_DEV, NATIVE_HWPT, data, 0), -EINVAL);
+	cr_expect_eq(nest_viommu_attach(c, VI_ID, VI_DEV, NATIVE_HWPT, NULL, 8), -EINVAL);
+	cr_expect_eq(
+		nest_viommu_attach(c, VI_ID, VI_DEV, NATIVE_HWPT, data, NEST_NATIVE_DATA_MAX + 1),
+		-E2BIG);
+	cr_expect_eq(nest_viommu_attach(c, VI_ID, VI_DEV, NATIVE_HWPT, data, sizeof(data)), 0, "%s",
+		     nest_client_last_error(c));
+	cr_expect_eq(nest_viommu_attach(c, VI_ID, VI_DEV, NATIVE_HWPT, data, sizeof(data)), -EBUSY);
+	cr_expect_neq(strstr(nest_client_last_error(c), "VIOMMU_ATTACH"), NULL, "%s",
+		      nest_client_last_error(c));
+	/* VIOMMU_INVALIDATE: local entry_len checks, then 10 entries in chunks of 4 */
+	for (uint32_t i = 0; i < VI_N; i++)
+		viommu_entry(i, entries + i * VI_ELEN);
+	cr_expect_eq(nest_viommu_invalidate(c, VI_ID, VI_INV, entries, 3, 1, &done, &first),
+		     -EINVAL);
+	cr_expect_eq(done, 0);
+	cr_expect_eq(first, 0);
+	cr_expect_eq(nest_viommu_invalidate(c, VI_ID, VI_INV, entries, NEST_NATIVE_ENTRY_MAX + 1, 1,
+					    NULL, NULL),
+		     -E2BIG);
+	cr_expect_eq(nest_viommu_invalidate(c, VI_ID, VI_INV, NULL, VI_ELEN, 1, NULL, NULL),
+		     -EINVAL);
+	cr_expect_eq(nest_viommu_invalidate(c, VI_ID, VI_INV, entries, VI_ELEN, 0, &done, &first),
+		     0, "nothing to do, nothing sent");
+	cr_expect_eq(
+		nest_viommu_invalidate(c, VI_ID, VI_INV, entries, VI_ELEN, VI_N, &done, &first),
+		-ENOENT);
+	cr_expect_eq(done, VI_BAD_AT, "chunk results folded in order");
+	cr_expect_eq(first, -ENOENT);
+	cr_expect_neq(strstr(nest_client_last_error(c), "VIOMMU_INVALIDATE"), NULL, "%s",
+		      nest_client_last_error(c));
+	/* a request-level error in the second chunk: the first chunk's entries count */
+	done = 777;
+	first = 777;
+	cr_expect_eq(
+		nest_viommu_invalidate(c, VI_ID, VI_INV, entries, VI_ELEN, VI_N2, &done, &first),
+		-ENOENT);
+	cr_expect_eq(done, NATIVE_BATCH, "done 0 for the failed request");
+	cr_expect_eq(first, 0, "no entry failed");
+	/* VIOMMU_DETACH, VIOMMU_FREE */
+	cr_expect_eq(nest_viommu_detach(c, VI_ID, VI_DEV), 0, "%s", nest_client_last_error(c));
+	cr_expect_eq(nest_viommu_detach(c, VI_ID, VI_DEV), -ENOENT);
+	cr_expect_eq(nest_viommu_free(c, VI_ID), 0, "%s", nest_client_last_error(c));
+	cr_expect_eq(nest_viommu_free(c, VI_ID), -ENOENT);
+	cr_expect_neq(strstr(nest_client_last_error(c), "VIOMMU_FREE"), NULL, "%s",
+		      nest_client_last_error(c));
+	cr_expect_eq(s.events, 3, "no more events");
 	nest_client_free(c);
 	fake_finish(pid, dir, path, before);
 	NO_LEAKS();
