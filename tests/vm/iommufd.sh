@@ -60,6 +60,10 @@ nestctl -s $D/admin.sock --json=short stats >$D/stats.json || fail "nestctl stat
 grep -q '"page_requests":2' $D/stats.json && grep -q '"page_responses":2' $D/stats.json ||
 	fail "the kernel's 2 page requests were not both answered: $(cat $D/stats.json)"
 echo "ok page requests: delivered, answered, the unanswered one answered by nestd at teardown"
+$IFD --admin $D/admin.sock --uid 65534 rollback mockvm $NPID || fail "rollback sweep"
+grep -q 'bind PASID [0-9]*: .*device 2' $D/nestd.log ||
+	fail "no injected failure hit the second device (so no rollback of the first was seen)"
+echo "ok rollback: a BIND refused by device 2 after device 1 took it left nothing bound"
 $IFD --admin $D/admin.sock --uid 65534 viommu mockvm || fail "vIOMMU scenario"
 waitfor "[ \$(fdcount $NPID) -eq $base ]" 10 || fail "fd count after the vIOMMUs: $(fdcount $NPID)"
 echo "ok vIOMMUs: objects, virtual ids, invalidation, RID attach, events; teardown freed the one left attached"

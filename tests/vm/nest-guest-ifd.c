@@ -26,6 +26,12 @@
  *       on a vIOMMU-nested HWPT (SMMUv3's stage-1 STE shape) and its vEVENTQ record delivered
  *       as EV_VEVENT with the virtual id, detach, the vIOMMU freed, another left (attached)
  *       for teardown
+ *   nest-guest-ifd ... rollback VM NESTD_PID
+ *       a fail-nth sweep over a BIND on two devices: for N = 1, 2, ... the N-th iommufd
+ *       fault-injection point nestd's thread reaches fails (/proc/PID/fail-nth, opened while
+ *       still root); every failed BIND must leave neither device bound (read back through the
+ *       admin socket), and a BIND without injection must then work; until N passes the last
+ *       point (the BIND succeeds with injection armed)
  *   nest-guest-ifd ... hold VM GPGD READY GO
  *       bind PASID 1 of VM (device 1) to GPGD, write READY, wait for GO, then check through the
  *       admin socket that its mock IOTLB still holds GPGD >> 12 (another VM bound and
@@ -460,6 +466,61 @@ static int cmd_viommu(nest_client *c, const char *vm)
 	return failures;
 }
 
+static int fail_nth_fd = -1;
+
+static void fail_nth(unsigned n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	if (write(fail_nth_fd, buf, (size_t)len) != len)
+		die("fail-nth", errno);
+}
+
+static int cmd_rollback(nest_client *c, const char *vm)
+{
+	struct nest_bind b = {.size = sizeof(b),
+			      .format = NEST_BIND_FMT_VTD_FL,
+			      .addr_width = 48,
+			      .gpgd = 0x3000};
+	struct nest_vm_info info;
+	unsigned n, failed = 0;
+	int r;
+
+	r = nest_vm_attach(c, vm, 0, &info);
+	if (r == 0)
+		r = nest_pasid_alloc(c, 1, 1000, NEST_GPASID_NONE, &b.hpasid);
+	if (r < 0)
+		die("attach / PASID", r);
+	for (n = 1; n < 64; n++) {
+		fail_nth(n);
+		r = nest_bind(c, &b);
+		fail_nth(0);
+		if (r == 0)
+			break; /* N is past the last injection point of a BIND */
+		failed++;
+		if (iotlb_is(vm, 1, b.hpasid, 0, 3) != -ENOENT ||
+		    iotlb_is(vm, 2, b.hpasid, 0, 3) != -ENOENT)
+			check(false, "fail-nth %u: BIND failed (%d) but a device is still bound", n,
+			      r);
+		r = nest_bind(c, &b);
+		if (r != 0 || iotlb_is(vm, 1, b.hpasid, 0, 3) != 1 ||
+		    iotlb_is(vm, 2, b.hpasid, 0, 3) != 1)
+			check(false, "fail-nth %u: a clean BIND afterwards does not work (%d)", n,
+			      r);
+		if (nest_unbind(c, b.hpasid) != 0)
+			check(false, "fail-nth %u: UNBIND", n);
+	}
+	check(failed > 0 && n < 64,
+	      "fail-nth sweep over a BIND on two devices: %u injected failures, each rolled back "
+	      "to nothing bound, then a clean BIND worked; N = %u passes every point",
+	      failed, n);
+	check(iotlb_is(vm, 1, b.hpasid, 0, 3) == 1 && iotlb_is(vm, 2, b.hpasid, 0, 3) == 1,
+	      "the last BIND holds on both devices");
+	check(nest_vm_detach(c, 0) == 0, "VM_DETACH");
+	return failures;
+}
+
 static bool wait_file(const char *path)
 {
 	for (int i = 0; i < 600; i++) {
@@ -611,6 +672,15 @@ int main(int argc, char **argv)
 		if (r < 0)
 			die("admin connect", r);
 	}
+	if (argc == 10 &&
+	    strcmp(argv[7], "rollback") == 0) { /* root only: open it before dropping */
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%s/fail-nth", argv[9]);
+		fail_nth_fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fail_nth_fd < 0)
+			die(path, errno);
+	}
 	uid = (uid_t)strtoul(argv[6], NULL, 10);
 	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
 		die("drop privileges", errno);
@@ -619,6 +689,8 @@ int main(int argc, char **argv)
 		die("connect", r);
 	if (strcmp(argv[7], "mock") == 0 && argc == 9 && admin)
 		r = cmd_mock(c, argv[8]);
+	else if (strcmp(argv[7], "rollback") == 0 && argc == 10 && admin)
+		r = cmd_rollback(c, argv[8]);
 	else if (strcmp(argv[7], "viommu") == 0 && argc == 9 && admin)
 		r = cmd_viommu(c, argv[8]);
 	else if (strcmp(argv[7], "iopf") == 0 && argc == 9 && admin)

@@ -104,9 +104,20 @@ if [[ -z "$result" ]]; then
 elif [[ "$result" != "NESTD-GUEST-RESULT rc=0" ]]; then
 	fail+=("guest test script failed: $result")
 fi
-BAD='WARNING:|BUG:|Oops|Call Trace|[Kk]ernel panic'
+BAD='WARNING:|BUG:|Oops|[Kk]ernel panic'
 if grep -a -q -E "$BAD" "$LOG"; then
 	fail+=("kernel log has $(grep -a -o -E "$BAD" "$LOG" | sort -u | paste -sd, -)")
+fi
+# A failure a test injects on purpose (/proc/PID/fail-nth) is announced by the kernel with
+# "FAULT_INJECTION: forcing a failure" (a notice, so only in the dmesg dump at the end, not on
+# the live console) and a stack dump; any other stack dump is a failure. Judge on the dump when
+# there is one (it is the whole kernel log), else on the console.
+klog=$(awk '/^----- dmesg -----/ { d = 1; next } /^----- end dmesg -----/ { d = 0 } d' "$LOG")
+[[ -n "$klog" ]] || klog=$(cat "$LOG")
+traces=$(grep -a -c 'Call Trace' <<<"$klog" || true)
+injected=$(grep -a -c 'FAULT_INJECTION: forcing a failure' <<<"$klog" || true)
+if [[ $traces -gt $injected ]]; then
+	fail+=("kernel log has $((traces - injected)) Call Trace(s) not caused by an injected fault")
 fi
 
 if [[ ${#fail[@]} -eq 0 ]]; then
