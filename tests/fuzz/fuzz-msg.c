@@ -45,6 +45,12 @@ static void fuzz_check_tail(const struct nest_body_desc *bd, const uint8_t *body
 		memcpy(&data_len, fixed + bd->len_off, 4);
 		CHECK(t->len == data_len && t->len >= 1 && t->len <= NEST_NATIVE_DATA_MAX);
 	}
+	if (bd->tail == NEST_TAIL_VEVENT) {
+		uint32_t data_len;
+
+		memcpy(&data_len, fixed + bd->len_off, 4);
+		CHECK(t->len == data_len && t->len <= NEST_VEVENT_DATA_MAX);
+	}
 	if (bd->tail == NEST_TAIL_CAPS || bd->tail == NEST_TAIL_JSON)
 		CHECK(t->len > 0 && t->ptr[t->len - 1] == '\0');
 }

@@ -3,8 +3,9 @@
  * gen-corpus.c - write the seed corpus for fuzz-msg: a valid request, reply and error reply of
  * every op, every event, realistic HELLO/INVALIDATE/SIM_DMA/ADMIN messages, and a set of
  * near-misses (one rule broken each); then protocol 1.1 (BIND_NATIVE / INVALIDATE_NATIVE with the
- * VT-d and selftest-mock formats, both vm_info sizes; then PAGE_RESPONSE and EV_PAGE_REQUEST),
- * generated last so that the numbers of the older files stay. The output is committed in corpus/; rerun with
+ * VT-d and selftest-mock formats, both vm_info sizes; then PAGE_RESPONSE and EV_PAGE_REQUEST;
+ * then the vIOMMU ops 17-22 and EV_VEVENT), each group generated after the older ones so that
+ * the numbers of the older files stay. The output is committed in corpus/; rerun with
  *     ./gen-corpus tests/fuzz/corpus
  * after an ABI change. Files named x-<sha1> in corpus/ are not from here: they are inputs found by
  * fuzzing that add coverage (kept with `fuzz-msg -merge=1`), replayed as regression tests too.
@@ -64,6 +65,8 @@ static void gen_every_op(void)
 			continue;
 		if (op == NEST_OP_PAGE_RESPONSE || op == NEST_EV_PAGE_REQUEST)
 			continue; /* 1.1: gen_iopf(), after the older files */
+		if (op >= NEST_OP_VIOMMU_ALLOC && op <= NEST_OP_VIOMMU_DETACH)
+			continue; /* 1.1: gen_viommu(), after the older files */
 		fixed_of(&d->req, fx);
 		snprintf(name, sizeof(name), "%s-%s", d->name, d->is_event ? "event" : "request");
 		put(name, buf,
@@ -361,6 +364,158 @@ static void gen_iopf(void)
 	    msg(buf, NEST_OP_ADMIN, NEST_MSG_F_REQUEST, 0, admin, sizeof(admin), NULL, 0));
 }
 
+/* Protocol 1.1: vIOMMU objects (ops 17-22, the Arm SMMUv3 shape) and EV_VEVENT. */
+static void gen_viommu(void)
+{
+	static uint8_t buf[1 << 16];
+	static const char caps[] = "{\"software\":\"myvmm 2.3\",\"features\":[\"native\","
+				   "\"viommu\"]}";
+	/* 2 x struct iommu_viommu_arm_smmuv3_invalidate: CMD_TLBI_NH_ALL, CMD_CFGI_STE of vSID 0x10 */
+	static const uint64_t smmu_inv[4] = {0x10, 0, 0x1000000003ull, 0};
+	/* the selftest mock's STE stand-in (struct iommu_hwpt_selftest) */
+	static const uint32_t mock_ste[2] = {0xbadbeef, 0};
+	/* struct iommu_viommu_event_selftest: virt_id */
+	static const uint32_t vev_rec[1] = {0x10};
+	struct nest_hello h = {.size = sizeof(h), .major = 1, .minor = 1, .caps_len = sizeof(caps)};
+	struct nest_viommu_alloc va = {.size = sizeof(va), .dev_id = 1, .type = 1};
+	struct nest_viommu_reply vr = {.size = sizeof(vr), .viommu_id = 1};
+	struct nest_viommu_free vf = {.size = sizeof(vf), .viommu_id = 1};
+	struct nest_vdevice_alloc vd = {
+		.size = sizeof(vd), .viommu_id = 1, .dev_id = 1, .virt_id = 0x10};
+	struct nest_viommu_invalidate vi = {.size = sizeof(vi),
+					    .entry_len = 16,
+					    .entry_num = 2,
+					    .viommu_id = 1,
+					    .data_type = 1};
+	struct nest_invalidate_reply ir = {.size = sizeof(ir), .done = 1, .first_error = ENOENT};
+	struct nest_viommu_attach at = {.size = sizeof(at),
+					.viommu_id = 1,
+					.dev_id = 1,
+					.data_type = 0xdead,
+					.data_len = sizeof(mock_ste)};
+	struct nest_viommu_detach dt = {.size = sizeof(dt), .viommu_id = 1, .dev_id = 1};
+	struct nest_ev_vevent ev = {
+		.size = sizeof(ev), .viommu_id = 1, .sequence = 7, .data_len = sizeof(vev_rec)};
+	struct nest_vm_info info = {.size = sizeof(info),
+				    .backend = NEST_BACKEND_IOMMUFD,
+				    .features = NEST_FEAT_NATIVE | NEST_FEAT_VIOMMU,
+				    .num_devices = 1,
+				    .hwpt_data_type = 0xdead,
+				    .viommu_type = 1,
+				    .viommu_inv_data_type = 1,
+				    .viommu_inv_entry_len = 16,
+				    .vevent_type = 1,
+				    .vevent_len = sizeof(vev_rec)};
+	uint8_t big[NEST_NATIVE_DATA_MAX + 1] = {0};
+	static const char admin[] = "{\"command\":\"mock.trigger_vevent\",\"args\":{\"vm\":"
+				    "\"vm0\",\"device\":1}}";
+
+	put("viommu-alloc", buf,
+	    msg(buf, NEST_OP_VIOMMU_ALLOC, NEST_MSG_F_REQUEST, 0, &va, sizeof(va), 0, 0));
+	va.flags = 1;
+	put("viommu-alloc-flag", buf,
+	    msg(buf, NEST_OP_VIOMMU_ALLOC, NEST_MSG_F_REQUEST, 0, &va, sizeof(va), 0, 0));
+	put("viommu-alloc-reply", buf,
+	    msg(buf, NEST_OP_VIOMMU_ALLOC, NEST_MSG_F_REPLY, 0, &vr, sizeof(vr), 0, 0));
+	put("viommu-alloc-error", buf,
+	    msg(buf, NEST_OP_VIOMMU_ALLOC, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, EOPNOTSUPP, 0, 0, 0,
+		0));
+	put("viommu-free", buf,
+	    msg(buf, NEST_OP_VIOMMU_FREE, NEST_MSG_F_REQUEST, 0, &vf, sizeof(vf), 0, 0));
+	vf.__reserved = 1;
+	put("viommu-free-reserved", buf,
+	    msg(buf, NEST_OP_VIOMMU_FREE, NEST_MSG_F_REQUEST, 0, &vf, sizeof(vf), 0, 0));
+	put("viommu-free-reply", buf,
+	    msg(buf, NEST_OP_VIOMMU_FREE, NEST_MSG_F_REPLY, 0, 0, 0, 0, 0));
+	put("viommu-free-error", buf,
+	    msg(buf, NEST_OP_VIOMMU_FREE, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, ENOENT, 0, 0, 0, 0));
+	put("vdevice-alloc", buf,
+	    msg(buf, NEST_OP_VDEVICE_ALLOC, NEST_MSG_F_REQUEST, 0, &vd, sizeof(vd), 0, 0));
+	vd.size = 20; /* virt_id is not optional */
+	put("vdevice-alloc-short", buf,
+	    msg(buf, NEST_OP_VDEVICE_ALLOC, NEST_MSG_F_REQUEST, 0, &vd, 20, 0, 0));
+	put("vdevice-alloc-reply", buf,
+	    msg(buf, NEST_OP_VDEVICE_ALLOC, NEST_MSG_F_REPLY, 0, 0, 0, 0, 0));
+	put("vdevice-alloc-error", buf,
+	    msg(buf, NEST_OP_VDEVICE_ALLOC, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, EEXIST, 0, 0, 0,
+		0));
+	put("viommu-invalidate-smmuv3", buf,
+	    msg(buf, NEST_OP_VIOMMU_INVALIDATE, NEST_MSG_F_REQUEST, 0, &vi, sizeof(vi), smmu_inv,
+		sizeof(smmu_inv)));
+	vi.entry_num = 3; /* one entry short */
+	put("viommu-invalidate-misfit", buf,
+	    msg(buf, NEST_OP_VIOMMU_INVALIDATE, NEST_MSG_F_REQUEST, 0, &vi, sizeof(vi), smmu_inv,
+		sizeof(smmu_inv)));
+	vi.entry_len = NEST_NATIVE_ENTRY_MAX + 1;
+	vi.entry_num = 1;
+	put("viommu-invalidate-long-entry", buf,
+	    msg(buf, NEST_OP_VIOMMU_INVALIDATE, NEST_MSG_F_REQUEST, 0, &vi, sizeof(vi), big,
+		NEST_NATIVE_ENTRY_MAX + 1));
+	put("viommu-invalidate-reply", buf,
+	    msg(buf, NEST_OP_VIOMMU_INVALIDATE, NEST_MSG_F_REPLY, 0, &ir, sizeof(ir), 0, 0));
+	put("viommu-invalidate-error", buf,
+	    msg(buf, NEST_OP_VIOMMU_INVALIDATE, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, ENOENT, 0, 0,
+		0, 0));
+	put("viommu-attach", buf,
+	    msg(buf, NEST_OP_VIOMMU_ATTACH, NEST_MSG_F_REQUEST, 0, &at, sizeof(at), mock_ste,
+		sizeof(mock_ste)));
+	at.data_len = 4; /* says 4, carries 8 */
+	put("viommu-attach-misfit", buf,
+	    msg(buf, NEST_OP_VIOMMU_ATTACH, NEST_MSG_F_REQUEST, 0, &at, sizeof(at), mock_ste,
+		sizeof(mock_ste)));
+	at.data_len = sizeof(big);
+	put("viommu-attach-too-big", buf,
+	    msg(buf, NEST_OP_VIOMMU_ATTACH, NEST_MSG_F_REQUEST, 0, &at, sizeof(at), big,
+		sizeof(big)));
+	at.data_len = 0;
+	put("viommu-attach-no-data", buf,
+	    msg(buf, NEST_OP_VIOMMU_ATTACH, NEST_MSG_F_REQUEST, 0, &at, sizeof(at), 0, 0));
+	put("viommu-attach-reply", buf,
+	    msg(buf, NEST_OP_VIOMMU_ATTACH, NEST_MSG_F_REPLY, 0, 0, 0, 0, 0));
+	put("viommu-attach-error", buf,
+	    msg(buf, NEST_OP_VIOMMU_ATTACH, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, EBUSY, 0, 0, 0,
+		0));
+	put("viommu-detach", buf,
+	    msg(buf, NEST_OP_VIOMMU_DETACH, NEST_MSG_F_REQUEST, 0, &dt, sizeof(dt), 0, 0));
+	put("viommu-detach-reply", buf,
+	    msg(buf, NEST_OP_VIOMMU_DETACH, NEST_MSG_F_REPLY, 0, 0, 0, 0, 0));
+	put("viommu-detach-error", buf,
+	    msg(buf, NEST_OP_VIOMMU_DETACH, NEST_MSG_F_REPLY | NEST_MSG_F_ERROR, ENOENT, 0, 0, 0,
+		0));
+	put("ev-vevent", buf,
+	    msg(buf, NEST_EV_VEVENT, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), vev_rec,
+		sizeof(vev_rec)));
+	ev.flags = NEST_VEVENT_F_LOST;
+	ev.data_len = 0;
+	put("ev-vevent-lost", buf,
+	    msg(buf, NEST_EV_VEVENT, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), 0, 0));
+	ev.flags = 0;
+	ev.data_len = NEST_VEVENT_DATA_MAX + 1;
+	put("ev-vevent-too-big", buf,
+	    msg(buf, NEST_EV_VEVENT, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), big,
+		NEST_VEVENT_DATA_MAX + 1));
+	ev.data_len = 8; /* says 8, carries 4 */
+	put("ev-vevent-misfit", buf,
+	    msg(buf, NEST_EV_VEVENT, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), vev_rec,
+		sizeof(vev_rec)));
+	ev.data_len = sizeof(vev_rec);
+	ev.flags = 2;
+	put("ev-vevent-unknown-flag", buf,
+	    msg(buf, NEST_EV_VEVENT, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), vev_rec,
+		sizeof(vev_rec)));
+	ev.flags = 0;
+	ev.__reserved = 1;
+	put("ev-vevent-reserved", buf,
+	    msg(buf, NEST_EV_VEVENT, NEST_MSG_F_EVENT, 0, &ev, sizeof(ev), vev_rec,
+		sizeof(vev_rec)));
+	put("hello-viommu", buf,
+	    msg(buf, NEST_OP_HELLO, NEST_MSG_F_REQUEST, 0, &h, sizeof(h), caps, sizeof(caps)));
+	put("vm-info-viommu", buf,
+	    msg(buf, NEST_OP_VM_ATTACH, NEST_MSG_F_REPLY, 0, &info, sizeof(info), 0, 0));
+	put("admin-trigger-vevent", buf,
+	    msg(buf, NEST_OP_ADMIN, NEST_MSG_F_REQUEST, 0, admin, sizeof(admin), NULL, 0));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -373,5 +528,6 @@ int main(int argc, char **argv)
 	gen_invalid();
 	gen_native();
 	gen_iopf();
+	gen_viommu();
 	return 0;
 }
