@@ -240,6 +240,11 @@ int ifd_bind_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, 
 		    uint32_t data_type, const void *data, uint32_t len);
 int ifd_invalidate_batch(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 			 const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done);
+/* One IOMMU_HWPT_INVALIDATE of @valid checked entries on @hwpt (a nested HWPT or a vIOMMU);
+ * *ret_done = the kernel's entry_num. */
+int ifd_inv_prefix(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, uint32_t data_type,
+		   const uint8_t *entries, uint32_t entry_len, uint32_t valid, const char *name,
+		   uint32_t *ret_done);
 int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 			  uint32_t hpasid, uint32_t data_type, const uint8_t *entries,
 			  uint32_t entry_len, uint32_t n, uint32_t *ret_done);

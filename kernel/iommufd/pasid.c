@@ -231,9 +231,6 @@ int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned
 {
 	const struct ifd_dev *d = &ctx->devs[dev];
 	struct ifd_pasid *p = ctx_pasid(ctx, hpasid);
-	struct iommu_hwpt_invalidate inv = {.size = sizeof(inv),
-					    .data_uptr = (uint64_t)(uintptr_t)entries,
-					    .entry_len = entry_len};
 	uint32_t valid = 0;
 	int bad = 0, r;
 
@@ -253,18 +250,31 @@ int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned
 	}
 	if (valid == 0)
 		return bad;
-	inv.hwpt_id = p->hwpt[dev];
-	inv.data_type = data_type;
-	inv.entry_num = valid;
-	r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_INVALIDATE, &inv);
+	r = ifd_inv_prefix(be, ctx, p->hwpt[dev], data_type, entries, entry_len, valid,
+			   d->fmt->name, ret_done);
+	return r < 0 ? r : valid < n ? bad : 0;
+}
+
+int ifd_inv_prefix(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, uint32_t data_type,
+		   const uint8_t *entries, uint32_t entry_len, uint32_t valid, const char *name,
+		   uint32_t *ret_done)
+{
+	struct iommu_hwpt_invalidate inv = {.size = sizeof(inv),
+					    .hwpt_id = hwpt,
+					    .data_uptr = (uint64_t)(uintptr_t)entries,
+					    .data_type = data_type,
+					    .entry_len = entry_len,
+					    .entry_num = valid};
+	int r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_INVALIDATE, &inv);
+
 	be->ctr.invalidations++;
 	be->ctr.inv_entries += inv.entry_num;
 	/* the kernel says how many it handled, also on error (its entry_num rule) */
 	*ret_done = inv.entry_num <= valid ? inv.entry_num : valid;
 	if (r < 0)
-		return ifd_fail(be, -r, "IOMMU_HWPT_INVALIDATE(%s) of HWPT %u: entry %u",
-				d->fmt->name, inv.hwpt_id, *ret_done);
-	return valid < n ? bad : 0;
+		return ifd_fail(be, -r, "IOMMU_HWPT_INVALIDATE(%s) of object %u: entry %u", name,
+				hwpt, *ret_done);
+	return 0;
 }
 
 /*

@@ -265,9 +265,6 @@ int ifd_viommu_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t
 			  uint32_t n, uint32_t *ret_done)
 {
 	struct ifd_viommu *vi = vi_find(ctx, id);
-	struct iommu_hwpt_invalidate inv = {.size = sizeof(inv),
-					    .data_uptr = (uint64_t)(uintptr_t)entries,
-					    .entry_len = entry_len};
 	uint32_t valid = 0;
 	int bad = 0, r;
 
@@ -291,17 +288,9 @@ int ifd_viommu_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t
 	}
 	if (valid == 0)
 		return bad;
-	inv.hwpt_id = vi->kid;
-	inv.data_type = data_type;
-	inv.entry_num = valid;
-	r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_INVALIDATE, &inv);
-	be->ctr.invalidations++;
-	be->ctr.inv_entries += inv.entry_num;
-	*ret_done = inv.entry_num <= valid ? inv.entry_num : valid;
-	if (r < 0)
-		return ifd_fail(be, -r, "IOMMU_HWPT_INVALIDATE(vIOMMU %s) entry %u", vi->fmt->name,
-				*ret_done);
-	return valid < n ? bad : 0;
+	r = ifd_inv_prefix(be, ctx, vi->kid, data_type, entries, entry_len, valid, vi->fmt->name,
+			   ret_done);
+	return r < 0 ? r : valid < n ? bad : 0;
 }
 
 /* Read what the vIOMMU's queue holds: header {flags, sequence}, then the type's record. */
