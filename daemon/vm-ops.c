@@ -84,21 +84,33 @@ int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		return -EBUSY; /* one VM per connection */
 	if (!vm_ops_valid_name(a->name, sizeof(a->name)))
 		return -EINVAL;
-	vm = nestd_find_vm(c->d, a->name);
-	if (!vm)
-		return -ENOENT;
 	if ((a->flags & NEST_ATTACH_F_CHECKER) && !(c->d->be_info.features & NEST_FEAT_CHECKER))
-		return -EOPNOTSUPP;
+		return -EOPNOTSUPP; /* before the lookup: it must not depend on the VM existing */
+	vm = nestd_find_vm(c->d, a->name);
+	if (!vm) {
+		char esc[4 * NEST_VM_NAME_MAX];
+
+		log_msg(LOG_INFO, "attach by uid %u pid %d: no such VM (ENOENT)",
+			(unsigned)c->peer.cred.uid, (int)c->peer.cred.pid);
+		log_msg(LOG_DEBUG, "attach: unknown VM name '%s'",
+			log_escape(a->name, strnlen(a->name, sizeof(a->name)), esc, sizeof(esc)));
+		return -ENOENT;
+	}
 	ar.vm = vm->cfg.name;
-	if (!vm_policy_allows(vm, &c->peer))
-		r = -EPERM;
-	else
-		r = vm_attach(vm, c, a->flags & NEST_ATTACH_F_CHECKER, &re);
+	/*
+	 * A VM the peer may not attach answers exactly like one that does not exist (ENOENT, the
+	 * connection stays), so VM names cannot be enumerated; the audit record says which it was.
+	 */
+	r = vm_policy_allows(vm, &c->peer) ? vm_attach(vm, c, a->flags & NEST_ATTACH_F_CHECKER, &re)
+					   : -ENOENT;
 	ar.result = r;
 	audit_log(&ar, "%s",
-		  r < 0 ? "attach refused"
-		  : re	? "re-attached within grace period"
-			: "attached");
+		  !vm_policy_allows(vm, &c->peer)
+			  ? "attach refused: this peer may not attach the VM (answered ENOENT, as "
+			    "for a VM that does not exist)"
+		  : r < 0 ? "attach refused"
+		  : re	  ? "re-attached within grace period"
+			  : "attached");
 	if (r < 0)
 		return r;
 	c->vm = vm;

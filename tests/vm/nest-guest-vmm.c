@@ -299,7 +299,8 @@ static int cmd_isolate(const char *vm, uint32_t dev_id, const char *pci, const c
 	if (r < 0)
 		die("connect", r);
 	r = nest_vm_attach(c, other_vm, 0, &info);
-	check(r == -EPERM, "attaching %s (not ours) is refused: %d", other_vm, r);
+	check(r == -ENOENT, "attaching %s (not ours) is refused like an unknown VM: %d", other_vm,
+	      r);
 	nest_client_free(c);
 	c = attach(vm, &info);
 	r = nest_device_get(c, other_dev, NULL, &fd);

@@ -341,7 +341,8 @@ Test(libnest, errors_mapped)
 	cr_assert_eq(nest_client_connect(d.sock, 0, &c), 0);
 	cr_expect_eq(nest_vm_attach(c, "nope", 0, &info), -ENOENT);
 	cr_expect(strstr(nest_client_last_error(c), "VM_ATTACH"), "%s", nest_client_last_error(c));
-	cr_expect_eq(nest_vm_attach(c, "vm1", 0, &info), -EPERM, "vm1 belongs to another uid");
+	cr_expect_eq(nest_vm_attach(c, "vm1", 0, &info), -ENOENT,
+		     "vm1 belongs to another uid: answered like a VM that does not exist");
 	cr_expect_eq(nest_vm_attach(c, "", 0, &info), -EINVAL);
 	nest_client_free(c);
 
