@@ -54,9 +54,11 @@ void nest_caps_negotiate(const struct nest_caps *a, const struct nest_caps *b,
  * nest_json_parse() - strict parse of a JSON document received on the wire.
  * @len includes the terminating NUL, which must be the last byte and the only NUL; @len <= @max.
  * The document must be a JSON object, nesting depth <= 16. On success *ret holds a new reference.
- * Returns 0, -EINVAL (malformed, not NUL-terminated, not an object, non-standard literals such
- * as NaN or single quotes), -ERANGE (an integer literal outside [INT64_MIN, UINT64_MAX], which
- * json-c would silently clamp), -E2BIG (too long/deep) or -ENOMEM.
+ * Strings must be strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+ * U+10FFFF; an escaped surrogate must be half of a high-low pair) and a key must not contain an
+ * escaped NUL. Returns 0, -EINVAL (malformed, not NUL-terminated, not an object, non-standard
+ * literals such as NaN or single quotes, invalid UTF-8, a key with a NUL), -ERANGE (an integer
+ * literal outside [INT64_MIN, UINT64_MAX], which json-c would silently clamp), -E2BIG (too long/deep) or -ENOMEM.
  */
 int nest_json_parse(const char *buf, size_t len, size_t max, struct json_object **ret);
 
@@ -74,8 +76,8 @@ int nest_json_get_str(struct json_object *obj, const char *key, size_t max_len, 
 		      int required, const char **ret);
 
 /*
- * nest_json_get_addr() - a guest address or length: a string "0x" + 1..16 hex digits (either
- * case, full u64 range), or a non-negative JSON integer. Anything else: -EINVAL (or -ERANGE for a
+ * nest_json_get_addr() - a guest address or length: a string "0x" or "0X" + 1..16 hex digits
+ * (either case, full u64 range), or a non-negative JSON integer. Anything else: -EINVAL (or -ERANGE for a
  * negative integer). Missing key: as the other getters.
  */
 int nest_json_get_addr(struct json_object *obj, const char *key, uint64_t def, int required,

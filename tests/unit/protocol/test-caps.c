@@ -220,6 +220,15 @@ Test(caps, framing_of_the_document)
 	/* depth: 16 levels are fine, 17 are not */
 	cr_expect_eq(parse("{\"a\":[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]}", &c), 0, "depth 16");
 	cr_expect_eq(parse("{\"a\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}", &c), -E2BIG, "depth 17");
+	/* the innermost value a container: json-c alone would let 17 levels through (issue 10) */
+	cr_expect_eq(parse("{\"a\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}", &c), 0, "depth 16, empty");
+	cr_expect_eq(parse("{\"a\":[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]}", &c), -E2BIG,
+		     "depth 17, empty array");
+	cr_expect_eq(parse("{\"a\":[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]}", &c), -E2BIG,
+		     "depth 17, empty object");
+	cr_expect_eq(parse("{\"a\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]],\"b\":[{}]}", &c), 0,
+		     "depth 16 then siblings");
+	cr_expect_eq(parse("{\"a\":\"[[[[[[[[[[[[[[[[[[\"}", &c), 0, "brackets in a string");
 
 	/* size: NEST_CAPS_LEN_MAX including the NUL */
 	big = malloc(NEST_CAPS_LEN_MAX + 1);
@@ -380,7 +389,10 @@ Test(caps, addr_getter)
 		{"0", 0, 0},
 		{"\"0x\"", -EINVAL, 0},
 		{"\"0x10000000000000000\"", -EINVAL, 0},
-		{"\"0X10\"", -EINVAL, 0},
+		{"\"0X10\"", 0, 0x10},
+		{"\"0XdeadBEEF\"", 0, 0xdeadbeef},
+		{"\"0X\"", -EINVAL, 0},
+		{"\"00x10\"", -EINVAL, 0},
 		{"\"10\"", -EINVAL, 0},
 		{"\" 0x10\"", -EINVAL, 0},
 		{"\"0x10 \"", -EINVAL, 0},
@@ -414,5 +426,83 @@ Test(caps, addr_getter)
 		cr_expect_eq(nest_json_get_addr(o, "gpa", 77, 1, &v), -EINVAL);
 		json_object_put(o);
 	}
+	NO_LEAKS();
+}
+
+/* Strict UTF-8 (RFC 3629) in every string, keys and unknown keys included (issue 10 item 6). */
+Test(caps, strict_utf8)
+{
+	static const struct {
+		const char *s;
+		int ok;
+	} cases[] = {
+		{"caf\xc3\xa9", 1},		 /* U+00E9 */
+		{"\xe2\x82\xac", 1},		 /* U+20AC */
+		{"\xef\xbf\xbf", 1},		 /* U+FFFF */
+		{"\xf0\x9f\x98\x80", 1},	 /* U+1F600 */
+		{"\xf4\x8f\xbf\xbf", 1},	 /* U+10FFFF */
+		{"\xed\x9f\xbf", 1},		 /* U+D7FF */
+		{"\xee\x80\x80", 1},		 /* U+E000 */
+		{"\\ud83d\\ude00", 1},		 /* a surrogate pair, escaped */
+		{"\xc0\xaf", 0},		 /* overlong '/' */
+		{"\xc0\x8a", 0},		 /* overlong newline */
+		{"\xc1\xbf", 0},		 /* overlong */
+		{"\xe0\x80\xaf", 0},		 /* overlong, 3 bytes */
+		{"\xe0\x9f\xbf", 0},		 /* overlong U+07FF */
+		{"\xf0\x80\x80\xaf", 0},	 /* overlong, 4 bytes */
+		{"\xf0\x8f\xbf\xbf", 0},	 /* overlong U+FFFF */
+		{"\xed\xa0\x80", 0},		 /* U+D800, encoded */
+		{"\xed\xbf\xbf", 0},		 /* U+DFFF, encoded */
+		{"\xed\xa0\xbd\xed\xb8\x80", 0}, /* a CESU-8 pair */
+		{"\xf4\x90\x80\x80", 0},	 /* U+110000 */
+		{"\xf5\x80\x80\x80", 0},	 /* F5 */
+		{"\xff", 0},			 /* FF */
+		{"\x80", 0},			 /* lone continuation */
+		{"\xc3", 0},			 /* truncated */
+		{"\xe2\x82", 0},		 /* truncated */
+		{"\xe2\x82x", 0},		 /* bad continuation */
+		{"\\ud800", 0},			 /* lone high surrogate escape */
+		{"\\udfff", 0},			 /* lone low surrogate escape */
+		{"\\ud800\\u0041", 0},		 /* high surrogate, then not a low one */
+		{"\\ude00\\ud83d", 0},		 /* reversed pair */
+	};
+	char doc[128];
+	struct nest_caps c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int want = cases[i].ok ? 0 : -EINVAL;
+
+		snprintf(doc, sizeof(doc), "{\"software\": \"%s\"}", cases[i].s);
+		cr_expect_eq(parse(doc, &c), want, "software %zu", i);
+		snprintf(doc, sizeof(doc), "{\"unknown\": [\"%s\"]}", cases[i].s);
+		cr_expect_eq(parse(doc, &c), want, "unknown value %zu", i);
+		snprintf(doc, sizeof(doc), "{\"k%s\": 1}", cases[i].s);
+		cr_expect_eq(parse(doc, &c), want, "key %zu", i);
+	}
+	/* an overlong newline is not a way around "no control characters" */
+	cr_expect_eq(parse("{\"software\": \"a\xc0\x8a\"}", &c), -EINVAL);
+	cr_expect_eq(parse("{\"software\": \"\xc3\xa9t\xc3\xa9\"}", &c), 0);
+	cr_expect_str_eq(c.software, "\xc3\xa9t\xc3\xa9");
+	NO_LEAKS();
+}
+
+/* json-c cuts keys at an escaped NUL: such keys are refused, never aliased (issue 10 item 7). */
+Test(caps, key_with_nul)
+{
+	struct nest_caps c, d;
+
+	nest_caps_init(&d);
+	memset(&c, 0x5a, sizeof(c));
+	cr_expect_eq(parse("{\"max_fds\\u0000x\": 1}", &c), -EINVAL);
+	cr_expect_eq(parse("{\"max_fds\\u0000\": 1}", &c), -EINVAL);
+	cr_expect_eq(parse("{\"\\u0000\": 1}", &c), -EINVAL);
+	cr_expect_eq(parse("{\"unknown\": {\"a\\u0000b\" : 1}}", &c), -EINVAL, "nested key");
+	cr_expect_eq(parse("{\"features\\u0000\": [\"sim-dma\"]}", &c), -EINVAL);
+	cr_expect_eq(c.max_fds, 0x5a5a5a5a, "ret untouched");
+	/* not a NUL: an escaped backslash followed by "u0000", and a NUL in a value */
+	cr_expect_eq(parse("{\"max_fds\\\\u0000x\": 1}", &c), 0);
+	cr_expect_eq(c.max_fds, d.max_fds, "an unknown key, ignored");
+	cr_expect_eq(parse("{\"unknown\": \"a\\u0000b\"}", &c), 0, "unused value");
+	cr_expect_eq(parse("{\"unknown\": [\"a\\u0000b\", \"x\"]}", &c), 0);
 	NO_LEAKS();
 }
