@@ -141,8 +141,9 @@ int admin_sim_dma(struct conn *c, struct json_object *args, struct json_object *
 {
 	struct admin_sim_target t;
 	struct nest_ev_fault f = {0};
-	struct json_object *jd = NULL;
+	struct json_object *jd = NULL, *jl = NULL;
 	bool wr = json_object_object_get_ex(args, "data", &jd) && jd;
+	bool has_len = json_object_object_get_ex(args, "len", &jl) && jl;
 	uint8_t *buf = NULL;
 	size_t len = 0, done = 0;
 	uint64_t rlen;
@@ -151,6 +152,10 @@ int admin_sim_dma(struct conn *c, struct json_object *args, struct json_object *
 	r = admin_sim_args(c, args, &t, err, errlen);
 	if (r < 0)
 		return r;
+	if (wr && has_len) { /* a write's length is its data's: two lengths would be ambiguous */
+		snprintf(err, errlen, "give 'len' for a read or 'data' for a write, not both");
+		return -EINVAL;
+	}
 	if (wr) {
 		r = admin_sim_hex(args, &buf, &len);
 	} else {

@@ -201,6 +201,29 @@ Test(admin, log_level_sim_debug_and_errors)
 	cr_assert_eq(tc_admin(a, "sim.dma", args, &res), 0);
 	cr_expect_str_eq(str(res, "data"), "41424344");
 	json_object_put(res);
+	/* both "len" and "data": refused, nothing written (issue 10) */
+	snprintf(args, sizeof(args),
+		 "{\"vm\":\"vm0\",\"device\":1,\"pasid\":%u,\"addr\":\"0x400010\","
+		 "\"data\":\"5a5a\",\"len\":2}",
+		 pasid);
+	cr_assert_eq(tc_admin(a, "sim.dma", args, &res), -EINVAL);
+	cr_expect(strstr(str(res, "error"), "not both") != NULL, "%s", str(res, "error"));
+	json_object_put(res);
+	cr_expect_eq(memcmp(g.mem + IT_GPA + 0x10, "ABCD", 4), 0, "nothing written");
+	snprintf(args, sizeof(args),
+		 "{\"vm\":\"vm0\",\"device\":2,\"pasid\":%u,\"addr\":\"0x400010\","
+		 "\"len\":4,\"data\":null}",
+		 pasid);
+	cr_assert_eq(tc_admin(a, "sim.dma", args, &res), 0, "a null counts as absent");
+	cr_expect_str_eq(str(res, "data"), "41424344");
+	json_object_put(res);
+	/* "0X" addresses, as section 11 says (issue 10) */
+	snprintf(args, sizeof(args),
+		 "{\"vm\":\"vm0\",\"device\":2,\"pasid\":%u,\"addr\":\"0X400012\",\"len\":2}",
+		 pasid);
+	cr_assert_eq(tc_admin(a, "sim.dma", args, &res), 0);
+	cr_expect_str_eq(str(res, "data"), "4344");
+	json_object_put(res);
 	snprintf(args, sizeof(args),
 		 "{\"vm\":\"vm0\",\"device\":2,\"pasid\":%u,\"addr\":\"0x900000\",\"len\":4}",
 		 pasid);
