@@ -278,66 +278,81 @@ int ifd_inv_prefix(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, 
 }
 
 /*
- * The batch on device @dev: for each nested HWPT of the device, the entries aimed at it (its
+ * The nested HWPTs a batch touches on device @dev, as PASIDs: every bound one when an entry has
+ * DOMAIN granularity, else the distinct PASIDs the entries name (usually one or two: the hot path
+ * never walks the whole PASID table for them).
+ */
+static uint32_t inv_targets(struct ifd_ctx *ctx, unsigned dev, const struct nest_inv_entry *e,
+			    uint32_t n, uint32_t *out)
+{
+	uint32_t t = 0;
+
+	for (uint32_t k = 0; k < n; k++)
+		if (e[k].granularity == NEST_INV_GRANU_DOMAIN) {
+			for (unsigned p = 0; p < ctx->n_pasids; p++)
+				if (ctx->pasids[p].hwpt[dev])
+					out[t++] = ctx->pasids[p].pasid;
+			return t;
+		}
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = 0;
+
+		while (i < t && out[i] != e[k].pasid)
+			i++;
+		if (i == t)
+			out[t++] = e[k].pasid;
+	}
+	return t;
+}
+
+/*
+ * The batch on device @dev: for each nested HWPT it touches, the entries aimed at it (its
  * PASID's, and every DOMAIN one) in their order, translated by the format row, in one
  * IOMMU_HWPT_INVALIDATE. A kernel refusal at position j of one HWPT's list stops the batch at
- * that entry's index in the batch (the smallest over HWPTs).
+ * that entry's index in the batch (the smallest over HWPTs). Single-threaded: static buffers.
  */
 int ifd_invalidate_batch(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 			 const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done)
 {
+	static uint8_t native[NEST_BATCH_MAX * IFD_INV_ENTRY_MAX];
+	static uint32_t pos[NEST_BATCH_MAX],
+		targets[NEST_BATCH_MAX > IFD_PASIDS_MAX ? NEST_BATCH_MAX : IFD_PASIDS_MAX];
 	const struct ifd_dev *d = &ctx->devs[dev];
-	uint8_t *native = NULL;
-	uint32_t *index = NULL, fail_at = n;
+	uint32_t fail_at = n, nt;
 	int err = 0;
 
 	*ret_done = 0;
 	if (!d->fmt || !d->parent)
 		return -EOPNOTSUPP;
-	native = malloc((size_t)n * d->fmt->inv_entry_len);
-	index = malloc((size_t)n * sizeof(*index));
-	if (!native || !index) {
-		free(native);
-		free(index);
-		return -ENOMEM;
-	}
-	for (unsigned p = 0; p < ctx->n_pasids; p++) {
-		uint32_t hwpt = ctx->pasids[p].hwpt[dev], cnt = 0;
-		struct iommu_hwpt_invalidate inv = {.size = sizeof(inv),
-						    .hwpt_id = hwpt,
-						    .data_uptr = (uint64_t)(uintptr_t)native,
-						    .data_type = d->fmt->inv_data_type,
-						    .entry_len = d->fmt->inv_entry_len};
+	if (n > NEST_BATCH_MAX || d->fmt->inv_entry_len > IFD_INV_ENTRY_MAX)
+		return -E2BIG; /* the daemon caps batches at NEST_BATCH_MAX */
+	nt = inv_targets(ctx, dev, e, n, targets);
+	for (uint32_t t = 0; t < nt; t++) {
+		uint32_t hwpt = ifd_pasid_hwpt(ctx, dev, targets[t]), cnt = 0, kdone = 0;
 		int r;
 
 		if (!hwpt)
-			continue;
+			continue; /* not bound on this device: nothing cached to invalidate */
 		for (uint32_t k = 0; k < n; k++) {
-			if (e[k].granularity != NEST_INV_GRANU_DOMAIN &&
-			    e[k].pasid != ctx->pasids[p].pasid)
+			if (e[k].granularity != NEST_INV_GRANU_DOMAIN && e[k].pasid != targets[t])
 				continue;
-			r = d->fmt->inv_entry(&e[k], native + (size_t)cnt * inv.entry_len);
+			r = d->fmt->inv_entry(&e[k], native + (size_t)cnt * d->fmt->inv_entry_len);
 			if (r < 0 && k < fail_at) {
 				fail_at = k;
 				err = r;
 			}
 			if (r == 1)
-				index[cnt++] = k;
+				pos[cnt++] = k;
 		}
 		if (!cnt)
 			continue;
-		inv.entry_num = cnt;
-		r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_INVALIDATE, &inv);
-		be->ctr.invalidations++;
-		be->ctr.inv_entries += inv.entry_num;
-		if (r < 0 && inv.entry_num < cnt && index[inv.entry_num] < fail_at) {
-			fail_at = index[inv.entry_num];
-			err = ifd_fail(be, -r, "IOMMU_HWPT_INVALIDATE(%s) of HWPT %u: entry %u",
-				       d->fmt->name, hwpt, fail_at);
+		r = ifd_inv_prefix(be, ctx, hwpt, d->fmt->inv_data_type, native,
+				   d->fmt->inv_entry_len, cnt, d->fmt->name, &kdone);
+		if (r < 0 && pos[kdone < cnt ? kdone : cnt - 1] < fail_at) {
+			fail_at = pos[kdone < cnt ? kdone : cnt - 1];
+			err = r;
 		}
 	}
-	free(native);
-	free(index);
 	*ret_done = fail_at;
 	return fail_at < n ? err : 0;
 }

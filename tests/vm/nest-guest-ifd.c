@@ -200,6 +200,14 @@ static int cmd_mock(nest_client *c, const char *vm)
 	r = nest_invalidate(c, &batch[2], 1, &done, &first);
 	check(r == 0, "INVALIDATE PASID granularity on %u (%d)", p2, r);
 	expect_iotlb(vm, p2, (const uint32_t[4]){0, 0, 0, 0}, "PASID");
+	{ /* DOMAIN: every nested HWPT of the VM, on every device */
+		struct nest_inv_entry dom = {.cache = NEST_CACHE_IOTLB,
+					     .granularity = NEST_INV_GRANU_DOMAIN};
+
+		r = nest_invalidate(c, &dom, 1, &done, &first);
+		check(r == 0, "INVALIDATE DOMAIN granularity (%d)", r);
+		expect_iotlb(vm, p1, (const uint32_t[4]){0, 0, 0, 0}, "DOMAIN");
+	}
 
 	r = nest_unbind(c, p1);
 	check(r == 0, "UNBIND %u (%d)", p1, r);
