@@ -1,13 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backend-util.c - small helpers the backends share: growing an array by doubling, and their
- * counters as a JSON object for "stats".
+ * backend-util.c - small helpers the backends share: the one-line failure text of last_error(),
+ * growing an array by doubling, and their counters as a JSON object for "stats".
  */
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend.h"
+#include "nest-msg.h"
+
+int nest_be_vfail(char *buf, size_t len, int err, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, len, fmt, ap);
+
+	if (n >= 0 && (size_t)n < len) {
+		if (err == 524) /* the kernel-internal ENOTSUPP the VFIO nesting series returns */
+			snprintf(buf + n, len - (size_t)n,
+				 ": ENOTSUPP(524) (not supported by this "
+				 "kernel)");
+		else
+			snprintf(buf + n, len - (size_t)n, ": %s (%s)", nest_errno_name(err),
+				 strerror(err));
+	}
+	return -err;
+}
 
 int nest_be_grow(void **arr, unsigned *cap, unsigned n, size_t elem)
 {

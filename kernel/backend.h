@@ -44,6 +44,7 @@
 #ifndef NEST_BACKEND_H
 #define NEST_BACKEND_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -436,6 +437,9 @@ const char *nest_backend_choice_name(enum nest_backend_choice c);
 int nest_backend_choice_parse(const char *s);
 
 /* ---- helpers for backends (backend-util.c) ---- */
+
+/* Write "<fmt>: ENAME (strerror)" into @buf (a backend's last_error text); returns -@err. */
+int nest_be_vfail(char *buf, size_t len, int err, const char *fmt, va_list ap);
 
 /* Make room for element @n of *@arr (capacity *@cap, @elem bytes each): doubles; -ENOMEM. */
 int nest_be_grow(void **arr, unsigned *cap, unsigned n, size_t elem);

@@ -15,7 +15,7 @@ add_library(nest_backends STATIC
 	${CMAKE_CURRENT_LIST_DIR}/vfio/vfio-sys.c)
 target_include_directories(nest_backends PUBLIC ${CMAKE_CURRENT_LIST_DIR}
 	${CMAKE_CURRENT_LIST_DIR}/vfio ${PROJECT_SOURCE_DIR}/protocol)
-target_link_libraries(nest_backends PUBLIC nest_sim nest_uapi PkgConfig::JSONC)
+target_link_libraries(nest_backends PUBLIC nest_sim nest_uapi nestproto PkgConfig::JSONC)
 target_sources(nest_backends PRIVATE
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/backend-iommufd.c
 	${CMAKE_CURRENT_LIST_DIR}/iommufd/ctx.c

@@ -22,14 +22,12 @@
 int ifd_fail(struct nest_backend *be, int err, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(be->err, sizeof(be->err), fmt, ap);
+	r = nest_be_vfail(be->err, sizeof(be->err), err, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(be->err))
-		snprintf(be->err + n, sizeof(be->err) - (size_t)n, ": %s", strerror(err));
-	return -err;
+	return r;
 }
 
 int ifd_ioctl(struct nest_backend *be, int fd, unsigned long req, void *arg)

@@ -121,7 +121,6 @@ int vfio_sys_open(struct nest_backend *be, const char *path, int flags);
 /* Record why the last operation failed (for the daemon's log line); returns -@err. */
 int vfio_fail(struct nest_backend *be, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-const char *vfio_errname(int err);
 
 /* pci.c: sysfs lookups */
 int vfio_pci_group(struct nest_backend *be, const char *pci, int *ret_group);

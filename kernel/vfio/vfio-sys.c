@@ -59,37 +59,13 @@ int vfio_sys_open(struct nest_backend *be, const char *path, int flags)
 	return r;
 }
 
-const char *vfio_errname(int err)
-{
-	static const struct {
-		int err;
-		const char *name;
-	} names[] = {
-		{EPERM, "EPERM"},	    {ENOENT, "ENOENT"}, {EIO, "EIO"},
-		{EBADF, "EBADF"},	    {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"},
-		{EFAULT, "EFAULT"},	    {EBUSY, "EBUSY"},	{EEXIST, "EEXIST"},
-		{ENODEV, "ENODEV"},	    {EINVAL, "EINVAL"}, {ENOSPC, "ENOSPC"},
-		{ENOTTY, "ENOTTY"},	    {ERANGE, "ERANGE"}, {ENOSYS, "ENOSYS"},
-		{EOPNOTSUPP, "EOPNOTSUPP"}, {E2BIG, "E2BIG"},	{EAGAIN, "EAGAIN"},
-		{524, "ENOTSUPP(524)"},
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].err == err)
-			return names[i].name;
-	return "errno";
-}
-
 int vfio_fail(struct nest_backend *be, int err, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(be->err, sizeof(be->err), fmt, ap);
+	r = nest_be_vfail(be->err, sizeof(be->err), err, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(be->err))
-		snprintf(be->err + n, sizeof(be->err) - (size_t)n, ": %s (%s)", vfio_errname(err),
-			 err == 524 ? "not supported by this kernel" : strerror(err));
-	return -err;
+	return r;
 }
