@@ -439,7 +439,8 @@ int nest_backend_choice_parse(const char *s);
 /* ---- helpers for backends (backend-util.c) ---- */
 
 /* Write "<fmt>: ENAME (strerror)" into @buf (a backend's last_error text); returns -@err. */
-int nest_be_vfail(char *buf, size_t len, int err, const char *fmt, va_list ap);
+int nest_be_vfail(char *buf, size_t len, int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* Make room for element @n of *@arr (capacity *@cap, @elem bytes each): doubles; -ENOMEM. */
 int nest_be_grow(void **arr, unsigned *cap, unsigned n, size_t elem);
