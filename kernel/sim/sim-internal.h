@@ -79,6 +79,11 @@ struct sim_fmt_ops {
 	void (*walk)(const struct sim_walk_req *rq, struct sim_walk_res *res);
 	/* reason the access is denied by cached @perms under PASID-entry @flags, or NONE */
 	uint32_t (*access_check)(uint32_t perms, uint32_t access, uint64_t flags);
+	/*
+	 * Checks of the request against the PASID entry alone (VT-d: SRE), made before the
+	 * IOTLB is looked up and before any walk; reason or NONE.
+	 */
+	uint32_t (*entry_check)(const struct sim_pasid_entry *pe, uint32_t access);
 };
 
 const struct sim_fmt_ops *sim_vtd_ops(void);
@@ -129,6 +134,9 @@ const struct sim_tlbe *sim_tlb_lookup(const struct sim_tlb *t, uint32_t domain, 
 const struct sim_tlbe *sim_tlb_lookup_at(const struct sim_tlb *t, uint32_t domain, uint32_t pasid,
 					 uint64_t va, uint32_t shift);
 void sim_tlb_insert(struct sim_tlb *t, const struct sim_tlbe *ne);
+/* Drop the one entry with this exact tag, if cached. */
+void sim_tlb_remove(struct sim_tlb *t, uint32_t domain, uint32_t pasid, uint64_t va,
+		    uint32_t shift);
 uint32_t sim_tlb_flush(struct sim_tlb *t, const struct sim_tlb_match *m);
 
 /* ---- PASID cache (sim-pcache.c) ---- */
@@ -149,8 +157,9 @@ struct sim_pcache {
 
 int sim_pcache_new(uint32_t entries, struct sim_pcache **ret);
 struct sim_pcache *sim_pcache_free(struct sim_pcache *c);
-const struct sim_pasid_entry *sim_pcache_lookup(const struct sim_pcache *c, uint32_t dev_id,
-						uint32_t pasid);
+/* The cached entry with its domain-id tag (the DID the IOTLB is looked up with), or NULL. */
+const struct sim_pce *sim_pcache_lookup(const struct sim_pcache *c, uint32_t dev_id,
+					uint32_t pasid);
 void sim_pcache_insert(struct sim_pcache *c, uint32_t dev_id, uint32_t domain, uint32_t pasid,
 		       const struct sim_pasid_entry *pe);
 /* dev_id NEST_SIM_DEV_ALL = any device of @domain; pasid 0 = any PASID */

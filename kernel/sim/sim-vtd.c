@@ -14,7 +14,8 @@
  * - Non-leaf entries that were walked (present, A set) go into the paging-structure cache
  *   when the caller passes one; a later walk starts below the deepest cached entry. A
  *   leaf-only (LEAF hint) invalidation keeps these entries, as VT-d may.
- * - Supervisor requests need SRE. Supervisor reads may read user pages; supervisor writes
+ * - Supervisor requests need SRE, checked on the PASID entry before the walk starts (and, by
+ *   sim-xlate.c, before the IOTLB is looked up). Supervisor reads may read user pages; supervisor writes
  *   ignore R/W unless WPE is set; supervisor instruction fetches from user pages fault.
  */
 #include "sim-internal.h"
@@ -61,6 +62,14 @@ static uint32_t vtd_access_check(uint32_t perms, uint32_t access, uint64_t flags
 		return NEST_SIM_FAULT_SUPERVISOR;
 	if (wr ? !(perms & NEST_SIM_XLATE_P_S2W) : !(perms & NEST_SIM_XLATE_P_S2R))
 		return NEST_SIM_FAULT_S2_PERM;
+	return NEST_SIM_FAULT_NONE;
+}
+
+/* PASID-entry stage: a supervisor request needs SRE before anything is looked up or walked. */
+static uint32_t vtd_entry_check(const struct sim_pasid_entry *pe, uint32_t access)
+{
+	if ((access & NEST_SIM_ACC_PRIV) && !(pe->flags & NEST_SIM_BIND_F_SRE))
+		return NEST_SIM_FAULT_SRE;
 	return NEST_SIM_FAULT_NONE;
 }
 
@@ -255,6 +264,9 @@ static int vtd_walk_once(const struct sim_walk_req *rq, struct sim_walk_res *res
 	int r;
 
 	*res = (struct sim_walk_res){0};
+	reason = vtd_entry_check(rq->pe, rq->access);
+	if (reason) /* no table is read, no A bit set, nothing cached */
+		return vtd_fault(res, reason, 0, 0);
 	if (!vtd_canonical(rq->addr, rq->pe->levels))
 		return vtd_fault(res, NEST_SIM_FAULT_NON_CANONICAL, 0, 0);
 	r = vtd_walk_tables(rq, res, &lf);
@@ -293,6 +305,7 @@ static const struct sim_fmt_ops vtd_ops = {
 	.bind_check = vtd_bind_check,
 	.walk = vtd_walk,
 	.access_check = vtd_access_check,
+	.entry_check = vtd_entry_check,
 };
 
 const struct sim_fmt_ops *sim_vtd_ops(void)

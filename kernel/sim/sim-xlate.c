@@ -107,19 +107,27 @@ static int sim_xlate_hit(struct nest_sim *sim, const struct sim_req *rq, const s
 	return 0;
 }
 
+/*
+ * The PASID-entry stage: the PASID cache, else the PASID table (only a present entry is
+ * cached, as on hardware). *ret_did is the domain id the entry carries: the IOTLB tag.
+ */
 static const struct sim_pasid_entry *sim_xlate_pasid_entry(struct nest_sim *sim,
-							   const struct sim_req *rq)
+							   const struct sim_req *rq,
+							   uint32_t *ret_did)
 {
-	const struct sim_pasid_entry *pe = sim_pcache_lookup(sim->pcache, rq->dev->id, rq->pasid);
+	const struct sim_pce *ce = sim_pcache_lookup(sim->pcache, rq->dev->id, rq->pasid);
+	const struct sim_pasid_entry *pe;
 
-	if (pe) {
+	if (ce) {
 		sim->cnt.pasid_cache_hits++;
-		return pe;
+		*ret_did = ce->domain;
+		return &ce->pe;
 	}
 	sim->cnt.pasid_cache_misses++;
 	pe = sim_device_pasid_entry(rq->dev, rq->pasid);
-	if (pe) /* only present entries are cached, as on hardware */
+	if (pe)
 		sim_pcache_insert(sim->pcache, rq->dev->id, rq->dev->dom->id, rq->pasid, pe);
+	*ret_did = rq->dev->dom->id;
 	return pe;
 }
 
@@ -149,16 +157,14 @@ static void sim_xlate_entry(const struct sim_req *rq, const struct sim_pasid_ent
 	};
 }
 
-static int sim_xlate_miss(struct nest_sim *sim, const struct sim_req *rq, struct nest_sim_xlate *xl,
+static int sim_xlate_miss(struct nest_sim *sim, const struct sim_req *rq,
+			  const struct sim_pasid_entry *pe, struct nest_sim_xlate *xl,
 			  struct nest_sim_fault *ret_fault)
 {
-	const struct sim_pasid_entry *pe = sim_xlate_pasid_entry(sim, rq);
 	struct sim_walk_req wr;
 	struct sim_walk_res res;
 	struct sim_tlbe e;
 
-	if (!pe)
-		return sim_xlate_fault(sim, rq, NEST_SIM_FAULT_PASID_NOT_PRESENT, 0, 0, ret_fault);
 	wr = (struct sim_walk_req){.s2 = &rq->dev->dom->s2,
 				   .pe = pe,
 				   .addr = rq->addr,
@@ -194,12 +200,34 @@ static void sim_xlate_note_denied(const struct sim_tlbe *e, uint32_t access, uin
 	}
 }
 
+/* After a faulting re-walk: the cached entries for this page that refused the access go. */
+static void sim_xlate_drop_denied(struct nest_sim *sim, const struct sim_req *rq, uint32_t did)
+{
+	const struct sim_tlbe *e;
+
+	if (rq->dev->devtlb) {
+		e = sim_tlb_lookup(rq->dev->devtlb, rq->dev->dom->id, rq->pasid, rq->addr);
+		if (e && !sim_xlate_hit_ok(e, rq->access))
+			sim_tlb_remove(rq->dev->devtlb, e->domain, e->pasid, e->va, e->shift);
+	}
+	e = sim_tlb_lookup(sim->iotlb, did, rq->pasid, rq->addr);
+	if (e && !sim_xlate_hit_ok(e, rq->access))
+		sim_tlb_remove(sim->iotlb, e->domain, e->pasid, e->va, e->shift);
+}
+
+/*
+ * Lookup order, as VT-d in scalable mode: an ATS device's own TLB first (a translated
+ * request never reaches the IOMMU's tables); then the PASID-entry stage (PASID cache, else
+ * the PASID table: no present entry, no translation, whatever the IOTLB holds) with its own
+ * checks (SRE); then the IOTLB, tagged with the domain id from that entry; then the walk.
+ */
 static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest_sim_xlate *xl,
 		     struct nest_sim_fault *ret_fault)
 {
 	struct sim_device *dev = rq->dev;
+	const struct sim_pasid_entry *pe;
 	struct sim_tlbe denied;
-	uint32_t denied_cache = 0;
+	uint32_t denied_cache = 0, did, reason;
 	const struct sim_tlbe *e;
 	uint64_t stale0;
 	int r;
@@ -217,7 +245,13 @@ static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest
 				      &denied_cache);
 		sim->cnt.devtlb_misses++;
 	}
-	e = sim_tlb_lookup(sim->iotlb, dev->dom->id, rq->pasid, rq->addr);
+	pe = sim_xlate_pasid_entry(sim, rq, &did);
+	if (!pe)
+		return sim_xlate_fault(sim, rq, NEST_SIM_FAULT_PASID_NOT_PRESENT, 0, 0, ret_fault);
+	reason = sim_fmt_get(pe->fmt)->entry_check(pe, rq->access);
+	if (reason)
+		return sim_xlate_fault(sim, rq, reason, 0, 0, ret_fault);
+	e = sim_tlb_lookup(sim->iotlb, did, rq->pasid, rq->addr);
 	if (e && sim_xlate_hit_ok(e, rq->access)) {
 		sim->cnt.iotlb_hits++;
 		if (dev->devtlb) /* the translation completion fills the device TLB */
@@ -227,7 +261,7 @@ static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest
 	sim_xlate_note_denied(e, rq->access, NEST_SIM_CACHE_IOTLB, &denied, &denied_cache);
 	sim->cnt.iotlb_misses++;
 	stale0 = sim->cnt.stale;
-	r = sim_xlate_miss(sim, rq, xl, ret_fault);
+	r = sim_xlate_miss(sim, rq, pe, xl, ret_fault);
 	/*
 	 * The walk succeeded where a cached entry refused: the guest widened a mapping without
 	 * invalidating. Hardware may fault from the cached entry instead of walking again, so the
@@ -235,6 +269,14 @@ static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest
 	 */
 	if (r == 0 && denied_cache && dev->dom->checker && sim->cnt.stale == stale0)
 		sim_xlate_check(sim, rq, &denied, denied_cache);
+	/*
+	 * The walk faulted too: drop the entries that refused the access (IOTLB and this
+	 * device's TLB), as x86 drops a TLB entry on a page fault, so that the guest's fix of
+	 * the tables is seen on the next access without an invalidation. Hardware may keep them;
+	 * a guest must still invalidate (docs/SIM.md).
+	 */
+	if (r < 0)
+		sim_xlate_drop_denied(sim, rq, did);
 	return r;
 }
 

@@ -366,6 +366,100 @@ Test(cache, unbind_then_pasid_invalidation_faults)
 	done();
 }
 
+/* A translation filled by a user request never serves a supervisor one on an SRE=0 PASID. */
+ParameterizedTestParameters(cache, user_fill_does_not_serve_supervisor_without_sre)
+{
+	static uint32_t devs[] = {TG_DEV, TG_DEV_ATS};
+
+	return cr_make_param_array(uint32_t, devs, 2);
+}
+
+ParameterizedTest(uint32_t *dev, cache, user_fill_does_not_serve_supervisor_without_sre)
+{
+	struct nest_sim_counters c0, c1;
+	struct nest_sim_xlate xl;
+	struct nest_sim_fault f;
+	uint32_t hit;
+
+	setup(*dev); /* SRE clear */
+	cr_assert_eq(gpa_of(*dev, VA, NULL), GPA1);
+	nest_sim_get_counters(g.sim, &c0);
+	cr_expect_eq(tg_xlate(&g, *dev, VA, NEST_SIM_ACC_PRIV, &xl, &f), -EFAULT);
+	cr_expect_eq(f.reason, NEST_SIM_FAULT_SRE);
+	cr_expect_eq(f.level, 0);
+	nest_sim_get_counters(g.sim, &c1);
+	cr_expect_eq(c1.walks, c0.walks, "a refused supervisor request walked");
+	cr_expect_eq(c1.iotlb_hits + c1.devtlb_hits, c0.iotlb_hits + c0.devtlb_hits);
+	/* and the user's entry is still there */
+	cr_expect_eq(gpa_of(*dev, VA, &hit), GPA1);
+	cr_expect_neq(hit, 0);
+	done();
+}
+
+/*
+ * The IOTLB is looked up with the domain id from a present PASID entry: once the entry is
+ * gone from the table and the PASID cache, a translation faults even though the IOTLB still
+ * holds the old page (VT-d scalable mode). While the PASID cache still holds the entry, the
+ * IOTLB serves it.
+ */
+Test(cache, iotlb_needs_a_present_pasid_entry)
+{
+	struct nest_sim_xlate xl;
+	struct nest_sim_fault f;
+	uint32_t hit;
+
+	setup(TG_DEV);
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	cr_assert_eq(nest_sim_unbind(g.sim, TG_DEV, g.pasid), 0);
+	cr_expect_eq(gpa_of(TG_DEV, VA, &hit), GPA1, "PASID cache not invalidated yet");
+	cr_expect_eq(hit, NEST_SIM_CACHE_IOTLB);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_PASID, NEST_SIM_GRANU_PASID, 0, 0, 0, 0), 0);
+	cr_expect_eq(tg_xlate(&g, TG_DEV, VA, 0, &xl, &f), -EFAULT,
+		     "served from the IOTLB without a PASID entry");
+	cr_expect_eq(f.reason, NEST_SIM_FAULT_PASID_NOT_PRESENT);
+	done();
+}
+
+/*
+ * A cached entry refuses an access, the sim walks again and the walk faults too: the
+ * refusing entry is dropped (IOTLB, and the device TLB of an ATS device), so the next access
+ * walks.
+ */
+ParameterizedTestParameters(cache, faulting_rewalk_drops_the_refusing_entry)
+{
+	static uint32_t devs[] = {TG_DEV, TG_DEV_ATS};
+
+	return cr_make_param_array(uint32_t, devs, 2);
+}
+
+ParameterizedTest(uint32_t *dev, cache, faulting_rewalk_drops_the_refusing_entry)
+{
+	struct stale_log log = {0};
+	struct nest_sim_xlate xl;
+	struct nest_sim_fault f;
+	uint32_t hit;
+
+	tg_init(&g, &(struct nest_sim_config){.checker = true});
+	tg_bind(&g, *dev, 4, 0);
+	tg_map(&g, g.root, 4, VA, GPA1, 1, PTE_P | PTE_US); /* read-only */
+	nest_sim_set_stale_cb(g.sim, on_stale, &log);
+	cr_assert_eq(gpa_of(*dev, VA, NULL), GPA1);
+	cr_assert_eq(gpa_of(*dev, VA, &hit), GPA1);
+	cr_assert_neq(hit, 0);
+	cr_expect_eq(tg_xlate(&g, *dev, VA, NEST_SIM_ACC_WRITE, &xl, &f), -EFAULT);
+	cr_expect_eq(f.reason, NEST_SIM_FAULT_WRITE);
+	cr_expect_eq(gpa_of(*dev, VA, &hit), GPA1);
+	cr_expect_eq(hit, 0, "the refusing entry was kept (hit %u)", hit);
+	/* the guest fixes its tables after the fault, without invalidating: nothing stale */
+	tg_map(&g, g.root, 4, VA + 0x2000, GPA2, 1, PTE_P | PTE_US);
+	cr_assert_eq(gpa_of(*dev, VA + 0x2000, NULL), GPA2);
+	cr_expect_eq(tg_xlate(&g, *dev, VA + 0x2000, NEST_SIM_ACC_WRITE, &xl, &f), -EFAULT);
+	*tg_entry(&g, g.root, 4, VA + 0x2000, 1) |= PTE_RW;
+	cr_expect_eq(tg_xlate(&g, *dev, VA + 0x2000, NEST_SIM_ACC_WRITE, &xl, NULL), 0);
+	cr_expect_eq(log.n, 0, "a fixed fault was reported stale");
+	done();
+}
+
 Test(cache, validity_table)
 {
 	setup(TG_DEV_ATS);

@@ -43,8 +43,6 @@ static uint32_t ref_permission(bool w, bool u, bool x, uint32_t acc, uint64_t bf
 {
 	bool sup = acc & NEST_SIM_ACC_PRIV;
 
-	if (sup && !(bflags & NEST_SIM_BIND_F_SRE))
-		return NEST_SIM_FAULT_SRE;
 	if (!sup && !u)
 		return NEST_SIM_FAULT_USER;
 	if ((acc & NEST_SIM_ACC_WRITE) && !w) {
@@ -69,6 +67,11 @@ static struct ref_result ref_translate(uint64_t root, unsigned levels, uint64_t 
 	uint64_t table = root, e = 0, page_size = 0;
 	bool w = true, u = true, x = true;
 
+	/* the PASID entry is checked before the first-level walk: SRE first */
+	if ((acc & NEST_SIM_ACC_PRIV) && !(bflags & NEST_SIM_BIND_F_SRE)) {
+		res.fault = NEST_SIM_FAULT_SRE;
+		return res;
+	}
 	if (high != 0 && high != (~0ull >> (bits - 1))) {
 		res.fault = NEST_SIM_FAULT_NON_CANONICAL;
 		return res;

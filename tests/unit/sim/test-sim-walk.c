@@ -321,6 +321,36 @@ Test(walk, supervisor_sre_wpe)
 	done();
 }
 
+/*
+ * SRE is a PASID-entry check: a supervisor request on an SRE=0 PASID faults before the walk,
+ * so it reads no table, sets no A/EA bit, and the address is not even checked for being
+ * canonical.
+ */
+Test(walk, sre_faults_before_the_walk)
+{
+	struct nest_sim_counters c0, c1;
+	struct nest_sim_fault f;
+
+	tg_init(&g, NULL);
+	tg_bind(&g, TG_DEV, 4, NEST_SIM_BIND_F_EAFE); /* no SRE */
+	tg_map(&g, g.root, 4, VA, GPA, 1, PTE_ALL);
+	nest_sim_get_counters(g.sim, &c0);
+	cr_expect_eq(xlate_fault(VA, NEST_SIM_ACC_PRIV, &f), NEST_SIM_FAULT_SRE);
+	cr_expect_eq(f.level, 0);
+	cr_expect_eq(f.gpa, 0);
+	cr_expect_eq(xlate_fault(0x0000900000000000ull, NEST_SIM_ACC_PRIV, NULL),
+		     NEST_SIM_FAULT_SRE, "non-canonical, but SRE comes first");
+	nest_sim_get_counters(g.sim, &c1);
+	cr_expect_eq(c1.walks, c0.walks);
+	for (unsigned lvl = 1; lvl <= 4; lvl++)
+		cr_expect_eq(*tg_entry(&g, g.root, 4, VA, lvl) & (PTE_A | PTE_EA), 0,
+			     "level %u entry was walked", lvl);
+	/* a user request walks and marks the tables */
+	cr_expect_eq(xlate_fault(VA, 0, NULL), NEST_SIM_FAULT_NONE);
+	cr_expect_eq(*tg_entry(&g, g.root, 4, VA, 1) & (PTE_A | PTE_EA), PTE_A | PTE_EA);
+	done();
+}
+
 Test(walk, reserved_bits)
 {
 	struct nest_sim_fault f;
