@@ -47,8 +47,7 @@ struct sim_pcache *sim_pcache_free(struct sim_pcache *c)
 	return NULL;
 }
 
-const struct sim_pce *sim_pcache_lookup(const struct sim_pcache *c, uint32_t dev_id,
-					uint32_t pasid)
+const struct sim_pce *sim_pcache_lookup(const struct sim_pcache *c, uint32_t dev_id, uint32_t pasid)
 {
 	const struct sim_pce *s = &c->e[(size_t)sim_pcache_set(c, dev_id, pasid) * SIM_PCACHE_WAYS];
 

@@ -110,8 +110,7 @@ void sim_tlb_insert(struct sim_tlb *t, const struct sim_tlbe *ne)
 	s[slot] = *ne;
 }
 
-void sim_tlb_remove(struct sim_tlb *t, uint32_t domain, uint32_t pasid, uint64_t va,
-		    uint32_t shift)
+void sim_tlb_remove(struct sim_tlb *t, uint32_t domain, uint32_t pasid, uint64_t va, uint32_t shift)
 {
 	struct sim_tlbe *e = (struct sim_tlbe *)sim_tlb_lookup_at(t, domain, pasid, va, shift);
 

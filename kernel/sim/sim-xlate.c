@@ -111,9 +111,8 @@ static int sim_xlate_hit(struct nest_sim *sim, const struct sim_req *rq, const s
  * The PASID-entry stage: the PASID cache, else the PASID table (only a present entry is
  * cached, as on hardware). *ret_did is the domain id the entry carries: the IOTLB tag.
  */
-static const struct sim_pasid_entry *sim_xlate_pasid_entry(struct nest_sim *sim,
-							   const struct sim_req *rq,
-							   uint32_t *ret_did)
+static const struct sim_pasid_entry *
+sim_xlate_pasid_entry(struct nest_sim *sim, const struct sim_req *rq, uint32_t *ret_did)
 {
 	const struct sim_pce *ce = sim_pcache_lookup(sim->pcache, rq->dev->id, rq->pasid);
 	const struct sim_pasid_entry *pe;
