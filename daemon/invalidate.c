@@ -4,7 +4,9 @@
  *
  * Entries are processed in order and processing stops at the first failure; the reply says how
  * many were done and why the next one failed. Each entry is fully checked (validity table,
- * PASID ownership) before the backend sees it, then applied on every device of the VM.
+ * PASID ownership) before the backend sees it, then applied on every device of the VM. An
+ * entry for every PASID (DOMAIN, or ADDR with PASID 0) is the backend's to spread over the
+ * VM's own objects (its sim domain, its bound PASIDs): it never reaches beyond the VM.
  *
  * INVALIDATE_NATIVE: a batch of the kernel's own entries on one bound PASID. The daemon checks
  * the request (batch limit, announced type, PASID); the backend checks each entry for its type
@@ -26,7 +28,7 @@ static int invalidate_check(struct vm *vm, const struct nest_inv_entry *e)
 		return r;
 	if (!(vm->info.features & NEST_FEAT_CACHE_INVLD))
 		return -EOPNOTSUPP; /* VM_ATTACH said so */
-	if (e->granularity != NEST_INV_GRANU_DOMAIN && !vm_pasid_find(vm, e->pasid))
+	if (!nest_inv_all_pasids(e) && !vm_pasid_find(vm, e->pasid))
 		return -ENOENT;
 	return 0;
 }

@@ -65,9 +65,12 @@ int nest_inv_entry_check(const struct nest_inv_entry *e)
 			return -EINVAL;
 		return 0;
 	}
-	if (e->pasid == 0 || e->pasid > NEST_PASID_MAX)
+	if (e->pasid > NEST_PASID_MAX)
 		return -EINVAL;
-	if (e->granularity == NEST_INV_GRANU_PASID)
+	if (e->granularity == NEST_INV_GRANU_PASID) {
+		if (e->pasid == 0)
+			return -EINVAL;
 		return (e->addr || e->granule_size || e->nb_granules) ? -EINVAL : 0;
-	return inv_check_range(e);
+	}
+	return inv_check_range(e); /* ADDR: pasid 0 = every PASID of the VM */
 }

@@ -145,11 +145,19 @@ bool nest_mem_is_zero(const void *p, size_t len);
  * nest_inv_entry_check() checks one entry completely: cache mask non-zero and known, granularity
  * known, flags known, reserved zero, LEAF only with ADDR, ADDR: granule_size power of two
  * >= 4096, nb_granules >= 1, addr aligned to granule_size, addr + size no wrap (EOVERFLOW),
- * PASID/ADDR: 1 <= pasid <= NEST_PASID_MAX; fields the granularity does not use (DOMAIN: pasid,
+ * PASID: 1 <= pasid <= NEST_PASID_MAX; ADDR: pasid 0 (every PASID of the VM, the seed uAPI's
+ * IOMMU_INV_ADDR_FLAGS_PASID clear) or 1..NEST_PASID_MAX; fields the granularity does not use (DOMAIN: pasid,
  * addr, granule_size, nb_granules; PASID: addr, granule_size, nb_granules) must be 0 (EINVAL).
  * The order of checks is the one in PROTOCOL.md §9.3. Returns 0 or -EINVAL/-EOPNOTSUPP/-EOVERFLOW.
  */
 bool nest_inv_valid_combo(uint8_t cache, uint8_t granularity);
 int nest_inv_entry_check(const struct nest_inv_entry *e);
+
+/* A checked entry that applies to every PASID of the VM: DOMAIN, or ADDR without a PASID. */
+static inline bool nest_inv_all_pasids(const struct nest_inv_entry *e)
+{
+	return e->granularity == NEST_INV_GRANU_DOMAIN ||
+	       (e->granularity == NEST_INV_GRANU_ADDR && e->pasid == 0);
+}
 
 #endif /* NEST_MSG_H */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "iommufd-internal.h"
+#include "nest-msg.h"
 #include "iommufd.h"
 
 static struct ifd_pasid *ctx_pasid(struct ifd_ctx *ctx, uint32_t pasid)
@@ -206,8 +207,8 @@ int ifd_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 		return -EOPNOTSUPP;
 	n = d->fmt->inv_entry(e, entry);
 	if (n <= 0)
-		return n; /* nothing for the kernel to do (or a bad entry) */
-	if (e->granularity == NEST_INV_GRANU_DOMAIN) { /* every nested HWPT of the device */
+		return n;	      /* nothing for the kernel to do (or a bad entry) */
+	if (nest_inv_all_pasids(e)) { /* every nested HWPT of the device */
 		for (unsigned i = 0; i < ctx->n_pasids; i++)
 			if (ctx->pasids[i].hwpt[dev]) {
 				r = ifd_inv_hwpt(be, ctx, d, ctx->pasids[i].hwpt[dev], entry);
@@ -278,8 +279,8 @@ int ifd_inv_prefix(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, 
 }
 
 /*
- * The nested HWPTs a batch touches on device @dev, as PASIDs: every bound one when an entry has
- * DOMAIN granularity, else the distinct PASIDs the entries name (usually one or two: the hot path
+ * The nested HWPTs a batch touches on device @dev, as PASIDs: every bound one when an entry is
+ * for every PASID (DOMAIN, or ADDR with PASID 0), else the distinct PASIDs the entries name (usually one or two: the hot path
  * never walks the whole PASID table for them).
  */
 static uint32_t inv_targets(struct ifd_ctx *ctx, unsigned dev, const struct nest_inv_entry *e,
@@ -288,7 +289,7 @@ static uint32_t inv_targets(struct ifd_ctx *ctx, unsigned dev, const struct nest
 	uint32_t t = 0;
 
 	for (uint32_t k = 0; k < n; k++)
-		if (e[k].granularity == NEST_INV_GRANU_DOMAIN) {
+		if (nest_inv_all_pasids(&e[k])) {
 			for (unsigned p = 0; p < ctx->n_pasids; p++)
 				if (ctx->pasids[p].hwpt[dev])
 					out[t++] = ctx->pasids[p].pasid;
@@ -307,7 +308,7 @@ static uint32_t inv_targets(struct ifd_ctx *ctx, unsigned dev, const struct nest
 
 /*
  * The batch on device @dev: for each nested HWPT it touches, the entries aimed at it (its
- * PASID's, and every DOMAIN one) in their order, translated by the format row, in one
+ * PASID's, and every all-PASID one) in their order, translated by the format row, in one
  * IOMMU_HWPT_INVALIDATE. A kernel refusal at position j of one HWPT's list stops the batch at
  * that entry's index in the batch (the smallest over HWPTs). Single-threaded: static buffers.
  */
@@ -334,7 +335,7 @@ int ifd_invalidate_batch(struct nest_backend *be, struct ifd_ctx *ctx, unsigned 
 		if (!hwpt)
 			continue; /* not bound on this device: nothing cached to invalidate */
 		for (uint32_t k = 0; k < n; k++) {
-			if (e[k].granularity != NEST_INV_GRANU_DOMAIN && e[k].pasid != targets[t])
+			if (!nest_inv_all_pasids(&e[k]) && e[k].pasid != targets[t])
 				continue;
 			r = d->fmt->inv_entry(&e[k], native + (size_t)cnt * d->fmt->inv_entry_len);
 			if (r < 0 && k < fail_at) {

@@ -7,6 +7,7 @@
  *   PASID      yes       yes    yes
  *   ADDR       yes       yes    no
  *
+ * ADDR with PASID 0 covers the range in every PASID of the domain.
  * An IOTLB invalidation also covers the paging-structure cache (non-leaf entries), as on VT-d,
  * except that an ADDR invalidation with the leaf hint leaves it alone: hardware may keep those
  * entries, so a guest that changed a non-leaf entry and sent a leaf-only invalidation keeps
@@ -38,10 +39,14 @@ static int sim_inv_check(struct nest_sim *sim, const struct sim_domain *dom,
 	*m = (struct sim_tlb_match){.domain = dom->id};
 	if (inv->granu == NEST_SIM_GRANU_DOMAIN)
 		return 0;
-	if (!sim_pasids_owned(&sim->pasids, dom->id, inv->pasid))
+	if (inv->granu == NEST_SIM_GRANU_ADDR && inv->pasid == 0) {
+		/* every PASID of the domain: the match keeps the domain tag, never wider */
+	} else if (!sim_pasids_owned(&sim->pasids, dom->id, inv->pasid)) {
 		return -ENOENT;
-	m->pasid = inv->pasid;
-	m->by_pasid = true;
+	} else {
+		m->pasid = inv->pasid;
+		m->by_pasid = true;
+	}
 	if (inv->granu == NEST_SIM_GRANU_PASID)
 		return 0;
 	if (!sim_is_pow2(inv->granule_size) || inv->granule_size < SIM_PAGE_SIZE ||

@@ -371,7 +371,7 @@ static int nesting_invalidate(struct nest_backend *be, struct nest_be_ctx *bctx,
 	for (int k = 0; k < i; k++)
 		if (ctx->devs[k].grp == ctx->devs[i].grp)
 			return 0;
-	return vfio_nesting_invalidate(be, ctx->devs[i].grp->cont, e);
+	return vfio_nesting_ctx_invalidate(be, ctx, (unsigned)i, e);
 }
 
 static void vfio_last_error(struct nest_backend *be, char *buf, size_t len)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "nest-msg.h"
 #include "vfio-internal.h"
 
 static struct vfio_pasid *ctx_pasid(struct vfio_ctx *ctx, uint32_t pasid)
@@ -117,4 +118,31 @@ void vfio_nesting_ctx_release(struct nest_backend *be, struct vfio_ctx *ctx)
 {
 	while (ctx->n_pasids)
 		vfio_nesting_ctx_pasid_free(be, ctx, ctx->pasids[ctx->n_pasids - 1].pasid);
+}
+
+/*
+ * CACHE_INVLD for @dev's group. An ADDR entry without a PASID (every PASID of the VM) becomes
+ * one call per PASID bound in the group, each with IOMMU_INV_ADDR_FLAGS_PASID: the series'
+ * Intel driver issues PASID-selective flushes and has no form without a PASID, and a PASID
+ * bound nowhere in the group has nothing cached there.
+ */
+int vfio_nesting_ctx_invalidate(struct nest_backend *be, struct vfio_ctx *ctx, unsigned dev,
+				const struct nest_inv_entry *e)
+{
+	struct nest_inv_entry one = *e;
+
+	if (!nest_inv_all_pasids(e) || e->granularity == NEST_INV_GRANU_DOMAIN)
+		return vfio_nesting_invalidate(be, ctx->devs[dev].grp->cont, e);
+	for (unsigned i = 0; i < ctx->n_pasids; i++) {
+		const struct vfio_pasid *p = &ctx->pasids[i];
+		int r;
+
+		if (!(p->bound >> dev & 1) && !group_bound_elsewhere(ctx, p, dev))
+			continue;
+		one.pasid = p->pasid;
+		r = vfio_nesting_invalidate(be, ctx->devs[dev].grp->cont, &one);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }

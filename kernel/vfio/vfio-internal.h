@@ -176,5 +176,7 @@ void vfio_nesting_ctx_unbind(struct nest_backend *be, struct vfio_ctx *ctx, unsi
 void vfio_nesting_device_gone(struct nest_backend *be, struct vfio_ctx *ctx, unsigned dev);
 void vfio_nesting_device_moved(struct vfio_ctx *ctx, unsigned from, unsigned to);
 void vfio_nesting_ctx_release(struct nest_backend *be, struct vfio_ctx *ctx);
+int vfio_nesting_ctx_invalidate(struct nest_backend *be, struct vfio_ctx *ctx, unsigned dev,
+				const struct nest_inv_entry *e);
 
 #endif /* NEST_VFIO_INTERNAL_H */

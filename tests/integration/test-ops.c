@@ -131,3 +131,61 @@ Test(ops, checker_reports_stale_translation)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/*
+ * ADDR invalidation without a PASID (pasid 0): the range in every PASID of the caller's VM, and
+ * nothing of another VM (PROTOCOL.md §8.15).
+ */
+Test(ops, addr_invalidation_without_pasid_covers_the_vm_only)
+{
+	struct td d;
+	struct it_guest g0, g1;
+	struct nest_sim_dma_reply dr;
+	struct nest_invalidate_reply ir;
+	uint32_t p[2], q;
+	char buf[8];
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g0);
+	it_guest_init(&g1);
+	struct tc *t0 = it_client(&d);
+	struct tc *t1 = it_client(&d);
+	p[0] = it_setup_vm(t0, "vm0", &g0, 0);
+	cr_assert_eq(tc_pasid_alloc(t0, 1, NEST_PASID_MAX, &p[1]), 0);
+	cr_assert_eq(tc_bind(t0, p[1], IT_GPGD, 48, 0), 0);
+	q = it_setup_vm(t1, "vm1", &g1, 0);
+	for (struct it_guest *g = &g0; g; g = g == &g0 ? &g1 : NULL) {
+		memcpy(g->mem + IT_GPA, "AAAA", 4);
+		memcpy(g->mem + IT_GPA + 0x2000, "BBBB", 4);
+	}
+	for (int k = 0; k < 2; k++) /* fill the IOTLB */
+		cr_assert_eq(tc_dma(t0, 1, p[k], IT_GVA, 0, buf, 4, &dr), 0);
+	cr_assert_eq(tc_dma(t1, 7, q, IT_GVA, 0, buf, 4, &dr), 0);
+	*it_guest_pte(&g0, 0) = (IT_GPA + 0x2000) | IT_PTE_FLAGS; /* both guests remap */
+	*it_guest_pte(&g1, 0) = (IT_GPA + 0x2000) | IT_PTE_FLAGS;
+
+	struct nest_inv_entry e[2] = {
+		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
+		 .granularity = NEST_INV_GRANU_ADDR,
+		 .addr = IT_GVA,
+		 .granule_size = 4096,
+		 .nb_granules = 1},
+		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID}, /* needs one */
+	};
+	cr_assert_eq(tc_invalidate(t0, e, 2, &ir), 0);
+	cr_expect_eq(ir.done, 1);
+	cr_expect_eq(ir.first_error, EINVAL);
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(tc_dma(t0, 1, p[k], IT_GVA, 0, buf, 4, &dr), 0);
+		cr_expect_eq(memcmp(buf, "BBBB", 4), 0, "vm0 PASID %u still stale", p[k]);
+	}
+	cr_assert_eq(tc_dma(t1, 7, q, IT_GVA, 0, buf, 4, &dr), 0);
+	cr_expect_eq(memcmp(buf, "AAAA", 4), 0, "vm0's invalidation reached vm1");
+
+	tc_free(t0);
+	tc_free(t1);
+	it_guest_fini(&g0);
+	it_guest_fini(&g1);
+	it_stop(&d);
+	NO_LEAKS();
+}

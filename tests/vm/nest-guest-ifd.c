@@ -184,6 +184,17 @@ static int cmd_mock(nest_client *c, const char *vm)
 	check(r == 0 && done == 1, "INVALIDATE ADDR 0x2000 on PASID %u (%d)", p1, r);
 	expect_iotlb(vm, p1, (const uint32_t[4]){0x1234, 0x1234, 0, 0x1234}, "ADDR");
 	expect_iotlb(vm, p2, (const uint32_t[4]){0x5678, 0x5678, 0x5678, 0x5678}, "other PASID");
+	{ /* ADDR without a PASID: the slot in every nested HWPT of the VM */
+		struct nest_inv_entry all = addr;
+
+		all.pasid = 0;
+		all.addr = 0x3000;
+		r = nest_invalidate(c, &all, 1, &done, &first);
+		check(r == 0 && done == 1, "INVALIDATE ADDR 0x3000 without a PASID (%d)", r);
+		expect_iotlb(vm, p1, (const uint32_t[4]){0x1234, 0x1234, 0, 0}, "ADDR, all PASIDs");
+		expect_iotlb(vm, p2, (const uint32_t[4]){0x5678, 0x5678, 0x5678, 0},
+			     "ADDR, all PASIDs");
+	}
 
 	/* a batch: ADDR slot 1 on p2, an entry for a PASID this VM does not hold, PASID p2 */
 	batch[0] = addr;
@@ -196,7 +207,7 @@ static int cmd_mock(nest_client *c, const char *vm)
 	r = nest_invalidate(c, batch, 3, &done, &first);
 	check(done == 1 && first == -ENOENT, "batch with a bad entry: done %zu first_error %d",
 	      done, first);
-	expect_iotlb(vm, p2, (const uint32_t[4]){0x5678, 0, 0x5678, 0x5678}, "batch");
+	expect_iotlb(vm, p2, (const uint32_t[4]){0x5678, 0, 0x5678, 0}, "batch");
 	r = nest_invalidate(c, &batch[2], 1, &done, &first);
 	check(r == 0, "INVALIDATE PASID granularity on %u (%d)", p2, r);
 	expect_iotlb(vm, p2, (const uint32_t[4]){0, 0, 0, 0}, "PASID");

@@ -184,11 +184,12 @@ Test(inv, entry_fields)
 	e.__reserved2 = 0x100;
 	cr_expect_eq(nest_inv_entry_check(&e), -EOPNOTSUPP);
 
-	/* pasid range for PASID and ADDR */
+	/* pasid range for PASID and ADDR; ADDR with PASID 0 is every PASID of the VM */
 	for (unsigned g = NEST_INV_GRANU_PASID; g <= NEST_INV_GRANU_ADDR; g++) {
 		e = valid_entry(NEST_CACHE_IOTLB, g);
 		e.pasid = 0;
-		cr_expect_eq(nest_inv_entry_check(&e), -EINVAL);
+		cr_expect_eq(nest_inv_entry_check(&e), g == NEST_INV_GRANU_ADDR ? 0 : -EINVAL);
+		cr_expect_eq(nest_inv_all_pasids(&e), g == NEST_INV_GRANU_ADDR);
 		e.pasid = NEST_PASID_MAX;
 		cr_expect_eq(nest_inv_entry_check(&e), 0);
 		e.pasid = NEST_PASID_MAX + 1;

@@ -96,6 +96,50 @@ ParameterizedTest(struct inv_case *c, cache, iotlb_stale_until_invalidated)
 	done();
 }
 
+/* ADDR with PASID 0 covers the range in every PASID of the domain, and only the range. */
+Test(cache, addr_without_pasid_covers_every_pasid)
+{
+	struct nest_sim_bind b = {.fmt = NEST_SIM_FMT_VTD_FL, .addr_width = 48};
+	struct nest_sim_inv all = {.cache = NEST_SIM_CACHE_IOTLB | NEST_SIM_CACHE_DEV_IOTLB,
+				   .granu = NEST_SIM_GRANU_ADDR,
+				   .granule_size = 4096,
+				   .nb_granules = 1};
+	struct nest_sim_xlate xl;
+	uint32_t p1, p2;
+
+	setup(TG_DEV_ATS);
+	p1 = g.pasid;
+	cr_assert_eq(nest_sim_pasid_alloc(g.sim, g.dom, 1, 1000, &p2), 0);
+	b.gpgd = g.root;
+	cr_assert_eq(nest_sim_bind(g.sim, TG_DEV_ATS, p2, &b), 0);
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(nest_sim_translate(g.sim, TG_DEV_ATS, k ? p2 : p1, VA, 0, &xl, NULL),
+			     0);
+		cr_assert_eq(xl.gpa, GPA1);
+	}
+	remap(GPA2);
+	all.addr = VA + 4096; /* the next page: nothing of VA goes */
+	cr_assert_eq(nest_sim_invalidate(g.sim, g.dom, &all, NEST_SIM_DEV_ALL), 0);
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(nest_sim_translate(g.sim, TG_DEV_ATS, k ? p2 : p1, VA, 0, &xl, NULL),
+			     0);
+		cr_expect_eq(xl.gpa, GPA1, "PASID %u", k ? p2 : p1);
+	}
+	all.addr = VA;
+	cr_assert_eq(nest_sim_invalidate(g.sim, g.dom, &all, NEST_SIM_DEV_ALL), 0);
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(nest_sim_translate(g.sim, TG_DEV_ATS, k ? p2 : p1, VA, 0, &xl, NULL),
+			     0);
+		cr_expect_eq(xl.gpa, GPA2, "PASID %u", k ? p2 : p1);
+	}
+	/* PASID granularity still needs a PASID */
+	all.granu = NEST_SIM_GRANU_PASID;
+	all.cache = NEST_SIM_CACHE_IOTLB;
+	all.addr = all.granule_size = all.nb_granules = 0;
+	cr_expect_eq(nest_sim_invalidate(g.sim, g.dom, &all, NEST_SIM_DEV_ALL), -ENOENT);
+	done();
+}
+
 Test(cache, large_page_removed_by_overlapping_range)
 {
 	setup(TG_DEV);

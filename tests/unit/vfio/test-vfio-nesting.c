@@ -317,3 +317,45 @@ Test(vfio_nesting, invalidate_bytes_once_per_group, .fini = teardown)
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
 }
+
+/*
+ * ADDR without a PASID (every PASID of the VM): one CACHE_INVLD per PASID bound in each group,
+ * each with the PASID flag; a PASID bound nowhere, or in another group only, is not sent.
+ */
+Test(vfio_nesting, invalidate_all_pasids_per_bound_pasid, .fini = teardown)
+{
+	struct nest_be_bind b = {.format = NEST_BIND_FMT_VTD_FL, .addr_width = 48, .gpgd = 0x1000};
+	struct nest_inv_entry all = {.cache = NEST_CACHE_IOTLB,
+				     .granularity = NEST_INV_GRANU_ADDR,
+				     .addr = 0x200000,
+				     .granule_size = 4096,
+				     .nb_granules = 1};
+	struct iommu_cache_invalidate_info ci;
+	uint32_t argsz, flags, p[3];
+	unsigned base;
+	int fds[3];
+	struct nest_be_ctx *ctx = setup_vm(fds);
+
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(ops->pasid_alloc(be, ctx, NEST_BE_DEV_NONE, 1, 1000, &p[i]), 0);
+	b.hpasid = p[0];
+	cr_assert_eq(ops->bind(be, ctx, 10, &b), 0, "%s", last_error()); /* group 7 */
+	b.hpasid = p[1];
+	cr_assert_eq(ops->bind(be, ctx, 11, &b), 0, "%s", last_error()); /* group 8 */
+	base = kd_count(&kd, VFIO_IOMMU_NESTING_OP);
+	for (uint32_t i = 0; i < 3; i++)
+		cr_assert_eq(ops->invalidate(be, ctx, 10 + i, &all), 0, "%s", last_error());
+	cr_assert_eq(kd_count(&kd, VFIO_IOMMU_NESTING_OP), base + 2);
+	for (unsigned k = 0; k < 2; k++) {
+		memcpy(&ci, nesting_op(base + k, &argsz, &flags), sizeof(ci));
+		cr_expect_eq(flags, VFIO_IOMMU_NESTING_OP_CACHE_INVLD);
+		cr_expect_eq(ci.granularity, IOMMU_INV_GRANU_ADDR);
+		cr_expect_eq(ci.granu.addr_info.flags, IOMMU_INV_ADDR_FLAGS_PASID);
+		cr_expect_eq(ci.granu.addr_info.pasid, p[k], "call %u: PASID %llu", k,
+			     (unsigned long long)ci.granu.addr_info.pasid);
+		cr_expect_eq(ci.granu.addr_info.addr, 0x200000);
+	}
+	ops->ctx_free(be, ctx);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
