@@ -113,11 +113,11 @@ enum {
 };
 
 struct nest_sim_inv {
-	uint32_t cache; /* NEST_SIM_CACHE_* mask, at least one bit */
-	uint32_t granu; /* enum nest_sim_granu */
-	uint32_t pasid; /* PASID and ADDR granularities; ADDR: 0 = every PASID of the domain */
-	uint32_t flags; /* NEST_SIM_INV_F_*; ADDR granularity only */
-	uint64_t addr;	/* ADDR: start; bits below 4 KiB are ignored as hardware does */
+	uint32_t cache;	       /* NEST_SIM_CACHE_* mask, at least one bit */
+	uint32_t granu;	       /* enum nest_sim_granu */
+	uint32_t pasid;	       /* PASID and ADDR; ADDR: 0 = all PASIDs */
+	uint32_t flags;	       /* NEST_SIM_INV_F_*; ADDR granularity only */
+	uint64_t addr;	       /* ADDR: start; bits below 4 KiB are ignored as hardware does */
 	uint64_t granule_size; /* ADDR: power of two >= 4096 */
 	uint64_t nb_granules;  /* ADDR: >= 1; granule_size * nb_granules must not overflow */
 };
