@@ -216,6 +216,36 @@ static int cfg_vm_device(struct cfg_parser *p, const char *v)
 	return 0;
 }
 
+/* PASIDRange=MIN-MAX (1 <= MIN <= MAX <= 2^20-1); empty = the shared pool */
+static int cfg_vm_pasid_range(struct cfg_parser *p, const char *v)
+{
+	struct nestd_vm_cfg *vm = p->vm;
+	char lo[16];
+	const char *dash = strchr(v, '-');
+	uint32_t min, max;
+	int r;
+
+	if (!*v) {
+		vm->pasid_min = vm->pasid_max = 0;
+		return 0;
+	}
+	if (!dash || (size_t)(dash - v) >= sizeof(lo))
+		return cfg_error(p, "PASIDRange", "'%s' is not MIN-MAX (e.g. 4096-8191)",
+				 cfg_esc(p, v));
+	memcpy(lo, v, (size_t)(dash - v));
+	lo[dash - v] = '\0';
+	r = cfg_parse_u32(p, "PASIDRange", lo, 1, NEST_PASID_MAX, &min);
+	if (r == 0)
+		r = cfg_parse_u32(p, "PASIDRange", dash + 1, 1, NEST_PASID_MAX, &max);
+	if (r < 0)
+		return r;
+	if (min > max)
+		return cfg_error(p, "PASIDRange", "%u-%u: MIN is above MAX", min, max);
+	vm->pasid_min = min;
+	vm->pasid_max = max;
+	return 0;
+}
+
 int cfg_vm_assign(struct cfg_parser *p, const char *key, const char *v)
 {
 	struct nestd_vm_cfg *vm = p->vm;
@@ -243,6 +273,8 @@ int cfg_vm_assign(struct cfg_parser *p, const char *key, const char *v)
 		}
 		return cfg_parse_size(p, key, v, CFG_VM_MEM_MIN, CFG_VM_MEM_MAX, &vm->mem_limit);
 	}
+	if (strcmp(key, "PASIDRange") == 0)
+		return cfg_vm_pasid_range(p, v);
 	if (strcmp(key, "Checker") == 0) {
 		if (!*v) {
 			vm->checker = false;
@@ -269,9 +301,21 @@ int cfg_vm_end(struct cfg_parser *p)
 		return cfg_error(p, "Owner",
 				 "VM %s has no Owner= or Group=, so no one could attach it",
 				 vm->name);
+	if (vm->pasid_max && vm->pasid_max - vm->pasid_min + 1 < vm->pasid_quota)
+		return cfg_error(p, "PASIDRange",
+				 "VM %s: %u-%u holds %u PASIDs, fewer than PASIDQuota=%u", vm->name,
+				 vm->pasid_min, vm->pasid_max, vm->pasid_max - vm->pasid_min + 1,
+				 vm->pasid_quota);
 	for (i = 0; i < c->n_vms; i++) {
 		if (strcmp(c->vms[i].name, vm->name) == 0)
 			continue;
+		if (vm->pasid_max && c->vms[i].pasid_max && vm->pasid_min <= c->vms[i].pasid_max &&
+		    c->vms[i].pasid_min <= vm->pasid_max)
+			return cfg_error(p, "PASIDRange",
+					 "VM %s: %u-%u overlaps VM %s's %u-%u; PASID windows "
+					 "are exclusive",
+					 vm->name, vm->pasid_min, vm->pasid_max, c->vms[i].name,
+					 c->vms[i].pasid_min, c->vms[i].pasid_max);
 		if (vm->n_devices && c->vms[i].n_devices &&
 		    nestd_device_is_kernel(&vm->devices[0]) !=
 			    nestd_device_is_kernel(&c->vms[i].devices[0]))
@@ -325,6 +369,8 @@ void cfg_vm_dump(const struct nestd_vm_cfg *vm, FILE *f)
 	cfg_format_size(vm->mem_limit, size, sizeof(size));
 	fprintf(f, "PASIDQuota=%u\nMemoryLimit=%s\nMaxRegions=%u\nGracePeriodSec=%u\nChecker=%s\n",
 		vm->pasid_quota, size, vm->max_regions, vm->grace_sec, vm->checker ? "yes" : "no");
+	if (vm->pasid_max)
+		fprintf(f, "PASIDRange=%u-%u\n", vm->pasid_min, vm->pasid_max);
 	for (size_t i = 0; i < vm->n_devices; i++) {
 		const struct nestd_device_cfg *d = &vm->devices[i];
 

@@ -53,6 +53,8 @@ struct nestd_vm_cfg {
 	struct nestd_device_cfg devices[NESTD_VM_DEVICES_MAX];
 	size_t n_devices;
 	uint32_t pasid_quota; /* max PASIDs held at once; default 64 */
+	/* PASIDRange=: the VM's own PASID window (exclusive); 0-0 = the shared pool */
+	uint32_t pasid_min, pasid_max;
 	uint64_t mem_limit;   /* max bytes of registered guest RAM; default 64 GiB */
 	uint32_t max_regions; /* default [Limits] MaxRegionsPerVM */
 	uint32_t grace_sec;   /* hold state this long after the VMM disconnects; 0 = none */

@@ -5,6 +5,11 @@
  * On the sim (and VT-d) PASIDs are system-wide: the backend's allocator hands them out and the
  * VM records what it owns. A PASID owned by another VM is simply not in this VM's table, so it
  * answers ENOENT exactly like one that does not exist.
+ *
+ * Where a VM can allocate (docs/SECURITY.md "What a VM can learn"): a VM with PASIDRange= only
+ * inside its own window, which no other VM can allocate in, so what PASID_ALLOC answers depends
+ * on its own holdings alone; a VM without one in the shared pool, i.e. outside every configured
+ * window, where other window-less VMs' holdings show through.
  */
 #include <errno.h>
 
@@ -16,6 +21,69 @@
 static bool pasid_range_ok(uint32_t min, uint32_t max)
 {
 	return min >= 1 && min <= max && max <= NEST_PASID_MAX;
+}
+
+/* The configured window of another VM that holds @pasid, or NULL. */
+static const struct nestd_vm_cfg *pasid_window_at(const struct nestd_config *cfg, uint32_t pasid)
+{
+	for (size_t i = 0; i < cfg->n_vms; i++)
+		if (cfg->vms[i].pasid_max && pasid >= cfg->vms[i].pasid_min &&
+		    pasid <= cfg->vms[i].pasid_max)
+			return &cfg->vms[i];
+	return NULL;
+}
+
+/* The lowest window start above @pasid (NEST_PASID_MAX + 1 if none). */
+static uint32_t pasid_next_window(const struct nestd_config *cfg, uint32_t pasid)
+{
+	uint32_t next = NEST_PASID_MAX + 1;
+
+	for (size_t i = 0; i < cfg->n_vms; i++)
+		if (cfg->vms[i].pasid_max && cfg->vms[i].pasid_min > pasid &&
+		    cfg->vms[i].pasid_min < next)
+			next = cfg->vms[i].pasid_min;
+	return next;
+}
+
+/*
+ * Allocate in [min, max] where this VM may: its window, or the gaps between the configured
+ * windows, lowest gap first (at most NESTD_VMS_MAX + 1 backend calls).
+ */
+static int pasid_alloc_where_allowed(struct conn *c, struct vm *vm, uint32_t min, uint32_t max,
+				     uint32_t *ret)
+{
+	const struct nestd_config *cfg = c->d->cfg;
+	uint64_t lo = min;
+
+	if (vm->cfg.pasid_max) {
+		if (min < vm->cfg.pasid_min)
+			min = vm->cfg.pasid_min;
+		if (max > vm->cfg.pasid_max)
+			max = vm->cfg.pasid_max;
+		if (min > max)
+			return -ENOSPC; /* nothing of the request is in the VM's window */
+		return c->d->be_ops->pasid_alloc(c->d->be, vm->ctx, NEST_BE_DEV_NONE, min, max,
+						 ret);
+	}
+	while (lo <= max) {
+		const struct nestd_vm_cfg *w = pasid_window_at(cfg, (uint32_t)lo);
+		uint32_t hi;
+		int r;
+
+		if (w) {
+			lo = (uint64_t)w->pasid_max + 1;
+			continue;
+		}
+		hi = pasid_next_window(cfg, (uint32_t)lo) - 1;
+		if (hi > max)
+			hi = max;
+		r = c->d->be_ops->pasid_alloc(c->d->be, vm->ctx, NEST_BE_DEV_NONE, (uint32_t)lo, hi,
+					      ret);
+		if (r != -ENOSPC)
+			return r;
+		lo = (uint64_t)hi + 1;
+	}
+	return -ENOSPC;
 }
 
 int op_pasid_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp)
@@ -45,8 +113,7 @@ int op_pasid_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	else if (vm->n_pasids >= vm->cfg.pasid_quota)
 		r = -ENOSPC;
 	if (r == 0)
-		r = c->d->be_ops->pasid_alloc(c->d->be, vm->ctx, NEST_BE_DEV_NONE, a->min, a->max,
-					      &pasid);
+		r = pasid_alloc_where_allowed(c, vm, a->min, a->max, &pasid);
 	if (r < 0)
 		nestd_log_backend_error(c->d, "vm %s: pasid-alloc", vm->cfg.name);
 	if (r == 0) {

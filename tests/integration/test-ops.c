@@ -189,3 +189,41 @@ Test(ops, addr_invalidation_without_pasid_covers_the_vm_only)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/*
+ * PASIDRange=: a VM allocates only in its own window, which no other VM can allocate in, so its
+ * answers do not depend on what others hold; a VM without one allocates around every window.
+ */
+Test(ops, pasid_windows_hide_other_vms)
+{
+	struct td d;
+	uint32_t p = 0;
+
+	it_start(&d, "PASIDRange=100-199", NULL);
+	struct tc *t0 = it_client(&d);
+	struct tc *t1 = it_client(&d);
+	cr_assert_eq(tc_attach(t0, "vm0", 0, NULL), 0);
+	cr_assert_eq(tc_attach(t1, "vm1", 0, NULL), 0);
+	for (uint32_t want = 1; want <= 3; want++) { /* vm1: lowest free of the shared pool */
+		cr_assert_eq(tc_pasid_alloc(t1, 1, NEST_PASID_MAX, &p), 0);
+		cr_expect_eq(p, want);
+	}
+	cr_assert_eq(tc_pasid_alloc(t0, 1, NEST_PASID_MAX, &p), 0);
+	cr_expect_eq(p, 100, "vm0 numbering shows vm1's holdings: %u", p);
+	cr_expect_eq(tc_pasid_alloc(t1, 150, 150, NULL), -ENOSPC, "inside vm0's window");
+	cr_assert_eq(tc_pasid_alloc(t0, 150, 150, &p), 0);
+	cr_expect_eq(p, 150);
+	cr_expect_eq(tc_pasid_alloc(t0, 150, 150, NULL), -ENOSPC, "vm0's own");
+	cr_expect_eq(tc_pasid_alloc(t0, 300, 300, NULL), -ENOSPC, "outside vm0's window");
+	cr_assert_eq(tc_pasid_alloc(t1, 98, 300, &p), 0);
+	cr_expect_eq(p, 98);
+	cr_assert_eq(tc_pasid_alloc(t1, 99, 300, &p), 0);
+	cr_expect_eq(p, 99);
+	cr_assert_eq(tc_pasid_alloc(t1, 99, 300, &p), 0);
+	cr_expect_eq(p, 200, "the window is skipped: %u", p);
+
+	tc_free(t0);
+	tc_free(t1);
+	it_stop(&d);
+	NO_LEAKS();
+}

@@ -155,6 +155,18 @@ ParameterizedTestParameters(config, bad)
 		{"[VM]\nName=a\nOwner=0\nDevice=x id=1 pci=00:04.0\n[VM]\nName=b\nOwner=0\n"
 		 "Device=y id=1 pci=00:04.0\n",
 		 "5: Device: pci=0000:00:04.0 is given to VM a and VM b; a host device belongs to one VM"},
+		{"[VM]\nName=v\nPASIDRange=5\n",
+		 "3: PASIDRange: '5' is not MIN-MAX (e.g. 4096-8191)"},
+		{"[VM]\nName=v\nPASIDRange=0-9\n",
+		 "3: PASIDRange: '0' is out of range (1..1048575)"},
+		{"[VM]\nName=v\nPASIDRange=1-1048576\n",
+		 "3: PASIDRange: '1048576' is out of range (1..1048575)"},
+		{"[VM]\nName=v\nPASIDRange=9-8\n", "3: PASIDRange: 9-8: MIN is above MAX"},
+		{"[VM]\nName=v\nOwner=0\nPASIDRange=1-10\n",
+		 "1: PASIDRange: VM v: 1-10 holds 10 PASIDs, fewer than PASIDQuota=64"},
+		{"[VM]\nName=a\nOwner=0\nPASIDRange=100-199\n[VM]\nName=b\nOwner=0\n"
+		 "PASIDRange=1-100\n",
+		 "5: PASIDRange: VM b: 1-100 overlaps VM a's 100-199; PASID windows are exclusive"},
 		{"[VM]\nName=v\nDevice=a/b id=1\n",
 		 "3: Device: 'a/b' is not a valid device name (1..31 of A-Z a-z 0-9 _ . : -)"},
 		{"[VM]\nName=v\nDevice=id=1\n",

@@ -85,6 +85,7 @@ static const char full_conf[] = "# every key\n"
 				"Group=root\n"
 				"Group=2000\n"
 				"PASIDQuota=8\n"
+				"PASIDRange=4096-8191\n"
 				"MemoryLimit=2G\n"
 				"MaxRegions=7\n"
 				"GracePeriodSec=30\n"
@@ -177,6 +178,9 @@ Test(config, every_key)
 	cr_expect_eq(vm->gids[0], 0);
 	cr_expect_eq(vm->gids[1], 2000);
 	cr_expect_eq(vm->pasid_quota, 8);
+	cr_expect_eq(vm->pasid_min, 4096);
+	cr_expect_eq(vm->pasid_max, 8191);
+	cr_expect_eq(c->vms[1].pasid_max, 0, "no PASIDRange=: the shared pool");
 	cr_expect_eq(vm->mem_limit, 2ull << 30);
 	cr_expect_eq(vm->max_regions, 7);
 	cr_expect_eq(vm->grace_sec, 30);
