@@ -122,8 +122,8 @@ Test(systemd, socket_activation_seqpacket)
 	cr_assert_geq(d.pid, 0);
 	if (d.pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (!getenv("TD_VERBOSE"))
-			freopen("/dev/null", "w", stderr);
+		if (!getenv("TD_VERBOSE") && !freopen("/dev/null", "w", stderr))
+			_exit(127);
 		execl(SOCKET_ACTIVATE, SOCKET_ACTIVATE, "--seqpacket", "-l", d.sock,
 		      "--fdname=nestd", "-E", env, NESTD_BINARY, "--config", d.conf,
 		      "--admin-socket", d.admin, (char *)NULL);
