@@ -145,6 +145,14 @@ if [[ "$NESTD" != /bin/true && "$NESTCTL" != /bin/true ]] && command -v systemd-
 		ls -l "$A"
 		fail "socket activation with the units' fd names ($vmname:$admname)"
 	fi
+	# The log names the activated sockets by their paths.
+	want="listening on $A/vm.sock (activated) and $A/admin.sock (activated)"
+	if grep -qF "$want" "$A/nestd.log"; then
+		ok "log: $want"
+	else
+		cat "$A/nestd.log"
+		fail "the log does not say: $want"
+	fi
 	kill -TERM "$apid" 2>/dev/null
 	for _ in $(seq 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.05; done
 	if kill -0 "$apid" 2>/dev/null; then
