@@ -47,6 +47,13 @@ else
 	ok "systemd-analyze verify: silent"
 fi
 
+# nestd keeps nothing on disk: no StateDirectory= (it would create an unused /var/lib/nestd).
+if grep -q '^StateDirectory=' "$SRC/nestd.service"; then
+	fail "nestd.service has StateDirectory= but nestd writes no state (see SECURITY.md)"
+else
+	ok "no unused StateDirectory="
+fi
+
 # --- security -------------------------------------------------------------------------------
 systemd-analyze security --offline=true --man=no --threshold=$THRESHOLD "$T/nestd.service" \
 	>"$T/sec.out" 2>&1
