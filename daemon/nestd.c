@@ -71,8 +71,10 @@ void nestd_update_status(struct nestd *d)
 		attached += d->vms[i]->state == VM_ATTACHED;
 		held += d->vms[i]->state == VM_HELD;
 	}
-	snprintf(s, sizeof(s), "%u VMs attached, %u held, %zu configured; %u connections", attached,
-		 held, d->cfg->n_vms, d->n_vm_conns + d->n_admin_conns);
+	unsigned nconn = d->n_vm_conns + d->n_admin_conns;
+
+	snprintf(s, sizeof(s), "%u VM%s attached, %u held, %zu configured; %u connection%s",
+		 attached, plural_s(attached), held, d->cfg->n_vms, nconn, plural_s(nconn));
 	if (strcmp(s, d->status) == 0)
 		return;
 	strcpy(d->status, s);
@@ -397,7 +399,7 @@ static void nestd_shutdown(struct nestd *d)
 		conn_close(c, "daemon stopping");
 	}
 	for (size_t i = 0; i < d->n_vms; i++)
-		vm_teardown(d->vms[i], "daemon stopping");
+		vm_teardown(d->vms[i], "nestd stopping");
 }
 
 int nestd_run(struct nestd *d)
