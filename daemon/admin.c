@@ -207,6 +207,7 @@ static const struct {
 	{NEST_ADMIN_CMD_MOCK_IOPF, admin_mock_trigger_iopf},
 	{NEST_ADMIN_CMD_MOCK_VEVENT, admin_mock_trigger_vevent},
 	{NEST_ADMIN_CMD_MOCK_DEV_CACHE, admin_mock_check_dev_cache},
+	{NEST_ADMIN_CMD_DEBUG_STALL, admin_debug_stall},
 };
 
 static int admin_run(struct conn *c, struct json_object *req, struct json_object *res, char *err,

@@ -190,3 +190,46 @@ Test(systemd, watchdog_pid_selects_the_process)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/* debug.stall blocks the loop (no WATCHDOG=1 meanwhile), only with NESTD_DEBUG=stall and uid 0. */
+Test(systemd, debug_stall_is_guarded_and_stops_the_watchdog)
+{
+	static char log[16384];
+	struct json_object *res = NULL;
+	struct td d;
+	char conf[2048];
+
+	/* without NESTD_DEBUG: refused */
+	it_start(&d, NULL, NULL);
+	struct tc *a = it_admin(&d);
+	cr_expect_eq(tc_admin(a, "debug.stall", "{\"seconds\":1}", NULL), -EPERM);
+	tc_free(a);
+	it_stop(&d);
+
+	td_init(&d);
+	it_std_conf(conf, sizeof(conf), NULL, NULL);
+	td_write_conf(&d, conf);
+	td_notify_socket(&d);
+	d.env[0] = "WATCHDOG_USEC=200000";
+	d.env[1] = "NESTD_DEBUG=other,stall";
+	cr_assert_eq(td_start(&d), 0);
+	collect(&d, log, sizeof(log), 500);
+	cr_expect_geq(count(log, "WATCHDOG=1"), 3, "watchdog every 100 ms: %s", log);
+	a = it_admin(&d);
+	cr_expect_eq(tc_admin(a, "debug.stall", "{\"seconds\":0}", NULL), -EINVAL);
+	cr_expect_eq(tc_admin(a, "debug.stall", "{\"seconds\":301}", NULL), -EINVAL);
+	log[0] = '\0';
+	collect(&d, log, sizeof(log), 0); /* drain */
+	log[0] = '\0';
+	cr_assert_eq(tc_admin(a, "debug.stall", "{\"seconds\":1}", &res), 0);
+	json_object_put(res);
+	collect(&d, log, sizeof(log), 20);
+	/* 1 s without the loop: at most the one ping due right when it came back */
+	cr_expect_leq(count(log, "WATCHDOG=1"), 1, "pings during the stall: %s", log);
+	log[0] = '\0';
+	collect(&d, log, sizeof(log), 500);
+	cr_expect_geq(count(log, "WATCHDOG=1"), 3, "pings resume: %s", log);
+	tc_free(a);
+	it_stop(&d);
+	NO_LEAKS();
+}
