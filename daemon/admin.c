@@ -135,7 +135,7 @@ static int admin_vm_evict(struct conn *c, struct json_object *args, struct json_
 	if (vm->conn) {
 		struct conn *vc = vm->conn;
 
-		vm_release(vm, false); /* full teardown, grace period ignored */
+		vm_teardown(vm, "evicted by the operator"); /* grace period ignored */
 		conn_send_event(vc, NEST_EV_SHUTDOWN, &ev, sizeof(ev));
 		conn_close(vc, "VM evicted by the operator");
 	} else {
