@@ -181,6 +181,17 @@ journalctl -b NEST_VM=vm0 NEST_OP=teardown -o cat | grep -q 'nestd stopping; fre
 	ok "the restart's teardown is audited as 'nestd stopping'" ||
 	{ fail "no 'nestd stopping' teardown"; journalctl -b NEST_OP=teardown -o cat | show; }
 
+# --- stop: nestd goes, the sockets stay, the next client starts it again ---------------------------
+out=$(systemctl stop nestd.service 2>&1)
+state=$(systemctl is-active nestd.service)
+echo "$out" | sed 's/^/    systemctl stop: /'
+if [[ $state == inactive && $(systemctl is-active nestd.socket) == active ]] &&
+	nestctl status >/dev/null 2>&1 && [[ $(systemctl is-active nestd.service) == active ]]; then
+	ok "systemctl stop: nestd stopped, sockets kept listening, the next client started it again"
+else
+	fail "stop and re-activation (after stop: $state)"
+fi
+
 # --- the debug switch: off by default, root only when on -----------------------------------------
 out=$("$CLIENT" admin '{"command":"debug.stall","args":{"seconds":1}}' 2>&1)
 [[ "$out" == "error -1:"* ]] && ok "debug.stall refused without NESTD_DEBUG (EPERM)" ||
