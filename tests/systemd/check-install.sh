@@ -6,11 +6,14 @@
 # path must follow P (nothing outside P except the config in /etc for P = /usr); the units must run
 # P's binaries; libnest.pc must work without json-c's .pc; the installed headers must compile as
 # C++ (g++ -std=gnu++17, and clang++ when present) and as C. Lists every problem (nothing skipped).
-#   check-install.sh BUILD_DIR MULTIARCH
+#   check-install.sh BUILD_DIR MULTIARCH [link|compile-only]
+# compile-only (sanitizer builds, whose libnest needs the sanitizer runtime of the program that
+# loads it): the headers are compiled, the programs not linked and run.
 set -uo pipefail
 
 BUILD=$1
 MA=${2:-$(gcc -print-multiarch 2>/dev/null)}
+MODE=${3:-link}
 
 T=$(mktemp -d /tmp/nestd-install.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -118,20 +121,24 @@ int main()
 CXX
 	sed -e 's/<cerrno>/<errno.h>/' -e 's/<cstdio>/<stdio.h>/' -e 's/nullptr/NULL/g' \
 		-e 's/std::printf/printf/' -e 's/= {};/= {0};/' "$T/vmm.cc" >"$T/vmm.c"
-	local cxx
+	local cxx link=() cflags
+	cflags=$(PKG_CONFIG_LIBDIR="$D$LIBDIR/pkgconfig" PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR="$D" \
+		pkg-config --cflags libnest)
+	[[ $MODE == compile-only ]] && link=(-c) flags=$cflags
 	for cxx in g++ clang++; do
 		command -v "$cxx" >/dev/null 2>&1 || { [[ $cxx == g++ ]] && fail "g++ not found"; continue; }
 		# shellcheck disable=SC2086
-		if ! "$cxx" -std=gnu++17 -Wall -Wextra -Werror -pedantic -o "$T/vmm-$cxx" "$T/vmm.cc" \
-			$flags >"$T/cxx.log" 2>&1; then
+		if ! "$cxx" -std=gnu++17 -Wall -Wextra -Werror -pedantic "${link[@]}" -o "$T/vmm-$cxx" \
+			"$T/vmm.cc" $flags >"$T/cxx.log" 2>&1; then
 			head -n 30 "$T/cxx.log"
 			fail "$cxx -std=gnu++17 against the headers installed under $P: $(grep -c 'error' "$T/cxx.log") errors"
-		elif ! LD_LIBRARY_PATH="$D$LIBDIR" "$T/vmm-$cxx"; then
+		elif [[ $MODE != compile-only ]] && ! LD_LIBRARY_PATH="$D$LIBDIR" "$T/vmm-$cxx"; then
 			fail "the C++ program built by $cxx failed against the installed libnest"
 		fi
 	done
 	# shellcheck disable=SC2086
-	gcc -std=c11 -Wall -Wextra -Werror -pedantic -o "$T/vmm-c" "$T/vmm.c" $flags >"$T/c.log" 2>&1 ||
+	gcc -std=c11 -Wall -Wextra -Werror -pedantic "${link[@]}" -o "$T/vmm-c" "$T/vmm.c" $flags \
+		>"$T/c.log" 2>&1 ||
 		{ head -n 30 "$T/c.log"; fail "gcc -std=c11 -pedantic against the installed headers"; }
 }
 

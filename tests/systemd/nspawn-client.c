@@ -52,7 +52,8 @@ static int cmd_restart(const char *vm, const char *ready)
 	int r, fd;
 
 	if ((r = nest_client_connect(NULL, 0, &c)) < 0 || (r = nest_vm_attach(c, vm, 0, &vi)) < 0) {
-		printf("FAIL first attach of %s: %d %s\n", vm, r, c ? nest_client_last_error(c) : "");
+		printf("FAIL first attach of %s: %d %s\n", vm, r,
+		       c ? nest_client_last_error(c) : "");
 		return 1;
 	}
 	nest_client_set_event_cb(c, on_event, NULL);
