@@ -87,7 +87,9 @@ ln -sf /dev/null "$R/etc/systemd/system/console-getty.service"
 
 echo "root ready in $((SECONDS - t0))s; booting it"
 # CAP_IPC_LOCK and CAP_SYS_RESOURCE are not in nspawn's default set; nestd.service keeps them.
-timeout 150 systemd-nspawn -q -D "$R" -b --register=no --keep-unit --console=read-only \
+# A machine name of its own: nspawn keeps per-machine state under /run/systemd/nspawn/ by name.
+timeout 150 systemd-nspawn -q -D "$R" -M "nestd-test-${T##*.}" -b --register=no --keep-unit \
+	--console=read-only \
 	--capability=CAP_IPC_LOCK,CAP_SYS_RESOURCE \
 	--bind="$T/results:/results" >"$T/console.log" 2>&1 </dev/null
 rc=$?
