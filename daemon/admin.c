@@ -135,7 +135,7 @@ static int admin_vm_evict(struct conn *c, struct json_object *args, struct json_
 	if (vm->conn) {
 		struct conn *vc = vm->conn;
 
-		vm_release(vm, false); /* full teardown, grace period ignored */
+		vm_teardown(vm, "evicted by the operator"); /* grace period ignored */
 		conn_send_event(vc, NEST_EV_SHUTDOWN, &ev, sizeof(ev));
 		conn_close(vc, "VM evicted by the operator");
 	} else {
@@ -207,6 +207,7 @@ static const struct {
 	{NEST_ADMIN_CMD_MOCK_IOPF, admin_mock_trigger_iopf},
 	{NEST_ADMIN_CMD_MOCK_VEVENT, admin_mock_trigger_vevent},
 	{NEST_ADMIN_CMD_MOCK_DEV_CACHE, admin_mock_check_dev_cache},
+	{NEST_ADMIN_CMD_DEBUG_STALL, admin_debug_stall},
 };
 
 static int admin_run(struct conn *c, struct json_object *req, struct json_object *res, char *err,

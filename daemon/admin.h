@@ -45,6 +45,10 @@ int admin_mock_check_dev_cache(struct conn *c, struct json_object *args, struct 
 int admin_mock_trigger_iopf(struct conn *c, struct json_object *args, struct json_object *res,
 			    char *err, size_t errlen);
 
+/* admin-debug.c */
+int admin_debug_stall(struct conn *c, struct json_object *args, struct json_object *res, char *err,
+		      size_t errlen);
+
 /* JSON building helpers (admin.c) */
 void admin_add_int(struct json_object *o, const char *key, int64_t v);
 void admin_add_str(struct json_object *o, const char *key, const char *s);

@@ -56,4 +56,10 @@ struct audit_rec {
 void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* "s" unless @n is 1: "%u VM%s", n, plural_s(n) in messages meant for people. */
+static inline const char *plural_s(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 #endif /* NESTD_LOG_H */

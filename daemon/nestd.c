@@ -12,6 +12,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
@@ -68,8 +71,10 @@ void nestd_update_status(struct nestd *d)
 		attached += d->vms[i]->state == VM_ATTACHED;
 		held += d->vms[i]->state == VM_HELD;
 	}
-	snprintf(s, sizeof(s), "%u VMs attached, %u held, %zu configured; %u connections", attached,
-		 held, d->cfg->n_vms, d->n_vm_conns + d->n_admin_conns);
+	unsigned nconn = d->n_vm_conns + d->n_admin_conns;
+
+	snprintf(s, sizeof(s), "%u VM%s attached, %u held, %zu configured; %u connection%s",
+		 attached, plural_s(attached), held, d->cfg->n_vms, nconn, plural_s(nconn));
 	if (strcmp(s, d->status) == 0)
 		return;
 	strcpy(d->status, s);
@@ -261,6 +266,24 @@ static int nestd_activation_fds(int *ret_vm, int *ret_admin)
 	return n < 0 ? n : r;
 }
 
+/* For the log: an activated socket by its bound path ("PATH (activated)"), else the path. */
+static const char *nestd_sock_desc(int fd, const char *path, char *buf, size_t size)
+{
+	struct sockaddr_un sa = {0};
+	socklen_t len = sizeof(sa);
+
+	if (fd < 0)
+		return path;
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+	    len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0])
+		snprintf(buf, size, "%.*s (activated)",
+			 (int)strnlen(sa.sun_path, len - offsetof(struct sockaddr_un, sun_path)),
+			 sa.sun_path);
+	else
+		snprintf(buf, size, "fd %d (activated)", fd);
+	return buf;
+}
+
 static int nestd_open_listeners(struct nestd *d)
 {
 	const struct nestd_config *cfg = d->cfg;
@@ -276,19 +299,22 @@ static int nestd_open_listeners(struct nestd *d)
 		log_msg(LOG_WARNING, "SocketGroup %s: no such group", cfg->socket_group);
 	d->have_admin_gid =
 		cfg->admin_group[0] && nestd_resolve_group(cfg->admin_group, &d->admin_gid) == 0;
+	char vm_desc[sizeof(struct sockaddr_un) + 16], adm_desc[sizeof(struct sockaddr_un) + 16];
+
+	/* described before listener_new() takes the fds */
+	vm_path = nestd_sock_desc(vm_fd, vm_path, vm_desc, sizeof(vm_desc));
+	adm_path = nestd_sock_desc(adm_fd, adm_path, adm_desc, sizeof(adm_desc));
 	r = listener_new(d, NEST_SOCK_VM, vm_fd, vm_path, cfg->socket_mode, sgid, &d->vm_lsn);
 	if (r < 0) {
 		if (adm_fd >= 0)
 			close(adm_fd);
-		return log_errno(LOG_ERR, r, "VM socket %s", vm_fd >= 0 ? "(activated)" : vm_path);
+		return log_errno(LOG_ERR, r, "VM socket %s", vm_path);
 	}
 	r = listener_new(d, NEST_SOCK_ADMIN, adm_fd, adm_path, d->have_admin_gid ? 0660 : 0600,
 			 d->have_admin_gid ? d->admin_gid : (gid_t)-1, &d->admin_lsn);
 	if (r < 0)
-		return log_errno(LOG_ERR, r, "admin socket %s",
-				 adm_fd >= 0 ? "(activated)" : adm_path);
-	log_msg(LOG_INFO, "listening on %s and %s", vm_fd >= 0 ? "(activated)" : vm_path,
-		adm_fd >= 0 ? "(activated)" : adm_path);
+		return log_errno(LOG_ERR, r, "admin socket %s", adm_path);
+	log_msg(LOG_INFO, "listening on %s and %s", vm_path, adm_path);
 	return 0;
 }
 
@@ -373,7 +399,7 @@ static void nestd_shutdown(struct nestd *d)
 		conn_close(c, "daemon stopping");
 	}
 	for (size_t i = 0; i < d->n_vms; i++)
-		vm_teardown(d->vms[i], "daemon stopping");
+		vm_teardown(d->vms[i], "nestd stopping");
 }
 
 int nestd_run(struct nestd *d)

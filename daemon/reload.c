@@ -113,7 +113,7 @@ int nestd_reload(struct nestd *d, const struct ucred *who, char *err, size_t err
 	if (d->args.log_level < 0)
 		log_set_level(nc->log_level);
 	nestd_reap_vms(d);
-	audit_log(&ar, "configuration reloaded: %zu VMs", nc->n_vms);
+	audit_log(&ar, "configuration reloaded: %zu VM%s", nc->n_vms, plural_s(nc->n_vms));
 	notify_ready(d);
 	d->status[0] = '\0';
 	nestd_update_status(d);

@@ -227,7 +227,10 @@ void vm_release(struct vm *vm, bool keep)
 		log_msg(LOG_INFO, "vm %s: held for %u s", vm->cfg.name, vm->cfg.grace_sec);
 		return;
 	}
-	vm_teardown(vm, keep ? "client gone, no grace period" : "detached");
+	/* a stop or restart of nestd closes every connection: that, not the client, is the reason */
+	vm_teardown(vm, vm->d->stopping ? "nestd stopping"
+			: keep		? "client gone, no grace period"
+					: "detached");
 }
 
 void vm_pasid_unbind(struct vm *vm, struct vm_pasid *p)
@@ -276,7 +279,8 @@ void vm_teardown(struct vm *vm, const char *why)
 	vm_ctx_destroy(vm);
 	nestd_log_backend_error(vm->d, "vm %s: teardown", vm->cfg.name);
 	vm->state = VM_DETACHED;
-	audit_log(&ar, "%s; freed %u PASIDs, %u regions", why, np, nr);
+	audit_log(&ar, "%s; freed %u PASID%s, %u region%s", why, np, plural_s(np), nr,
+		  plural_s(nr));
 	vm_refresh_cfg(vm);
 }
 

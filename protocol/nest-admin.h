@@ -103,5 +103,6 @@
 #define NEST_ADMIN_CMD_MOCK_IOPF      "mock.trigger_iopf"
 #define NEST_ADMIN_CMD_MOCK_VEVENT    "mock.trigger_vevent"
 #define NEST_ADMIN_CMD_MOCK_DEV_CACHE "mock.check_dev_cache"
+#define NEST_ADMIN_CMD_DEBUG_STALL    "debug.stall"
 
 #endif /* NEST_ADMIN_H */

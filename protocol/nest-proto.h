@@ -691,8 +691,14 @@ struct nest_ev_vevent {
 /* -------------------------------------------------------------------------------------------- */
 /* ABI locks                                                                                    */
 
-#define NEST_ABI(t, sz)	  _Static_assert(sizeof(struct t) == (sz), "nest ABI: sizeof " #t)
-#define NEST_OFF(t, f, o) _Static_assert(offsetof(struct t, f) == (o), "nest ABI: " #t "." #f)
+/* C++ (a VMM written in C++ includes this through <nest/libnest.h>) spells it static_assert. */
+#ifdef __cplusplus
+#define NEST_STATIC_ASSERT static_assert
+#else
+#define NEST_STATIC_ASSERT _Static_assert
+#endif
+#define NEST_ABI(t, sz)	  NEST_STATIC_ASSERT(sizeof(struct t) == (sz), "nest ABI: sizeof " #t)
+#define NEST_OFF(t, f, o) NEST_STATIC_ASSERT(offsetof(struct t, f) == (o), "nest ABI: " #t "." #f)
 
 NEST_ABI(nest_msg_hdr, 16);
 NEST_OFF(nest_msg_hdr, op, 4);

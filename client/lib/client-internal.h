@@ -31,7 +31,8 @@ struct client_pending {
 struct nest_client {
 	int fd;
 	bool admin;
-	int dead; /* 0, or the -errno that killed the connection */
+	int dead;	/* 0, or the -errno that killed the connection */
+	int timeout_ms; /* of blocking steps, -1: none (nest_client_set_timeout()) */
 	uint32_t next_id;
 	struct nest_caps caps; /* negotiated; before HELLO our own announcement */
 	uint16_t peer_major;
@@ -77,8 +78,13 @@ int client_call(nest_client *c, uint16_t op, const void *body, size_t body_len, 
 		unsigned nfds, struct client_sync *s);
 void client_sync_init(struct client_sync *s);
 
-/* Wait until an in-flight slot is free (processing replies). */
+/* Wait until an in-flight slot is free (processing replies); -ETIMEDOUT after the timeout. */
 int client_wait_slot(nest_client *c);
+
+/* The CLOCK_MONOTONIC time in ms when a blocking step started now gives up (-1: never). */
+int64_t client_deadline(const nest_client *c);
+/* nest_client_wait() until @deadline: its result, or -ETIMEDOUT once the deadline passed. */
+int client_wait_until(nest_client *c, int64_t deadline);
 
 /* Set the error text of a failed op: "OPNAME: <daemon detail or strerror>". Returns @err. */
 int client_op_error(nest_client *c, uint16_t op, int err, const char *detail);

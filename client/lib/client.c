@@ -3,6 +3,7 @@
  * client.c - the nest_client handle: connect + HELLO, limits, error text, logging, teardown.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client-internal.h"
@@ -65,29 +67,60 @@ int client_op_error(nest_client *c, uint16_t op, int err, const char *detail)
 	return err;
 }
 
-static int client_socket_connect(const char *path, int *ret_fd)
+/* The socket's send timeout (a full queue of a stopped nestd); -1: none. */
+static int client_set_sndtimeo(int fd, int timeout_ms)
+{
+	struct timeval tv = {0};
+
+	if (timeout_ms > 0)
+		tv = (struct timeval){.tv_sec = timeout_ms / 1000,
+				      .tv_usec = timeout_ms % 1000 * 1000};
+	return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
+}
+
+/*
+ * Connect, giving up at @c's deadline: a non-blocking connect() to a UNIX socket whose backlog is
+ * full (nestd stopped, not accepting) fails with EAGAIN, so it is retried every 10 ms.
+ */
+static int client_socket_connect(nest_client *c, const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t len = strlen(path);
-	int fd;
+	int64_t deadline = client_deadline(c);
+	int fd, r;
 
 	if (len == 0)
 		return -EINVAL;
 	if (len >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, len + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
+		struct timespec ts, nap = {.tv_nsec = 10 * 1000 * 1000};
 
+		r = -errno;
 		if (r == -EINTR)
 			continue;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (r == -EAGAIN &&
+		    (deadline < 0 || (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 < deadline)) {
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		close(fd);
+		return r == -EAGAIN ? -ETIMEDOUT : r;
+	}
+	/* blocking again (replies are read with MSG_DONTWAIT), sends bounded by SO_SNDTIMEO */
+	r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0
+		    ? -errno
+		    : client_set_sndtimeo(fd, c->timeout_ms);
+	if (r < 0) {
 		close(fd);
 		return r;
 	}
-	*ret_fd = fd;
+	c->fd = fd;
 	return 0;
 }
 
@@ -171,6 +204,7 @@ static int client_new(bool admin, nest_client **ret)
 		return -ENOMEM;
 	c->fd = -1;
 	c->admin = admin;
+	c->timeout_ms = NEST_DEFAULT_TIMEOUT_MS;
 	c->next_id = 1;
 	client_our_caps(&c->caps);
 	c->caps.max_inflight = 1; /* only HELLO until it is answered */
@@ -185,19 +219,26 @@ static int client_new(bool admin, nest_client **ret)
 	return 0;
 }
 
-static int client_connect(const char *path, uint32_t flags, bool admin, nest_client **ret)
+static bool client_timeout_valid(int timeout_ms)
+{
+	return timeout_ms > 0 || timeout_ms == -1;
+}
+
+static int client_connect(const char *path, uint32_t flags, bool admin, int timeout_ms,
+			  nest_client **ret)
 {
 	nest_client *c;
 	int r;
 
-	if (!path || !ret)
+	if (!path || !ret || !client_timeout_valid(timeout_ms))
 		return -EINVAL;
 	if (flags)
 		return -EOPNOTSUPP;
 	r = client_new(admin, &c);
 	if (r < 0)
 		return r;
-	r = client_socket_connect(path, &c->fd);
+	c->timeout_ms = timeout_ms;
+	r = client_socket_connect(c, path);
 	if (r < 0)
 		goto fail;
 	r = client_hello(c);
@@ -215,12 +256,44 @@ fail:
 
 NEST_PUBLIC int nest_client_connect(const char *path, uint32_t flags, nest_client **ret)
 {
-	return client_connect(path ? path : NEST_DEFAULT_SOCKET, flags, false, ret);
+	return client_connect(path ? path : NEST_DEFAULT_SOCKET, flags, false,
+			      NEST_DEFAULT_TIMEOUT_MS, ret);
 }
 
 NEST_PUBLIC int nest_admin_connect(const char *path, uint32_t flags, nest_client **ret)
 {
-	return client_connect(path ? path : NEST_DEFAULT_ADMIN_SOCKET, flags, true, ret);
+	return client_connect(path ? path : NEST_DEFAULT_ADMIN_SOCKET, flags, true,
+			      NEST_DEFAULT_TIMEOUT_MS, ret);
+}
+
+NEST_PUBLIC int nest_client_connect_timeout(const char *path, uint32_t flags, int timeout_ms,
+					    nest_client **ret)
+{
+	return client_connect(path ? path : NEST_DEFAULT_SOCKET, flags, false, timeout_ms, ret);
+}
+
+NEST_PUBLIC int nest_admin_connect_timeout(const char *path, uint32_t flags, int timeout_ms,
+					   nest_client **ret)
+{
+	return client_connect(path ? path : NEST_DEFAULT_ADMIN_SOCKET, flags, true, timeout_ms,
+			      ret);
+}
+
+NEST_PUBLIC int nest_client_set_timeout(nest_client *c, int timeout_ms)
+{
+	int r;
+
+	if (!c || !client_timeout_valid(timeout_ms))
+		return -EINVAL;
+	if (c->fd >= 0 && (r = client_set_sndtimeo(c->fd, timeout_ms)) < 0)
+		return r;
+	c->timeout_ms = timeout_ms;
+	return 0;
+}
+
+NEST_PUBLIC int nest_client_get_timeout(const nest_client *c)
+{
+	return c ? c->timeout_ms : -EINVAL;
 }
 
 NEST_PUBLIC nest_client *nest_client_free(nest_client *c)

@@ -136,9 +136,11 @@ static int inv_run(nest_client *c, const struct inv_batch *b, size_t *ret_done,
 		if (r < 0)
 			chunks[sent] = (struct inv_chunk){.finished = true, .error = r};
 	}
+	int64_t deadline = client_deadline(c);
+
 	for (size_t i = 0; i < sent; i++) {
 		while (!chunks[i].finished) {
-			r = nest_client_wait(c, -1);
+			r = client_wait_until(c, deadline);
 			if (r < 0)
 				client_kill(c, r); /* completes every chunk still pending */
 		}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client-internal.h"
@@ -44,12 +45,18 @@ static void client_complete(nest_client *c, struct client_pending *p, struct nes
 
 int client_kill(nest_client *c, int err)
 {
+	char detail[96] = "";
+
 	if (c->dead)
 		return c->dead;
 	c->dead = err;
-	client_set_error(c, err, "connection to nestd lost");
+	if (err == -ETIMEDOUT)
+		snprintf(detail, sizeof(detail),
+			 "no answer from nestd within %d ms (the handle is closed)", c->timeout_ms);
+	client_set_error(c, err, "%s", detail[0] ? detail : "connection to nestd lost");
 	for (unsigned i = 0; i < c->pending_cap; i++) {
-		struct nest_reply r = {.error = err, .fds = {-1, -1, -1, -1}};
+		struct nest_reply r = {
+			.error = err, .detail = detail[0] ? detail : NULL, .fds = {-1, -1, -1, -1}};
 
 		if (!c->pending[i].id)
 			continue;
@@ -60,11 +67,40 @@ int client_kill(nest_client *c, int err)
 	return err;
 }
 
+int64_t client_deadline(const nest_client *c)
+{
+	struct timespec ts;
+
+	if (c->timeout_ms < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + c->timeout_ms;
+}
+
+int client_wait_until(nest_client *c, int64_t deadline)
+{
+	struct timespec ts;
+	int64_t left;
+
+	if (deadline < 0)
+		return nest_client_wait(c, -1);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	left = deadline - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	if (left <= 0)
+		return -ETIMEDOUT;
+	return nest_client_wait(c, left > 60000 ? 60000 : (int)left);
+}
+
 int client_wait_slot(nest_client *c)
 {
-	while (!c->dead && c->inflight >= c->pending_cap) {
-		int r = nest_client_wait(c, -1);
+	int64_t deadline = client_deadline(c);
 
+	while (!c->dead && c->inflight >= c->pending_cap) {
+		int r = client_wait_until(c, deadline);
+
+		if (r == -ETIMEDOUT)
+			client_set_error(c, r, "no free in-flight slot within %d ms",
+					 c->timeout_ms);
 		if (r < 0)
 			return r;
 	}
@@ -103,6 +139,9 @@ NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *
 	if (r < 0) {
 		if (r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN)
 			return client_kill(c, -ECONNRESET);
+		if (r == -EAGAIN) /* SO_SNDTIMEO: nestd's queue stayed full; nothing was sent */
+			return client_op_error(c, op, -ETIMEDOUT,
+					       "nestd takes no requests (timeout)");
 		return client_op_error(c, op, r, NULL);
 	}
 	*p = (struct client_pending){.id = h.id, .op = op, .cb = cb, .opaque = opaque};
@@ -353,8 +392,10 @@ int client_call(nest_client *c, uint16_t op, const void *body, size_t body_len, 
 	r = nest_client_send_async(c, op, body, body_len, fds, nfds, client_sync_cb, s, NULL);
 	if (r < 0)
 		return r;
+	int64_t deadline = client_deadline(c);
+
 	while (!s->done) {
-		r = nest_client_wait(c, -1);
+		r = client_wait_until(c, deadline);
 		if (r < 0 && !s->done)
 			client_kill(c, r); /* @s must not stay registered: it lives on our stack */
 	}

@@ -10,19 +10,22 @@
 #include "nest-admin.h"
 #include "nestctl.h"
 
-/* Commands without options: reject anything but the expected number of positional args. */
-static int cmd_args(int argc, int min, int max, const char *what)
+/* The levels nestd knows (nest-admin.h's log-level command), checked before asking. */
+static bool cmd_is_level(const char *s)
 {
-	if (argc - 1 < min || argc - 1 > max)
-		return nestctl_usage_error("%s: wrong number of arguments", what);
-	return 0;
+	static const char *const levels[] = {"debug", "info", "notice", "warning", "err"};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcmp(s, levels[i]))
+			return true;
+	return false;
 }
 
 static int cmd_status(struct nestctl *ctl, int argc, char **argv)
 {
 	json_object *res;
 	int64_t up;
-	int r = cmd_args(argc, 0, 0, "status");
+	int r = nestctl_check_args(argc, argv, 0, 0, "status");
 
 	if (r || (r = nestctl_call(ctl, NEST_ADMIN_CMD_STATUS, NULL, &res)))
 		return r;
@@ -69,7 +72,7 @@ static void cmd_print_counters(const char *title, json_object *obj)
 static int cmd_stats(struct nestctl *ctl, int argc, char **argv)
 {
 	json_object *res, *d = NULL, *b = NULL;
-	int r = cmd_args(argc, 0, 0, "stats");
+	int r = nestctl_check_args(argc, argv, 0, 0, "stats");
 
 	if (r || (r = nestctl_call(ctl, NEST_ADMIN_CMD_STATS, NULL, &res)))
 		return r;
@@ -88,7 +91,7 @@ static int cmd_stats(struct nestctl *ctl, int argc, char **argv)
 static int cmd_reload(struct nestctl *ctl, int argc, char **argv)
 {
 	json_object *res;
-	int r = cmd_args(argc, 0, 0, "reload");
+	int r = nestctl_check_args(argc, argv, 0, 0, "reload");
 
 	if (r || (r = nestctl_call(ctl, NEST_ADMIN_CMD_RELOAD, NULL, &res)))
 		return r;
@@ -105,10 +108,14 @@ static int cmd_reload(struct nestctl *ctl, int argc, char **argv)
 static int cmd_log_level(struct nestctl *ctl, int argc, char **argv)
 {
 	json_object *res, *args = NULL;
-	int r = cmd_args(argc, 0, 1, "log-level");
+	int r = nestctl_check_args(argc, argv, 0, 1, "log-level");
 
 	if (r)
 		return r;
+	if (argc == 2 && !cmd_is_level(argv[1]))
+		return nestctl_usage_error("log-level: '%s' is not a level (debug, info, notice, "
+					   "warning or err)",
+					   argv[1]);
 	if (argc == 2) {
 		args = json_object_new_object();
 		json_object_object_add(args, "level", json_object_new_string(argv[1]));

@@ -74,8 +74,8 @@ static int cmd_vm_list(struct nestctl *ctl, int argc, char **argv)
 	size_t n;
 	int r;
 
-	if (argc != 1)
-		return nestctl_usage_error("vm list: takes no arguments");
+	if ((r = nestctl_check_args(argc, argv, 0, 0, "vm list")))
+		return r;
 	r = nestctl_call(ctl, NEST_ADMIN_CMD_VM_LIST, NULL, &res);
 	if (r)
 		return r;
@@ -217,8 +217,8 @@ static int cmd_device_list(struct nestctl *ctl, int argc, char **argv)
 	json_object *res;
 	int r;
 
-	if (argc != 1)
-		return nestctl_usage_error("device list: takes no arguments");
+	if ((r = nestctl_check_args(argc, argv, 0, 0, "device list")))
+		return r;
 	r = nestctl_call(ctl, NEST_ADMIN_CMD_DEVICE_LIST, NULL, &res);
 	if (r)
 		return r;

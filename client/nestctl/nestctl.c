@@ -106,7 +106,8 @@ int nestctl_call(struct nestctl *ctl, const char *command, json_object *args, js
 		/* "ADMIN: text" from libnest: drop the op prefix for operators */
 		if (strncmp(detail, "ADMIN: ", 7) == 0)
 			detail += 7;
-		return nestctl_error(nestctl_exit_code(r), "%s: %s", command,
+		return nestctl_error(nestctl_exit_code(r), "%s: %s",
+				     ctl->cmd_name[0] ? ctl->cmd_name : command,
 				     *detail ? detail : strerror(-r));
 	}
 	res = json_tokener_parse(reply);
@@ -114,7 +115,7 @@ int nestctl_call(struct nestctl *ctl, const char *command, json_object *args, js
 	if (!res || !json_object_is_type(res, json_type_object)) {
 		json_object_put(res);
 		return nestctl_error(NESTCTL_EXIT_FAILURE, "%s: nestd sent a malformed result",
-				     command);
+				     ctl->cmd_name[0] ? ctl->cmd_name : command);
 	}
 	*ret = res;
 	return 0;
@@ -236,23 +237,93 @@ static const struct nestctl_cmd *nestctl_find(const char *noun, const char *verb
 	return NULL;
 }
 
+/*
+ * Global options after the command (as systemctl and ip take them): -s/--socket, -j, --json,
+ * --no-legend, --no-pager, -q/--quiet and -h/--help are taken out of the command's arguments
+ * (up to a "--"); the rest stays for the command, in order. Returns -1 to go on, or an exit code
+ * (--help printed the command's usage).
+ */
+static int nestctl_late_options(struct nestctl *ctl, const struct nestctl_cmd *cmd, int *argc,
+				char **argv)
+{
+	int n = 1, r;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("Usage: nestctl [OPTIONS] %s%s%s%s%s\n\nSee nestctl --help and "
+			       "nestctl(1).\n",
+			       cmd->noun, cmd->verb ? " " : "", cmd->verb ? cmd->verb : "",
+			       *cmd->usage ? " " : "", cmd->usage);
+			return NESTCTL_EXIT_OK;
+		} else if (!strcmp(a, "-j")) {
+			ctl->json =
+				isatty(STDOUT_FILENO) ? NESTCTL_JSON_PRETTY : NESTCTL_JSON_SHORT;
+		} else if (!strcmp(a, "--json") || !strncmp(a, "--json=", 7)) {
+			r = nestctl_parse_json_mode(ctl, a[6] ? a + 7 : NULL);
+			if (r)
+				return r;
+		} else if (!strcmp(a, "--no-legend")) {
+			ctl->legend = false;
+		} else if (!strcmp(a, "--no-pager")) {
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			ctl->quiet = true;
+		} else if (!strcmp(a, "-s") || !strcmp(a, "--socket")) {
+			if (i + 1 >= *argc)
+				return nestctl_usage_error("%s: %s needs a PATH", ctl->cmd_name, a);
+			ctl->socket = argv[++i];
+		} else if (!strncmp(a, "--socket=", 9)) {
+			ctl->socket = a + 9;
+		} else if (!strncmp(a, "-s", 2)) {
+			ctl->socket = a + 2;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	*argc = n;
+	argv[n] = NULL;
+	return -1;
+}
+
 static int nestctl_dispatch(struct nestctl *ctl, int argc, char **argv)
 {
 	const struct nestctl_cmd *cmd;
 	bool noun_known;
-	int skip;
+	int skip, r;
 
 	if (argc < 1)
 		return nestctl_usage_error("missing command");
 	cmd = nestctl_find(argv[0], argc > 1 ? argv[1] : NULL, &noun_known);
 	if (!cmd && !noun_known)
 		return nestctl_usage_error("unknown command '%s'", argv[0]);
+	if (!cmd && argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage:\n");
+		for (size_t t = 0; t < sizeof(nestctl_tables) / sizeof(nestctl_tables[0]); t++)
+			for (const struct nestctl_cmd *c = nestctl_tables[t]; c->noun; c++)
+				if (!strcmp(c->noun, argv[0]))
+					printf("  nestctl [OPTIONS] %s %s%s%s\n", c->noun, c->verb,
+					       *c->usage ? " " : "", c->usage);
+		return NESTCTL_EXIT_OK;
+	}
 	if (!cmd)
 		return argc > 1 ? nestctl_usage_error("unknown command '%s %s'", argv[0], argv[1])
 				: nestctl_usage_error("'%s' needs a verb", argv[0]);
 	skip = cmd->verb ? 2 : 1;
+	snprintf(ctl->cmd_name, sizeof(ctl->cmd_name), "%s%s%s", cmd->noun, cmd->verb ? " " : "",
+		 cmd->verb ? cmd->verb : "");
 	/* command functions see argv[0] = "noun verb" position, getopt-style */
-	return cmd->fn(ctl, argc - skip + 1, argv + skip - 1);
+	argc = argc - skip + 1;
+	argv = argv + skip - 1;
+	r = nestctl_late_options(ctl, cmd, &argc, argv);
+	if (r >= 0)
+		return r;
+	return cmd->fn(ctl, argc, argv);
 }
 
 int main(int argc, char **argv)

@@ -34,6 +34,7 @@ struct nestctl {
 	bool legend;
 	bool quiet;
 	nest_client *client; /* connected lazily by nestctl_call() */
+	char cmd_name[64];   /* the command in the CLI's words ("vm show"), for messages */
 };
 
 /* A command: "noun verb" (verb NULL for one-word commands). Returns an exit code. */
@@ -62,6 +63,10 @@ void nestctl_print_json(const struct nestctl *ctl, json_object *result);
 int nestctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Other error: prints "nestctl: <msg>", returns @code. */
 int nestctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A command without options takes @min..@max positional arguments: 0, or a precise usage error
+ * naming the unknown option or the unexpected argument (exit code 2). */
+int nestctl_check_args(int argc, char **argv, int min, int max, const char *what);
 
 /* Parse an unsigned number (decimal, 0x hex or 0 octal) within [0, max]. 0 or -EINVAL. */
 int nestctl_parse_u64(const char *s, uint64_t max, uint64_t *ret);

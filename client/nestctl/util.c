@@ -105,3 +105,18 @@ const char *nestctl_bytes(json_object *o, const char *key, char *buf, size_t cap
 	snprintf(buf, cap, "%.1f%c", d, units[u]);
 	return buf;
 }
+
+/* Commands without options: reject anything but the expected number of positional args. */
+int nestctl_check_args(int argc, char **argv, int min, int max, const char *what)
+{
+	if (argc - 1 > max && argv[max + 1][0] == '-' && argv[max + 1][1])
+		return nestctl_usage_error("%s: unknown option '%s'", what, argv[max + 1]);
+	if (argc - 1 > max)
+		return max == 0 ? nestctl_usage_error("%s: takes no arguments (got '%s')", what,
+						      argv[1])
+				: nestctl_usage_error("%s: unexpected argument '%s'", what,
+						      argv[max + 1]);
+	if (argc - 1 < min)
+		return nestctl_usage_error("%s: missing argument", what);
+	return 0;
+}

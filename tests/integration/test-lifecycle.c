@@ -170,8 +170,13 @@ Test(lifecycle, evict_and_shutdown_events)
 	struct it_guest g;
 	struct nest_ev_shutdown ev = {0};
 	struct json_object *res = NULL;
+	char conf[2048];
 
-	it_start(&d, "GracePeriodSec=30", NULL);
+	td_init(&d);
+	it_std_conf(conf, sizeof(conf), "GracePeriodSec=30", NULL);
+	td_write_conf(&d, conf);
+	d.capture_stderr = true; /* the audit trail is read below */
+	cr_assert_eq(td_start(&d), 0, "nestd did not start");
 	it_guest_init(&g);
 	struct tc *a = it_admin(&d);
 	struct tc *t = it_client(&d);
@@ -189,14 +194,54 @@ Test(lifecycle, evict_and_shutdown_events)
 	/* SIGTERM: every VM client gets reason 0, the daemon exits 0 */
 	t = it_client(&d);
 	it_setup_vm(t, "vm1", &g, 0);
+	struct tc *t0 = it_client(&d); /* vm0 has a grace period: not held while nestd stops */
+	cr_assert_eq(tc_attach(t0, "vm0", 0, NULL), 0);
 	kill(d.pid, SIGTERM);
 	cr_assert_eq(tc_wait_event(t, NEST_EV_SHUTDOWN, &ev, sizeof(ev), 3000), 0);
 	cr_expect_eq(ev.reason, 0);
 	cr_expect(tc_closed(t, 3000));
+	cr_expect(tc_closed(t0, 3000));
 	tc_free(t);
+	tc_free(t0);
 	tc_free(a);
 	it_guest_fini(&g);
-	it_stop(&d);
+	int st = 0;
+	cr_assert_eq(waitpid(d.pid, &st, 0), d.pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status 0x%x", st);
+	d.pid = 0;
+	/* the audit trail gives the real reason of both teardowns, with correct plurals */
+	char line[1024];
+	int stopping = 0, other = 0;
+	bool after_sigterm = false;
+	FILE *f = fopen(d.log, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		after_sigterm = after_sigterm || strstr(line, "signal 15: shutting down");
+		if (!strstr(line, "audit: op=teardown "))
+			continue;
+		if (!after_sigterm) { /* vm0's eviction, with its real reason */
+			cr_expect(
+				strstr(line, "vm=vm0 ") &&
+					strstr(line,
+					       "evicted by the operator; freed 1 PASID, 1 region"),
+				"%s", line);
+			continue;
+		}
+		if (strstr(line, "nestd stopping; freed 1 PASID, 1 region\n") &&
+		    strstr(line, "vm=vm1 "))
+			stopping++;
+		else if (strstr(line, "nestd stopping; freed 0 PASIDs, 0 regions\n") &&
+			 strstr(line, "vm=vm0 "))
+			stopping++;
+		else {
+			other++;
+			cr_expect(false, "unexpected teardown record: %s", line);
+		}
+	}
+	fclose(f);
+	cr_expect_eq(stopping, 2);
+	cr_expect_eq(other, 0);
+	td_cleanup(&d);
 	NO_LEAKS();
 }
 

@@ -69,7 +69,9 @@ Test(systemd, notify_ready_status_watchdog_reload_stopping)
 	struct tc *t = it_client(&d);
 	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
 	collect(&d, log, sizeof(log), 300);
-	cr_expect(strstr(log, "STATUS=1 VMs attached") != NULL, "log: %s", log);
+	/* "1 VM", not "1 VMs" */
+	cr_expect(strstr(log, "STATUS=1 VM attached, 0 held, 2 configured; ") != NULL, "log: %s",
+		  log);
 
 	/* SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1 */
 	log[0] = '\0';
@@ -122,8 +124,8 @@ Test(systemd, socket_activation_seqpacket)
 	cr_assert_geq(d.pid, 0);
 	if (d.pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (!getenv("TD_VERBOSE"))
-			freopen("/dev/null", "w", stderr);
+		if (!getenv("TD_VERBOSE") && !freopen("/dev/null", "w", stderr))
+			_exit(127);
 		execl(SOCKET_ACTIVATE, SOCKET_ACTIVATE, "--seqpacket", "-l", d.sock,
 		      "--fdname=nestd", "-E", env, NESTD_BINARY, "--config", d.conf,
 		      "--admin-socket", d.admin, (char *)NULL);
@@ -185,6 +187,49 @@ Test(systemd, watchdog_pid_selects_the_process)
 	collect(&d, log, sizeof(log), 350);
 	cr_expect(strstr(log, "READY=1") != NULL, "log: %s", log);
 	cr_expect_eq(count(log, "WATCHDOG=1"), 0, "log: %s", log);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* debug.stall blocks the loop (no WATCHDOG=1 meanwhile), only with NESTD_DEBUG=stall and uid 0. */
+Test(systemd, debug_stall_is_guarded_and_stops_the_watchdog)
+{
+	static char log[16384];
+	struct json_object *res = NULL;
+	struct td d;
+	char conf[2048];
+
+	/* without NESTD_DEBUG: refused */
+	it_start(&d, NULL, NULL);
+	struct tc *a = it_admin(&d);
+	cr_expect_eq(tc_admin(a, "debug.stall", "{\"seconds\":1}", NULL), -EPERM);
+	tc_free(a);
+	it_stop(&d);
+
+	td_init(&d);
+	it_std_conf(conf, sizeof(conf), NULL, NULL);
+	td_write_conf(&d, conf);
+	td_notify_socket(&d);
+	d.env[0] = "WATCHDOG_USEC=200000";
+	d.env[1] = "NESTD_DEBUG=other,stall";
+	cr_assert_eq(td_start(&d), 0);
+	collect(&d, log, sizeof(log), 500);
+	cr_expect_geq(count(log, "WATCHDOG=1"), 3, "watchdog every 100 ms: %s", log);
+	a = it_admin(&d);
+	cr_expect_eq(tc_admin(a, "debug.stall", "{\"seconds\":0}", NULL), -EINVAL);
+	cr_expect_eq(tc_admin(a, "debug.stall", "{\"seconds\":301}", NULL), -EINVAL);
+	log[0] = '\0';
+	collect(&d, log, sizeof(log), 0); /* drain */
+	log[0] = '\0';
+	cr_assert_eq(tc_admin(a, "debug.stall", "{\"seconds\":1}", &res), 0);
+	json_object_put(res);
+	collect(&d, log, sizeof(log), 20);
+	/* 1 s without the loop: at most the one ping due right when it came back */
+	cr_expect_leq(count(log, "WATCHDOG=1"), 1, "pings during the stall: %s", log);
+	log[0] = '\0';
+	collect(&d, log, sizeof(log), 500);
+	cr_expect_geq(count(log, "WATCHDOG=1"), 3, "pings resume: %s", log);
+	tc_free(a);
 	it_stop(&d);
 	NO_LEAKS();
 }

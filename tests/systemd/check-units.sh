@@ -47,6 +47,13 @@ else
 	ok "systemd-analyze verify: silent"
 fi
 
+# nestd keeps nothing on disk: no StateDirectory= (it would create an unused /var/lib/nestd).
+if grep -q '^StateDirectory=' "$SRC/nestd.service"; then
+	fail "nestd.service has StateDirectory= but nestd writes no state (see SECURITY.md)"
+else
+	ok "no unused StateDirectory="
+fi
+
 # --- security -------------------------------------------------------------------------------
 systemd-analyze security --offline=true --man=no --threshold=$THRESHOLD "$T/nestd.service" \
 	>"$T/sec.out" 2>&1
@@ -144,6 +151,14 @@ if [[ "$NESTD" != /bin/true && "$NESTCTL" != /bin/true ]] && command -v systemd-
 		cat "$A/status.out" "$A/nestd.log"
 		ls -l "$A"
 		fail "socket activation with the units' fd names ($vmname:$admname)"
+	fi
+	# The log names the activated sockets by their paths.
+	want="listening on $A/vm.sock (activated) and $A/admin.sock (activated)"
+	if grep -qF "$want" "$A/nestd.log"; then
+		ok "log: $want"
+	else
+		cat "$A/nestd.log"
+		fail "the log does not say: $want"
 	fi
 	kill -TERM "$apid" 2>/dev/null
 	for _ in $(seq 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.05; done

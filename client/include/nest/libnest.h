@@ -64,6 +64,26 @@ int nest_client_connect(const char *path, uint32_t flags, nest_client **ret);
 /* nest_admin_connect() - the same on the admin socket (NULL: NEST_DEFAULT_ADMIN_SOCKET). */
 int nest_admin_connect(const char *path, uint32_t flags, nest_client **ret);
 
+/*
+ * Timeouts. Every blocking step (connecting, sending a request, waiting for its reply, waiting for
+ * a free in-flight slot) gives up after the handle's timeout with -ETIMEDOUT, so a VMM does not
+ * hang on a stopped or stuck nestd. The default is NEST_DEFAULT_TIMEOUT_MS; -1 waits forever.
+ * A blocking call that timed out while its request was in flight leaves the handle dead (every
+ * later call returns -ETIMEDOUT): free it and connect again. A timed-out connect returns no
+ * handle.
+ */
+#define NEST_DEFAULT_TIMEOUT_MS 30000
+
+/* nest_client_connect() / nest_admin_connect() with @timeout_ms (> 0, or -1) for the connect and
+ * the HELLO exchange; it stays the handle's timeout. -EINVAL for other values. */
+int nest_client_connect_timeout(const char *path, uint32_t flags, int timeout_ms,
+				nest_client **ret);
+int nest_admin_connect_timeout(const char *path, uint32_t flags, int timeout_ms, nest_client **ret);
+
+/* Set (> 0 ms, or -1: no timeout; else -EINVAL) and get the timeout of @c's blocking calls. */
+int nest_client_set_timeout(nest_client *c, int timeout_ms);
+int nest_client_get_timeout(const nest_client *c);
+
 /* Close the connection; pending requests are dropped without callbacks. Accepts NULL. */
 nest_client *nest_client_free(nest_client *c);
 

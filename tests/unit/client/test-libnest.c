@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -477,5 +478,61 @@ Test(libnest, log_callback_and_idle_process)
 	cr_assert_eq(nest_device_get(t.c, 2, NULL, NULL), 0);
 	cr_expect_geq(n, 2, "send and reply are logged");
 	test_vm_free(&t);
+	NO_LEAKS();
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A stopped nestd (SIGSTOP) makes blocking calls and connects time out, not hang. */
+Test(libnest, timeouts_against_a_stopped_nestd)
+{
+	nest_client *c = NULL, *c2 = (nest_client *)0x1;
+	struct nest_vm_info vi;
+	int64_t t0;
+
+	cr_assert_eq(nest_client_connect(d.sock, 0, &c), 0);
+	cr_expect_eq(nest_client_get_timeout(c), NEST_DEFAULT_TIMEOUT_MS);
+	cr_expect_eq(NEST_DEFAULT_TIMEOUT_MS, 30000);
+	cr_expect_eq(nest_client_set_timeout(c, 0), -EINVAL);
+	cr_expect_eq(nest_client_set_timeout(c, -2), -EINVAL);
+	cr_expect_eq(nest_client_set_timeout(NULL, 100), -EINVAL);
+	cr_expect_eq(nest_client_set_timeout(c, -1), 0);
+	cr_expect_eq(nest_client_get_timeout(c), -1);
+	cr_expect_eq(nest_client_connect_timeout(d.sock, 0, 0, &c2), -EINVAL);
+	cr_assert_eq(nest_client_set_timeout(c, 300), 0);
+
+	cr_assert_eq(kill(d.pid, SIGSTOP), 0);
+	t0 = now_ms();
+	cr_expect_eq(nest_vm_attach(c, "vm0", 0, &vi), -ETIMEDOUT);
+	cr_expect_geq(now_ms() - t0, 290);
+	cr_expect_lt(now_ms() - t0, 5000);
+	cr_expect(strstr(nest_client_last_error(c), "no answer from nestd within 300 ms"), "%s",
+		  nest_client_last_error(c));
+	t0 = now_ms();
+	cr_expect_eq(nest_vm_detach(c, 0), -ETIMEDOUT, "a timed-out handle stays dead");
+	cr_expect_lt(now_ms() - t0, 100);
+	nest_client_free(c);
+
+	/* connect: the kernel queues the connection, HELLO gets no answer */
+	t0 = now_ms();
+	cr_expect_eq(nest_client_connect_timeout(d.sock, 0, 250, &c2), -ETIMEDOUT);
+	cr_expect_eq(c2, (nest_client *)0x1, "ret written on failure");
+	cr_expect_geq(now_ms() - t0, 240);
+	cr_expect_lt(now_ms() - t0, 5000);
+	cr_expect_eq(nest_admin_connect_timeout(d.admin, 0, 250, &c2), -ETIMEDOUT);
+
+	/* nestd goes on; a new handle works, with the timeout given at connect */
+	cr_assert_eq(kill(d.pid, SIGCONT), 0);
+	cr_assert_eq(nest_client_connect_timeout(d.sock, 0, 5000, &c), 0);
+	cr_expect_eq(nest_client_get_timeout(c), 5000);
+	cr_expect_eq(nest_vm_attach(c, "vm0", 0, &vi), 0);
+	cr_expect_eq(nest_vm_detach(c, 0), 0);
+	nest_client_free(c);
 	NO_LEAKS();
 }

@@ -228,7 +228,8 @@ Test(nestctl, exit_codes)
 	cr_expect_neq(o.err[0], '\0');
 	out_free(&o);
 	o = ctl("log-level", "loud", NULL);
-	cr_expect_eq(o.status, 1, "daemon refuses the level");
+	cr_expect_eq(o.status, 2, "a malformed argument is a usage error");
+	cr_expect(strstr(o.err, "nestctl: log-level: 'loud' is not a level"), "%s", o.err);
 	out_free(&o);
 	o = ctl("-q", "log-level", "debug", NULL);
 	cr_expect_eq(o.status, 0);
@@ -361,5 +362,77 @@ Test(nestctl, stats_reload_loglevel_evict_device_pasid)
 	cr_expect_eq(o.status, 3, "%s", o.err);
 	out_free(&o);
 	test_vm_free(&t);
+	NO_LEAKS();
+}
+
+/* Errors in the CLI's words; options after the command (like systemctl); --help everywhere. */
+Test(nestctl, cli_words_late_options_and_help)
+{
+	struct out o;
+
+	/* the daemon's refusal names the command as typed, not its wire name "vm.show" */
+	o = ctl("vm", "show", "nope", NULL);
+	cr_expect_eq(o.status, 3);
+	cr_expect(strstr(o.err, "nestctl: vm show: ") == o.err, "%s", o.err);
+	cr_expect(!strstr(o.err, "vm.show"), "%s", o.err);
+	out_free(&o);
+	o = ctl("sim", "translate", "vm1", "1", "1", "0", NULL);
+	cr_expect_eq(o.status, 3, "vm1 is not attached");
+	cr_expect(strstr(o.err, "nestctl: sim translate: ") == o.err, "%s", o.err);
+	out_free(&o);
+
+	/* global options after the command */
+	o = ctl("vm", "list", "--json=short", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect(o.out[0] == '{' && strchr(o.out, '\n') == o.out + strlen(o.out) - 1, "%s", o.out);
+	out_free(&o);
+	o = ctl("status", "-q", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "");
+	out_free(&o);
+	o = ctl("pasid", "list", "-j", "--vm", "vm0", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "{\"pasids\":[]}\n");
+	out_free(&o);
+	o = ctl("device", "list", "--no-legend", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect(!strstr(o.out, "NAME") && !strstr(o.out, "listed"), "%s", o.out);
+	out_free(&o);
+
+	/* precise usage errors */
+	o = ctl("status", "extra", NULL);
+	cr_expect_eq(o.status, 2);
+	cr_expect(strstr(o.err, "nestctl: status: takes no arguments (got 'extra')"), "%s", o.err);
+	out_free(&o);
+	o = ctl("vm", "list", "--bogus", NULL);
+	cr_expect_eq(o.status, 2);
+	cr_expect(strstr(o.err, "nestctl: vm list: unknown option '--bogus'"), "%s", o.err);
+	out_free(&o);
+	o = ctl("log-level", "info", "more", NULL);
+	cr_expect_eq(o.status, 2);
+	cr_expect(strstr(o.err, "nestctl: log-level: unexpected argument 'more'"), "%s", o.err);
+	out_free(&o);
+
+	/* every command answers --help (exit 0, its usage on stdout, nothing sent) */
+	static const char *const cmds[][2] = {
+		{"status", NULL},   {"stats", NULL},	  {"reload", NULL}, {"log-level", NULL},
+		{"vm", "list"},	    {"vm", "show"},	  {"vm", "evict"},  {"pasid", "list"},
+		{"device", "list"}, {"sim", "translate"}, {"sim", "dma"},
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char want[64];
+
+		o = cmds[i][1] ? ctl(cmds[i][0], cmds[i][1], "--help", NULL)
+			       : ctl(cmds[i][0], "--help", NULL);
+		snprintf(want, sizeof(want), "Usage: nestctl [OPTIONS] %s%s%s", cmds[i][0],
+			 cmds[i][1] ? " " : "", cmds[i][1] ? cmds[i][1] : "");
+		cr_expect_eq(o.status, 0, "%s --help: %s", cmds[i][0], o.err);
+		cr_expect(strstr(o.out, want) == o.out, "%s --help: %s", cmds[i][0], o.out);
+		out_free(&o);
+	}
+	o = ctl("vm", "--help", NULL);
+	cr_expect_eq(o.status, 0);
+	cr_expect(strstr(o.out, "nestctl [OPTIONS] vm show NAME"), "%s", o.out);
+	out_free(&o);
 	NO_LEAKS();
 }
