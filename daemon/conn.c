@@ -16,8 +16,12 @@
 #include "nest-fds.h"
 #include "vm.h"
 
-/* Messages handled per readable wakeup before other connections get their turn. */
-#define CONN_RX_BURST 32
+/*
+ * Messages handled per readable wakeup, in one recvmmsg(2), before other connections get their
+ * turn (the fairness budget). A burst that comes back short drained the socket, so the loop
+ * goes back to epoll without a read that would find nothing.
+ */
+#define CONN_RX_BURST NEST_RX_BURST_MAX
 
 struct outmsg {
 	struct outmsg *next;
@@ -94,32 +98,76 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "send failed");
 }
 
+static int conn_enqueue(struct conn *c, const void *buf, size_t len, int fd, bool is_reply);
+static void conn_doom(struct conn *c);
+
+/* Send the burst's batch; what the socket does not take goes to the output queue, in order. */
+static void conn_tx_flush(struct conn *c)
+{
+	struct txbatch *b = &c->d->tx;
+	int sent;
+
+	if (b->owner != c || b->n == 0)
+		return;
+	sent = txbatch_send(b, c->fd);
+	if (sent < 0 && sent != -EAGAIN) {
+		txbatch_clear(b);
+		conn_doom(c);
+		return;
+	}
+	for (unsigned i = sent < 0 ? 0 : (unsigned)sent; i < b->n; i++) {
+		bool is_reply;
+		size_t len;
+		const void *m = txbatch_msg(b, i, &len, &is_reply);
+
+		if (conn_enqueue(c, m, len, -1, is_reply) < 0)
+			break; /* doomed (slow client) or no memory: the rest is dropped with it */
+	}
+	txbatch_clear(b);
+}
+
+/* The slots after @i of a burst are not handled: close the fds they brought. */
+static void conn_rx_drop(struct nestd *d, int i, int n)
+{
+	for (; i < n; i++)
+		if (d->rx.rx[i].len > 0)
+			nest_fds_close(d->rx.rx[i].fds, d->rx.rx[i].nfds);
+}
+
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	struct nestd *d = c->d;
+	size_t cap = c->caps.max_msg_size < d->rxcap ? c->caps.max_msg_size : d->rxcap;
+	int n, i;
 
-	for (int i = 0; i < CONN_RX_BURST && !c->dead && !c->doomed; i++) {
-		int fds[NEST_FDS_PER_MSG_MAX];
-		unsigned nfds = 0;
-		size_t cap = c->caps.max_msg_size < d->rxcap ? c->caps.max_msg_size : d->rxcap;
-		ssize_t n = nest_fds_recv(c->fd, d->rxbuf, cap, fds, c->caps.max_fds, &nfds,
-					  MSG_DONTWAIT);
-
-		if (n == -EAGAIN || n == -EINTR)
-			return;
-		if (n == 0) {
-			conn_close(c, "peer closed the connection");
-			return;
-		}
-		if (n < 0) {
-			if (n == -EPROTO)
-				d->stats.protocol_errors++;
-			conn_close(c, n == -EPROTO ? "truncated message" : "receive failed");
-			return;
-		}
-		dispatch_message(c, d->rxbuf, (size_t)n, fds, nfds); /* consumes fds */
+	n = nest_fds_recv_burst(c->fd, &d->rx, CONN_RX_BURST, cap, c->caps.max_fds, MSG_DONTWAIT);
+	if (n == -EAGAIN || n == -EINTR)
+		return;
+	if (n < 0) {
+		conn_close(c, "receive failed");
+		return;
 	}
+	d->tx.owner = c;
+	for (i = 0; i < n && !c->dead && !c->doomed; i++) {
+		struct nest_rx *rx = &d->rx.rx[i];
+
+		if (rx->len == 0) {
+			conn_close(c, "peer closed the connection");
+			break;
+		}
+		if (rx->len < 0) {
+			if (rx->len == -EPROTO)
+				d->stats.protocol_errors++;
+			conn_close(c, rx->len == -EPROTO ? "truncated message" : "receive failed");
+			break;
+		}
+		dispatch_message(c, rx->buf, (size_t)rx->len, rx->fds, rx->nfds); /* consumes fds */
+	}
+	conn_rx_drop(d, i, n);
+	conn_tx_flush(c);
+	if (d->tx.owner == c)
+		d->tx.owner = NULL;
 }
 
 static void conn_on_hello_timeout(evutil_socket_t fd, short what, void *arg)
@@ -247,6 +295,10 @@ void conn_close(struct conn *c, const char *why)
 
 	if (c->dead)
 		return;
+	if (d->tx.owner == c) { /* the burst's replies first (e.g. the error that made us close) */
+		conn_tx_flush(c);
+		d->tx.owner = NULL;
+	}
 	c->dead = true;
 	log_msg(LOG_DEBUG, "%s: closing: %s", conn_tag(c, tag, sizeof(tag)), why);
 	if (c->vm)
@@ -325,6 +377,21 @@ int conn_send(struct conn *c, const struct nest_msg_hdr *hdr, const void *fixed,
 		if (fd >= 0)
 			close(fd);
 		return (int)len;
+	}
+	if (d->tx.owner == c && fd < 0 && !c->outq_head) {
+		/* inside this connection's receive burst: one sendmmsg at its end */
+		if (txbatch_add(&d->tx, d->txbuf, (size_t)len, is_reply))
+			return 0;
+		conn_tx_flush(c);
+		if (!c->outq_head && txbatch_add(&d->tx, d->txbuf, (size_t)len, is_reply))
+			return 0;
+	}
+	if (d->tx.owner == c)
+		conn_tx_flush(c); /* keep the order before a message that goes on its own */
+	if (c->dead || c->doomed) {
+		if (fd >= 0)
+			close(fd);
+		return -EPIPE;
 	}
 	if (!c->outq_head) {
 		/* fast path: nothing queued, try the socket directly */

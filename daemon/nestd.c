@@ -362,10 +362,15 @@ int nestd_new(const struct nestd_args *args, struct nestd_config *cfg, struct ne
 	TAILQ_INIT(&d->dead_conns);
 	d->start_usec = nestd_now_usec();
 	d->rxcap = d->txcap = NEST_MSG_SIZE_MAX;
-	d->rxbuf = malloc(d->rxcap);
+	/* untouched pages cost no memory: a burst of small requests touches one page per slot */
+	d->rxbuf = malloc(d->rxcap * NEST_RX_BURST_MAX);
 	d->txbuf = malloc(d->txcap);
 	d->base = event_base_new();
 	r = !d->rxbuf || !d->txbuf || !d->base ? -ENOMEM : 0;
+	if (r == 0)
+		r = txbatch_init(&d->tx);
+	if (r == 0)
+		nest_rx_burst_init(&d->rx, d->rxbuf, d->rxcap);
 	if (r == 0)
 		r = nestd_open_backend(d);
 	if (r == 0)
@@ -446,6 +451,7 @@ struct nestd *nestd_free(struct nestd *d)
 	nestd_config_free(d->cfg);
 	free(d->rxbuf);
 	free(d->txbuf);
+	txbatch_fini(&d->tx);
 	free(d);
 	return NULL;
 }

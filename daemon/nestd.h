@@ -15,6 +15,8 @@
 
 #include "backend.h"
 #include "config.h"
+#include "nest-fds.h"
+#include "txbatch.h"
 
 #define NESTD_VERSION "0.1.0"
 
@@ -78,9 +80,12 @@ struct nestd {
 	uint64_t watchdog_usec;
 	uint64_t start_usec; /* CLOCK_MONOTONIC */
 
-	uint8_t *rxbuf; /* one receive buffer for every connection (single-threaded) */
+	uint8_t *rxbuf; /* NEST_RX_BURST_MAX receive buffers of rxcap bytes, shared by every
+			   connection (single-threaded) */
 	size_t rxcap;
-	uint8_t *txbuf; /* scratch for encoding one outgoing message */
+	struct nest_rx_burst rx; /* over rxbuf */
+	struct txbatch tx;	 /* the replies of the burst being handled */
+	uint8_t *txbuf;		 /* scratch for encoding one outgoing message */
 	size_t txcap;
 
 	gid_t admin_gid; /* valid if have_admin_gid */

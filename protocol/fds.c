@@ -15,10 +15,6 @@
 #include "nest-fds.h"
 #include "nest-proto.h"
 
-/* Room for the fds plus one SCM_CREDENTIALS header, in case the socket has SO_PASSCRED. */
-#define FDS_CMSG_SPACE                                                                             \
-	(CMSG_SPACE(sizeof(int) * NEST_FDS_PER_MSG_MAX) + CMSG_SPACE(sizeof(struct ucred)))
-
 void nest_fds_close(int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -98,17 +94,37 @@ static int fds_collect(struct msghdr *mh, int *fds, unsigned max)
 	return (int)n;
 }
 
+/* One received datagram of @n bytes: its fds into @fds, truncation and EOF (nest_fds_recv()). */
+static ssize_t fds_finish(struct msghdr *mh, ssize_t n, int *fds, unsigned max_fds,
+			  unsigned *ret_nfds)
+{
+	int nfds = fds_collect(mh, fds, max_fds);
+
+	if (nfds < 0)
+		return nfds;
+	if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		nest_fds_close(fds, (unsigned)nfds);
+		return -EPROTO;
+	}
+	if (n == 0) { /* EOF (SEQPACKET cannot tell it from an empty datagram; we never send one) */
+		nest_fds_close(fds, (unsigned)nfds);
+		return 0;
+	}
+	if (ret_nfds)
+		*ret_nfds = (unsigned)nfds;
+	return n;
+}
+
 ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
 		      unsigned *ret_nfds, int flags)
 {
 	union {
 		struct cmsghdr align;
-		char buf[FDS_CMSG_SPACE];
+		char buf[NEST_FDS_CMSG_SPACE];
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
-	int nfds;
 
 	if (max_fds > NEST_FDS_PER_MSG_MAX)
 		max_fds = NEST_FDS_PER_MSG_MAX;
@@ -121,19 +137,48 @@ ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fd
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return fds_finish(&mh, n, fds, max_fds, ret_nfds);
+}
 
-	nfds = fds_collect(&mh, fds, max_fds);
-	if (nfds < 0)
-		return nfds;
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		nest_fds_close(fds, (unsigned)nfds);
-		return -EPROTO;
+void nest_rx_burst_init(struct nest_rx_burst *b, uint8_t *bufs, size_t each)
+{
+	for (unsigned i = 0; i < NEST_RX_BURST_MAX; i++) {
+		b->rx[i] = (struct nest_rx){.buf = bufs + i * each};
+		b->iov[i] = (struct iovec){.iov_base = b->rx[i].buf};
+		b->mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &b->iov[i],
+							.msg_iovlen = 1,
+							.msg_control = b->ctl[i].buf}};
 	}
-	if (n == 0) { /* EOF (SEQPACKET cannot tell it from an empty datagram; we never send one) */
-		nest_fds_close(fds, (unsigned)nfds);
-		return 0;
+}
+
+int nest_fds_recv_burst(int sock, struct nest_rx_burst *b, unsigned n, size_t cap, unsigned max_fds,
+			int flags)
+{
+	int got;
+
+	if (n == 0)
+		return -EINVAL;
+	if (n > NEST_RX_BURST_MAX)
+		n = NEST_RX_BURST_MAX;
+	if (max_fds > NEST_FDS_PER_MSG_MAX)
+		max_fds = NEST_FDS_PER_MSG_MAX;
+	for (unsigned i = 0; i < n; i++) { /* what the kernel overwrote last time */
+		b->iov[i].iov_len = cap;
+		b->mm[i].msg_hdr.msg_controllen = sizeof(b->ctl[i].buf);
 	}
-	if (ret_nfds)
-		*ret_nfds = (unsigned)nfds;
-	return n;
+	do
+		got = recvmmsg(sock, b->mm, n, MSG_CMSG_CLOEXEC | flags, NULL);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	for (int i = 0; i < got; i++) {
+		struct nest_rx *rx = &b->rx[i];
+
+		for (unsigned k = 0; k < NEST_FDS_PER_MSG_MAX; k++)
+			rx->fds[k] = -1;
+		rx->nfds = 0;
+		rx->len = fds_finish(&b->mm[i].msg_hdr, (ssize_t)b->mm[i].msg_len, rx->fds, max_fds,
+				     &rx->nfds);
+	}
+	return got;
 }

@@ -42,6 +42,7 @@ struct nest_client {
 	unsigned inflight;
 	uint8_t *rxbuf;
 	uint8_t *txbuf;
+	uint8_t *scratch; /* request bodies built before encoding (invalidate.c), bufsize bytes */
 	size_t bufsize;
 	nest_event_cb ev_cb;
 	void *ev_opaque;
@@ -85,6 +86,12 @@ int client_wait_slot(nest_client *c);
 int64_t client_deadline(const nest_client *c);
 /* nest_client_wait() until @deadline: its result, or -ETIMEDOUT once the deadline passed. */
 int client_wait_until(nest_client *c, int64_t deadline);
+/*
+ * Wait until *@done (set by a reply callback): one blocking receive first (usually that reply),
+ * then nest_client_wait() until @deadline. A failure kills the connection, which completes
+ * every pending request, so *@done is always true on return.
+ */
+void client_wait_done(nest_client *c, int64_t deadline, const bool *done);
 
 /* Set the error text of a failed op: "OPNAME: <daemon detail or strerror>". Returns @err. */
 int client_op_error(nest_client *c, uint16_t op, int err, const char *detail);

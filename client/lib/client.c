@@ -67,15 +67,21 @@ int client_op_error(nest_client *c, uint16_t op, int err, const char *detail)
 	return err;
 }
 
-/* The socket's send timeout (a full queue of a stopped nestd); -1: none. */
-static int client_set_sndtimeo(int fd, int timeout_ms)
+/*
+ * The socket's send timeout (a full queue of a stopped nestd) and receive timeout (the blocking
+ * calls' one blocking read of the reply, io.c); -1: none.
+ */
+static int client_set_timeouts(int fd, int timeout_ms)
 {
 	struct timeval tv = {0};
 
 	if (timeout_ms > 0)
 		tv = (struct timeval){.tv_sec = timeout_ms / 1000,
 				      .tv_usec = timeout_ms % 1000 * 1000};
-	return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
 }
 
 /*
@@ -112,10 +118,10 @@ static int client_socket_connect(nest_client *c, const char *path)
 		close(fd);
 		return r == -EAGAIN ? -ETIMEDOUT : r;
 	}
-	/* blocking again (replies are read with MSG_DONTWAIT), sends bounded by SO_SNDTIMEO */
+	/* blocking again: sends bounded by SO_SNDTIMEO, a blocking call's read by SO_RCVTIMEO */
 	r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0
 		    ? -errno
-		    : client_set_sndtimeo(fd, c->timeout_ms);
+		    : client_set_timeouts(fd, c->timeout_ms);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -211,7 +217,8 @@ static int client_new(bool admin, nest_client **ret)
 	c->bufsize = NEST_MSG_SIZE_DEFAULT;
 	c->rxbuf = malloc(c->bufsize);
 	c->txbuf = malloc(c->bufsize);
-	if (!c->rxbuf || !c->txbuf || client_size_pending(c) < 0) {
+	c->scratch = malloc(c->bufsize);
+	if (!c->rxbuf || !c->txbuf || !c->scratch || client_size_pending(c) < 0) {
 		nest_client_free(c);
 		return -ENOMEM;
 	}
@@ -285,7 +292,7 @@ NEST_PUBLIC int nest_client_set_timeout(nest_client *c, int timeout_ms)
 
 	if (!c || !client_timeout_valid(timeout_ms))
 		return -EINVAL;
-	if (c->fd >= 0 && (r = client_set_sndtimeo(c->fd, timeout_ms)) < 0)
+	if (c->fd >= 0 && (r = client_set_timeouts(c->fd, timeout_ms)) < 0)
 		return r;
 	c->timeout_ms = timeout_ms;
 	return 0;
@@ -305,6 +312,7 @@ NEST_PUBLIC nest_client *nest_client_free(nest_client *c)
 	free(c->pending);
 	free(c->rxbuf);
 	free(c->txbuf);
+	free(c->scratch);
 	free(c);
 	return NULL;
 }

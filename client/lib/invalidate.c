@@ -10,6 +10,9 @@
 
 #include "client-internal.h"
 
+/* Requests of one call tracked without an allocation (a batch up to 8 x max_batch entries). */
+#define INV_CHUNKS_ON_STACK 8
+
 struct inv_chunk {
 	bool finished;
 	int error; /* request-level -errno */
@@ -115,19 +118,17 @@ static int inv_collect(nest_client *c, const struct inv_batch *b, const struct i
 static int inv_run(nest_client *c, const struct inv_batch *b, size_t *ret_done,
 		   int *ret_first_error)
 {
-	struct inv_chunk *chunks;
+	struct inv_chunk few[INV_CHUNKS_ON_STACK] = {0}, *chunks = few;
 	size_t per, nchunks, sent = 0;
-	uint8_t *body;
+	uint8_t *body = c->scratch; /* fixed_len + per * entry_len fits one message */
 	int r = 0;
 
 	per = inv_chunk_entries(c, b);
 	nchunks = b->n ? (b->n + per - 1) / per : 0;
-	chunks = calloc(nchunks ? nchunks : 1, sizeof(*chunks));
-	body = malloc(b->fixed_len + per * b->entry_len);
-	if (!chunks || !body) {
-		free(chunks);
-		free(body);
-		return -ENOMEM;
+	if (nchunks > INV_CHUNKS_ON_STACK) {
+		chunks = calloc(nchunks, sizeof(*chunks));
+		if (!chunks)
+			return -ENOMEM;
 	}
 	for (; sent < nchunks && r == 0; sent++) {
 		size_t cnt = (sent + 1 == nchunks) ? b->n - sent * per : per;
@@ -138,16 +139,11 @@ static int inv_run(nest_client *c, const struct inv_batch *b, size_t *ret_done,
 	}
 	int64_t deadline = client_deadline(c);
 
-	for (size_t i = 0; i < sent; i++) {
-		while (!chunks[i].finished) {
-			r = client_wait_until(c, deadline);
-			if (r < 0)
-				client_kill(c, r); /* completes every chunk still pending */
-		}
-	}
+	for (size_t i = 0; i < sent; i++)
+		client_wait_done(c, deadline, &chunks[i].finished);
 	r = inv_collect(c, b, chunks, sent, per, ret_done, ret_first_error);
-	free(body);
-	free(chunks);
+	if (chunks != few)
+		free(chunks);
 	return r;
 }
 

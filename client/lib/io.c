@@ -5,8 +5,10 @@
  * Every request gets a slot in c->pending (at most the negotiated max_inflight); a reply frees
  * its slot before its callback runs, so callbacks may submit new requests. Blocking calls are
  * client_call(): an async request whose callback fills a struct client_sync on the caller's
- * stack, and a loop of poll() + nest_client_process() until it is done. Events that arrive
- * meanwhile go to the event callback as usual.
+ * stack, one blocking receive (bounded by SO_RCVTIMEO, the client's timeout), which is the reply
+ * unless an event came first, then, only if still not done, a loop of poll() +
+ * nest_client_process() until the deadline. A blocking call is thus one send and one receive.
+ * Events that arrive meanwhile go to the event callback as usual.
  */
 #include <errno.h>
 #include <poll.h>
@@ -345,6 +347,38 @@ NEST_PUBLIC int nest_client_wait(nest_client *c, int timeout_ms)
 	return nest_client_process(c);
 }
 
+/*
+ * One message, waiting for it (the socket is blocking; SO_RCVTIMEO bounds the wait). 0 when a
+ * message was handled or nothing came (timeout, EINTR, or a socket the VMM made non-blocking:
+ * the caller's deadline loop decides), -errno when the connection died.
+ */
+static int client_recv_blocking(nest_client *c)
+{
+	int fds[NEST_FDS_PER_MSG_MAX] = {-1, -1, -1, -1};
+	unsigned nfds = 0;
+	ssize_t n = nest_fds_recv(c->fd, c->rxbuf, c->bufsize, fds, NEST_FDS_PER_MSG_MAX, &nfds, 0);
+
+	if (n == -EAGAIN || n == -EINTR)
+		return 0;
+	if (n == 0)
+		return client_kill(c, -ECONNRESET);
+	if (n < 0)
+		return client_kill(c, (int)n);
+	return client_dispatch(c, (size_t)n, fds, nfds);
+}
+
+void client_wait_done(nest_client *c, int64_t deadline, const bool *done)
+{
+	if (!*done)
+		(void)client_recv_blocking(c); /* a dead connection has completed everything */
+	while (!*done) {
+		int r = client_wait_until(c, deadline);
+
+		if (r < 0 && !*done)
+			client_kill(c, r);
+	}
+}
+
 void client_sync_init(struct client_sync *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -394,10 +428,6 @@ int client_call(nest_client *c, uint16_t op, const void *body, size_t body_len, 
 		return r;
 	int64_t deadline = client_deadline(c);
 
-	while (!s->done) {
-		r = client_wait_until(c, deadline);
-		if (r < 0 && !s->done)
-			client_kill(c, r); /* @s must not stay registered: it lives on our stack */
-	}
+	client_wait_done(c, deadline, &s->done); /* @s lives on our stack: done, or killed */
 	return s->error;
 }

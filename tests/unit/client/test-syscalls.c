@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-syscalls.c - what one blocking request costs in system calls (issue: the invalidate hot
+ * path at the socket floor). libnest: one send and one receive, no poll(). nestd (with the
+ * syscount.c shim preloaded): one receive per request, never a read that finds nothing, one
+ * send per reply. Counts, not times: the same on any machine.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client-test.h"
+
+#define N 400
+
+enum { SC_RECVMSG, SC_RECVMMSG, SC_SENDMSG, SC_SENDMMSG, SC_EPOLL_WAIT, SC_POLL, SC_N };
+
+void nest_syscount_snapshot(unsigned long *calls, unsigned long *empty);
+
+static struct nest_inv_entry inv_entry(uint32_t pasid)
+{
+	return (struct nest_inv_entry){.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
+				       .granularity = NEST_INV_GRANU_ADDR,
+				       .pasid = pasid,
+				       .addr = 0x200000,
+				       .granule_size = 4096,
+				       .nb_granules = 1};
+}
+
+/* N blocking INVALIDATE x1 on vm0 of @d. */
+static void invalidate_n(struct nestd_proc *d, unsigned long before[SC_N],
+			 unsigned long after[SC_N])
+{
+	struct test_vm t;
+	unsigned long empty[SC_N];
+	uint32_t pasid = 0;
+	struct nest_inv_entry e;
+
+	test_vm_attach(&t, d, 0, 1u << 20);
+	cr_assert_eq(nest_pasid_alloc(t.c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &pasid), 0);
+	e = inv_entry(pasid);
+	nest_syscount_snapshot(before, empty);
+	for (int i = 0; i < N; i++) {
+		size_t done = 0;
+		int first = 0;
+
+		cr_assert_eq(nest_invalidate(t.c, &e, 1, &done, &first), 0);
+		cr_assert_eq(done, 1);
+	}
+	nest_syscount_snapshot(after, empty);
+	test_vm_free(&t);
+}
+
+Test(syscalls, libnest_blocking_call_is_one_send_one_receive, .timeout = 60)
+{
+	struct nestd_proc d;
+	unsigned long b[SC_N], a[SC_N];
+
+	nestd_start(&d, NULL);
+	invalidate_n(&d, b, a);
+	cr_expect_eq(a[SC_SENDMSG] - b[SC_SENDMSG], N);
+	cr_expect_eq(a[SC_RECVMSG] - b[SC_RECVMSG], N, "%lu receives for %d calls",
+		     a[SC_RECVMSG] - b[SC_RECVMSG], N);
+	cr_expect_eq(a[SC_POLL] - b[SC_POLL], 0, "%lu poll() calls", a[SC_POLL] - b[SC_POLL]);
+	nestd_stop(&d);
+}
+
+static __attribute__((unused)) unsigned long count_of(const char *text, const char *name, bool empty)
+{
+	char key[32];
+	const char *p;
+	unsigned long calls = 0, e = 0;
+
+	snprintf(key, sizeof(key), "%s ", name);
+	p = strstr(text, key);
+	cr_assert_not_null(p, "no %s in the counts:\n%s", name, text);
+	cr_assert_eq(sscanf(p + strlen(key), "%lu %lu", &calls, &e), 2);
+	return empty ? e : calls;
+}
+
+Test(syscalls, nestd_reads_once_per_blocking_request, .timeout = 60)
+{
+#ifdef NEST_SANITIZED
+	cr_skip_test("the LD_PRELOAD shim is not used with sanitizers (runtime link order)");
+#else
+	struct nestd_proc d;
+	unsigned long b[SC_N], a[SC_N];
+	char out[256], env[512], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(out, sizeof(out), "/tmp/nest-syscount-%d", (int)getpid());
+	snprintf(env, sizeof(env), "%s", SYSCOUNT_SO);
+	setenv("LD_PRELOAD", env, 1);
+	setenv("NEST_SYSCOUNT_OUT", out, 1);
+	nestd_start(&d, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("NEST_SYSCOUNT_OUT");
+	invalidate_n(&d, b, a);
+	cr_assert_eq(nestd_stop(&d), 0);
+	f = fopen(out, "re");
+	cr_assert_not_null(f, "nestd wrote no counts to %s", out);
+	cr_assert_geq(getdelim(&text, &len, '\0', f), 0);
+	fclose(f);
+	unlink(out);
+	/* setup (HELLO, attach, MEM_ADD, PASID_ALLOC, detach) is a handful of requests more */
+	cr_expect_leq(count_of(text, "recvmsg", false) + count_of(text, "recvmmsg", false), N + 20,
+		      "receives:\n%s", text);
+	cr_expect_leq(count_of(text, "recvmsg", true) + count_of(text, "recvmmsg", true), 10,
+		      "reads that found nothing:\n%s", text);
+	cr_expect_leq(count_of(text, "sendmsg", false) + count_of(text, "sendmmsg", false), N + 20,
+		      "sends:\n%s", text);
+	free(text);
+#endif
+}
