@@ -3,13 +3,11 @@
  * bench-daemon: the cost of nestd's INVALIDATE hot path, as a ratio against a raw AF_UNIX
  * SOCK_SEQPACKET round trip measured in the same run (ARCHITECTURE.md §6, "Fast").
  *
- * Baseline: a forked child answers every datagram it receives. The request has exactly the size
- * of the nestd request it stands for; the answer has the size of nestd's reply (the request's
- * first word asks for it). Echoing the whole request back would double the copies of a 48 KiB
- * batch and flatter nestd, whose reply is 32 bytes whatever the batch size.
+ * Baseline: bench-echo.h, a forked child answering every datagram with as many bytes as nestd's
+ * reply to the request it stands for.
  *
- * nestd: the daemon of this build (or argv[1], or $NESTD_BINARY) on private sockets in a mkdtemp
- * directory, sim backend, one VM with one device, MaxBatch=1024. The bench talks to it through
+ * nestd: bench-nestd.h, the daemon of this build (or argv[1], or $NESTD_BINARY) on private
+ * sockets in a mkdtemp directory, sim backend, one VM with one device, MaxBatch=1024. The bench talks to it through
  * libnest as a VMM would: attach, a 16 MiB sealed memfd at GPA 0, a PASID, a bound (empty) page
  * table, then timed INVALIDATE requests of 4 KiB ADDR entries for IOTLB|DEV_IOTLB.
  *
@@ -17,43 +15,32 @@
  * so that a change of machine load hits both. Nothing passes or fails on speed: the exit status
  * says whether every operation succeeded and nestd exited 0 on SIGTERM. Runs in about 11 s.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nest/libnest.h>
 
-#ifndef NESTD_BINARY
-#error "NESTD_BINARY (path of the nestd executable) must be defined by the build"
-#endif
+#include "bench-echo.h"
+#include "bench-nestd.h"
+#include "bench-util.h"
 
-#define REPS	    5
-#define WINDOW_S    0.12
-#define WARMUP_S    0.03
-#define DEPTH	    32u		/* requests in flight in the pipelined cases */
-#define MEM_LEN	    (16u << 20) /* guest memory, GPA 0 */
-#define MEM_PAGES   (MEM_LEN >> 12)
-#define GPGD	    0x1000u /* an all-zero PML4: valid, maps nothing */
-#define UNKNOWN_OP  30u	    /* neither a request op nor an event: nestd answers ENOTTY */
-#define ECHO_BUF    NEST_MSG_SIZE_DEFAULT
-#define START_TRIES 500 /* x 10 ms to wait for nestd's socket */
-#define STOP_TRIES  500 /* x 10 ms to wait for nestd to exit on SIGTERM */
-#define HDR	    sizeof(struct nest_msg_hdr)
-#define INV_REQ(n)  (HDR + sizeof(struct nest_invalidate) + (n) * sizeof(struct nest_inv_entry))
-#define INV_REPLY   (HDR + sizeof(struct nest_invalidate_reply))
+#define REPS	   5
+#define WINDOW_S   0.12
+#define WARMUP_S   0.03
+#define DEPTH	   32u	       /* requests in flight in the pipelined cases */
+#define MEM_LEN	   (16u << 20) /* guest memory, GPA 0 */
+#define MEM_PAGES  (MEM_LEN >> 12)
+#define GPGD	   0x1000u /* an all-zero PML4: valid, maps nothing */
+#define UNKNOWN_OP 30u	   /* neither a request op nor an event: nestd answers ENOTTY */
+#define HDR	   sizeof(struct nest_msg_hdr)
+#define INV_REQ(n) (HDR + sizeof(struct nest_invalidate) + (n) * sizeof(struct nest_inv_entry))
+#define INV_REPLY  (HDR + sizeof(struct nest_invalidate_reply))
 
 enum bench_kind {
 	BENCH_INV,	/* nest_invalidate(), blocking */
@@ -76,11 +63,6 @@ static const struct bench_case bench_cases[] = {
 };
 #define N_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 
-struct bench_sample {
-	uint64_t ops;
-	double sec;
-};
-
 struct bench_result {
 	double us[REPS], echo_us[REPS], ratio[REPS];
 	double med_us, med_echo_us, med_ratio;
@@ -94,14 +76,9 @@ struct bench_async {
 };
 
 struct bench {
-	/* raw echo baseline */
-	pid_t echo_pid;
+	struct bench_echo echo; /* raw echo baseline */
 	int echo_fd;
-	uint8_t *echo_msg; /* request buffer, ECHO_BUF bytes */
-	/* nestd */
-	const char *binary;
-	char dir[64], conf[96], log[96], sock[96], admin[96];
-	pid_t nestd_pid;
+	struct bench_nestd nestd;
 	/* the VM */
 	nest_client *c;
 	int memfd;
@@ -111,271 +88,7 @@ struct bench {
 	struct bench_async as;
 };
 
-static double bench_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int bench_fail(const struct bench *b, const char *what, int r)
-{
-	const char *detail = b->c ? nest_client_last_error(b->c) : "";
-
-	fprintf(stderr, "bench-daemon: %s: %s%s%s%s\n", what, strerror(r < 0 ? -r : r),
-		detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
-	return r < 0 ? r : -r;
-}
-
-/* ---- raw echo baseline ------------------------------------------------------------------- */
-
-static void bench_echo_child(int fd)
-{
-	uint8_t *buf = malloc(ECHO_BUF);
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (!buf)
-		_exit(1);
-	for (;;) {
-		ssize_t n = recv(fd, buf, ECHO_BUF, 0);
-		uint32_t reply;
-
-		if (n == 0)
-			_exit(0);
-		if (n < (ssize_t)sizeof(reply))
-			_exit(1);
-		memcpy(&reply, buf, sizeof(reply));
-		if (reply < sizeof(reply) || reply > ECHO_BUF ||
-		    send(fd, buf, reply, MSG_NOSIGNAL) != (ssize_t)reply)
-			_exit(1);
-	}
-}
-
-static int bench_echo_start(struct bench *b)
-{
-	int sv[2];
-
-	b->echo_msg = calloc(1, ECHO_BUF);
-	if (!b->echo_msg)
-		return bench_fail(b, "echo buffer", -ENOMEM);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return bench_fail(b, "socketpair", -errno);
-	fflush(NULL);
-	b->echo_pid = fork();
-	if (b->echo_pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return bench_fail(b, "fork", -errno);
-	}
-	if (b->echo_pid == 0) {
-		close(sv[0]);
-		bench_echo_child(sv[1]);
-	}
-	close(sv[1]);
-	b->echo_fd = sv[0];
-	return 0;
-}
-
-/* Round trips of @req_len bytes out, @reply_len back, @depth in flight, for @window seconds. */
-static int bench_echo_run(struct bench *b, size_t req_len, uint32_t reply_len, unsigned depth,
-			  double window, struct bench_sample *ret)
-{
-	double t0 = bench_now(), end = t0 + window;
-	uint64_t sent = 0, got = 0;
-	uint8_t rbuf[256];
-
-	memset(b->echo_msg, 0xa5, req_len);
-	memcpy(b->echo_msg, &reply_len, sizeof(reply_len));
-	for (; sent < depth; sent++)
-		if (send(b->echo_fd, b->echo_msg, req_len, MSG_NOSIGNAL) != (ssize_t)req_len)
-			return bench_fail(b, "echo send", -errno);
-	while (got < sent) {
-		ssize_t n = recv(b->echo_fd, rbuf, sizeof(rbuf), 0);
-
-		if (n != (ssize_t)reply_len)
-			return bench_fail(b, "echo recv", n < 0 ? -errno : -EIO);
-		got++;
-		if (bench_now() < end) {
-			if (send(b->echo_fd, b->echo_msg, req_len, MSG_NOSIGNAL) !=
-			    (ssize_t)req_len)
-				return bench_fail(b, "echo send", -errno);
-			sent++;
-		}
-	}
-	ret->ops = got;
-	ret->sec = bench_now() - t0;
-	return 0;
-}
-
-static int bench_echo_stop(struct bench *b)
-{
-	int st;
-
-	if (b->echo_pid <= 0)
-		return 0;
-	close(b->echo_fd); /* the child sees EOF and exits 0 */
-	if (waitpid(b->echo_pid, &st, 0) < 0)
-		return bench_fail(b, "waitpid echo", -errno);
-	b->echo_pid = 0;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return bench_fail(b, "echo child failed", -EIO);
-	return 0;
-}
-
-/* ---- nestd ------------------------------------------------------------------------------- */
-
-static int bench_nestd_config(struct bench *b)
-{
-	FILE *f;
-
-	strcpy(b->dir, "/tmp/bench-daemon-XXXXXX");
-	if (!mkdtemp(b->dir)) {
-		b->dir[0] = '\0';
-		return bench_fail(b, "mkdtemp", -errno);
-	}
-	snprintf(b->conf, sizeof(b->conf), "%s/nestd.conf", b->dir);
-	snprintf(b->log, sizeof(b->log), "%s/nestd.log", b->dir);
-	snprintf(b->sock, sizeof(b->sock), "%s/vm.sock", b->dir);
-	snprintf(b->admin, sizeof(b->admin), "%s/admin.sock", b->dir);
-	f = fopen(b->conf, "we");
-	if (!f)
-		return bench_fail(b, b->conf, -errno);
-	fprintf(f,
-		"[Daemon]\nBackend=sim\n\n[Limits]\nMaxBatch=%u\n\n"
-		"[VM]\nName=bench\nOwner=%u\nDevice=dsa0 id=1 ats=yes pasid-bits=20\n",
-		NEST_BATCH_MAX, (unsigned)getuid());
-	if (fclose(f) != 0)
-		return bench_fail(b, b->conf, -errno);
-	return 0;
-}
-
-static void bench_nestd_exec(const struct bench *b)
-{
-	char *argv[] = {(char *)b->binary, "--config",	     (char *)b->conf,  "--socket",
-			(char *)b->sock,   "--admin-socket", (char *)b->admin, NULL};
-	int lf = open(b->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	prctl(PR_SET_PDEATHSIG, SIGTERM); /* the bench crashed: take nestd down with it */
-	if (lf < 0 || dup2(lf, STDOUT_FILENO) < 0 || dup2(lf, STDERR_FILENO) < 0)
-		_exit(126);
-	/* a private daemon: not the service manager's, whatever environment runs the bench */
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_PID");
-	unsetenv("WATCHDOG_PID");
-	unsetenv("WATCHDOG_USEC");
-	unsetenv("JOURNAL_STREAM");
-	execv(b->binary, argv);
-	_exit(127);
-}
-
-static void bench_nestd_log_tail(const struct bench *b)
-{
-	char line[512];
-	FILE *f = b->log[0] ? fopen(b->log, "re") : NULL;
-
-	if (!f)
-		return;
-	fprintf(stderr, "bench-daemon: nestd log (%s):\n", b->log);
-	while (fgets(line, sizeof(line), f))
-		fprintf(stderr, "  %s", line);
-	fclose(f);
-}
-
-/* Start nestd and connect to it (HELLO done): b->c on success. */
-static int bench_nestd_start(struct bench *b)
-{
-	int r = bench_nestd_config(b), st;
-
-	if (r < 0)
-		return r;
-	if (access(b->binary, X_OK) < 0)
-		return bench_fail(b, b->binary, -errno);
-	fflush(NULL);
-	b->nestd_pid = fork();
-	if (b->nestd_pid < 0)
-		return bench_fail(b, "fork", -errno);
-	if (b->nestd_pid == 0)
-		bench_nestd_exec(b);
-	for (int i = 0; i < START_TRIES; i++) {
-		r = nest_client_connect(b->sock, 0, &b->c);
-		if (r == 0)
-			return 0;
-		if (r != -ENOENT && r != -ECONNREFUSED)
-			break;
-		if (waitpid(b->nestd_pid, &st, WNOHANG) == b->nestd_pid) {
-			b->nestd_pid = 0;
-			bench_nestd_log_tail(b);
-			fprintf(stderr, "bench-daemon: nestd wait status 0x%x\n", (unsigned)st);
-			return bench_fail(b, "nestd exited at start", -ECHILD);
-		}
-		usleep(10000);
-	}
-	bench_nestd_log_tail(b);
-	return bench_fail(b, "connect to nestd", r);
-}
-
-/* SIGTERM; nestd must exit 0 within STOP_TRIES x 10 ms. */
-static int bench_nestd_stop(struct bench *b)
-{
-	int st = 0;
-
-	if (b->nestd_pid <= 0)
-		return 0;
-	kill(b->nestd_pid, SIGTERM);
-	for (int i = 0; waitpid(b->nestd_pid, &st, WNOHANG) != b->nestd_pid; i++) {
-		if (i == STOP_TRIES) {
-			kill(b->nestd_pid, SIGKILL);
-			waitpid(b->nestd_pid, &st, 0);
-			b->nestd_pid = 0;
-			bench_nestd_log_tail(b);
-			return bench_fail(b, "nestd did not exit on SIGTERM", -ETIMEDOUT);
-		}
-		usleep(10000);
-	}
-	b->nestd_pid = 0;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		bench_nestd_log_tail(b);
-		fprintf(stderr, "bench-daemon: nestd wait status 0x%x\n", (unsigned)st);
-		return bench_fail(b, "nestd did not exit 0 on SIGTERM", -EIO);
-	}
-	return 0;
-}
-
-static int bench_rmdir(struct bench *b)
-{
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
-
-	if (!b->dir[0])
-		return 0;
-	d = opendir(b->dir);
-	if (!d)
-		return bench_fail(b, b->dir, -errno);
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-		    unlinkat(dirfd(d), de->d_name, 0) < 0)
-			r = bench_fail(b, de->d_name, -errno);
-	closedir(d);
-	if (rmdir(b->dir) < 0)
-		r = bench_fail(b, b->dir, -errno);
-	b->dir[0] = '\0';
-	return r;
-}
-
 /* ---- the VM ------------------------------------------------------------------------------ */
-
-static int bench_memfd(struct bench *b)
-{
-	b->memfd = memfd_create("bench-daemon", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (b->memfd < 0)
-		return bench_fail(b, "memfd_create", -errno);
-	if (ftruncate(b->memfd, MEM_LEN) < 0 || fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
-		return bench_fail(b, "memfd size/seal", -errno);
-	return 0;
-}
 
 /* Attach, add the memory, allocate a PASID and bind the (empty) page table on it. */
 static int bench_vm_setup(struct bench *b)
@@ -388,22 +101,22 @@ static int bench_vm_setup(struct bench *b)
 	int r;
 
 	if ((r = nest_client_get_limits(b->c, &lim)) < 0)
-		return bench_fail(b, "limits", r);
+		return bench_fail(b->c, "limits", r);
 	if (lim.max_batch < NEST_BATCH_MAX || lim.max_inflight < DEPTH)
-		return bench_fail(b, "negotiated MaxBatch/MaxInflight too small", -ERANGE);
-	if ((r = nest_vm_attach(b->c, "bench", 0, &info)) < 0)
-		return bench_fail(b, "VM_ATTACH", r);
+		return bench_fail(b->c, "negotiated MaxBatch/MaxInflight too small", -ERANGE);
+	if ((r = nest_vm_attach(b->c, "vm0", 0, &info)) < 0)
+		return bench_fail(b->c, "VM_ATTACH", r);
 	if ((r = nest_mem_add(b->c, 0, MEM_LEN, b->memfd, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE)) <
 	    0)
-		return bench_fail(b, "MEM_ADD", r);
+		return bench_fail(b->c, "MEM_ADD", r);
 	if ((r = nest_pasid_alloc(b->c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &b->pasid)) < 0)
-		return bench_fail(b, "PASID_ALLOC", r);
+		return bench_fail(b->c, "PASID_ALLOC", r);
 	bind.hpasid = b->pasid;
 	if ((r = nest_bind(b->c, &bind)) < 0)
-		return bench_fail(b, "BIND", r);
+		return bench_fail(b->c, "BIND", r);
 	b->ent = calloc(NEST_BATCH_MAX, sizeof(*b->ent));
 	if (!b->ent)
-		return bench_fail(b, "entries", -ENOMEM);
+		return bench_fail(b->c, "entries", -ENOMEM);
 	for (unsigned i = 0; i < NEST_BATCH_MAX; i++)
 		b->ent[i] =
 			(struct nest_inv_entry){.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
@@ -429,7 +142,7 @@ static int bench_inv_run(struct bench *b, unsigned n, double window, struct benc
 		int ferr = 0, r = nest_invalidate(b->c, b->ent, n, &done, &ferr);
 
 		if (r < 0 || done != n)
-			return bench_fail(b, "INVALIDATE", r < 0 ? r : ferr < 0 ? ferr : -EIO);
+			return bench_fail(b->c, "INVALIDATE", r < 0 ? r : ferr < 0 ? ferr : -EIO);
 		ops++;
 	} while ((t = bench_now()) < end);
 	ret->ops = ops;
@@ -447,7 +160,7 @@ static int bench_devget_run(struct bench *b, double window, struct bench_sample 
 		int r = nest_device_get(b->c, 1, &info, NULL);
 
 		if (r < 0 || info.dev_id != 1)
-			return bench_fail(b, "DEVICE_GET", r < 0 ? r : -EIO);
+			return bench_fail(b->c, "DEVICE_GET", r < 0 ? r : -EIO);
 		ops++;
 	} while ((t = bench_now()) < end);
 	ret->ops = ops;
@@ -498,16 +211,16 @@ static int bench_async_run(struct bench *b, uint16_t op, unsigned depth, double 
 			r = nest_client_send_async(b->c, op, body, len, NULL, 0, bench_async_cb,
 						   &b->as, NULL);
 			if (r < 0)
-				return bench_fail(b, nest_op_str(op), r);
+				return bench_fail(b->c, nest_op_str(op), r);
 		}
 		if (!nest_client_inflight(b->c))
 			break;
 		r = nest_client_wait(b->c, -1);
 		if (r < 0)
-			return bench_fail(b, "nest_client_wait", r);
+			return bench_fail(b->c, "nest_client_wait", r);
 	}
 	if (b->as.error)
-		return bench_fail(b, nest_op_str(op), b->as.error);
+		return bench_fail(b->c, nest_op_str(op), b->as.error);
 	ret->ops = b->as.done;
 	ret->sec = bench_now() - t0;
 	return 0;
@@ -565,22 +278,6 @@ static int bench_case_nestd(struct bench *b, const struct bench_case *k, double 
 	return bench_async_run(b, UNKNOWN_OP, 1, window, ret);
 }
 
-static int bench_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double bench_median(const double *v)
-{
-	double s[REPS];
-
-	memcpy(s, v, sizeof(s));
-	qsort(s, REPS, sizeof(s[0]), bench_cmp_double);
-	return s[REPS / 2];
-}
-
 static int bench_case_run(struct bench *b, const struct bench_case *k, struct bench_result *res)
 {
 	size_t req = bench_case_req_len(k);
@@ -591,21 +288,21 @@ static int bench_case_run(struct bench *b, const struct bench_case *k, struct be
 
 	/* warm-up: caches, page faults in both processes, libevent's buffers */
 	if ((r = bench_case_nestd(b, k, WARMUP_S, &s)) < 0 ||
-	    (r = bench_echo_run(b, req, reply, depth, WARMUP_S, &e)) < 0)
+	    (r = bench_echo_run(&b->echo, b->echo_fd, req, reply, depth, WARMUP_S, &e)) < 0)
 		return r;
 	for (int i = 0; i < REPS; i++) {
 		if ((r = bench_case_nestd(b, k, WINDOW_S, &s)) < 0 ||
-		    (r = bench_echo_run(b, req, reply, depth, WINDOW_S, &e)) < 0)
+		    (r = bench_echo_run(&b->echo, b->echo_fd, req, reply, depth, WINDOW_S, &e)) < 0)
 			return r;
 		if (!s.ops || !e.ops)
-			return bench_fail(b, "no operation completed in a window", -EIO);
+			return bench_fail(b->c, "no operation completed in a window", -EIO);
 		res->us[i] = s.sec * 1e6 / (double)s.ops;
 		res->echo_us[i] = e.sec * 1e6 / (double)e.ops;
 		res->ratio[i] = res->us[i] / res->echo_us[i];
 	}
-	res->med_us = bench_median(res->us);
-	res->med_echo_us = bench_median(res->echo_us);
-	res->med_ratio = bench_median(res->ratio);
+	res->med_us = bench_median(res->us, REPS);
+	res->med_echo_us = bench_median(res->echo_us, REPS);
+	res->med_ratio = bench_median(res->ratio, REPS);
 	return 0;
 }
 
@@ -613,21 +310,15 @@ static int bench_case_run(struct bench *b, const struct bench_case *k, struct be
 
 static void bench_print_header(const struct bench *b)
 {
-	char load[64] = "?";
-	FILE *f = fopen("/proc/loadavg", "re");
+	char machine[96];
 
-	if (f) {
-		if (!fgets(load, sizeof(load), f))
-			strcpy(load, "?");
-		load[strcspn(load, " \n")] = '\0';
-		fclose(f);
-	}
+	bench_machine(machine, sizeof(machine));
 	printf("bench-daemon: nestd (%s, sim backend) through libnest vs a raw AF_UNIX "
 	       "SOCK_SEQPACKET round trip\n",
-	       b->binary);
-	printf("%ld CPUs online, load %s; each figure: median of %d windows of %.0f ms, nestd and "
-	       "echo windows alternating\n\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), load, REPS, WINDOW_S * 1e3);
+	       b->nestd.binary);
+	printf("%s; each figure: median of %d windows of %.0f ms, nestd and echo windows "
+	       "alternating\n\n",
+	       machine, REPS, WINDOW_S * 1e3);
 	printf("%-28s %6s %11s %9s %9s %10s  %s\n", "case", "req B", "nestd op/s", "us/op",
 	       "us/entry", "echo us/op", "nestd/echo");
 }
@@ -689,42 +380,58 @@ static int bench_all(struct bench *b)
 
 static int bench_teardown(struct bench *b)
 {
-	bool running = b->nestd_pid > 0;
+	bool running = b->nestd.pid > 0;
 	int r = 0, q;
 
 	b->c = nest_client_free(b->c);
-	if ((q = bench_nestd_stop(b)) < 0)
+	if ((q = bench_nestd_stop(&b->nestd)) < 0)
 		r = q;
 	else if (running)
 		printf("nestd exited 0 on SIGTERM\n");
-	if ((q = bench_echo_stop(b)) < 0)
+	if (b->echo_fd >= 0)
+		close(b->echo_fd);
+	if ((q = bench_echo_stop(&b->echo)) < 0)
 		r = q;
-	if ((q = bench_rmdir(b)) < 0)
+	if ((q = bench_nestd_cleanup(&b->nestd)) < 0)
 		r = q;
 	if (b->memfd >= 0)
 		close(b->memfd);
 	free(b->ent);
-	free(b->echo_msg);
 	return r;
+}
+
+static int bench_start(struct bench *b, const char *binary)
+{
+	const struct bench_nestd_conf cf = {.n_vms = 1};
+	char path[128];
+	int r;
+
+	if ((r = bench_nestd_init(&b->nestd, binary, "daemon")) < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/echo.sock", b->nestd.dir);
+	if ((r = bench_echo_start(&b->echo, path)) < 0)
+		return r;
+	if ((b->echo_fd = bench_echo_connect(&b->echo)) < 0)
+		return bench_fail(NULL, "connect to echo", b->echo_fd);
+	if ((b->memfd = bench_memfd("bench-daemon", MEM_LEN)) < 0)
+		return b->memfd;
+	if ((r = bench_nestd_config(&b->nestd, &cf)) < 0 ||
+	    (r = bench_nestd_start(&b->nestd, false)) < 0)
+		return r;
+	return bench_nestd_connect(&b->nestd, &b->c);
 }
 
 int main(int argc, char **argv)
 {
-	struct bench b = {.echo_fd = -1, .memfd = -1};
-	const char *env = getenv("NESTD_BINARY");
+	struct bench b = {.echo_fd = -1, .memfd = -1, .nestd.notify_fd = -1};
 	int r;
 
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
 		fprintf(stderr, "usage: bench-daemon [NESTD]  (default: $NESTD_BINARY, else %s)\n",
-			NESTD_BINARY);
+			bench_nestd_binary(NULL));
 		return 2;
 	}
-	b.binary = argc == 2 ? argv[1] : env && env[0] ? env : NESTD_BINARY;
-	r = bench_echo_start(&b);
-	if (r == 0)
-		r = bench_memfd(&b);
-	if (r == 0)
-		r = bench_nestd_start(&b);
+	r = bench_start(&b, bench_nestd_binary(argc == 2 ? argv[1] : NULL));
 	if (r == 0)
 		r = bench_vm_setup(&b);
 	if (r == 0)

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* bench-util.c - clock, statistics and error reporting shared by the benchmark programs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench-util.h"
+
+double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double bench_percentile(double *v, size_t n, double p)
+{
+	double want = p / 100.0 * (double)n;
+	size_t rank = (size_t)want;
+
+	qsort(v, n, sizeof(v[0]), bench_cmp_double);
+	if ((double)rank < want)
+		rank++;
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1];
+}
+
+double bench_median(const double *v, size_t n)
+{
+	double s[64];
+
+	if (n > 64)
+		n = 64;
+	memcpy(s, v, n * sizeof(s[0]));
+	qsort(s, n, sizeof(s[0]), bench_cmp_double);
+	return s[n / 2];
+}
+
+void bench_machine(char *buf, size_t len)
+{
+	char load[64] = "?";
+	FILE *f = fopen("/proc/loadavg", "re");
+
+	if (f) {
+		if (!fgets(load, sizeof(load), f))
+			strcpy(load, "?");
+		load[strcspn(load, " \n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, len, "%ld CPUs online, load %s", sysconf(_SC_NPROCESSORS_ONLN), load);
+}
+
+int bench_fail(const nest_client *c, const char *what, int r)
+{
+	const char *detail = c ? nest_client_last_error(c) : NULL;
+
+	if (!detail)
+		detail = "";
+	fprintf(stderr, "%s: %s: %s%s%s%s\n", program_invocation_short_name, what,
+		strerror(r < 0 ? -r : r), detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+	return r < 0 ? r : -r;
+}
+
+int bench_memfd(const char *name, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), r;
+
+	if (fd < 0)
+		return bench_fail(NULL, "memfd_create", -errno);
+	if (ftruncate(fd, (off_t)len) < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+		r = -errno;
+		close(fd);
+		return bench_fail(NULL, "memfd size/seal", r);
+	}
+	return fd;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench-util.h - what every benchmark program needs: a monotonic clock, medians and
+ * percentiles, the machine line, and one way to report a failed operation.
+ */
+#ifndef NEST_BENCH_UTIL_H
+#define NEST_BENCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nest/libnest.h>
+
+/* What a timed window did: @ops operations in @sec seconds. */
+struct bench_sample {
+	uint64_t ops;
+	double sec;
+};
+
+/* CLOCK_MONOTONIC in seconds. */
+double bench_now(void);
+
+/* The @p-th percentile (0..100, nearest rank) of @v[0..@n); @v is sorted in place. @n > 0. */
+double bench_percentile(double *v, size_t n, double p);
+
+/* The median of @v[0..@n) without reordering it; at most the first 64 values count. */
+double bench_median(const double *v, size_t n);
+
+/* "N CPUs online, load L" into @buf. */
+void bench_machine(char *buf, size_t len);
+
+/* A sealed (F_SEAL_SHRINK) memfd of @len bytes for guest memory: an fd, or -errno. */
+int bench_memfd(const char *name, size_t len);
+
+/*
+ * Print "PROGRAM: @what: strerror(@r) (libnest's last error on @c)" to stderr; @c may be NULL.
+ * Returns @r as a negative errno.
+ */
+int bench_fail(const nest_client *c, const char *what, int r);
+
+#endif /* NEST_BENCH_UTIL_H */
