@@ -11,8 +11,8 @@
  * libnest as a VMM would: attach, a 16 MiB sealed memfd at GPA 0, a PASID, a bound (empty) page
  * table, then timed INVALIDATE requests of 4 KiB ADDR entries for IOTLB|DEV_IOTLB.
  *
- * Every figure is the median of REPS windows of WINDOW_S seconds; nestd and echo windows alternate
- * so that a change of machine load hits both. Nothing passes or fails on speed: the exit status
+ * Every figure is the median of BENCH_REPS windows of BENCH_WINDOW_S seconds; nestd and echo
+ * windows alternate so that a change of machine load hits both (bench_alternate()). Nothing passes or fails on speed: the exit status
  * says whether every operation succeeded and nestd exited 0 on SIGTERM. Runs in about 11 s.
  */
 #include <errno.h>
@@ -30,9 +30,6 @@
 #include "bench-nestd.h"
 #include "bench-util.h"
 
-#define REPS	   5
-#define WINDOW_S   0.12
-#define WARMUP_S   0.03
 #define DEPTH	   32u	       /* requests in flight in the pipelined cases */
 #define MEM_LEN	   (16u << 20) /* guest memory, GPA 0 */
 #define MEM_PAGES  (MEM_LEN >> 12)
@@ -62,11 +59,6 @@ static const struct bench_case bench_cases[] = {
 	{"DEVICE_GET", BENCH_DEVGET, 0},       {"unknown op (ENOTTY)", BENCH_ENOTTY, 0},
 };
 #define N_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
-
-struct bench_result {
-	double us[REPS], echo_us[REPS], ratio[REPS];
-	double med_us, med_echo_us, med_ratio;
-};
 
 /* Completions of the async requests; lives in struct bench, never on a stack that may unwind. */
 struct bench_async {
@@ -278,32 +270,32 @@ static int bench_case_nestd(struct bench *b, const struct bench_case *k, double 
 	return bench_async_run(b, UNKNOWN_OP, 1, window, ret);
 }
 
-static int bench_case_run(struct bench *b, const struct bench_case *k, struct bench_result *res)
-{
-	size_t req = bench_case_req_len(k);
-	uint32_t reply = bench_case_reply_len(k);
-	unsigned depth = bench_case_depth(k);
-	struct bench_sample s, e;
-	int r;
+/* One case as bench_alternate() calls it. */
+struct bench_case_arg {
+	struct bench *b;
+	const struct bench_case *k;
+};
 
-	/* warm-up: caches, page faults in both processes, libevent's buffers */
-	if ((r = bench_case_nestd(b, k, WARMUP_S, &s)) < 0 ||
-	    (r = bench_echo_run(&b->echo, b->echo_fd, req, reply, depth, WARMUP_S, &e)) < 0)
-		return r;
-	for (int i = 0; i < REPS; i++) {
-		if ((r = bench_case_nestd(b, k, WINDOW_S, &s)) < 0 ||
-		    (r = bench_echo_run(&b->echo, b->echo_fd, req, reply, depth, WINDOW_S, &e)) < 0)
-			return r;
-		if (!s.ops || !e.ops)
-			return bench_fail(b->c, "no operation completed in a window", -EIO);
-		res->us[i] = s.sec * 1e6 / (double)s.ops;
-		res->echo_us[i] = e.sec * 1e6 / (double)e.ops;
-		res->ratio[i] = res->us[i] / res->echo_us[i];
-	}
-	res->med_us = bench_median(res->us, REPS);
-	res->med_echo_us = bench_median(res->echo_us, REPS);
-	res->med_ratio = bench_median(res->ratio, REPS);
-	return 0;
+static int bench_case_window(void *arg, double window, struct bench_sample *ret)
+{
+	struct bench_case_arg *a = arg;
+
+	return bench_case_nestd(a->b, a->k, window, ret);
+}
+
+static int bench_case_echo(void *arg, double window, struct bench_sample *ret)
+{
+	struct bench_case_arg *a = arg;
+
+	return bench_echo_run(&a->b->echo, a->b->echo_fd, bench_case_req_len(a->k),
+			      bench_case_reply_len(a->k), bench_case_depth(a->k), window, ret);
+}
+
+static int bench_case_run(struct bench *b, const struct bench_case *k, struct bench_ratio *res)
+{
+	struct bench_case_arg a = {.b = b, .k = k};
+
+	return bench_alternate(bench_case_window, bench_case_echo, &a, res);
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -318,47 +310,45 @@ static void bench_print_header(const struct bench *b)
 	       b->nestd.binary);
 	printf("%s; each figure: median of %d windows of %.0f ms, nestd and echo windows "
 	       "alternating\n\n",
-	       machine, REPS, WINDOW_S * 1e3);
+	       machine, BENCH_REPS, BENCH_WINDOW_S * 1e3);
 	printf("%-28s %6s %11s %9s %9s %10s  %s\n", "case", "req B", "nestd op/s", "us/op",
 	       "us/entry", "echo us/op", "nestd/echo");
 }
 
-static void bench_print_row(const struct bench_case *k, const struct bench_result *res)
+static void bench_print_row(const struct bench_case *k, const struct bench_ratio *res)
 {
 	char per_entry[16] = "-";
 
 	if (k->entries)
-		snprintf(per_entry, sizeof(per_entry), "%.3f", res->med_us / k->entries);
+		snprintf(per_entry, sizeof(per_entry), "%.3f", res->us / k->entries);
 	printf("%-28s %6zu %11.0f %9.2f %9s %10.2f  %.2fx raw echo\n", k->name,
-	       bench_case_req_len(k), 1e6 / res->med_us, res->med_us, per_entry, res->med_echo_us,
-	       res->med_ratio);
+	       bench_case_req_len(k), 1e6 / res->us, res->us, per_entry, res->floor_us, res->ratio);
 	fflush(stdout);
 }
 
 /* One line per case: what the ratio means. */
-static void bench_print_meaning(const struct bench_case *k, const struct bench_result *res,
-				const struct bench_result *x1)
+static void bench_print_meaning(const struct bench_case *k, const struct bench_ratio *res,
+				const struct bench_ratio *x1)
 {
-	double extra = res->med_us - res->med_echo_us;
+	double extra = res->us - res->floor_us;
 
 	printf("  %s: ", k->name);
 	if (k->kind == BENCH_INV && k->entries > 1)
 		printf("%.3f us/entry, %.0fx cheaper per entry than x1; nestd adds %.3f us/entry "
 		       "over a raw round trip of the same size\n",
-		       res->med_us / k->entries, x1->med_us / (res->med_us / k->entries),
-		       extra / k->entries);
+		       res->us / k->entries, x1->us / (res->us / k->entries), extra / k->entries);
 	else if (k->kind == BENCH_INV_PIPE)
 		printf("one completion every %.2f us with %u in flight, %.1fx the blocking x1 "
 		       "rate (raw echo pipelined: %.2f us)\n",
-		       res->med_us, DEPTH, x1->med_us / res->med_us, res->med_echo_us);
+		       res->us, DEPTH, x1->us / res->us, res->floor_us);
 	else
 		printf("nestd + libnest add %.2f us (%.0f%%) to a %.2f us raw round trip\n", extra,
-		       100.0 * extra / res->med_echo_us, res->med_echo_us);
+		       100.0 * extra / res->floor_us, res->floor_us);
 }
 
 static int bench_all(struct bench *b)
 {
-	struct bench_result res[N_CASES];
+	struct bench_ratio res[N_CASES];
 	int r;
 
 	bench_print_header(b);
@@ -372,7 +362,7 @@ static int bench_all(struct bench *b)
 		bench_print_meaning(&bench_cases[i], &res[i], &res[0]);
 	printf("\nARCHITECTURE.md §6: one invalidation costs %.2fx a raw socket round trip; a "
 	       "batch of %u costs %.3f us per entry.\n",
-	       res[0].med_ratio, NEST_BATCH_MAX, res[4].med_us / NEST_BATCH_MAX);
+	       res[0].ratio, NEST_BATCH_MAX, res[4].us / NEST_BATCH_MAX);
 	return 0;
 }
 

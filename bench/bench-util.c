@@ -90,3 +90,28 @@ int bench_memfd(const char *name, size_t len)
 	}
 	return fd;
 }
+
+int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg, struct bench_ratio *ret)
+{
+	double us[BENCH_REPS], floor_us[BENCH_REPS], ratio[BENCH_REPS];
+	struct bench_sample s, e;
+	int r;
+
+	/* warm-up: caches, page faults in both processes, libevent's buffers */
+	if ((r = run(arg, BENCH_WARMUP_S, &s)) < 0 || (r = floor(arg, BENCH_WARMUP_S, &e)) < 0)
+		return r;
+	for (int i = 0; i < BENCH_REPS; i++) {
+		if ((r = run(arg, BENCH_WINDOW_S, &s)) < 0 ||
+		    (r = floor(arg, BENCH_WINDOW_S, &e)) < 0)
+			return r;
+		if (!s.ops || !e.ops)
+			return bench_fail(NULL, "no operation completed in a window", -EIO);
+		us[i] = s.sec * 1e6 / (double)s.ops;
+		floor_us[i] = e.sec * 1e6 / (double)e.ops;
+		ratio[i] = us[i] / floor_us[i];
+	}
+	ret->us = bench_median(us, BENCH_REPS);
+	ret->floor_us = bench_median(floor_us, BENCH_REPS);
+	ret->ratio = bench_median(ratio, BENCH_REPS);
+	return 0;
+}

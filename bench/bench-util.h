@@ -17,6 +17,25 @@ struct bench_sample {
 	double sec;
 };
 
+/* Paired windows: every figure is the median of BENCH_REPS windows of BENCH_WINDOW_S seconds. */
+#define BENCH_REPS     5
+#define BENCH_WINDOW_S 0.12
+#define BENCH_WARMUP_S 0.03
+
+/* Run the measured operation for @window seconds (at least once) and say what it did. */
+typedef int (*bench_window_fn)(void *arg, double window, struct bench_sample *ret);
+
+/* Medians of the paired windows: time per operation of each side and of their ratio. */
+struct bench_ratio {
+	double us, floor_us, ratio;
+};
+
+/*
+ * A warm-up window of each, then BENCH_REPS windows of @run and of @floor alternating, so that a
+ * change of machine load hits both; ret->ratio is the median of the paired ratios.
+ */
+int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg, struct bench_ratio *ret);
+
 /* CLOCK_MONOTONIC in seconds. */
 double bench_now(void);
 
