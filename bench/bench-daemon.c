@@ -50,13 +50,18 @@ struct bench_case {
 	const char *name;
 	enum bench_kind kind;
 	unsigned entries; /* invalidate entries per request, 0 for the others */
+	const char *goal; /* issue 12's goal for the Markdown row, or "-" */
 };
 
 static const struct bench_case bench_cases[] = {
-	{"invalidate x1", BENCH_INV, 1},       {"invalidate x16", BENCH_INV, 16},
-	{"invalidate x64", BENCH_INV, 64},     {"invalidate x256", BENCH_INV, 256},
-	{"invalidate x1024", BENCH_INV, 1024}, {"invalidate x1, 32 in flight", BENCH_INV_PIPE, 1},
-	{"DEVICE_GET", BENCH_DEVGET, 0},       {"unknown op (ENOTTY)", BENCH_ENOTTY, 0},
+	{"invalidate x1", BENCH_INV, 1, "<= 1.10x"},
+	{"invalidate x16", BENCH_INV, 16, "-"},
+	{"invalidate x64", BENCH_INV, 64, "-"},
+	{"invalidate x256", BENCH_INV, 256, "-"},
+	{"invalidate x1024", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry"},
+	{"invalidate x1, 32 in flight", BENCH_INV_PIPE, 1, "<= 1.15x"},
+	{"DEVICE_GET", BENCH_DEVGET, 0, "-"},
+	{"unknown op (ENOTTY)", BENCH_ENOTTY, 0, "-"},
 };
 #define N_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 
@@ -346,6 +351,22 @@ static void bench_print_meaning(const struct bench_case *k, const struct bench_r
 		       100.0 * extra / res->floor_us, res->floor_us);
 }
 
+/* The row of @k in bench/run's table. */
+static void bench_print_markdown(const struct bench_case *k, const struct bench_ratio *res)
+{
+	printf("| daemon | %s (%zu B) | ", k->name, bench_case_req_len(k));
+	if (k->kind == BENCH_INV_PIPE)
+		printf("%.2f us per completion", res->us);
+	else if (k->entries > 1)
+		printf("%.1f us/op, %.3f us/entry; nestd adds %.3f us/entry", res->us,
+		       res->us / k->entries, (res->us - res->floor_us) / k->entries);
+	else
+		printf("%.2f us/op", res->us);
+	printf(" | raw round trip%s %.2f us | %.2fx | %s |\n",
+	       k->kind == BENCH_INV_PIPE ? ", 32 in flight," : "", res->floor_us, res->ratio,
+	       k->goal);
+}
+
 static int bench_all(struct bench *b)
 {
 	struct bench_ratio res[N_CASES];
@@ -363,6 +384,9 @@ static int bench_all(struct bench *b)
 	printf("\nARCHITECTURE.md §6: one invalidation costs %.2fx a raw socket round trip; a "
 	       "batch of %u costs %.3f us per entry.\n",
 	       res[0].ratio, NEST_BATCH_MAX, res[4].us / NEST_BATCH_MAX);
+	printf("\nMarkdown rows (bench/run):\n");
+	for (size_t i = 0; i < N_CASES; i++)
+		bench_print_markdown(&bench_cases[i], &res[i]);
 	return 0;
 }
 
@@ -393,16 +417,12 @@ static int bench_teardown(struct bench *b)
 static int bench_start(struct bench *b, const char *binary)
 {
 	const struct bench_nestd_conf cf = {.n_vms = 1};
-	char path[128];
 	int r;
 
 	if ((r = bench_nestd_init(&b->nestd, binary, "daemon")) < 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/echo.sock", b->nestd.dir);
-	if ((r = bench_echo_start(&b->echo, path)) < 0)
-		return r;
-	if ((b->echo_fd = bench_echo_connect(&b->echo)) < 0)
-		return bench_fail(NULL, "connect to echo", b->echo_fd);
+	if ((b->echo_fd = bench_echo_open(&b->echo, b->nestd.dir)) < 0)
+		return b->echo_fd;
 	if ((b->memfd = bench_memfd("bench-daemon", MEM_LEN)) < 0)
 		return b->memfd;
 	if ((r = bench_nestd_config(&b->nestd, &cf)) < 0 ||

@@ -120,6 +120,19 @@ int bench_echo_connect(const struct bench_echo *e)
 	return fd;
 }
 
+int bench_echo_open(struct bench_echo *e, const char *dir)
+{
+	char path[128];
+	int r, fd;
+
+	snprintf(path, sizeof(path), "%s/echo.sock", dir);
+	if ((r = bench_echo_start(e, path)) < 0)
+		return r;
+	if ((fd = bench_echo_connect(e)) < 0)
+		return bench_fail(NULL, "connect to echo", fd);
+	return fd;
+}
+
 static int bench_echo_send(struct bench_echo *e, int fd, size_t req_len)
 {
 	if (send(fd, e->msg, req_len, MSG_NOSIGNAL) != (ssize_t)req_len)

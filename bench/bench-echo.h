@@ -29,6 +29,9 @@ struct bench_echo {
 /* Fork the child listening on @path (a fresh name in a private directory). */
 int bench_echo_start(struct bench_echo *e, const char *path);
 
+/* bench_echo_start() on @dir/echo.sock, then bench_echo_connect(): the connection, or -errno. */
+int bench_echo_open(struct bench_echo *e, const char *dir);
+
 /* A new connection to the child: an fd (caller closes it), or -errno. */
 int bench_echo_connect(const struct bench_echo *e);
 

@@ -115,3 +115,44 @@ int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg, struc
 	ret->ratio = bench_median(ratio, BENCH_REPS);
 	return 0;
 }
+
+int bench_loop(bench_once_fn once, void *arg, double window, struct bench_sample *ret)
+{
+	double t0 = bench_now(), end = t0 + window, t;
+	uint64_t ops = 0;
+	int r;
+
+	do {
+		if ((r = once(arg)) < 0)
+			return r;
+		ops++;
+	} while ((t = bench_now()) < end);
+	*ret = (struct bench_sample){.ops = ops, .sec = t - t0};
+	return 0;
+}
+
+struct bench_once_pair {
+	bench_once_fn run, floor;
+	void *arg;
+};
+
+static int bench_once_run(void *arg, double window, struct bench_sample *ret)
+{
+	struct bench_once_pair *p = arg;
+
+	return bench_loop(p->run, p->arg, window, ret);
+}
+
+static int bench_once_floor(void *arg, double window, struct bench_sample *ret)
+{
+	struct bench_once_pair *p = arg;
+
+	return bench_loop(p->floor, p->arg, window, ret);
+}
+
+int bench_alternate_once(bench_once_fn run, bench_once_fn floor, void *arg, struct bench_ratio *ret)
+{
+	struct bench_once_pair p = {.run = run, .floor = floor, .arg = arg};
+
+	return bench_alternate(bench_once_run, bench_once_floor, &p, ret);
+}

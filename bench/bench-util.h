@@ -25,6 +25,12 @@ struct bench_sample {
 /* Run the measured operation for @window seconds (at least once) and say what it did. */
 typedef int (*bench_window_fn)(void *arg, double window, struct bench_sample *ret);
 
+/* One operation (or a fixed group of them, counted as one): 0 or -errno. */
+typedef int (*bench_once_fn)(void *arg);
+
+/* A bench_window_fn body: @once again and again for @window seconds, at least once. */
+int bench_loop(bench_once_fn once, void *arg, double window, struct bench_sample *ret);
+
 /* Medians of the paired windows: time per operation of each side and of their ratio. */
 struct bench_ratio {
 	double us, floor_us, ratio;
@@ -35,6 +41,10 @@ struct bench_ratio {
  * change of machine load hits both; ret->ratio is the median of the paired ratios.
  */
 int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg, struct bench_ratio *ret);
+
+/* bench_alternate() of two single operations, each repeated by bench_loop(). */
+int bench_alternate_once(bench_once_fn run, bench_once_fn floor, void *arg,
+			 struct bench_ratio *ret);
 
 /* CLOCK_MONOTONIC in seconds. */
 double bench_now(void);
