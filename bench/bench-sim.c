@@ -34,7 +34,7 @@
 #define VA_BASE	    0x00007f0000000000ull
 #define PTE_P_RW_US 0x7ull
 #define DMA_SPAN    (HIT_PAGES * 4096u) /* VA page i maps GPA page i: memcpy's source */
-#define DMA_BYTES   (128ull << 20)	/* per window */
+#define DMA_BYTES   (512ull << 20)	/* per window: tens of ms */
 #define DMA_REPS    5
 
 struct bench {
