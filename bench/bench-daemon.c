@@ -30,14 +30,15 @@
 #include "bench-nestd.h"
 #include "bench-util.h"
 
-#define DEPTH	   32u	       /* requests in flight in the pipelined cases */
-#define MEM_LEN	   (16u << 20) /* guest memory, GPA 0 */
-#define MEM_PAGES  (MEM_LEN >> 12)
-#define GPGD	   0x1000u /* an all-zero PML4: valid, maps nothing */
-#define UNKNOWN_OP 30u	   /* neither a request op nor an event: nestd answers ENOTTY */
-#define HDR	   sizeof(struct nest_msg_hdr)
-#define INV_REQ(n) (HDR + sizeof(struct nest_invalidate) + (n) * sizeof(struct nest_inv_entry))
-#define INV_REPLY  (HDR + sizeof(struct nest_invalidate_reply))
+#define DEPTH	       32u	   /* requests in flight in the pipelined cases */
+#define MEM_LEN	       (16u << 20) /* guest memory, GPA 0 */
+#define MEM_PAGES      (MEM_LEN >> 12)
+#define GPGD	       0x1000u /* an all-zero PML4: valid, maps nothing */
+#define PROFILE_GAP_US 2000u   /* --profile: pause before each request */
+#define UNKNOWN_OP     30u     /* neither a request op nor an event: nestd answers ENOTTY */
+#define HDR	       sizeof(struct nest_msg_hdr)
+#define INV_REQ(n)     (HDR + sizeof(struct nest_invalidate) + (n) * sizeof(struct nest_inv_entry))
+#define INV_REPLY      (HDR + sizeof(struct nest_invalidate_reply))
 
 enum bench_kind {
 	BENCH_INV,	/* nest_invalidate(), blocking */
@@ -83,6 +84,7 @@ struct bench {
 	struct nest_inv_entry *ent; /* NEST_BATCH_MAX entries, distinct pages */
 	uint8_t inv_body[sizeof(struct nest_invalidate) + sizeof(struct nest_inv_entry)];
 	struct bench_async as;
+	unsigned inv_n; /* entries per request of bench_inv_once() */
 };
 
 /* ---- the VM ------------------------------------------------------------------------------ */
@@ -129,22 +131,21 @@ static int bench_vm_setup(struct bench *b)
 
 /* ---- nestd runs -------------------------------------------------------------------------- */
 
+static int bench_inv_once(void *arg)
+{
+	struct bench *b = arg;
+	size_t done = 0;
+	int ferr = 0, r = nest_invalidate(b->c, b->ent, b->inv_n, &done, &ferr);
+
+	if (r < 0 || done != b->inv_n)
+		return bench_fail(b->c, "INVALIDATE", r < 0 ? r : ferr < 0 ? ferr : -EIO);
+	return 0;
+}
+
 static int bench_inv_run(struct bench *b, unsigned n, double window, struct bench_sample *ret)
 {
-	double t0 = bench_now(), end = t0 + window, t;
-	uint64_t ops = 0;
-
-	do {
-		size_t done = 0;
-		int ferr = 0, r = nest_invalidate(b->c, b->ent, n, &done, &ferr);
-
-		if (r < 0 || done != n)
-			return bench_fail(b->c, "INVALIDATE", r < 0 ? r : ferr < 0 ? ferr : -EIO);
-		ops++;
-	} while ((t = bench_now()) < end);
-	ret->ops = ops;
-	ret->sec = t - t0;
-	return 0;
+	b->inv_n = n;
+	return bench_loop(bench_inv_once, b, window, ret);
 }
 
 static int bench_devget_run(struct bench *b, double window, struct bench_sample *ret)
@@ -431,21 +432,62 @@ static int bench_start(struct bench *b, const char *binary)
 	return bench_nestd_connect(&b->nestd, &b->c);
 }
 
+/*
+ * --profile: exactly @count INVALIDATE requests of @entries entries, nothing timed, each after a
+ * pause of PROFILE_GAP_US. The pause puts nestd back into epoll_wait() before every request, as
+ * with a VMM that does not pipeline, also when a tool (valgrind, strace) slows nestd down so
+ * much that the next request would otherwise already be waiting when it looks for one.
+ */
+static int bench_profile(struct bench *b, unsigned long count, unsigned entries)
+{
+	int r = 0;
+
+	b->inv_n = entries;
+	for (unsigned long i = 0; i < count && r == 0; i++) {
+		usleep(PROFILE_GAP_US);
+		r = bench_inv_once(b);
+	}
+	if (r == 0)
+		printf("%lu INVALIDATE requests of %u entries done\n", count, entries);
+	return r;
+}
+
+static int bench_usage(void)
+{
+	fprintf(stderr,
+		"usage: bench-daemon [NESTD]\n"
+		"       bench-daemon --profile COUNT ENTRIES [NESTD]   (COUNT INVALIDATE requests "
+		"of ENTRIES entries, untimed: for bench/callgrind)\n"
+		"NESTD: default $NESTD_BINARY, else %s\n",
+		bench_nestd_binary(NULL));
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b = {.echo_fd = -1, .memfd = -1, .nestd.notify_fd = -1};
-	int r;
+	unsigned long count = 0, entries = 0;
+	char *end;
+	int r, arg = 1;
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: bench-daemon [NESTD]  (default: $NESTD_BINARY, else %s)\n",
-			bench_nestd_binary(NULL));
-		return 2;
+	if (argc > 1 && strcmp(argv[1], "--profile") == 0) {
+		if (argc < 4)
+			return bench_usage();
+		count = strtoul(argv[2], &end, 10);
+		if (*end || !count)
+			return bench_usage();
+		entries = strtoul(argv[3], &end, 10);
+		if (*end || !entries || entries > NEST_BATCH_MAX)
+			return bench_usage();
+		arg = 4;
 	}
-	r = bench_start(&b, bench_nestd_binary(argc == 2 ? argv[1] : NULL));
+	if (argc > arg + 1 || (argc == arg + 1 && argv[arg][0] == '-'))
+		return bench_usage();
+	r = bench_start(&b, bench_nestd_binary(argc == arg + 1 ? argv[arg] : NULL));
 	if (r == 0)
 		r = bench_vm_setup(&b);
 	if (r == 0)
-		r = bench_all(&b);
+		r = count ? bench_profile(&b, count, (unsigned)entries) : bench_all(&b);
 	if (bench_teardown(&b) < 0)
 		r = -1;
 	return r < 0 ? 1 : 0;

@@ -21,8 +21,9 @@
 #error "NESTD_BINARY (path of the nestd executable) must be defined by the build"
 #endif
 
-#define START_TRIES 500 /* x 10 ms to wait for nestd's socket or READY=1 */
-#define STOP_TRIES  500 /* x 10 ms to wait for nestd to exit on SIGTERM */
+/* generous: nestd may run under valgrind (bench/callgrind) on a loaded machine */
+#define START_TRIES 3000 /* x 10 ms to wait for nestd's socket or READY=1 */
+#define STOP_TRIES  3000 /* x 10 ms to wait for nestd to exit on SIGTERM */
 
 const char *bench_nestd_binary(const char *arg)
 {

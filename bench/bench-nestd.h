@@ -56,7 +56,7 @@ int bench_nestd_connect(struct bench_nestd *n, nest_client **ret);
 /* nestd's resident set (VmRSS of /proc/PID/status) in KiB, or -errno. */
 long bench_nestd_rss_kib(const struct bench_nestd *n);
 
-/* SIGTERM; nestd must exit 0 within 5 s. Accepts a stopped nestd. */
+/* SIGTERM; nestd must exit 0 within 30 s. Accepts a stopped nestd. */
 int bench_nestd_stop(struct bench_nestd *n);
 
 /* Stop nestd if it runs, close the notify socket, remove the directory and what is in it. */
