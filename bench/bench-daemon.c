@@ -300,8 +300,9 @@ static int bench_case_echo(void *arg, double window, struct bench_sample *ret)
 static int bench_case_run(struct bench *b, const struct bench_case *k, struct bench_ratio *res)
 {
 	struct bench_case_arg a = {.b = b, .k = k};
+	struct bench_servers srv = {.run = b->nestd.pid, .floor = b->echo.pid};
 
-	return bench_alternate(bench_case_window, bench_case_echo, &a, res);
+	return bench_alternate(bench_case_window, bench_case_echo, &a, &srv, res);
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -317,8 +318,8 @@ static void bench_print_header(const struct bench *b)
 	printf("%s; each figure: median of %d windows of %.0f ms, nestd and echo windows "
 	       "alternating\n\n",
 	       machine, BENCH_REPS, BENCH_WINDOW_S * 1e3);
-	printf("%-28s %6s %11s %9s %9s %10s  %s\n", "case", "req B", "nestd op/s", "us/op",
-	       "us/entry", "echo us/op", "nestd/echo");
+	printf("%-28s %6s %11s %9s %9s %10s  %-18s %s\n", "case", "req B", "nestd op/s", "us/op",
+	       "us/entry", "echo us/op", "nestd/echo", "CPU us/op nestd/echo");
 }
 
 static void bench_print_row(const struct bench_case *k, const struct bench_ratio *res)
@@ -327,8 +328,9 @@ static void bench_print_row(const struct bench_case *k, const struct bench_ratio
 
 	if (k->entries)
 		snprintf(per_entry, sizeof(per_entry), "%.3f", res->us / k->entries);
-	printf("%-28s %6zu %11.0f %9.2f %9s %10.2f  %.2fx raw echo\n", k->name,
-	       bench_case_req_len(k), 1e6 / res->us, res->us, per_entry, res->floor_us, res->ratio);
+	printf("%-28s %6zu %11.0f %9.2f %9s %10.2f  %5.2fx raw echo     %.2f/%.2f = %.2fx\n",
+	       k->name, bench_case_req_len(k), 1e6 / res->us, res->us, per_entry, res->floor_us,
+	       res->ratio, res->cpu_us, res->floor_cpu_us, res->cpu_ratio);
 	fflush(stdout);
 }
 
@@ -355,17 +357,15 @@ static void bench_print_meaning(const struct bench_case *k, const struct bench_r
 /* The row of @k in bench/run's table. */
 static void bench_print_markdown(const struct bench_case *k, const struct bench_ratio *res)
 {
-	printf("| daemon | %s (%zu B) | ", k->name, bench_case_req_len(k));
-	if (k->kind == BENCH_INV_PIPE)
-		printf("%.2f us per completion", res->us);
-	else if (k->entries > 1)
-		printf("%.1f us/op, %.3f us/entry; nestd adds %.3f us/entry", res->us,
-		       res->us / k->entries, (res->us - res->floor_us) / k->entries);
-	else
-		printf("%.2f us/op", res->us);
-	printf(" | raw round trip%s %.2f us | %.2fx | %s |\n",
-	       k->kind == BENCH_INV_PIPE ? ", 32 in flight," : "", res->floor_us, res->ratio,
-	       k->goal);
+	printf("| daemon | %s (%zu B) | %.2f us%s (CPU %.2f us)", k->name, bench_case_req_len(k),
+	       res->us, k->kind == BENCH_INV_PIPE ? " per completion" : "/op", res->cpu_us);
+	if (k->entries > 1)
+		printf(", %.3f us/entry; nestd adds %.3f us/entry (CPU %.3f)", res->us / k->entries,
+		       (res->us - res->floor_us) / k->entries,
+		       (res->cpu_us - res->floor_cpu_us) / k->entries);
+	printf(" | raw round trip%s %.2f us (CPU %.2f us) | %.2fx (CPU %.2fx) | %s |\n",
+	       k->kind == BENCH_INV_PIPE ? ", 32 in flight," : "", res->floor_us, res->floor_cpu_us,
+	       res->ratio, res->cpu_ratio, k->goal);
 }
 
 static int bench_all(struct bench *b)

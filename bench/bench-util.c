@@ -91,28 +91,75 @@ int bench_memfd(const char *name, size_t len)
 	return fd;
 }
 
-int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg, struct bench_ratio *ret)
+double bench_cpu(pid_t pid)
+{
+	struct timespec ts;
+	clockid_t id;
+	int r = clock_getcpuclockid(pid, &id);
+
+	if (r != 0)
+		return -r;
+	if (clock_gettime(id, &ts) < 0)
+		return -errno;
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of @server and this process together. */
+static int bench_cpu_pair(pid_t server, double *ret)
+{
+	double a = bench_cpu(server), b = bench_cpu(0);
+
+	if (a < 0 || b < 0)
+		return bench_fail(NULL, "CPU clock", (int)(a < 0 ? a : b));
+	*ret = a + b;
+	return 0;
+}
+
+/* One window of @fn: wall-clock and CPU microseconds per operation. */
+static int bench_window(bench_window_fn fn, void *arg, pid_t server, double window, double *us,
+			double *cpu_us)
+{
+	struct bench_sample s;
+	double c0, c1;
+	int r;
+
+	if ((r = bench_cpu_pair(server, &c0)) < 0 || (r = fn(arg, window, &s)) < 0 ||
+	    (r = bench_cpu_pair(server, &c1)) < 0)
+		return r;
+	if (!s.ops)
+		return bench_fail(NULL, "no operation completed in a window", -EIO);
+	*us = s.sec * 1e6 / (double)s.ops;
+	*cpu_us = (c1 - c0) * 1e6 / (double)s.ops;
+	return 0;
+}
+
+int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg,
+		    const struct bench_servers *srv, struct bench_ratio *ret)
 {
 	double us[BENCH_REPS], floor_us[BENCH_REPS], ratio[BENCH_REPS];
-	struct bench_sample s, e;
+	double cpu[BENCH_REPS], floor_cpu[BENCH_REPS], cpu_ratio[BENCH_REPS];
 	int r;
 
 	/* warm-up: caches, page faults in both processes, libevent's buffers */
-	if ((r = run(arg, BENCH_WARMUP_S, &s)) < 0 || (r = floor(arg, BENCH_WARMUP_S, &e)) < 0)
+	if ((r = bench_window(run, arg, srv->run, BENCH_WARMUP_S, &us[0], &cpu[0])) < 0 ||
+	    (r = bench_window(floor, arg, srv->floor, BENCH_WARMUP_S, &us[0], &cpu[0])) < 0)
 		return r;
 	for (int i = 0; i < BENCH_REPS; i++) {
-		if ((r = run(arg, BENCH_WINDOW_S, &s)) < 0 ||
-		    (r = floor(arg, BENCH_WINDOW_S, &e)) < 0)
+		if ((r = bench_window(run, arg, srv->run, BENCH_WINDOW_S, &us[i], &cpu[i])) < 0 ||
+		    (r = bench_window(floor, arg, srv->floor, BENCH_WINDOW_S, &floor_us[i],
+				      &floor_cpu[i])) < 0)
 			return r;
-		if (!s.ops || !e.ops)
-			return bench_fail(NULL, "no operation completed in a window", -EIO);
-		us[i] = s.sec * 1e6 / (double)s.ops;
-		floor_us[i] = e.sec * 1e6 / (double)e.ops;
 		ratio[i] = us[i] / floor_us[i];
+		cpu_ratio[i] = floor_cpu[i] > 0 ? cpu[i] / floor_cpu[i] : 0;
 	}
-	ret->us = bench_median(us, BENCH_REPS);
-	ret->floor_us = bench_median(floor_us, BENCH_REPS);
-	ret->ratio = bench_median(ratio, BENCH_REPS);
+	*ret = (struct bench_ratio){
+		.us = bench_median(us, BENCH_REPS),
+		.floor_us = bench_median(floor_us, BENCH_REPS),
+		.ratio = bench_median(ratio, BENCH_REPS),
+		.cpu_us = bench_median(cpu, BENCH_REPS),
+		.floor_cpu_us = bench_median(floor_cpu, BENCH_REPS),
+		.cpu_ratio = bench_median(cpu_ratio, BENCH_REPS),
+	};
 	return 0;
 }
 
@@ -150,9 +197,10 @@ static int bench_once_floor(void *arg, double window, struct bench_sample *ret)
 	return bench_loop(p->floor, p->arg, window, ret);
 }
 
-int bench_alternate_once(bench_once_fn run, bench_once_fn floor, void *arg, struct bench_ratio *ret)
+int bench_alternate_once(bench_once_fn run, bench_once_fn floor, void *arg,
+			 const struct bench_servers *srv, struct bench_ratio *ret)
 {
 	struct bench_once_pair p = {.run = run, .floor = floor, .arg = arg};
 
-	return bench_alternate(bench_once_run, bench_once_floor, &p, ret);
+	return bench_alternate(bench_once_run, bench_once_floor, &p, srv, ret);
 }

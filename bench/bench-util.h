@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <nest/libnest.h>
 
@@ -17,9 +18,13 @@ struct bench_sample {
 	double sec;
 };
 
-/* Paired windows: every figure is the median of BENCH_REPS windows of BENCH_WINDOW_S seconds. */
-#define BENCH_REPS     5
-#define BENCH_WINDOW_S 0.12
+/*
+ * Paired windows: every figure is the median of BENCH_REPS windows of BENCH_WINDOW_S seconds.
+ * Many short windows rather than a few long ones: on a shared machine a stall of 100 ms or more
+ * then spoils a few windows of the eleven, not the median.
+ */
+#define BENCH_REPS     11
+#define BENCH_WINDOW_S 0.05
 #define BENCH_WARMUP_S 0.03
 
 /* Run the measured operation for @window seconds (at least once) and say what it did. */
@@ -31,20 +36,36 @@ typedef int (*bench_once_fn)(void *arg);
 /* A bench_window_fn body: @once again and again for @window seconds, at least once. */
 int bench_loop(bench_once_fn once, void *arg, double window, struct bench_sample *ret);
 
-/* Medians of the paired windows: time per operation of each side and of their ratio. */
+/*
+ * Medians of the paired windows: wall-clock time per operation of each side and their ratio,
+ * and the same for CPU time per operation: what the server process (nestd, or the floor's
+ * server) and this process (the client: libnest, or raw send/recv) used, from their CPU clocks.
+ * On a machine shared with other work the wall-clock time includes waiting for a CPU at every
+ * wake-up; the CPU time does not, so its ratio moves much less with the load.
+ */
 struct bench_ratio {
 	double us, floor_us, ratio;
+	double cpu_us, floor_cpu_us, cpu_ratio;
+};
+
+/* The server process of each side of bench_alternate(): @run's and @floor's. */
+struct bench_servers {
+	pid_t run, floor;
 };
 
 /*
  * A warm-up window of each, then BENCH_REPS windows of @run and of @floor alternating, so that a
- * change of machine load hits both; ret->ratio is the median of the paired ratios.
+ * change of machine load hits both; ret->ratio and ret->cpu_ratio are medians of paired ratios.
  */
-int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg, struct bench_ratio *ret);
+int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg,
+		    const struct bench_servers *srv, struct bench_ratio *ret);
 
 /* bench_alternate() of two single operations, each repeated by bench_loop(). */
 int bench_alternate_once(bench_once_fn run, bench_once_fn floor, void *arg,
-			 struct bench_ratio *ret);
+			 const struct bench_servers *srv, struct bench_ratio *ret);
+
+/* CPU seconds process @pid (0: this one) has used, or -errno. */
+double bench_cpu(pid_t pid);
 
 /* CLOCK_MONOTONIC in seconds. */
 double bench_now(void);
