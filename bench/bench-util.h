@@ -37,11 +37,12 @@ typedef int (*bench_once_fn)(void *arg);
 int bench_loop(bench_once_fn once, void *arg, double window, struct bench_sample *ret);
 
 /*
- * Medians of the paired windows: wall-clock time per operation of each side and their ratio,
- * and the same for CPU time per operation: what the server process (nestd, or the floor's
- * server) and this process (the client: libnest, or raw send/recv) used, from their CPU clocks.
- * On a machine shared with other work the wall-clock time includes waiting for a CPU at every
- * wake-up; the CPU time does not, so its ratio moves much less with the load.
+ * Wall-clock time per operation of each side, medians of the paired windows, and the median of
+ * their paired ratios; CPU time per operation of each side, the least of its windows, and the
+ * ratio of the two: what the server process (nestd, or the floor's server) and this process (the
+ * client: libnest, or raw send/recv) used, from their CPU clocks. On a machine shared with other
+ * work the wall-clock time includes waiting for a CPU at every wake-up; the CPU time does not,
+ * and other work can only add to it (cache misses, migrations), so its least moves much less.
  */
 struct bench_ratio {
 	double us, floor_us, ratio;
@@ -55,7 +56,7 @@ struct bench_servers {
 
 /*
  * A warm-up window of each, then BENCH_REPS windows of @run and of @floor alternating, so that a
- * change of machine load hits both; ret->ratio and ret->cpu_ratio are medians of paired ratios.
+ * change of machine load hits both.
  */
 int bench_alternate(bench_window_fn run, bench_window_fn floor, void *arg,
 		    const struct bench_servers *srv, struct bench_ratio *ret);
