@@ -19,7 +19,7 @@ struct bench_sample {
 };
 
 /*
- * Paired windows: every figure is the median of BENCH_REPS windows of BENCH_WINDOW_S seconds.
+ * Paired windows: BENCH_REPS windows of BENCH_WINDOW_S seconds of each side (bench_alternate()).
  * Many short windows rather than a few long ones: on a shared machine a stall of 100 ms or more
  * then spoils a few windows of the eleven, not the median.
  */
