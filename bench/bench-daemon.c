@@ -17,11 +17,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nest/libnest.h>
@@ -35,6 +38,7 @@
 #define MEM_PAGES      (MEM_LEN >> 12)
 #define GPGD	       0x1000u /* an all-zero PML4: valid, maps nothing */
 #define PROFILE_GAP_US 2000u   /* --profile: pause before each request */
+#define HOGS_MAX       64u     /* busy processes of a "CPUs busy" case, one per online CPU */
 #define UNKNOWN_OP     30u     /* neither a request op nor an event: nestd answers ENOTTY */
 #define HDR	       sizeof(struct nest_msg_hdr)
 #define INV_REQ(n)     (HDR + sizeof(struct nest_invalidate) + (n) * sizeof(struct nest_inv_entry))
@@ -52,17 +56,19 @@ struct bench_case {
 	enum bench_kind kind;
 	unsigned entries; /* invalidate entries per request, 0 for the others */
 	const char *goal; /* issue 12's goal for the Markdown row, or "-" */
+	bool busy;	  /* one busy-looping process per online CPU while it runs */
 };
 
 static const struct bench_case bench_cases[] = {
-	{"invalidate x1", BENCH_INV, 1, "<= 1.10x"},
-	{"invalidate x16", BENCH_INV, 16, "-"},
-	{"invalidate x64", BENCH_INV, 64, "-"},
-	{"invalidate x256", BENCH_INV, 256, "-"},
-	{"invalidate x1024", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry"},
-	{"invalidate x1, 32 in flight", BENCH_INV_PIPE, 1, "<= 1.15x"},
-	{"DEVICE_GET", BENCH_DEVGET, 0, "-"},
-	{"unknown op (ENOTTY)", BENCH_ENOTTY, 0, "-"},
+	{"invalidate x1", BENCH_INV, 1, "<= 1.10x", false},
+	{"invalidate x16", BENCH_INV, 16, "-", false},
+	{"invalidate x64", BENCH_INV, 64, "-", false},
+	{"invalidate x256", BENCH_INV, 256, "-", false},
+	{"invalidate x1024", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry", false},
+	{"invalidate x1, 32 in flight", BENCH_INV_PIPE, 1, "<= 1.15x", false},
+	{"invalidate x1, 32 in flight, CPUs busy", BENCH_INV_PIPE, 1, "<= 1.15x", true},
+	{"DEVICE_GET", BENCH_DEVGET, 0, "-", false},
+	{"unknown op (ENOTTY)", BENCH_ENOTTY, 0, "-", false},
 };
 #define N_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 
@@ -297,12 +303,62 @@ static int bench_case_echo(void *arg, double window, struct bench_sample *ret)
 			      bench_case_reply_len(a->k), bench_case_depth(a->k), window, ret);
 }
 
+/* Stop (SIGKILL) and reap the @n busy processes of @pids. */
+static void bench_hogs_stop(const pid_t *pids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+}
+
+/*
+ * One process per online CPU that does nothing but count, so that nestd, the echo and the bench
+ * compete for CPUs as on a host whose cores are busy (issue 12: pipelining on a busy machine).
+ */
+static int bench_hogs_start(pid_t *pids, unsigned max, unsigned *ret_n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = 0;
+
+	if (cpus < 1)
+		cpus = 1;
+	fflush(NULL);
+	for (; n < (unsigned)cpus && n < max; n++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			int r = -errno;
+
+			bench_hogs_stop(pids, n);
+			return bench_fail(NULL, "fork", r);
+		}
+		if (p == 0) {
+			volatile unsigned long spin = 0;
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				spin++;
+		}
+		pids[n] = p;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 static int bench_case_run(struct bench *b, const struct bench_case *k, struct bench_ratio *res)
 {
 	struct bench_case_arg a = {.b = b, .k = k};
 	struct bench_servers srv = {.run = b->nestd.pid, .floor = b->echo.pid};
+	pid_t hogs[HOGS_MAX];
+	unsigned n_hogs = 0;
+	int r;
 
-	return bench_alternate(bench_case_window, bench_case_echo, &a, &srv, res);
+	if (k->busy && (r = bench_hogs_start(hogs, HOGS_MAX, &n_hogs)) < 0)
+		return r;
+	r = bench_alternate(bench_case_window, bench_case_echo, &a, &srv, res);
+	bench_hogs_stop(hogs, n_hogs);
+	return r;
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -318,7 +374,7 @@ static void bench_print_header(const struct bench *b)
 	printf("%s; each figure: median of %d windows of %.0f ms, nestd and echo windows "
 	       "alternating\n\n",
 	       machine, BENCH_REPS, BENCH_WINDOW_S * 1e3);
-	printf("%-28s %6s %11s %9s %9s %10s  %-18s %s\n", "case", "req B", "nestd op/s", "us/op",
+	printf("%-38s %6s %11s %9s %9s %10s  %-18s %s\n", "case", "req B", "nestd op/s", "us/op",
 	       "us/entry", "echo us/op", "nestd/echo", "CPU us/op nestd/echo");
 }
 
@@ -328,7 +384,7 @@ static void bench_print_row(const struct bench_case *k, const struct bench_ratio
 
 	if (k->entries)
 		snprintf(per_entry, sizeof(per_entry), "%.3f", res->us / k->entries);
-	printf("%-28s %6zu %11.0f %9.2f %9s %10.2f  %5.2fx raw echo     %.2f/%.2f = %.2fx\n",
+	printf("%-38s %6zu %11.0f %9.2f %9s %10.2f  %5.2fx raw echo     %.2f/%.2f = %.2fx\n",
 	       k->name, bench_case_req_len(k), 1e6 / res->us, res->us, per_entry, res->floor_us,
 	       res->ratio, res->cpu_us, res->floor_cpu_us, res->cpu_ratio);
 	fflush(stdout);
@@ -432,11 +488,25 @@ static int bench_start(struct bench *b, const char *binary)
 	return bench_nestd_connect(&b->nestd, &b->c);
 }
 
+/* --profile ... pasid: one PASID_ALLOC and its PASID_FREE, two privileged (audited) requests. */
+static int bench_pasid_once(struct bench *b)
+{
+	uint32_t p, n;
+	int r = nest_pasid_alloc(b->c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &p);
+
+	if (r < 0)
+		return bench_fail(b->c, "PASID_ALLOC", r);
+	if ((r = nest_pasid_free(b->c, p, p, &n)) < 0 || n != 1)
+		return bench_fail(b->c, "PASID_FREE", r < 0 ? r : -EIO);
+	return 0;
+}
+
 /*
- * --profile: exactly @count INVALIDATE requests of @entries entries, nothing timed, each after a
- * pause of PROFILE_GAP_US. The pause puts nestd back into epoll_wait() before every request, as
- * with a VMM that does not pipeline, also when a tool (valgrind, strace) slows nestd down so
- * much that the next request would otherwise already be waiting when it looks for one.
+ * --profile: exactly @count INVALIDATE requests of @entries entries (or, with @entries 0,
+ * PASID_ALLOC + PASID_FREE pairs), nothing timed, each after a pause of PROFILE_GAP_US. The pause
+ * puts nestd back into epoll_wait() before every request, as with a VMM that does not pipeline,
+ * also when a tool (valgrind, strace) slows nestd down so much that the next request would
+ * otherwise already be waiting when it looks for one.
  */
 static int bench_profile(struct bench *b, unsigned long count, unsigned entries)
 {
@@ -445,10 +515,12 @@ static int bench_profile(struct bench *b, unsigned long count, unsigned entries)
 	b->inv_n = entries;
 	for (unsigned long i = 0; i < count && r == 0; i++) {
 		usleep(PROFILE_GAP_US);
-		r = bench_inv_once(b);
+		r = entries ? bench_inv_once(b) : bench_pasid_once(b);
 	}
-	if (r == 0)
+	if (r == 0 && entries)
 		printf("%lu INVALIDATE requests of %u entries done\n", count, entries);
+	else if (r == 0)
+		printf("%lu PASID_ALLOC + PASID_FREE pairs done\n", count);
 	return r;
 }
 
@@ -456,8 +528,9 @@ static int bench_usage(void)
 {
 	fprintf(stderr,
 		"usage: bench-daemon [NESTD]\n"
-		"       bench-daemon --profile COUNT ENTRIES [NESTD]   (COUNT INVALIDATE requests "
-		"of ENTRIES entries, untimed: for bench/callgrind)\n"
+		"       bench-daemon --profile COUNT ENTRIES|pasid [NESTD]   (COUNT INVALIDATE "
+		"requests of ENTRIES entries, or COUNT PASID_ALLOC + PASID_FREE pairs, untimed: for "
+		"bench/callgrind)\n"
 		"NESTD: default $NESTD_BINARY, else %s\n",
 		bench_nestd_binary(NULL));
 	return 2;
@@ -476,8 +549,8 @@ int main(int argc, char **argv)
 		count = strtoul(argv[2], &end, 10);
 		if (*end || !count)
 			return bench_usage();
-		entries = strtoul(argv[3], &end, 10);
-		if (*end || !entries || entries > NEST_BATCH_MAX)
+		entries = strcmp(argv[3], "pasid") == 0 ? 0 : strtoul(argv[3], &end, 10);
+		if (entries ? *end || entries > NEST_BATCH_MAX : strcmp(argv[3], "pasid") != 0)
 			return bench_usage();
 		arg = 4;
 	}
