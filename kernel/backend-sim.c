@@ -371,11 +371,9 @@ static void sim_unbind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_
 	(void)nest_sim_invalidate(be->sim, ctx->domain, &inv, d->sim_id);
 }
 
-static int sim_invalidate(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
-			  const struct nest_inv_entry *e)
+static struct nest_sim_inv sim_inv_of(const struct nest_inv_entry *e)
 {
-	struct sim_dev *d = dev_by_id(ctx, dev_id);
-	struct nest_sim_inv inv = {
+	return (struct nest_sim_inv){
 		.cache = e->cache,
 		.granu = e->granularity,
 		.pasid = e->pasid,
@@ -384,10 +382,34 @@ static int sim_invalidate(struct nest_backend *be, struct nest_be_ctx *ctx, uint
 		.granule_size = e->granule_size,
 		.nb_granules = e->nb_granules,
 	};
+}
+
+static int sim_invalidate(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			  const struct nest_inv_entry *e)
+{
+	struct sim_dev *d = dev_by_id(ctx, dev_id);
+	struct nest_sim_inv inv = sim_inv_of(e);
 
 	if (!d)
 		return -ENOENT;
 	return nest_sim_invalidate(be->sim, ctx->domain, &inv, d->sim_id);
+}
+
+/* The batch in one sim call: the domain and the device are looked up once, not per entry. */
+static int sim_invalidate_batch(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done)
+{
+	static struct nest_sim_inv inv[NEST_BATCH_MAX]; /* single-threaded daemon */
+	struct sim_dev *d = dev_by_id(ctx, dev_id);
+
+	*ret_done = 0;
+	if (!d)
+		return -ENOENT;
+	if (n > NEST_BATCH_MAX)
+		return -E2BIG; /* the daemon caps batches at NEST_BATCH_MAX */
+	for (uint32_t i = 0; i < n; i++)
+		inv[i] = sim_inv_of(&e[i]);
+	return nest_sim_invalidate_n(be->sim, ctx->domain, inv, n, d->sim_id, ret_done);
 }
 
 static int sim_set_checker(struct nest_backend *be, struct nest_be_ctx *ctx, bool on)
@@ -503,6 +525,7 @@ const struct nest_backend_ops nest_backend_sim_ops = {
 	.bind = sim_bind,
 	.unbind = sim_unbind,
 	.invalidate = sim_invalidate,
+	.invalidate_batch = sim_invalidate_batch,
 	.set_checker = sim_set_checker,
 	.translate = sim_translate,
 	.dma = sim_dma,

@@ -334,6 +334,14 @@ int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest
 			uint32_t dev_id);
 
 /*
+ * nest_sim_invalidate_n() - nest_sim_invalidate() of the @n requests @inv in order, with the
+ * domain and device looked up once; stops at the first that fails. *ret_done = how many were
+ * done. 0, or the -errno of request *ret_done.
+ */
+int nest_sim_invalidate_n(struct nest_sim *sim, uint32_t domain, const struct nest_sim_inv *inv,
+			  uint32_t n, uint32_t dev_id, uint32_t *ret_done);
+
+/*
  * nest_sim_translate() - translate @addr for (dev_id, pasid) with @access (NEST_SIM_ACC_*),
  * through the caches, exactly as a DMA of one byte would (A/D bits, counters, callbacks).
  * 0 and *ret filled; -EFAULT on a translation fault, with *ret_fault filled if non-NULL (the

@@ -76,24 +76,28 @@ static void sim_inv_devtlbs(struct nest_sim *sim, const struct sim_domain *dom, 
 	}
 }
 
-int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest_sim_inv *inv,
-			uint32_t dev_id)
+/* Is @dev_id (unless NEST_SIM_DEV_ALL) a device of @dom? */
+static bool sim_inv_dev_ok(struct nest_sim *sim, const struct sim_domain *dom, uint32_t dev_id)
 {
-	struct sim_domain *dom = sim_domain_get(sim, domain);
-	struct sim_tlb_match m;
-	int r;
+	const struct sim_device *dev;
 
-	if (!dom)
-		return -ENOENT;
-	r = sim_inv_check(sim, dom, inv, &m);
+	if (dev_id == NEST_SIM_DEV_ALL)
+		return true;
+	dev = sim_device_get(sim, dev_id);
+	return dev && dev->dom == dom;
+}
+
+/* One request on @dom, the device already checked: validity, then the flushes. */
+static int sim_inv_one(struct nest_sim *sim, struct sim_domain *dom, const struct nest_sim_inv *inv,
+		       uint32_t dev_id, bool dev_ok)
+{
+	struct sim_tlb_match m;
+	int r = sim_inv_check(sim, dom, inv, &m);
+
 	if (r < 0)
 		return r;
-	if (dev_id != NEST_SIM_DEV_ALL) {
-		struct sim_device *dev = sim_device_get(sim, dev_id);
-
-		if (!dev || dev->dom != dom)
-			return -ENOENT;
-	}
+	if (!dev_ok)
+		return -ENOENT;
 	if (inv->cache & NEST_SIM_CACHE_IOTLB) {
 		sim_tlb_flush(sim->iotlb, &m);
 		if (sim->psc && !(inv->flags & NEST_SIM_INV_F_LEAF))
@@ -109,4 +113,33 @@ int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest
 		sim->cnt.inv[2][inv->granu]++;
 	}
 	return 0;
+}
+
+int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest_sim_inv *inv,
+			uint32_t dev_id)
+{
+	struct sim_domain *dom = sim_domain_get(sim, domain);
+
+	if (!dom)
+		return -ENOENT;
+	return sim_inv_one(sim, dom, inv, dev_id, sim_inv_dev_ok(sim, dom, dev_id));
+}
+
+int nest_sim_invalidate_n(struct nest_sim *sim, uint32_t domain, const struct nest_sim_inv *inv,
+			  uint32_t n, uint32_t dev_id, uint32_t *ret_done)
+{
+	struct sim_domain *dom = sim_domain_get(sim, domain);
+	bool dev_ok;
+	int r = 0;
+
+	*ret_done = 0;
+	if (!dom)
+		return -ENOENT;
+	dev_ok = sim_inv_dev_ok(sim, dom, dev_id);
+	for (uint32_t i = 0; r == 0 && i < n; i++) {
+		r = sim_inv_one(sim, dom, &inv[i], dev_id, dev_ok);
+		if (r == 0)
+			*ret_done = i + 1;
+	}
+	return r;
 }

@@ -67,7 +67,8 @@ Test(syscalls, libnest_blocking_call_is_one_send_one_receive, .timeout = 60)
 	nestd_stop(&d);
 }
 
-static __attribute__((unused)) unsigned long count_of(const char *text, const char *name, bool empty)
+static __attribute__((unused)) unsigned long count_of(const char *text, const char *name,
+						      bool empty)
 {
 	char key[32];
 	const char *p;

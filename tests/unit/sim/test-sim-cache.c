@@ -702,3 +702,35 @@ Test(cache, eviction_keeps_results_correct)
 				     GPA1 + i * 4096 + 1);
 	done();
 }
+
+/* nest_sim_invalidate_n(): in order, stops at the first failure, says how many were done. */
+Test(cache, invalidate_n_stops_at_the_first_failure)
+{
+	struct nest_sim_inv inv[3] = {
+		{.cache = NEST_SIM_CACHE_IOTLB, .granu = NEST_SIM_GRANU_PASID},
+		{.cache = NEST_SIM_CACHE_PASID, .granu = NEST_SIM_GRANU_ADDR}, /* invalid combo */
+		{.cache = NEST_SIM_CACHE_IOTLB, .granu = NEST_SIM_GRANU_DOMAIN},
+	};
+	struct nest_sim_counters c;
+	uint32_t ndone = 99;
+
+	setup(TG_DEV);
+	inv[0].pasid = g.pasid;
+	cr_assert_eq(gpa_of(TG_DEV, VA, NULL), GPA1);
+	remap(GPA2);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, inv, 3, NEST_SIM_DEV_ALL, &ndone),
+		     -EINVAL);
+	cr_expect_eq(ndone, 1);
+	cr_expect_eq(gpa_of(TG_DEV, VA, NULL), GPA2, "the first request was applied");
+	nest_sim_get_counters(g.sim, &c);
+	cr_expect_eq(c.inv[0][NEST_SIM_GRANU_DOMAIN], 0, "the third was not");
+	/* a device of no domain: the request's own checks come first, as nest_sim_invalidate() */
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, &inv[1], 1, 999, &ndone), -EINVAL);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, &inv[2], 1, 999, &ndone), -ENOENT);
+	cr_expect_eq(ndone, 0);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, 12345, inv, 1, NEST_SIM_DEV_ALL, &ndone),
+		     -ENOENT);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, &inv[2], 1, TG_DEV, &ndone), 0);
+	cr_expect_eq(ndone, 1);
+	done();
+}
