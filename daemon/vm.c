@@ -64,6 +64,7 @@ struct vm *vm_free(struct vm *vm)
 	free(vm->prqs);
 	free(vm->regions);
 	free(vm->pasids);
+	pasid_index_free(&vm->pasid_ix);
 	free(vm);
 	return NULL;
 }
@@ -267,6 +268,7 @@ void vm_teardown(struct vm *vm, const char *why)
 		ops->pasid_free(vm->d->be, vm->ctx, NEST_BE_DEV_NONE, p->pasid);
 		vm->n_pasids--;
 	}
+	pasid_index_clear(&vm->pasid_ix);
 	while (vm->n_regions) {
 		struct vm_region *r = &vm->regions[vm->n_regions - 1];
 
@@ -304,10 +306,9 @@ void vm_device_gone(struct vm *vm, int idx, bool detach)
 
 struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid)
 {
-	for (uint32_t i = 0; i < vm->n_pasids; i++)
-		if (vm->pasids[i].pasid == pasid)
-			return &vm->pasids[i];
-	return NULL;
+	int64_t i = pasid_index_get(&vm->pasid_ix, pasid);
+
+	return i < 0 ? NULL : &vm->pasids[i];
 }
 
 struct vm_pasid *vm_gpasid_find(struct vm *vm, uint32_t gpasid)
@@ -337,6 +338,8 @@ int vm_pasid_add(struct vm *vm, uint32_t pasid, bool has_gpasid, uint32_t gpasid
 		vm->pasids = n;
 		vm->cap_pasids = cap;
 	}
+	if (pasid_index_add(&vm->pasid_ix, pasid, vm->n_pasids) < 0)
+		return -ENOMEM;
 	vm->pasids[vm->n_pasids++] = (struct vm_pasid){
 		.pasid = pasid,
 		.gpasid = gpasid,
@@ -349,7 +352,10 @@ void vm_pasid_remove(struct vm *vm, struct vm_pasid *p)
 {
 	uint32_t i = (uint32_t)(p - vm->pasids);
 
+	pasid_index_del(&vm->pasid_ix, p->pasid);
 	vm->pasids[i] = vm->pasids[--vm->n_pasids]; /* order does not matter */
+	if (i < vm->n_pasids)
+		pasid_index_move(&vm->pasid_ix, vm->pasids[i].pasid, i);
 }
 
 int vm_region_find(const struct vm *vm, uint64_t gpa, uint64_t len)

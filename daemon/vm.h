@@ -18,6 +18,7 @@
 #include "config.h"
 #include "nestd.h"
 #include "peer.h"
+#include "pasid-index.h"
 
 enum vm_state {
 	VM_DETACHED = 0,
@@ -100,6 +101,7 @@ struct vm {
 	struct vm_pasid *pasids; /* unsorted, at most cfg.pasid_quota */
 	uint32_t n_pasids;
 	uint32_t cap_pasids;
+	struct pasid_index pasid_ix; /* host PASID -> slot in pasids */
 	uint32_t n_bound;
 
 	struct vm_device devices[NESTD_VM_DEVICES_MAX]; /* parallel to cfg.devices */

@@ -59,8 +59,7 @@ static void sim_domain_release_pasids(struct nest_sim *sim, struct sim_domain *d
 			bits &= bits - 1;
 			if (p->owner[pasid] != dom->id)
 				continue;
-			p->bitmap[w] &= ~(1ull << b);
-			p->owner[pasid] = 0;
+			sim_pasids_give(p, pasid);
 			dom->nr_pasids--;
 		}
 	}

@@ -169,6 +169,7 @@ void sim_pcache_flush(struct sim_pcache *c, uint32_t domain, uint32_t dev_id, ui
 
 struct sim_pasids {
 	uint64_t *bitmap; /* bit set = allocated */
+	uint64_t *full;	  /* bit w set = bitmap[w] is all ones: the search skips it */
 	uint32_t *owner;  /* owning domain id per PASID */
 	uint32_t bits;
 };
@@ -176,6 +177,8 @@ struct sim_pasids {
 int sim_pasids_init(struct sim_pasids *p, uint32_t bits);
 void sim_pasids_fini(struct sim_pasids *p);
 bool sim_pasids_owned(const struct sim_pasids *p, uint32_t domain, uint32_t pasid);
+void sim_pasids_take(struct sim_pasids *p, uint32_t pasid, uint32_t domain);
+void sim_pasids_give(struct sim_pasids *p, uint32_t pasid);
 
 /* ---- domains and devices ---- */
 

@@ -84,6 +84,15 @@ void sim_pcache_flush(struct sim_pcache *c, uint32_t domain, uint32_t dev_id, ui
 {
 	size_t total = (size_t)SIM_PCACHE_WAYS << c->set_bits;
 
+	if (dev_id != NEST_SIM_DEV_ALL && pasid) { /* one tag: only its set can hold it */
+		struct sim_pce *s =
+			&c->e[(size_t)sim_pcache_set(c, dev_id, pasid) * SIM_PCACHE_WAYS];
+
+		for (unsigned w = 0; w < SIM_PCACHE_WAYS; w++)
+			if (s[w].pasid == pasid && s[w].dev_id == dev_id && s[w].domain == domain)
+				s[w] = (struct sim_pce){0};
+		return;
+	}
 	for (size_t i = 0; i < total; i++) {
 		struct sim_pce *e = &c->e[i];
 

@@ -213,6 +213,38 @@ Test(api, device_rules_and_info)
 	done();
 }
 
+/* Lowest free first, also in a nearly full space, where the search skips full words. */
+Test(api, pasid_allocator_lowest_free_in_a_full_space)
+{
+	struct nest_sim_config cfg = {.pasid_bits = 14};
+	struct nest_sim *sim;
+	uint32_t a, p;
+
+	cr_assert_eq(nest_sim_new(&cfg, &sim), 0);
+	cr_assert_eq(nest_sim_domain_new(sim, 1u << 14, &a), 0);
+	for (uint32_t want = 1; want < (1u << 14); want++) {
+		cr_assert_eq(nest_sim_pasid_alloc(sim, a, 1, (1u << 14) - 1, &p), 0);
+		cr_assert_eq(p, want);
+	}
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, (1u << 14) - 1, &p), -ENOSPC);
+	for (int q = 16383; q >= 64; q -= 4096 + 1) /* a few holes, in other words */
+		cr_assert_eq(nest_sim_pasid_free(sim, a, (uint32_t)q), 0);
+	cr_assert_eq(nest_sim_pasid_free(sim, a, 4096), 0); /* a word's first bit */
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 4097, 12000, &p), 0);
+	cr_expect_eq(p, 8189, "the lowest hole at or above 4097");
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, 16383, &p), 0);
+	cr_expect_eq(p, 4092);
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, 16383, &p), 0);
+	cr_expect_eq(p, 4096);
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, 16382, &p), 0);
+	cr_expect_eq(p, 12286);
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, 16382, &p), -ENOSPC, "16383 is above max");
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 16383, 16383, &p), 0);
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, 16383, &p), -ENOSPC);
+	nest_sim_free(sim);
+	NO_LEAKS();
+}
+
 Test(api, pasid_free_unbinds_and_flushes)
 {
 	struct nest_sim_xlate xl;
