@@ -133,3 +133,34 @@ int op_mem_remove(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		  (unsigned long long)m->len);
 	return idx < 0 ? idx : 0;
 }
+
+/*
+ * VM_IOVA_INFO: the backend's IOVA ranges and page sizes for the VM's devices, or nestd's own
+ * limits (4 KiB pages, the whole page-aligned 64-bit space) where the backend has none (sim).
+ */
+int op_vm_iova_info(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_backend_ops *ops = c->d->be_ops;
+	struct nest_vm_iova_info info = {.size = sizeof(info)};
+	struct vm *vm = c->vm;
+	int r;
+
+	(void)rq;
+	if (ops->iova_info && vm->ctx) {
+		r = ops->iova_info(c->d->be, vm->ctx, &info.pgsizes, info.ranges,
+				   NEST_IOVA_RANGES_MAX);
+		if (r < 0)
+			return r;
+		if ((uint32_t)r > NEST_IOVA_RANGES_MAX) {
+			info.flags |= NEST_IOVA_F_TRUNCATED;
+			r = NEST_IOVA_RANGES_MAX;
+		}
+		info.num_ranges = (uint32_t)r;
+	} else {
+		info.pgsizes = MEM_PAGE_MASK + 1;
+		info.num_ranges = 1;
+		info.ranges[0] = (struct nest_iova_range){0, UINT64_MAX - MEM_PAGE_MASK - 1};
+	}
+	op_reply_set(rp, &info, sizeof(info));
+	return 0;
+}

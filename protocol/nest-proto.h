@@ -54,6 +54,7 @@ extern "C" {
 #define NEST_VIOMMUS_PER_VM_MAX                                                                    \
 	8u			 /* VIOMMU_ALLOC: live vIOMMUs of one VM (the iommufd backend's) */
 #define NEST_VEVENT_DATA_MAX 32u /* EV_VEVENT: bytes of one vEVENT record (0 .. this) */
+#define NEST_IOVA_RANGES_MAX 6u	 /* VM_IOVA_INFO: IOVA ranges in one reply */
 
 /* -------------------------------------------------------------------------------------------- */
 /* Message header                                                                               */
@@ -108,6 +109,8 @@ enum nest_op {
 	NEST_OP_VIOMMU_INVALIDATE = 20,
 	NEST_OP_VIOMMU_ATTACH = 21, /* a nested HWPT on a vIOMMU attached to a device's RID */
 	NEST_OP_VIOMMU_DETACH = 22,
+	/* VM socket: the IOVA ranges and page sizes of the VM's stage 2 (a nestd without it: ENOTTY) */
+	NEST_OP_VM_IOVA_INFO = 23,
 	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
 	NEST_EV_FAULT = 32,
 	NEST_EV_DEVICE_GONE = 33,
@@ -543,6 +546,35 @@ struct nest_viommu_detach {
 };
 
 /* -------------------------------------------------------------------------------------------- */
+/* VM_IOVA_INFO: where MEM_ADD may place guest memory (IOVA = GPA) and in which page sizes: what  */
+/* VFIO_IOMMU_GET_INFO / IOMMU_IOAS_IOVA_RANGES say for every device of the VM together.         */
+
+struct nest_vm_iova_info_req {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+};
+
+struct nest_iova_range {
+	uint64_t start;
+	uint64_t last; /* inclusive */
+};
+
+enum {
+	/* the backend knows more ranges than fit: the NEST_IOVA_RANGES_MAX lowest are listed */
+	NEST_IOVA_F_TRUNCATED = 1u << 0,
+	NEST_IOVA_F_VALID = (1u << 1) - 1,
+};
+
+struct nest_vm_iova_info {
+	uint32_t size;
+	uint32_t flags;	     /* NEST_IOVA_F_* */
+	uint64_t pgsizes;    /* bit n set: pages of 2^n bytes; MEM_ADD aligns to the smallest */
+	uint32_t num_ranges; /* valid entries of ranges, 1 .. NEST_IOVA_RANGES_MAX, sorted */
+	uint32_t __reserved;
+	struct nest_iova_range ranges[NEST_IOVA_RANGES_MAX];
+};
+
+/* -------------------------------------------------------------------------------------------- */
 /* SIM_DMA (sim backend only): a device DMA at (dev_id, pasid, addr). WRITE carries `len` bytes  */
 /* after the struct; a read reply carries the bytes read after the reply struct.                */
 
@@ -815,6 +847,15 @@ NEST_ABI(nest_viommu_detach, 16);
 NEST_OFF(nest_viommu_detach, flags, 4);
 NEST_OFF(nest_viommu_detach, viommu_id, 8);
 NEST_OFF(nest_viommu_detach, dev_id, 12);
+NEST_ABI(nest_vm_iova_info_req, 8);
+NEST_OFF(nest_vm_iova_info_req, flags, 4);
+NEST_ABI(nest_iova_range, 16);
+NEST_ABI(nest_vm_iova_info, 120);
+NEST_OFF(nest_vm_iova_info, flags, 4);
+NEST_OFF(nest_vm_iova_info, pgsizes, 8);
+NEST_OFF(nest_vm_iova_info, num_ranges, 16);
+NEST_OFF(nest_vm_iova_info, __reserved, 20);
+NEST_OFF(nest_vm_iova_info, ranges, 24);
 NEST_ABI(nest_ev_vevent, 24);
 NEST_OFF(nest_ev_vevent, flags, 4);
 NEST_OFF(nest_ev_vevent, viommu_id, 8);

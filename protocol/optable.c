@@ -223,6 +223,15 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.sockets = VM,
 			.req = {BODY(nest_viommu_detach, dev_id, NEST_VIOMMU_F_VALID)},
 		},
+	[NEST_OP_VM_IOVA_INFO] =
+		{
+			.name = "VM_IOVA_INFO",
+			.op = NEST_OP_VM_IOVA_INFO,
+			.sockets = VM,
+			.req = {BODY(nest_vm_iova_info_req, flags, 0)},
+			.reply = {BODY(nest_vm_iova_info, ranges, NEST_IOVA_F_VALID),
+				  .nreserved = 1, .reserved = {RSV(nest_vm_iova_info, __reserved)}},
+		},
 	[NEST_EV_FAULT] =
 		{
 			.name = "EV_FAULT",

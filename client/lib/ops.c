@@ -96,6 +96,27 @@ NEST_PUBLIC int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len)
 	return client_call(c, NEST_OP_MEM_REMOVE, &req, sizeof(req), NULL, 0, &s);
 }
 
+NEST_PUBLIC int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret)
+{
+	struct nest_vm_iova_info_req req = {.size = sizeof(req)};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	if (!ret)
+		return -EINVAL;
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_VM_IOVA_INFO, &req, sizeof(req), NULL, 0, &s);
+	if (r == -ENOTTY) {
+		client_set_error(c, 0, "VM_IOVA_INFO: this nestd does not know the op");
+		return -EOPNOTSUPP;
+	}
+	if (r < 0)
+		return r;
+	memcpy(ret, s.fixed, sizeof(*ret));
+	return 0;
+}
+
 NEST_PUBLIC int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *ret,
 				int *ret_fd)
 {

@@ -289,6 +289,32 @@ static int vfio_map(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t g
 	return vfio_dma_map(be, (struct vfio_ctx *)ctx, gpa, len, fd, fd_offset, perms);
 }
 
+/* What every container of the VM allows (vfio-nesting has one per group), in sizes all support. */
+static int vfio_iova_info(struct nest_backend *be, struct nest_be_ctx *bctx, uint64_t *ret_pgsizes,
+			  struct nest_iova_range *ret_ranges, uint32_t cap)
+{
+	const struct vfio_ctx *ctx = (const struct vfio_ctx *)bctx;
+	struct nest_iova_range cur[VFIO_RANGES_MAX], rg[VFIO_RANGES_MAX];
+	const struct nest_iova_range all = {0, UINT64_MAX};
+	uint64_t pgsizes = ctx->n_conts ? UINT64_MAX : 4096;
+	uint32_t n = 1;
+
+	(void)be;
+	cur[0] = all;
+	for (unsigned i = 0; i < ctx->n_conts; i++) {
+		const struct vfio_container *c = ctx->conts[i];
+
+		for (uint32_t k = 0; k < c->n_ranges; k++)
+			rg[k] = (struct nest_iova_range){c->ranges[k].start, c->ranges[k].last};
+		n = nest_be_iova_intersect(cur, n < VFIO_RANGES_MAX ? n : VFIO_RANGES_MAX, rg,
+					   c->n_ranges, cur, VFIO_RANGES_MAX);
+		pgsizes &= c->pgsizes;
+	}
+	*ret_pgsizes = pgsizes;
+	memcpy(ret_ranges, cur, (n < cap ? n : cap) * sizeof(cur[0]));
+	return (int)n;
+}
+
 static void vfio_unmap(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len)
 {
 	vfio_dma_unmap(be, (struct vfio_ctx *)ctx, gpa, len);
@@ -419,6 +445,7 @@ const struct nest_backend_ops nest_backend_vfio_type1_ops = {
 	.invalidate = type1_invalidate,
 	.last_error = vfio_last_error,
 	.counters = vfio_counters,
+	.iova_info = vfio_iova_info,
 };
 
 const struct nest_backend_ops nest_backend_vfio_nesting_ops = {
@@ -441,4 +468,5 @@ const struct nest_backend_ops nest_backend_vfio_nesting_ops = {
 	.invalidate = nesting_invalidate,
 	.last_error = vfio_last_error,
 	.counters = vfio_counters,
+	.iova_info = vfio_iova_info,
 };

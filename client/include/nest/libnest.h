@@ -182,6 +182,15 @@ int nest_mem_add(nest_client *c, uint64_t gpa, uint64_t len, int memfd, uint64_t
 int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len);
 
 /*
+ * nest_vm_iova_info() - where MEM_ADD may put guest memory (IOVA = GPA) for every device of the
+ * VM, and in which page sizes (struct nest_vm_iova_info: ranges sorted, inclusive; flag
+ * NEST_IOVA_F_TRUNCATED when more ranges exist than fit). What VFIO_IOMMU_GET_INFO (vfio-type1,
+ * vfio-nesting) or IOMMU_IOAS_IOVA_RANGES (iommufd) say; the sim: 4 KiB pages anywhere.
+ * -EOPNOTSUPP: the nestd does not know the op (older than LIBNEST_0.3).
+ */
+int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret);
+
+/*
  * nest_device_get() - describe device @dev_id of the VM. *ret_fd (optional) receives the
  * device fd (O_CLOEXEC, owned by the caller) or -1 when there is none (sim backend). With
  * @ret_fd NULL a received fd is closed.

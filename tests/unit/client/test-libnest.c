@@ -361,6 +361,44 @@ Test(libnest, errors_mapped)
 	NO_LEAKS();
 }
 
+/* VM_IOVA_INFO on the sim: 4 KiB pages below 2^max_gaw; only for an attached VM. */
+Test(libnest, vm_iova_info_on_the_sim)
+{
+	struct nest_vm_iova_info ii;
+	struct test_vm t;
+	nest_client *c = NULL;
+	int mfd;
+
+	cr_assert_eq(nest_client_connect(d.sock, 0, &c), 0);
+	cr_expect_eq(nest_vm_iova_info(c, NULL), -EINVAL);
+	cr_expect_lt(nest_vm_iova_info(c, &ii), 0, "no VM attached yet");
+	nest_client_free(c);
+
+	test_vm_attach(&t, &d, 0, 0);
+	memset(&ii, 0xa5, sizeof(ii));
+	cr_assert_eq(nest_vm_iova_info(t.c, &ii), 0, "%s", nest_client_last_error(t.c));
+	cr_expect_eq(ii.size, sizeof(ii));
+	cr_expect_eq(ii.flags, 0);
+	cr_expect_eq(ii.pgsizes, 4096);
+	cr_expect_eq(ii.num_ranges, 1);
+	cr_expect_eq(ii.ranges[0].start, 0);
+	cr_expect_eq(ii.ranges[0].last, (1ull << 48) - 1, "the sim's default address width");
+	cr_expect_eq(ii.ranges[1].start, 0, "unused ranges are zero");
+	cr_expect_eq(ii.ranges[1].last, 0);
+	/* the last page the range names can be mapped, as the reply says */
+	mfd = memfd_create("iova", MFD_ALLOW_SEALING);
+	cr_assert_geq(mfd, 0);
+	cr_assert_eq(ftruncate(mfd, 4096), 0);
+	cr_assert_eq(fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	cr_expect_eq(nest_mem_add(t.c, ii.ranges[0].last + 1 - 4096, 4096, mfd, 0, NEST_MEM_F_READ),
+		     0, "%s", nest_client_last_error(t.c));
+	cr_expect_eq(nest_mem_add(t.c, ii.ranges[0].last + 1, 4096, mfd, 0, NEST_MEM_F_READ),
+		     -EINVAL, "past the range");
+	close(mfd);
+	test_vm_free(&t);
+	NO_LEAKS();
+}
+
 /* The sim has no native nesting: VM_ATTACH says so, both native ops are EOPNOTSUPP. */
 Test(libnest, native_ops_on_the_sim)
 {

@@ -191,6 +191,53 @@ Test(vfio_type1, map_dma_bytes_ranges_and_unmap, .fini = teardown)
 	close(mfd);
 }
 
+Test(vfio_type1, iova_info_from_get_info, .fini = teardown)
+{
+	const char *devs[] = {"0000:00:04.0:7"};
+	struct nest_iova_range r[2] = {{1, 1}, {2, 2}};
+	uint64_t pgsizes = 0;
+	int fd = -1;
+
+	setup_devs(devs, 1);
+	struct nest_be_ctx *ctx = attach("0000:00:04.0", 1, &fd);
+
+	/* what VFIO_IOMMU_GET_INFO said: its page sizes and its one IOVA range */
+	cr_assert_eq(ops->iova_info(be, ctx, &pgsizes, r, 2), 1);
+	cr_expect_eq(pgsizes, 0x40201000);
+	cr_expect_eq(r[0].start, 0);
+	cr_expect_eq(r[0].last, 0xfedfffff);
+	cr_expect_eq(r[1].start, 2, "only the ranges there are are written");
+	/* no room: the count still says how many there are */
+	cr_expect_eq(ops->iova_info(be, ctx, &pgsizes, r, 0), 1);
+	close(fd);
+	ops->ctx_free(be, ctx);
+}
+
+Test(vfio_type1, iova_intersection_of_containers)
+{
+	const struct nest_iova_range a[] = {
+		{0x100000, 0xfedfffff}, {0xfef00000, 0xffffffffff}, {0, 0xfff}};
+	const struct nest_iova_range b[] = {{0xfef00000, 0x7fffffffff}, {0, 0x1fffff}};
+	struct nest_iova_range out[4];
+
+	/* sorted, clipped, disjoint inputs give disjoint outputs */
+	cr_assert_eq(nest_be_iova_intersect(a, 3, b, 2, out, 4), 3);
+	cr_expect_eq(out[0].start, 0);
+	cr_expect_eq(out[0].last, 0xfff);
+	cr_expect_eq(out[1].start, 0x100000);
+	cr_expect_eq(out[1].last, 0x1fffff);
+	cr_expect_eq(out[2].start, 0xfef00000);
+	cr_expect_eq(out[2].last, 0x7fffffffff);
+	/* room for one: the lowest, and the count of all */
+	memset(out, 0, sizeof(out));
+	cr_expect_eq(nest_be_iova_intersect(a, 3, b, 2, out, 1), 3);
+	cr_expect_eq(out[0].last, 0xfff);
+	cr_expect_eq(out[1].last, 0);
+	/* nothing in common */
+	cr_expect_eq(nest_be_iova_intersect(a, 1, &(struct nest_iova_range){0, 0xfffff}, 1, out, 4),
+		     0);
+}
+
 Test(vfio_type1, groups_share_one_container, .fini = teardown)
 {
 	const char *devs[] = {"0000:00:04.0:7", "0000:00:05.0:8"};
