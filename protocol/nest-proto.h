@@ -249,10 +249,18 @@ struct nest_mem_add {
 	uint64_t fd_offset; /* page aligned */
 };
 
+/* MEM_REMOVE flags; without any, gpa/len must match one region exactly. */
+enum {
+	/* every region lying inside [gpa, gpa + len) (none: success); one only partly inside: EINVAL */
+	NEST_MEM_REMOVE_F_COVERED = 1u << 0,
+	NEST_MEM_REMOVE_F_ALL = 1u << 1, /* every region of the VM; gpa and len must be 0 */
+	NEST_MEM_REMOVE_F_VALID = (1u << 2) - 1,
+};
+
 struct nest_mem_remove {
 	uint32_t size;
-	uint32_t flags; /* 0 */
-	uint64_t gpa;	/* must match a region exactly */
+	uint32_t flags; /* NEST_MEM_REMOVE_F_* */
+	uint64_t gpa;	/* must match a region exactly, unless a flag says otherwise */
 	uint64_t len;
 };
 

@@ -74,7 +74,7 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.name = "MEM_REMOVE",
 			.op = NEST_OP_MEM_REMOVE,
 			.sockets = VM,
-			.req = {BODY(nest_mem_remove, len, 0)},
+			.req = {BODY(nest_mem_remove, len, NEST_MEM_REMOVE_F_VALID)},
 		},
 	[NEST_OP_DEVICE_GET] =
 		{

@@ -96,6 +96,18 @@ NEST_PUBLIC int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len)
 	return client_call(c, NEST_OP_MEM_REMOVE, &req, sizeof(req), NULL, 0, &s);
 }
 
+NEST_PUBLIC int nest_mem_remove_range(nest_client *c, uint64_t gpa, uint64_t len, uint32_t flags)
+{
+	struct nest_mem_remove req = {.size = sizeof(req), .flags = flags, .gpa = gpa, .len = len};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	if (!flags || (flags & ~(uint32_t)NEST_MEM_REMOVE_F_VALID))
+		return -EINVAL;
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_MEM_REMOVE, &req, sizeof(req), NULL, 0, &s);
+}
+
 NEST_PUBLIC int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret)
 {
 	struct nest_vm_iova_info_req req = {.size = sizeof(req)};

@@ -180,6 +180,13 @@ int nest_vm_detach(nest_client *c, uint32_t flags); /* NEST_DETACH_F_* */
 int nest_mem_add(nest_client *c, uint64_t gpa, uint64_t len, int memfd, uint64_t offset,
 		 uint32_t flags);
 int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len);
+/*
+ * nest_mem_remove_range() - as VFIO_IOMMU_UNMAP_DMA: @flags NEST_MEM_REMOVE_F_COVERED removes every
+ * region lying inside [gpa, gpa + len) (0 if there is none; -EINVAL and nothing removed if a
+ * region lies only partly inside), NEST_MEM_REMOVE_F_ALL every region of the VM (@gpa and @len
+ * 0). A nestd older than LIBNEST_0.3 answers -EOPNOTSUPP (an unknown flag).
+ */
+int nest_mem_remove_range(nest_client *c, uint64_t gpa, uint64_t len, uint32_t flags);
 
 /*
  * nest_vm_iova_info() - where MEM_ADD may put guest memory (IOVA = GPA) for every device of the

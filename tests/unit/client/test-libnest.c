@@ -399,6 +399,58 @@ Test(libnest, vm_iova_info_on_the_sim)
 	NO_LEAKS();
 }
 
+static int sealed_memfd(size_t len)
+{
+	int fd = memfd_create("regions", MFD_ALLOW_SEALING);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)len), 0);
+	cr_assert_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	return fd;
+}
+
+/* MEM_REMOVE COVERED and ALL: as VFIO_IOMMU_UNMAP_DMA, whole regions only, all-or-nothing. */
+Test(libnest, mem_remove_covered_and_all)
+{
+	struct test_vm t;
+	int mfd = sealed_memfd(0x10000);
+
+	test_vm_attach(&t, &d, 0, 0);
+	cr_assert_eq(nest_mem_add(t.c, 0x10000, 0x1000, mfd, 0, NEST_MEM_F_READ), 0);
+	cr_assert_eq(nest_mem_add(t.c, 0x20000, 0x2000, mfd, 0x1000, NEST_MEM_F_READ), 0);
+	cr_assert_eq(nest_mem_add(t.c, 0x40000, 0x1000, mfd, 0x3000, NEST_MEM_F_READ), 0);
+	/* flags are checked locally */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0x1000, 0), -EINVAL);
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0x1000, 0x4), -EINVAL);
+	/* a range covering the middle region only */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0x18000, 0x10000, NEST_MEM_REMOVE_F_COVERED), 0);
+	cr_expect_eq(nest_mem_remove(t.c, 0x20000, 0x2000), -ENOENT, "the covered region is gone");
+	/* a range cutting a region removes nothing */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0x40800, NEST_MEM_REMOVE_F_COVERED), -EINVAL);
+	cr_expect_eq(nest_mem_add(t.c, 0x10000, 0x1000, mfd, 0, NEST_MEM_F_READ), -EEXIST,
+		     "the first region is still there");
+	/* nothing inside: success, as VFIO_IOMMU_UNMAP_DMA */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0x80000, 0x1000, NEST_MEM_REMOVE_F_COVERED), 0);
+	cr_expect_eq(nest_mem_remove_range(t.c, 0x80000, 0, NEST_MEM_REMOVE_F_COVERED), -EINVAL);
+	cr_expect_eq(
+		nest_mem_remove_range(t.c, UINT64_MAX - 0xfff, 0x2000, NEST_MEM_REMOVE_F_COVERED),
+		-EOVERFLOW);
+	/* ALL: gpa and len must be 0, not with COVERED */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0x10000, 0, NEST_MEM_REMOVE_F_ALL), -EINVAL);
+	cr_expect_eq(
+		nest_mem_remove_range(t.c, 0, 0, NEST_MEM_REMOVE_F_ALL | NEST_MEM_REMOVE_F_COVERED),
+		-EINVAL);
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0, NEST_MEM_REMOVE_F_ALL), 0);
+	cr_expect_eq(nest_mem_remove(t.c, 0x10000, 0x1000), -ENOENT);
+	cr_expect_eq(nest_mem_remove(t.c, 0x40000, 0x1000), -ENOENT);
+	/* the space is free again */
+	cr_expect_eq(nest_mem_add(t.c, 0x10000, 0x3000, mfd, 0, NEST_MEM_F_READ), 0);
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0, NEST_MEM_REMOVE_F_ALL), 0);
+	close(mfd);
+	test_vm_free(&t);
+	NO_LEAKS();
+}
+
 /* The sim has no native nesting: VM_ATTACH says so, both native ops are EOPNOTSUPP. */
 Test(libnest, native_ops_on_the_sim)
 {

@@ -92,7 +92,7 @@ static const struct exp_op expected[] = {
 	{NEST_OP_VM_ATTACH, V, 0, {72, 72, 1, 0, 0, 0, 0, 0}, {112, 68, 0, 0, 0, 0, 68, 4}},
 	{NEST_OP_VM_DETACH, V, 0, {8, 8, 1, 0, 0, 0, 0, 0}, {0}},
 	{NEST_OP_MEM_ADD, V, 0, {32, 32, 3, 1, 1, 0, 0, 0}, {0}},
-	{NEST_OP_MEM_REMOVE, V, 0, {24, 24, 0, 0, 0, 0, 0, 0}, {0}},
+	{NEST_OP_MEM_REMOVE, V, 0, {24, 24, 3, 0, 0, 0, 0, 0}, {0}},
 	{NEST_OP_DEVICE_GET, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {48, 48, 3, 0, 1, 0, 0, 0}},
 	{NEST_OP_PASID_ALLOC, V, 0, {24, 16, 1, 0, 0, 0, 20, 4}, {8, 8, NF, 0, 0, 0, 0, 0}},
 	{NEST_OP_PASID_FREE, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {8, 8, NF, 0, 0, 0, 0, 0}},
