@@ -424,6 +424,13 @@ struct nest_backend_ops {
 	 */
 	int (*iova_info)(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t *ret_pgsizes,
 			 struct nest_iova_range *ret_ranges, uint32_t cap);
+	/*
+	 * device_reset() - device @dev_id of @ctx goes back to its initial state through @fd, the
+	 * fd device_attach() returned (DEVICE_PUT). Returns 1 when it was reset, 0 when the device
+	 * has no reset of its own (nothing done), or -errno. Optional (the sim has nothing to reset).
+	 */
+	int (*device_reset)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			    int fd);
 };
 
 /* ---- registry (backend.c) ---- */

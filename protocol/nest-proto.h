@@ -111,6 +111,8 @@ enum nest_op {
 	NEST_OP_VIOMMU_DETACH = 22,
 	/* VM socket: the IOVA ranges and page sizes of the VM's stage 2 (a nestd without it: ENOTTY) */
 	NEST_OP_VM_IOVA_INFO = 23,
+	/* VM socket: give a device back to nestd (reset), so that DEVICE_GET hands it out afresh */
+	NEST_OP_DEVICE_PUT = 24,
 	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
 	NEST_EV_FAULT = 32,
 	NEST_EV_DEVICE_GONE = 33,
@@ -272,6 +274,14 @@ struct nest_device_get {
 	uint32_t size;
 	uint32_t flags;	 /* 0 */
 	uint32_t dev_id; /* the id the policy gives the device within this VM */
+	uint32_t __reserved;
+};
+
+/* DEVICE_PUT: the VMM gives back a device it got (it closes its own fd of it). */
+struct nest_device_put {
+	uint32_t size;
+	uint32_t flags;	 /* 0 */
+	uint32_t dev_id; /* a device of the VM that DEVICE_GET handed out */
 	uint32_t __reserved;
 };
 
@@ -757,6 +767,10 @@ NEST_OFF(nest_mem_add, gpa, 8);
 NEST_OFF(nest_mem_add, fd_offset, 24);
 NEST_ABI(nest_mem_remove, 24);
 NEST_ABI(nest_device_get, 16);
+NEST_ABI(nest_device_put, 16);
+NEST_OFF(nest_device_put, flags, 4);
+NEST_OFF(nest_device_put, dev_id, 8);
+NEST_OFF(nest_device_put, __reserved, 12);
 NEST_ABI(nest_device_info, 48);
 NEST_OFF(nest_device_info, name, 16);
 NEST_ABI(nest_pasid_alloc, 24);

@@ -223,6 +223,14 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.sockets = VM,
 			.req = {BODY(nest_viommu_detach, dev_id, NEST_VIOMMU_F_VALID)},
 		},
+	[NEST_OP_DEVICE_PUT] =
+		{
+			.name = "DEVICE_PUT",
+			.op = NEST_OP_DEVICE_PUT,
+			.sockets = VM,
+			.req = {BODY(nest_device_put, dev_id, 0), .nreserved = 1,
+				.reserved = {RSV(nest_device_put, __reserved)}},
+		},
 	[NEST_OP_VM_IOVA_INFO] =
 		{
 			.name = "VM_IOVA_INFO",

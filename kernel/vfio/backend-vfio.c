@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <linux/vfio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,20 @@ static int vfio_iova_info(struct nest_backend *be, struct nest_be_ctx *bctx, uin
 	return (int)n;
 }
 
+/* VFIO_DEVICE_RESET (FLR, PM or bus reset the kernel picks); a device without one: nothing. */
+static int vfio_device_reset(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			     int fd)
+{
+	int r = vfio_sys_ioctl(be, fd, VFIO_DEVICE_RESET, NULL);
+
+	(void)ctx;
+	if (r == -ENOTTY || r == -EINVAL)
+		return 0; /* the device has no reset function */
+	if (r < 0)
+		return vfio_fail(be, -r, "VFIO_DEVICE_RESET of device %u", dev_id);
+	return 1;
+}
+
 static void vfio_unmap(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len)
 {
 	vfio_dma_unmap(be, (struct vfio_ctx *)ctx, gpa, len);
@@ -446,6 +461,7 @@ const struct nest_backend_ops nest_backend_vfio_type1_ops = {
 	.last_error = vfio_last_error,
 	.counters = vfio_counters,
 	.iova_info = vfio_iova_info,
+	.device_reset = vfio_device_reset,
 };
 
 const struct nest_backend_ops nest_backend_vfio_nesting_ops = {
@@ -469,4 +485,5 @@ const struct nest_backend_ops nest_backend_vfio_nesting_ops = {
 	.last_error = vfio_last_error,
 	.counters = vfio_counters,
 	.iova_info = vfio_iova_info,
+	.device_reset = vfio_device_reset,
 };

@@ -204,6 +204,15 @@ int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret);
  */
 int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *ret, int *ret_fd);
 
+/*
+ * nest_device_put() - give device @dev_id back (e.g. on hot-unplug): nestd resets it where the
+ * kernel can (VFIO_DEVICE_RESET) and a later nest_device_get() hands it out again. Close your fd
+ * of the device too; nestd cannot take it back. -ENOENT: not the VM's, or not handed out;
+ * -EOPNOTSUPP: the nestd does not know the request; -EIO etc.: the reset failed (the device
+ * stays handed out).
+ */
+int nest_device_put(nest_client *c, uint32_t dev_id);
+
 /* Allocate a host PASID in [min, max]; @gpasid: the guest PASID to record or NEST_GPASID_NONE. */
 int nest_pasid_alloc(nest_client *c, uint32_t min, uint32_t max, uint32_t gpasid,
 		     uint32_t *ret_pasid);

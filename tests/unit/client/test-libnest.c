@@ -409,6 +409,55 @@ static int sealed_memfd(size_t len)
 	return fd;
 }
 
+/* "taken" of device @dev_id of vm0 as the admin socket shows it. */
+static bool device_taken(const char *admin, uint32_t dev_id)
+{
+	json_object *o, *devs, *v;
+	nest_client *a = NULL;
+	char *reply = NULL;
+	bool taken = false;
+
+	cr_assert_eq(nest_admin_connect(admin, 0, &a), 0);
+	cr_assert_eq(
+		nest_admin_call(a, "{\"command\":\"vm.show\",\"args\":{\"name\":\"vm0\"}}", &reply),
+		0, "%s", nest_client_last_error(a));
+	o = json_tokener_parse(reply);
+	cr_assert(o && json_object_object_get_ex(o, "devices", &devs));
+	for (size_t i = 0; i < json_object_array_length(devs); i++) {
+		json_object *dv = json_object_array_get_idx(devs, i), *id;
+
+		if (json_object_object_get_ex(dv, "id", &id) &&
+		    (uint32_t)json_object_get_int64(id) == dev_id &&
+		    json_object_object_get_ex(dv, "taken", &v))
+			taken = json_object_get_boolean(v);
+	}
+	json_object_put(o);
+	free(reply);
+	nest_client_free(a);
+	return taken;
+}
+
+/* DEVICE_PUT gives a device back; DEVICE_GET hands it out again. */
+Test(libnest, device_put_and_get_again)
+{
+	struct nest_device_info di;
+	struct test_vm t;
+
+	test_vm_attach(&t, &d, 0, 0);
+	cr_expect_eq(nest_device_put(t.c, 1), -ENOENT, "not handed out yet");
+	cr_expect_eq(nest_device_put(t.c, 99), -ENOENT, "not the VM's");
+	cr_assert_eq(nest_device_get(t.c, 1, &di, NULL), 0);
+	cr_expect(device_taken(d.admin, 1));
+	cr_expect_eq(nest_device_put(t.c, 1), 0, "%s", nest_client_last_error(t.c));
+	cr_expect_not(device_taken(d.admin, 1));
+	cr_expect_eq(nest_device_put(t.c, 1), -ENOENT, "given back already");
+	cr_assert_eq(nest_device_get(t.c, 1, &di, NULL), 0, "handed out again");
+	cr_expect_eq(di.dev_id, 1);
+	cr_expect(device_taken(d.admin, 1));
+	test_vm_free(&t);
+	NO_LEAKS();
+}
+
 /* MEM_REMOVE COVERED and ALL: as VFIO_IOMMU_UNMAP_DMA, whole regions only, all-or-nothing. */
 Test(libnest, mem_remove_covered_and_all)
 {

@@ -67,6 +67,7 @@ static uint32_t arg_len(unsigned long req, const void *arg)
 	case VFIO_GET_API_VERSION:
 	case VFIO_CHECK_EXTENSION:
 	case VFIO_SET_IOMMU:
+	case VFIO_DEVICE_RESET: /* no argument */
 		return 0;
 	case VFIO_GROUP_SET_CONTAINER:
 		return sizeof(int);

@@ -213,6 +213,29 @@ Test(vfio_type1, iova_info_from_get_info, .fini = teardown)
 	ops->ctx_free(be, ctx);
 }
 
+Test(vfio_type1, device_reset_for_device_put, .fini = teardown)
+{
+	const char *devs[] = {"0000:00:04.0:7"};
+	const struct kd_call *c;
+	int fd = -1;
+
+	setup_devs(devs, 1);
+	struct nest_be_ctx *ctx = attach("0000:00:04.0", 1, &fd);
+
+	/* the double's device has no reset (ENOTTY): given back without one */
+	cr_expect_eq(ops->device_reset(be, ctx, 1, fd), 0);
+	c = kd_find(&kd, VFIO_DEVICE_RESET, 0);
+	cr_assert_not_null(c);
+	cr_expect_eq(c->kind, KD_DEVICE);
+	/* a reset the kernel refuses: the error is the VMM's, the device stays handed out */
+	kd.fail_req = VFIO_DEVICE_RESET;
+	kd.fail_req_errno = EIO;
+	cr_expect_eq(ops->device_reset(be, ctx, 1, fd), -EIO);
+	cr_expect(strstr(last_error(), "VFIO_DEVICE_RESET of device 1"), "%s", last_error());
+	close(fd);
+	ops->ctx_free(be, ctx);
+}
+
 Test(vfio_type1, iova_intersection_of_containers)
 {
 	const struct nest_iova_range a[] = {
