@@ -26,5 +26,5 @@ elif [[ $rc -ne 0 ]]; then
 	echo "FAIL: scripts/fetch-qemu exit $rc" >&2
 	exit 1
 fi
-ln -s "$bin" "$out"
+ln -sfn "$bin" "$out"
 echo "qemu with the nestd series: $bin ($((SECONDS - t0))s)"
