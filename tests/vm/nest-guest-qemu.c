@@ -45,7 +45,7 @@
 static FILE *to_qemu, *from_qemu;
 static pid_t qemu_pid = -1;
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,7 +60,7 @@ static void die(const char *fmt, ...)
 }
 
 /* One qtest command; returns the response line after "OK" (static buffer). */
-static const char *qtest(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static const char *qtest(const char *fmt, ...)
 {
 	static char *line;
 	static size_t cap;
@@ -93,7 +93,7 @@ static const char *qtest(const char *fmt, ...)
 	return line[2] == ' ' ? line + 3 : line + 2;
 }
 
-static uint64_t qtest_num(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static uint64_t qtest_num(const char *fmt, ...)
 {
 	char cmd[128];
 	va_list ap;
