@@ -94,3 +94,37 @@ int op_device_put(struct conn *c, struct op_req *rq, struct op_reply *rp)
 			  : " given back");
 	return r < 0 ? r : 0;
 }
+
+/*
+ * DEVICE_HOT_RESET: a PCI hot reset (secondary bus or slot reset) of a device of the VM, which a
+ * VMM cannot do itself because it needs the fds of every IOMMU group the reset touches. The
+ * backend refuses (EBUSY) when the reset would touch a device outside the VM's groups, i.e. of
+ * another VM or of the host. EOPNOTSUPP: no such reset here (the sim; a device the kernel cannot
+ * hot-reset, e.g. on a root bus). Audited.
+ */
+int op_device_hot_reset(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_device_hot_reset *h = rq->req;
+	const struct nest_backend_ops *ops = c->d->be_ops;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
+			       .pasid = -1,
+			       .op = "device-hot-reset"};
+	int idx = vm_device_index(vm, h->dev_id);
+	int r;
+
+	(void)rp;
+	if (idx < 0 || !vm->devices[idx].attached)
+		return -ENOENT;
+	if (!ops->device_hot_reset || vm->devices[idx].fd < 0)
+		return -EOPNOTSUPP;
+	r = ops->device_hot_reset(c->d->be, vm->ctx, h->dev_id, vm->devices[idx].fd);
+	if (r < 0)
+		nestd_log_backend_error(c->d, "vm %s: device-hot-reset", vm->cfg.name);
+	ar.result = r;
+	audit_log(&ar, "device %u (%s)%s", h->dev_id, vm->cfg.devices[idx].name,
+		  r < 0 ? ": refused" : ": bus reset");
+	return r;
+}

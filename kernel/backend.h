@@ -431,6 +431,13 @@ struct nest_backend_ops {
 	 */
 	int (*device_reset)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
 			    int fd);
+	/*
+	 * device_hot_reset() - PCI hot reset of device @dev_id of @ctx (@fd: its device fd), only
+	 * if every device the reset touches is in one of @ctx's IOMMU groups: -EBUSY (naming the
+	 * device) otherwise, -EOPNOTSUPP when the kernel cannot hot-reset it. Optional.
+	 */
+	int (*device_hot_reset)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				int fd);
 };
 
 /* ---- registry (backend.c) ---- */

@@ -113,6 +113,8 @@ enum nest_op {
 	NEST_OP_VM_IOVA_INFO = 23,
 	/* VM socket: give a device back to nestd (reset), so that DEVICE_GET hands it out afresh */
 	NEST_OP_DEVICE_PUT = 24,
+	/* VM socket: PCI hot (bus) reset of a device, only when it touches no other VM's device */
+	NEST_OP_DEVICE_HOT_RESET = 25,
 	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
 	NEST_EV_FAULT = 32,
 	NEST_EV_DEVICE_GONE = 33,
@@ -282,6 +284,14 @@ struct nest_device_put {
 	uint32_t size;
 	uint32_t flags;	 /* 0 */
 	uint32_t dev_id; /* a device of the VM that DEVICE_GET handed out */
+	uint32_t __reserved;
+};
+
+/* DEVICE_HOT_RESET: reset the bus / slot of a device of the VM (VFIO_DEVICE_PCI_HOT_RESET). */
+struct nest_device_hot_reset {
+	uint32_t size;
+	uint32_t flags;	 /* 0 */
+	uint32_t dev_id; /* a device of the VM */
 	uint32_t __reserved;
 };
 
@@ -768,6 +778,9 @@ NEST_OFF(nest_mem_add, fd_offset, 24);
 NEST_ABI(nest_mem_remove, 24);
 NEST_ABI(nest_device_get, 16);
 NEST_ABI(nest_device_put, 16);
+NEST_ABI(nest_device_hot_reset, 16);
+NEST_OFF(nest_device_hot_reset, dev_id, 8);
+NEST_OFF(nest_device_hot_reset, __reserved, 12);
 NEST_OFF(nest_device_put, flags, 4);
 NEST_OFF(nest_device_put, dev_id, 8);
 NEST_OFF(nest_device_put, __reserved, 12);

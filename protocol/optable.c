@@ -231,6 +231,14 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.req = {BODY(nest_device_put, dev_id, 0), .nreserved = 1,
 				.reserved = {RSV(nest_device_put, __reserved)}},
 		},
+	[NEST_OP_DEVICE_HOT_RESET] =
+		{
+			.name = "DEVICE_HOT_RESET",
+			.op = NEST_OP_DEVICE_HOT_RESET,
+			.sockets = VM,
+			.req = {BODY(nest_device_hot_reset, dev_id, 0), .nreserved = 1,
+				.reserved = {RSV(nest_device_hot_reset, __reserved)}},
+		},
 	[NEST_OP_VM_IOVA_INFO] =
 		{
 			.name = "VM_IOVA_INFO",

@@ -124,6 +124,22 @@ NEST_PUBLIC int nest_device_put(nest_client *c, uint32_t dev_id)
 	return r;
 }
 
+NEST_PUBLIC int nest_device_hot_reset(nest_client *c, uint32_t dev_id)
+{
+	struct nest_device_hot_reset req = {.size = sizeof(req), .dev_id = dev_id};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_DEVICE_HOT_RESET, &req, sizeof(req), NULL, 0, &s);
+	if (r == -ENOTTY) {
+		client_set_error(c, 0, "DEVICE_HOT_RESET: this nestd does not know the op");
+		return -EOPNOTSUPP;
+	}
+	return r;
+}
+
 NEST_PUBLIC int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret)
 {
 	struct nest_vm_iova_info_req req = {.size = sizeof(req)};

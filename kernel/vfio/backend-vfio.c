@@ -330,6 +330,66 @@ static int vfio_device_reset(struct nest_backend *be, struct nest_be_ctx *ctx, u
 	return 1;
 }
 
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET needs the fd of every group the reset touches; the kernel lists the
+ * devices in VFIO_DEVICE_GET_PCI_HOT_RESET_INFO. Each must be in a group of this VM: a group is
+ * the unit of isolation, and a group of another VM (or one no VM holds) is not ours to reset.
+ */
+static int vfio_device_hot_reset(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+				 int fd)
+{
+	const struct vfio_ctx *ctx = (const struct vfio_ctx *)bctx;
+	union {
+		struct vfio_pci_hot_reset_info info;
+		uint8_t raw[sizeof(struct vfio_pci_hot_reset_info) +
+			    VFIO_CTX_DEVS_MAX * 4 * sizeof(struct vfio_pci_dependent_device)];
+	} hi = {.info = {.argsz = sizeof(hi)}};
+	union {
+		struct vfio_pci_hot_reset reset;
+		uint8_t raw[sizeof(struct vfio_pci_hot_reset) +
+			    VFIO_CTX_DEVS_MAX * sizeof(int32_t)];
+	} hr = {{0}};
+	uint32_t n, nfds = 0;
+	int r = vfio_sys_ioctl(be, fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hi.info);
+
+	if (r == -ENODEV || r == -ENOTTY)
+		return vfio_fail(be, EOPNOTSUPP,
+				 "device %u: the kernel cannot hot-reset it (no bus or slot reset, "
+				 "e.g. on a root bus)",
+				 dev_id);
+	if (r < 0)
+		return vfio_fail(be, -r, "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO of device %u", dev_id);
+	n = hi.info.count;
+	if (n > (sizeof(hi) - sizeof(hi.info)) / sizeof(hi.info.devices[0]))
+		return vfio_fail(be, E2BIG, "device %u: a hot reset touches %u devices", dev_id, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vfio_pci_dependent_device *dd = &hi.info.devices[i];
+		const struct vfio_group *g = NULL;
+		bool seen = false;
+
+		for (unsigned k = 0; k < ctx->n_groups && !g; k++)
+			if (ctx->groups[k].num == (int)dd->group_id)
+				g = &ctx->groups[k];
+		if (!g)
+			return vfio_fail(
+				be, EBUSY,
+				"device %u: a hot reset would also reset "
+				"%04x:%02x:%02x.%x (IOMMU group %u), which is not this VM's",
+				dev_id, dd->segment, dd->bus, dd->devfn >> 3, dd->devfn & 7,
+				dd->group_id);
+		for (uint32_t k = 0; k < nfds; k++)
+			seen |= hr.reset.group_fds[k] == g->fd;
+		if (!seen)
+			hr.reset.group_fds[nfds++] = g->fd;
+	}
+	hr.reset.argsz = (uint32_t)(sizeof(hr.reset) + nfds * sizeof(int32_t));
+	hr.reset.count = nfds;
+	r = vfio_sys_ioctl(be, fd, VFIO_DEVICE_PCI_HOT_RESET, &hr.reset);
+	if (r < 0)
+		return vfio_fail(be, -r, "VFIO_DEVICE_PCI_HOT_RESET of device %u", dev_id);
+	return 0;
+}
+
 static void vfio_unmap(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len)
 {
 	vfio_dma_unmap(be, (struct vfio_ctx *)ctx, gpa, len);
@@ -462,6 +522,7 @@ const struct nest_backend_ops nest_backend_vfio_type1_ops = {
 	.counters = vfio_counters,
 	.iova_info = vfio_iova_info,
 	.device_reset = vfio_device_reset,
+	.device_hot_reset = vfio_device_hot_reset,
 };
 
 const struct nest_backend_ops nest_backend_vfio_nesting_ops = {
@@ -486,4 +547,5 @@ const struct nest_backend_ops nest_backend_vfio_nesting_ops = {
 	.counters = vfio_counters,
 	.iova_info = vfio_iova_info,
 	.device_reset = vfio_device_reset,
+	.device_hot_reset = vfio_device_hot_reset,
 };

@@ -213,6 +213,14 @@ int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *re
  */
 int nest_device_put(nest_client *c, uint32_t dev_id);
 
+/*
+ * nest_device_hot_reset() - PCI hot reset (bus or slot reset) of device @dev_id, which needs the
+ * group fds nestd keeps. -EBUSY: the reset would also reset a device that is not in this VM's
+ * IOMMU groups (another VM's, or the host's); -EOPNOTSUPP: no such reset here (sim, a device on
+ * a root bus, a nestd without the request); -ENOENT: not the VM's device.
+ */
+int nest_device_hot_reset(nest_client *c, uint32_t dev_id);
+
 /* Allocate a host PASID in [min, max]; @gpasid: the guest PASID to record or NEST_GPASID_NONE. */
 int nest_pasid_alloc(nest_client *c, uint32_t min, uint32_t max, uint32_t gpasid,
 		     uint32_t *ret_pasid);

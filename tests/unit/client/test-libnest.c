@@ -452,6 +452,9 @@ Test(libnest, device_put_and_get_again)
 	cr_expect_not(device_taken(d.admin, 1));
 	cr_expect_eq(nest_device_put(t.c, 1), -ENOENT, "given back already");
 	cr_assert_eq(nest_device_get(t.c, 1, &di, NULL), 0, "handed out again");
+	/* the sim has no PCI bus to reset */
+	cr_expect_eq(nest_device_hot_reset(t.c, 1), -EOPNOTSUPP);
+	cr_expect_eq(nest_device_hot_reset(t.c, 99), -ENOENT);
 	cr_expect_eq(di.dev_id, 1);
 	cr_expect(device_taken(d.admin, 1));
 	test_vm_free(&t);

@@ -233,6 +233,19 @@ static int kd_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 		return 0;
 	case VFIO_GROUP_SET_CONTAINER:
 		return 0;
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: {
+		struct vfio_pci_hot_reset_info *hi = arg;
+
+		if (!kd->n_reset_deps)
+			return -ENODEV;
+		hi->count = kd->n_reset_deps;
+		if (hi->argsz < sizeof(*hi) + kd->n_reset_deps * sizeof(hi->devices[0]))
+			return -ENOSPC;
+		memcpy(hi->devices, kd->reset_deps, kd->n_reset_deps * sizeof(hi->devices[0]));
+		return 0;
+	}
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return 0;
 	case VFIO_GROUP_GET_DEVICE_FD:
 		r = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (r >= 0 && r < 1024)

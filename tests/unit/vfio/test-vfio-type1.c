@@ -236,6 +236,44 @@ Test(vfio_type1, device_reset_for_device_put, .fini = teardown)
 	ops->ctx_free(be, ctx);
 }
 
+Test(vfio_type1, hot_reset_only_within_the_vm, .fini = teardown)
+{
+	const char *devs[] = {"0000:00:04.0:7", "0000:00:05.0:8", "0000:00:06.0:9"};
+	struct nest_be_dev d2 = {.dev_id = 2, .name = "edu1", .pci = "0000:00:05.0"};
+	struct vfio_pci_hot_reset hr;
+	const struct kd_call *c;
+	int fd1 = -1, fd2 = -1;
+
+	setup_devs(devs, 3);
+	struct nest_be_ctx *ctx = attach("0000:00:04.0", 1, &fd1);
+
+	cr_assert_eq(ops->device_attach(be, ctx, &d2, &fd2), 0, "%s", last_error());
+	/* a device the kernel cannot hot-reset (root bus): EOPNOTSUPP */
+	cr_expect_eq(ops->device_hot_reset(be, ctx, 1, fd1), -EOPNOTSUPP);
+	cr_expect(strstr(last_error(), "cannot hot-reset"), "%s", last_error());
+	/* the reset touches both devices of the VM (groups 7 and 8): done with both group fds */
+	kd.n_reset_deps = 2;
+	kd.reset_deps[0] = (struct vfio_pci_dependent_device){.group_id = 7, .devfn = 4 << 3};
+	kd.reset_deps[1] = (struct vfio_pci_dependent_device){.group_id = 8, .devfn = 5 << 3};
+	cr_expect_eq(ops->device_hot_reset(be, ctx, 1, fd1), 0, "%s", last_error());
+	c = kd_find(&kd, VFIO_DEVICE_PCI_HOT_RESET, 0);
+	cr_assert_not_null(c);
+	cr_assert_geq(c->len, sizeof(hr));
+	memcpy(&hr, c->bytes, sizeof(hr));
+	cr_expect_eq(hr.count, 2);
+	cr_expect_eq(hr.argsz, sizeof(hr) + 2 * sizeof(int32_t));
+	/* it would also reset 00:06.0, whose group 9 is not this VM's: refused, nothing reset */
+	kd.n_reset_deps = 3;
+	kd.reset_deps[2] = (struct vfio_pci_dependent_device){.group_id = 9, .devfn = 6 << 3};
+	cr_expect_eq(ops->device_hot_reset(be, ctx, 2, fd2), -EBUSY);
+	cr_expect(strstr(last_error(), "0000:00:06.0 (IOMMU group 9), which is not this VM's"),
+		  "%s", last_error());
+	cr_expect_eq(kd_count(&kd, VFIO_DEVICE_PCI_HOT_RESET), 1);
+	close(fd1);
+	close(fd2);
+	ops->ctx_free(be, ctx);
+}
+
 Test(vfio_type1, iova_intersection_of_containers)
 {
 	const struct nest_iova_range a[] = {
