@@ -55,3 +55,76 @@ int op_device_get(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	audit_log(&ar, "device %u (%s)%s", g->dev_id, dc->name, fd >= 0 ? " fd passed" : "");
 	return 0;
 }
+
+/*
+ * DEVICE_PUT: the VMM gives back a device DEVICE_GET handed out (QEMU's hot-unplug). nestd resets
+ * it through its own fd where the backend can (VFIO_DEVICE_RESET), so that the next DEVICE_GET
+ * hands out a device in its initial state. The VMM's duplicate fd is its own to close: nestd
+ * cannot take it back (SECURITY.md). ENOENT: not a device of this VM, or not handed out.
+ */
+int op_device_put(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_device_put *p = rq->req;
+	const struct nest_backend_ops *ops = c->d->be_ops;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
+			       .pasid = -1,
+			       .op = "device-put"};
+	int idx = vm_device_index(vm, p->dev_id);
+	struct vm_device *dev;
+	int r = 0;
+
+	(void)rp;
+	if (idx < 0 || !vm->devices[idx].attached || !vm->devices[idx].taken)
+		return -ENOENT;
+	dev = &vm->devices[idx];
+	if (ops->device_reset && dev->fd >= 0) {
+		r = ops->device_reset(c->d->be, vm->ctx, p->dev_id, dev->fd);
+		if (r < 0)
+			nestd_log_backend_error(c->d, "vm %s: device-put", vm->cfg.name);
+	}
+	ar.result = r;
+	if (r == 0)
+		dev->taken = false;
+	audit_log(&ar, "device %u (%s)%s", p->dev_id, vm->cfg.devices[idx].name,
+		  r < 0	  ? ": reset failed, still handed out"
+		  : r > 0 ? " given back, reset"
+			  : " given back");
+	return r < 0 ? r : 0;
+}
+
+/*
+ * DEVICE_HOT_RESET: a PCI hot reset (secondary bus or slot reset) of a device of the VM, which a
+ * VMM cannot do itself because it needs the fds of every IOMMU group the reset touches. The
+ * backend refuses (EBUSY) when the reset would touch a device outside the VM's groups, i.e. of
+ * another VM or of the host. EOPNOTSUPP: no such reset here (the sim; a device the kernel cannot
+ * hot-reset, e.g. on a root bus). Audited.
+ */
+int op_device_hot_reset(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_device_hot_reset *h = rq->req;
+	const struct nest_backend_ops *ops = c->d->be_ops;
+	struct vm *vm = c->vm;
+	struct audit_rec ar = {.vm = vm->cfg.name,
+			       .uid = c->peer.cred.uid,
+			       .pid = c->peer.cred.pid,
+			       .pasid = -1,
+			       .op = "device-hot-reset"};
+	int idx = vm_device_index(vm, h->dev_id);
+	int r;
+
+	(void)rp;
+	if (idx < 0 || !vm->devices[idx].attached)
+		return -ENOENT;
+	if (!ops->device_hot_reset || vm->devices[idx].fd < 0)
+		return -EOPNOTSUPP;
+	r = ops->device_hot_reset(c->d->be, vm->ctx, h->dev_id, vm->devices[idx].fd);
+	if (r < 0)
+		nestd_log_backend_error(c->d, "vm %s: device-hot-reset", vm->cfg.name);
+	ar.result = r;
+	audit_log(&ar, "device %u (%s)%s", h->dev_id, vm->cfg.devices[idx].name,
+		  r < 0 ? ": refused" : ": bus reset");
+	return r;
+}

@@ -55,6 +55,9 @@ static const struct op_entry op_entries[NEST_OP_MAX] = {
 	[NEST_OP_VIOMMU_INVALIDATE] = {op_viommu_invalidate, PERM_ATTACHED},
 	[NEST_OP_VIOMMU_ATTACH] = {op_viommu_attach, PERM_ATTACHED},
 	[NEST_OP_VIOMMU_DETACH] = {op_viommu_detach, PERM_ATTACHED},
+	[NEST_OP_VM_IOVA_INFO] = {op_vm_iova_info, PERM_ATTACHED},
+	[NEST_OP_DEVICE_PUT] = {op_device_put, PERM_ATTACHED},
+	[NEST_OP_DEVICE_HOT_RESET] = {op_device_hot_reset, PERM_ATTACHED},
 };
 
 void op_reply_set(struct op_reply *rp, const void *fixed, size_t len)

@@ -66,6 +66,9 @@ int op_vdevice_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_viommu_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_viommu_attach(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_viommu_detach(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_vm_iova_info(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_device_put(struct conn *c, struct op_req *rq, struct op_reply *rp);
+int op_device_hot_reset(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_sim_dma(struct conn *c, struct op_req *rq, struct op_reply *rp);
 int op_admin(struct conn *c, struct op_req *rq, struct op_reply *rp);
 

@@ -112,6 +112,49 @@ int op_mem_add(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	return r;
 }
 
+static void memory_remove_one(struct conn *c, struct vm *vm, uint32_t idx)
+{
+	const struct vm_region *rg = &vm->regions[idx];
+
+	c->d->be_ops->unmap(c->d->be, vm->ctx, rg->gpa, rg->len);
+	nestd_log_backend_error(c->d, "vm %s: mem-remove", vm->cfg.name);
+	vm_region_delete(vm, (int)idx);
+}
+
+/*
+ * MEM_REMOVE with COVERED or ALL (as VFIO_IOMMU_UNMAP_DMA with a range, or its UNMAP_FLAG_ALL):
+ * every region inside [gpa, gpa + len), or all of them. The check comes first, so a range that
+ * cuts a region removes nothing. Returns the number removed, or -errno.
+ */
+static int memory_remove_range(struct conn *c, struct vm *vm, const struct nest_mem_remove *m)
+{
+	bool all = m->flags & NEST_MEM_REMOVE_F_ALL;
+	uint64_t end = 0;
+	int n = 0;
+
+	if (all && ((m->flags & NEST_MEM_REMOVE_F_COVERED) || m->gpa || m->len))
+		return -EINVAL;
+	if (!all && (m->len == 0 || __builtin_add_overflow(m->gpa, m->len, &end)))
+		return m->len ? -EOVERFLOW : -EINVAL;
+	for (uint32_t i = 0; !all && i < vm->n_regions; i++) {
+		const struct vm_region *rg = &vm->regions[i];
+		bool overlaps = rg->gpa < end && m->gpa < rg->gpa + rg->len;
+		bool inside = rg->gpa >= m->gpa && rg->gpa + rg->len <= end;
+
+		if (overlaps && !inside)
+			return -EINVAL;
+	}
+	for (uint32_t i = vm->n_regions; i-- > 0;) {
+		const struct vm_region *rg = &vm->regions[i];
+
+		if (all || (rg->gpa >= m->gpa && rg->gpa + rg->len <= end)) {
+			memory_remove_one(c, vm, i);
+			n++;
+		}
+	}
+	return n;
+}
+
 int op_mem_remove(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_mem_remove *m = rq->req;
@@ -121,15 +164,54 @@ int op_mem_remove(struct conn *c, struct op_req *rq, struct op_reply *rp)
 			       .pid = c->peer.cred.pid,
 			       .pasid = -1,
 			       .op = "mem-remove"};
-	int idx = vm_region_find(vm, m->gpa, m->len);
+	int idx;
 
-	if (idx >= 0) {
-		c->d->be_ops->unmap(c->d->be, vm->ctx, m->gpa, m->len);
-		nestd_log_backend_error(c->d, "vm %s: mem-remove", vm->cfg.name);
-		vm_region_delete(vm, idx);
+	(void)rp;
+	if (m->flags) {
+		int n = memory_remove_range(c, vm, m);
+
+		ar.result = n < 0 ? n : 0;
+		audit_log(&ar, "%s gpa 0x%llx len 0x%llx: %d regions removed",
+			  (m->flags & NEST_MEM_REMOVE_F_ALL) ? "all" : "covered",
+			  (unsigned long long)m->gpa, (unsigned long long)m->len, n < 0 ? 0 : n);
+		return ar.result;
 	}
+	idx = vm_region_find(vm, m->gpa, m->len);
+	if (idx >= 0)
+		memory_remove_one(c, vm, (uint32_t)idx);
 	ar.result = idx < 0 ? idx : 0;
 	audit_log(&ar, "gpa 0x%llx len 0x%llx", (unsigned long long)m->gpa,
 		  (unsigned long long)m->len);
 	return idx < 0 ? idx : 0;
+}
+
+/*
+ * VM_IOVA_INFO: the backend's IOVA ranges and page sizes for the VM's devices, or nestd's own
+ * limits (4 KiB pages, the whole page-aligned 64-bit space) where the backend has none (sim).
+ */
+int op_vm_iova_info(struct conn *c, struct op_req *rq, struct op_reply *rp)
+{
+	const struct nest_backend_ops *ops = c->d->be_ops;
+	struct nest_vm_iova_info info = {.size = sizeof(info)};
+	struct vm *vm = c->vm;
+	int r;
+
+	(void)rq;
+	if (ops->iova_info && vm->ctx) {
+		r = ops->iova_info(c->d->be, vm->ctx, &info.pgsizes, info.ranges,
+				   NEST_IOVA_RANGES_MAX);
+		if (r < 0)
+			return r;
+		if ((uint32_t)r > NEST_IOVA_RANGES_MAX) {
+			info.flags |= NEST_IOVA_F_TRUNCATED;
+			r = NEST_IOVA_RANGES_MAX;
+		}
+		info.num_ranges = (uint32_t)r;
+	} else {
+		info.pgsizes = MEM_PAGE_MASK + 1;
+		info.num_ranges = 1;
+		info.ranges[0] = (struct nest_iova_range){0, UINT64_MAX - MEM_PAGE_MASK - 1};
+	}
+	op_reply_set(rp, &info, sizeof(info));
+	return 0;
 }

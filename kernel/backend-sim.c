@@ -279,6 +279,17 @@ static int sim_map(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gp
 	return nest_sim_region_add(be->sim, ctx->domain, gpa, len, fd, fd_offset, sp);
 }
 
+/* The software IOMMU maps 4 KiB pages anywhere below 2^max_gaw (nest_sim_region_add()). */
+static int sim_iova_info(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t *ret_pgsizes,
+			 struct nest_iova_range *ret_ranges, uint32_t cap)
+{
+	(void)ctx;
+	*ret_pgsizes = 4096;
+	if (cap)
+		ret_ranges[0] = (struct nest_iova_range){0, (1ull << be->max_gaw) - 1};
+	return 1;
+}
+
 static void sim_unmap(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len)
 {
 	(void)nest_sim_region_remove(be->sim, ctx->domain, gpa, len);
@@ -530,4 +541,5 @@ const struct nest_backend_ops nest_backend_sim_ops = {
 	.translate = sim_translate,
 	.dma = sim_dma,
 	.counters = sim_counters,
+	.iova_info = sim_iova_info,
 };

@@ -64,3 +64,33 @@ int nest_be_counters_json(const struct nest_be_counter *vals, size_t n, struct j
 	*ret = o;
 	return 0;
 }
+
+static int iova_cmp(const void *x, const void *y)
+{
+	const struct nest_iova_range *a = x, *b = y;
+
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+uint32_t nest_be_iova_intersect(const struct nest_iova_range *a, uint32_t na,
+				const struct nest_iova_range *b, uint32_t nb,
+				struct nest_iova_range *out, uint32_t cap)
+{
+	struct nest_iova_range tmp[64];
+	uint32_t n = 0, total = 0;
+
+	for (uint32_t i = 0; i < na; i++)
+		for (uint32_t k = 0; k < nb; k++) {
+			uint64_t s = a[i].start > b[k].start ? a[i].start : b[k].start;
+			uint64_t l = a[i].last < b[k].last ? a[i].last : b[k].last;
+
+			if (s > l)
+				continue;
+			total++;
+			if (n < sizeof(tmp) / sizeof(tmp[0]))
+				tmp[n++] = (struct nest_iova_range){s, l};
+		}
+	qsort(tmp, n, sizeof(tmp[0]), iova_cmp);
+	memcpy(out, tmp, (n < cap ? n : cap) * sizeof(tmp[0]));
+	return total;
+}

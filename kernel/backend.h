@@ -415,6 +415,29 @@ struct nest_backend_ops {
 				uint32_t pasid, uint32_t slot, uint32_t value);
 	/* counters() - a new JSON object of integer counters (for "stats"). Optional. */
 	int (*counters)(struct nest_backend *be, struct json_object **ret);
+	/*
+	 * iova_info() - where map() can put guest memory (IOVA = GPA) for every device of @ctx
+	 * together, and the IOMMU page sizes they all support (*ret_pgsizes, a bit per size).
+	 * Fills up to @cap ranges, lowest first, and returns how many the backend knows (more
+	 * than @cap: the rest is left out), or -errno. Optional: without it nestd reports its own
+	 * limits (4 KiB pages, the whole page-aligned 64-bit space; the sim).
+	 */
+	int (*iova_info)(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t *ret_pgsizes,
+			 struct nest_iova_range *ret_ranges, uint32_t cap);
+	/*
+	 * device_reset() - device @dev_id of @ctx goes back to its initial state through @fd, the
+	 * fd device_attach() returned (DEVICE_PUT). Returns 1 when it was reset, 0 when the device
+	 * has no reset of its own (nothing done), or -errno. Optional (the sim has nothing to reset).
+	 */
+	int (*device_reset)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			    int fd);
+	/*
+	 * device_hot_reset() - PCI hot reset of device @dev_id of @ctx (@fd: its device fd), only
+	 * if every device the reset touches is in one of @ctx's IOMMU groups: -EBUSY (naming the
+	 * device) otherwise, -EOPNOTSUPP when the kernel cannot hot-reset it. Optional.
+	 */
+	int (*device_hot_reset)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				int fd);
 };
 
 /* ---- registry (backend.c) ---- */
@@ -451,6 +474,15 @@ struct nest_be_counter {
 };
 /* A new JSON object of the @n counters (for counters()). */
 int nest_be_counters_json(const struct nest_be_counter *vals, size_t n, struct json_object **ret);
+
+/*
+ * For iova_info(): the ranges both @a (@na of them) and @b (@nb) allow, sorted, into @out (room
+ * for @cap). Returns how many there are (possibly more than @cap: the lowest @cap are written).
+ * @out may be @a. The inputs need not be sorted.
+ */
+uint32_t nest_be_iova_intersect(const struct nest_iova_range *a, uint32_t na,
+				const struct nest_iova_range *b, uint32_t nb,
+				struct nest_iova_range *out, uint32_t cap);
 
 /* The sim backend (backend-sim.c), the VFIO backends (vfio/) and iommufd (iommufd/). */
 extern const struct nest_backend_ops nest_backend_sim_ops;

@@ -54,6 +54,7 @@ extern "C" {
 #define NEST_VIOMMUS_PER_VM_MAX                                                                    \
 	8u			 /* VIOMMU_ALLOC: live vIOMMUs of one VM (the iommufd backend's) */
 #define NEST_VEVENT_DATA_MAX 32u /* EV_VEVENT: bytes of one vEVENT record (0 .. this) */
+#define NEST_IOVA_RANGES_MAX 6u	 /* VM_IOVA_INFO: IOVA ranges in one reply */
 
 /* -------------------------------------------------------------------------------------------- */
 /* Message header                                                                               */
@@ -108,6 +109,12 @@ enum nest_op {
 	NEST_OP_VIOMMU_INVALIDATE = 20,
 	NEST_OP_VIOMMU_ATTACH = 21, /* a nested HWPT on a vIOMMU attached to a device's RID */
 	NEST_OP_VIOMMU_DETACH = 22,
+	/* VM socket: the IOVA ranges and page sizes of the VM's stage 2 (a nestd without it: ENOTTY) */
+	NEST_OP_VM_IOVA_INFO = 23,
+	/* VM socket: give a device back to nestd (reset), so that DEVICE_GET hands it out afresh */
+	NEST_OP_DEVICE_PUT = 24,
+	/* VM socket: PCI hot (bus) reset of a device, only when it touches no other VM's device */
+	NEST_OP_DEVICE_HOT_RESET = 25,
 	/* events, nestd -> client, flags = NEST_MSG_F_EVENT */
 	NEST_EV_FAULT = 32,
 	NEST_EV_DEVICE_GONE = 33,
@@ -246,10 +253,18 @@ struct nest_mem_add {
 	uint64_t fd_offset; /* page aligned */
 };
 
+/* MEM_REMOVE flags; without any, gpa/len must match one region exactly. */
+enum {
+	/* every region lying inside [gpa, gpa + len) (none: success); one only partly inside: EINVAL */
+	NEST_MEM_REMOVE_F_COVERED = 1u << 0,
+	NEST_MEM_REMOVE_F_ALL = 1u << 1, /* every region of the VM; gpa and len must be 0 */
+	NEST_MEM_REMOVE_F_VALID = (1u << 2) - 1,
+};
+
 struct nest_mem_remove {
 	uint32_t size;
-	uint32_t flags; /* 0 */
-	uint64_t gpa;	/* must match a region exactly */
+	uint32_t flags; /* NEST_MEM_REMOVE_F_* */
+	uint64_t gpa;	/* must match a region exactly, unless a flag says otherwise */
 	uint64_t len;
 };
 
@@ -261,6 +276,22 @@ struct nest_device_get {
 	uint32_t size;
 	uint32_t flags;	 /* 0 */
 	uint32_t dev_id; /* the id the policy gives the device within this VM */
+	uint32_t __reserved;
+};
+
+/* DEVICE_PUT: the VMM gives back a device it got (it closes its own fd of it). */
+struct nest_device_put {
+	uint32_t size;
+	uint32_t flags;	 /* 0 */
+	uint32_t dev_id; /* a device of the VM that DEVICE_GET handed out */
+	uint32_t __reserved;
+};
+
+/* DEVICE_HOT_RESET: reset the bus / slot of a device of the VM (VFIO_DEVICE_PCI_HOT_RESET). */
+struct nest_device_hot_reset {
+	uint32_t size;
+	uint32_t flags;	 /* 0 */
+	uint32_t dev_id; /* a device of the VM */
 	uint32_t __reserved;
 };
 
@@ -543,6 +574,35 @@ struct nest_viommu_detach {
 };
 
 /* -------------------------------------------------------------------------------------------- */
+/* VM_IOVA_INFO: where MEM_ADD may place guest memory (IOVA = GPA) and in which page sizes: what  */
+/* VFIO_IOMMU_GET_INFO / IOMMU_IOAS_IOVA_RANGES say for every device of the VM together.         */
+
+struct nest_vm_iova_info_req {
+	uint32_t size;
+	uint32_t flags; /* 0 */
+};
+
+struct nest_iova_range {
+	uint64_t start;
+	uint64_t last; /* inclusive */
+};
+
+enum {
+	/* the backend knows more ranges than fit: the NEST_IOVA_RANGES_MAX lowest are listed */
+	NEST_IOVA_F_TRUNCATED = 1u << 0,
+	NEST_IOVA_F_VALID = (1u << 1) - 1,
+};
+
+struct nest_vm_iova_info {
+	uint32_t size;
+	uint32_t flags;	     /* NEST_IOVA_F_* */
+	uint64_t pgsizes;    /* bit n set: pages of 2^n bytes; MEM_ADD aligns to the smallest */
+	uint32_t num_ranges; /* valid entries of ranges, 1 .. NEST_IOVA_RANGES_MAX, sorted */
+	uint32_t __reserved;
+	struct nest_iova_range ranges[NEST_IOVA_RANGES_MAX];
+};
+
+/* -------------------------------------------------------------------------------------------- */
 /* SIM_DMA (sim backend only): a device DMA at (dev_id, pasid, addr). WRITE carries `len` bytes  */
 /* after the struct; a read reply carries the bytes read after the reply struct.                */
 
@@ -723,6 +783,13 @@ NEST_OFF(nest_mem_add, gpa, 8);
 NEST_OFF(nest_mem_add, fd_offset, 24);
 NEST_ABI(nest_mem_remove, 24);
 NEST_ABI(nest_device_get, 16);
+NEST_ABI(nest_device_put, 16);
+NEST_ABI(nest_device_hot_reset, 16);
+NEST_OFF(nest_device_hot_reset, dev_id, 8);
+NEST_OFF(nest_device_hot_reset, __reserved, 12);
+NEST_OFF(nest_device_put, flags, 4);
+NEST_OFF(nest_device_put, dev_id, 8);
+NEST_OFF(nest_device_put, __reserved, 12);
 NEST_ABI(nest_device_info, 48);
 NEST_OFF(nest_device_info, name, 16);
 NEST_ABI(nest_pasid_alloc, 24);
@@ -821,6 +888,15 @@ NEST_ABI(nest_viommu_detach, 16);
 NEST_OFF(nest_viommu_detach, flags, 4);
 NEST_OFF(nest_viommu_detach, viommu_id, 8);
 NEST_OFF(nest_viommu_detach, dev_id, 12);
+NEST_ABI(nest_vm_iova_info_req, 8);
+NEST_OFF(nest_vm_iova_info_req, flags, 4);
+NEST_ABI(nest_iova_range, 16);
+NEST_ABI(nest_vm_iova_info, 120);
+NEST_OFF(nest_vm_iova_info, flags, 4);
+NEST_OFF(nest_vm_iova_info, pgsizes, 8);
+NEST_OFF(nest_vm_iova_info, num_ranges, 16);
+NEST_OFF(nest_vm_iova_info, __reserved, 20);
+NEST_OFF(nest_vm_iova_info, ranges, 24);
 NEST_ABI(nest_ev_vevent, 24);
 NEST_OFF(nest_ev_vevent, flags, 4);
 NEST_OFF(nest_ev_vevent, viommu_id, 8);

@@ -74,7 +74,7 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.name = "MEM_REMOVE",
 			.op = NEST_OP_MEM_REMOVE,
 			.sockets = VM,
-			.req = {BODY(nest_mem_remove, len, 0)},
+			.req = {BODY(nest_mem_remove, len, NEST_MEM_REMOVE_F_VALID)},
 		},
 	[NEST_OP_DEVICE_GET] =
 		{
@@ -222,6 +222,31 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.op = NEST_OP_VIOMMU_DETACH,
 			.sockets = VM,
 			.req = {BODY(nest_viommu_detach, dev_id, NEST_VIOMMU_F_VALID)},
+		},
+	[NEST_OP_DEVICE_PUT] =
+		{
+			.name = "DEVICE_PUT",
+			.op = NEST_OP_DEVICE_PUT,
+			.sockets = VM,
+			.req = {BODY(nest_device_put, dev_id, 0), .nreserved = 1,
+				.reserved = {RSV(nest_device_put, __reserved)}},
+		},
+	[NEST_OP_DEVICE_HOT_RESET] =
+		{
+			.name = "DEVICE_HOT_RESET",
+			.op = NEST_OP_DEVICE_HOT_RESET,
+			.sockets = VM,
+			.req = {BODY(nest_device_hot_reset, dev_id, 0), .nreserved = 1,
+				.reserved = {RSV(nest_device_hot_reset, __reserved)}},
+		},
+	[NEST_OP_VM_IOVA_INFO] =
+		{
+			.name = "VM_IOVA_INFO",
+			.op = NEST_OP_VM_IOVA_INFO,
+			.sockets = VM,
+			.req = {BODY(nest_vm_iova_info_req, flags, 0)},
+			.reply = {BODY(nest_vm_iova_info, ranges, NEST_IOVA_F_VALID),
+				  .nreserved = 1, .reserved = {RSV(nest_vm_iova_info, __reserved)}},
 		},
 	[NEST_EV_FAULT] =
 		{

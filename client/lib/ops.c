@@ -96,6 +96,71 @@ NEST_PUBLIC int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len)
 	return client_call(c, NEST_OP_MEM_REMOVE, &req, sizeof(req), NULL, 0, &s);
 }
 
+NEST_PUBLIC int nest_mem_remove_range(nest_client *c, uint64_t gpa, uint64_t len, uint32_t flags)
+{
+	struct nest_mem_remove req = {.size = sizeof(req), .flags = flags, .gpa = gpa, .len = len};
+	struct client_sync s;
+
+	CLIENT_CHECK(c);
+	if (!flags || (flags & ~(uint32_t)NEST_MEM_REMOVE_F_VALID))
+		return -EINVAL;
+	client_sync_init(&s);
+	return client_call(c, NEST_OP_MEM_REMOVE, &req, sizeof(req), NULL, 0, &s);
+}
+
+NEST_PUBLIC int nest_device_put(nest_client *c, uint32_t dev_id)
+{
+	struct nest_device_put req = {.size = sizeof(req), .dev_id = dev_id};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_DEVICE_PUT, &req, sizeof(req), NULL, 0, &s);
+	if (r == -ENOTTY) {
+		client_set_error(c, 0, "DEVICE_PUT: this nestd does not know the op");
+		return -EOPNOTSUPP;
+	}
+	return r;
+}
+
+NEST_PUBLIC int nest_device_hot_reset(nest_client *c, uint32_t dev_id)
+{
+	struct nest_device_hot_reset req = {.size = sizeof(req), .dev_id = dev_id};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_DEVICE_HOT_RESET, &req, sizeof(req), NULL, 0, &s);
+	if (r == -ENOTTY) {
+		client_set_error(c, 0, "DEVICE_HOT_RESET: this nestd does not know the op");
+		return -EOPNOTSUPP;
+	}
+	return r;
+}
+
+NEST_PUBLIC int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret)
+{
+	struct nest_vm_iova_info_req req = {.size = sizeof(req)};
+	struct client_sync s;
+	int r;
+
+	CLIENT_CHECK(c);
+	if (!ret)
+		return -EINVAL;
+	client_sync_init(&s);
+	r = client_call(c, NEST_OP_VM_IOVA_INFO, &req, sizeof(req), NULL, 0, &s);
+	if (r == -ENOTTY) {
+		client_set_error(c, 0, "VM_IOVA_INFO: this nestd does not know the op");
+		return -EOPNOTSUPP;
+	}
+	if (r < 0)
+		return r;
+	memcpy(ret, s.fixed, sizeof(*ret));
+	return 0;
+}
+
 NEST_PUBLIC int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *ret,
 				int *ret_fd)
 {

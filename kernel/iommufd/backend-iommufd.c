@@ -341,6 +341,22 @@ static void ifd_device_detach(struct nest_backend *be, struct nest_be_ctx *bctx,
 	ctx->devs[i] = ctx->devs[--ctx->n_devs];
 }
 
+/* IOMMU_IOAS_IOVA_RANGES of the VM's IOAS (refreshed after every attach); MAP_FILE maps pages. */
+static int ifd_be_iova_info(struct nest_backend *be, struct nest_be_ctx *bctx,
+			    uint64_t *ret_pgsizes, struct nest_iova_range *ret_ranges, uint32_t cap)
+{
+	const struct ifd_ctx *ctx = (const struct ifd_ctx *)bctx;
+	struct nest_iova_range rg[IFD_RANGES_MAX];
+	const struct nest_iova_range all = {0, UINT64_MAX};
+	long pg = sysconf(_SC_PAGESIZE);
+
+	(void)be;
+	for (uint32_t i = 0; i < ctx->n_ranges; i++)
+		rg[i] = (struct nest_iova_range){ctx->ranges[i].start, ctx->ranges[i].last};
+	*ret_pgsizes = pg > 0 ? (uint64_t)pg : 4096;
+	return (int)nest_be_iova_intersect(rg, ctx->n_ranges, &all, 1, ret_ranges, cap);
+}
+
 static int ifd_be_map(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len,
 		      int fd, uint64_t fd_offset, uint32_t perms)
 {
@@ -624,4 +640,5 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.get_fd = ifd_be_get_fd,
 	.dispatch = ifd_be_dispatch,
 	.counters = ifd_counters,
+	.iova_info = ifd_be_iova_info,
 };

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <linux/vfio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,106 @@ static int vfio_map(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t g
 	return vfio_dma_map(be, (struct vfio_ctx *)ctx, gpa, len, fd, fd_offset, perms);
 }
 
+/* What every container of the VM allows (vfio-nesting has one per group), in sizes all support. */
+static int vfio_iova_info(struct nest_backend *be, struct nest_be_ctx *bctx, uint64_t *ret_pgsizes,
+			  struct nest_iova_range *ret_ranges, uint32_t cap)
+{
+	const struct vfio_ctx *ctx = (const struct vfio_ctx *)bctx;
+	struct nest_iova_range cur[VFIO_RANGES_MAX], rg[VFIO_RANGES_MAX];
+	const struct nest_iova_range all = {0, UINT64_MAX};
+	uint64_t pgsizes = ctx->n_conts ? UINT64_MAX : 4096;
+	uint32_t n = 1;
+
+	(void)be;
+	cur[0] = all;
+	for (unsigned i = 0; i < ctx->n_conts; i++) {
+		const struct vfio_container *c = ctx->conts[i];
+
+		for (uint32_t k = 0; k < c->n_ranges; k++)
+			rg[k] = (struct nest_iova_range){c->ranges[k].start, c->ranges[k].last};
+		n = nest_be_iova_intersect(cur, n < VFIO_RANGES_MAX ? n : VFIO_RANGES_MAX, rg,
+					   c->n_ranges, cur, VFIO_RANGES_MAX);
+		pgsizes &= c->pgsizes;
+	}
+	*ret_pgsizes = pgsizes;
+	memcpy(ret_ranges, cur, (n < cap ? n : cap) * sizeof(cur[0]));
+	return (int)n;
+}
+
+/* VFIO_DEVICE_RESET (FLR, PM or bus reset the kernel picks); a device without one: nothing. */
+static int vfio_device_reset(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			     int fd)
+{
+	int r = vfio_sys_ioctl(be, fd, VFIO_DEVICE_RESET, NULL);
+
+	(void)ctx;
+	if (r == -ENOTTY || r == -EINVAL)
+		return 0; /* the device has no reset function */
+	if (r < 0)
+		return vfio_fail(be, -r, "VFIO_DEVICE_RESET of device %u", dev_id);
+	return 1;
+}
+
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET needs the fd of every group the reset touches; the kernel lists the
+ * devices in VFIO_DEVICE_GET_PCI_HOT_RESET_INFO. Each must be in a group of this VM: a group is
+ * the unit of isolation, and a group of another VM (or one no VM holds) is not ours to reset.
+ */
+static int vfio_device_hot_reset(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+				 int fd)
+{
+	const struct vfio_ctx *ctx = (const struct vfio_ctx *)bctx;
+	union {
+		struct vfio_pci_hot_reset_info info;
+		uint8_t raw[sizeof(struct vfio_pci_hot_reset_info) +
+			    VFIO_CTX_DEVS_MAX * 4 * sizeof(struct vfio_pci_dependent_device)];
+	} hi = {.info = {.argsz = sizeof(hi)}};
+	union {
+		struct vfio_pci_hot_reset reset;
+		uint8_t raw[sizeof(struct vfio_pci_hot_reset) +
+			    VFIO_CTX_DEVS_MAX * sizeof(int32_t)];
+	} hr = {{0}};
+	uint32_t n, nfds = 0;
+	int r = vfio_sys_ioctl(be, fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hi.info);
+
+	if (r == -ENODEV || r == -ENOTTY)
+		return vfio_fail(be, EOPNOTSUPP,
+				 "device %u: the kernel cannot hot-reset it (no bus or slot reset, "
+				 "e.g. on a root bus)",
+				 dev_id);
+	if (r < 0)
+		return vfio_fail(be, -r, "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO of device %u", dev_id);
+	n = hi.info.count;
+	if (n > (sizeof(hi) - sizeof(hi.info)) / sizeof(hi.info.devices[0]))
+		return vfio_fail(be, E2BIG, "device %u: a hot reset touches %u devices", dev_id, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vfio_pci_dependent_device *dd = &hi.info.devices[i];
+		const struct vfio_group *g = NULL;
+		bool seen = false;
+
+		for (unsigned k = 0; k < ctx->n_groups && !g; k++)
+			if (ctx->groups[k].num == (int)dd->group_id)
+				g = &ctx->groups[k];
+		if (!g)
+			return vfio_fail(
+				be, EBUSY,
+				"device %u: a hot reset would also reset "
+				"%04x:%02x:%02x.%x (IOMMU group %u), which is not this VM's",
+				dev_id, dd->segment, dd->bus, dd->devfn >> 3, dd->devfn & 7,
+				dd->group_id);
+		for (uint32_t k = 0; k < nfds; k++)
+			seen |= hr.reset.group_fds[k] == g->fd;
+		if (!seen)
+			hr.reset.group_fds[nfds++] = g->fd;
+	}
+	hr.reset.argsz = (uint32_t)(sizeof(hr.reset) + nfds * sizeof(int32_t));
+	hr.reset.count = nfds;
+	r = vfio_sys_ioctl(be, fd, VFIO_DEVICE_PCI_HOT_RESET, &hr.reset);
+	if (r < 0)
+		return vfio_fail(be, -r, "VFIO_DEVICE_PCI_HOT_RESET of device %u", dev_id);
+	return 0;
+}
+
 static void vfio_unmap(struct nest_backend *be, struct nest_be_ctx *ctx, uint64_t gpa, uint64_t len)
 {
 	vfio_dma_unmap(be, (struct vfio_ctx *)ctx, gpa, len);
@@ -419,6 +520,9 @@ const struct nest_backend_ops nest_backend_vfio_type1_ops = {
 	.invalidate = type1_invalidate,
 	.last_error = vfio_last_error,
 	.counters = vfio_counters,
+	.iova_info = vfio_iova_info,
+	.device_reset = vfio_device_reset,
+	.device_hot_reset = vfio_device_hot_reset,
 };
 
 const struct nest_backend_ops nest_backend_vfio_nesting_ops = {
@@ -441,4 +545,7 @@ const struct nest_backend_ops nest_backend_vfio_nesting_ops = {
 	.invalidate = nesting_invalidate,
 	.last_error = vfio_last_error,
 	.counters = vfio_counters,
+	.iova_info = vfio_iova_info,
+	.device_reset = vfio_device_reset,
+	.device_hot_reset = vfio_device_hot_reset,
 };

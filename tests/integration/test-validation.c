@@ -162,7 +162,11 @@ static size_t build_cases(struct vcase *cases, uint32_t pasid, uint32_t bound)
 	CASE("mem remove partial", NEST_OP_MEM_REMOVE, FD_NONE, ENOENT, nest_mem_remove, .gpa = 0,
 	     .len = 4096);
 	CASE("mem remove flags", NEST_OP_MEM_REMOVE, FD_NONE, EOPNOTSUPP, nest_mem_remove,
-	     .flags = 1, .gpa = 0, .len = IT_MEM);
+	     .flags = 4, .gpa = 0, .len = IT_MEM);
+	CASE("mem remove covered cuts", NEST_OP_MEM_REMOVE, FD_NONE, EINVAL, nest_mem_remove,
+	     .flags = NEST_MEM_REMOVE_F_COVERED, .gpa = 0, .len = 4096);
+	CASE("mem remove all with range", NEST_OP_MEM_REMOVE, FD_NONE, EINVAL, nest_mem_remove,
+	     .flags = NEST_MEM_REMOVE_F_ALL, .gpa = 0, .len = IT_MEM);
 	/* DEVICE_GET */
 	CASE("device unknown", NEST_OP_DEVICE_GET, FD_NONE, ENOENT, nest_device_get, .dev_id = 99);
 	CASE("device reserved", NEST_OP_DEVICE_GET, FD_NONE, EOPNOTSUPP, nest_device_get,

@@ -3,7 +3,8 @@
 #
 # nest_guest_test(NAME <name> SCRIPT <guest .sh> [KERNEL debian|linux7]
 #                 [PROGRAMS <target or path>...] [FILES <path>[=<guest path>]...]
-#                 [MODULES <kernel module>...] [EDU <count>] [TIMEOUT <s>] [APPEND <kernel args>])
+#                 [MODULES <kernel module>...] [EDU <count>] [TIMEOUT <s>] [APPEND <kernel args>]
+#                 [FIXTURES <fixture>...] [REQUIRE <path>...] [ENVIRONMENT <VAR=value>...])
 # KERNEL: debian (default) is Debian 12's 6.12 kernel with its vfio modules (fixture vm-kernel);
 # linux7 is Linux 7.3 built from source with iommufd, VFIO cdev and the iommufd selftest mock,
 # everything built in, so no MODULES (fixture vm-kernel-7, tests/vm/guest-kernel-7.sh).
@@ -12,13 +13,16 @@
 # (on PATH) with their shared libraries; FILES in /usr/local/share/nest/ unless a guest path is
 # given. EDU (default 1) edu devices sit at 0000:00:04.0, 0000:00:05.0, ... ($NEST_EDU lists the
 # ones bound to vfio-pci). TIMEOUT (default 120) is the QEMU wall-clock limit; the ctest timeout
-# is 60 s more. Needs the kernel's fixture (tests/vm/CMakeLists.txt). Exit 77 = SKIP.
+# is 60 s more. Needs the kernel's fixture (tests/vm/CMakeLists.txt) and the FIXTURES given. A
+# REQUIRE path that does not exist when the test runs makes it a SKIP (a failure under CI=true)
+# with the reason in <path>.skip (a fixture that could not provide it writes one). ENVIRONMENT
+# is set for the driver (e.g. LD_LIBRARY_PATH for a program's libraries). Exit 77 = SKIP.
 # A no-op when NEST_GUEST_TESTS is OFF.
 set(NEST_VM_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(nest_guest_test)
-	cmake_parse_arguments(G "" "NAME;SCRIPT;EDU;TIMEOUT;APPEND;KERNEL" "PROGRAMS;FILES;MODULES"
-		${ARGN})
+	cmake_parse_arguments(G "" "NAME;SCRIPT;EDU;TIMEOUT;APPEND;KERNEL"
+		"PROGRAMS;FILES;MODULES;FIXTURES;REQUIRE;ENVIRONMENT" ${ARGN})
 	if(NOT NEST_GUEST_TESTS)
 		return()
 	endif()
@@ -61,11 +65,17 @@ function(nest_guest_test)
 	if(G_APPEND)
 		list(APPEND args --append "${G_APPEND}")
 	endif()
+	foreach(r IN LISTS G_REQUIRE)
+		list(APPEND args --require ${r})
+	endforeach()
 	add_test(NAME ${G_NAME} COMMAND bash ${NEST_VM_DIR}/guest-test.sh ${args}
 		WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 	math(EXPR ctest_timeout "${G_TIMEOUT} + 60")
 	# One QEMU at a time: two TCG guests with 2 vCPUs each on a 2-core machine only slow each
 	# other down towards their timeouts.
 	set_tests_properties(${G_NAME} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT ${ctest_timeout}
-		FIXTURES_REQUIRED ${fixture} RESOURCE_LOCK nest_vm_qemu LABELS guest)
+		FIXTURES_REQUIRED "${fixture};${G_FIXTURES}" RESOURCE_LOCK nest_vm_qemu LABELS guest)
+	if(G_ENVIRONMENT)
+		set_tests_properties(${G_NAME} PROPERTIES ENVIRONMENT "${G_ENVIRONMENT}")
+	endif()
 endfunction()

@@ -6,11 +6,14 @@
 #   guest-test.sh --kernel-only [--kernel K]
 #   guest-test.sh --name NAME [--kernel K] [--script S] [--program BIN]... [--file SRC[=DEST]]...
 #                 [--module M]... [--edu N] [--timeout S] [--append ARGS] [--fetch]
+#                 [--require PATH]...
 # --kernel: debian (default; Debian 12's 6.12, guest-kernel.sh) or linux7 (Linux 7.3 built with
 # iommufd and the selftest mock, guest-kernel-7.sh; no modules, so no --module).
 # Writes NAME.initramfs.cpio.gz, NAME.console.log and NAME.console.log.qemu in the current
 # directory. Without --fetch only a cached kernel is used (the vm-kernel / vm-kernel-7 fixture
-# provided it); a missing one is a SKIP (a failure under CI=true). Exit 0 pass, 1 fail, 77 skip.
+# provided it); a missing one is a SKIP (a failure under CI=true), and so is a missing --require
+# PATH (the reason: PATH.skip, written by the fixture that could not provide PATH). Exit 0 pass,
+# 1 fail, 77 skip.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=common.sh
@@ -18,12 +21,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 usage()
 {
-	sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
 NAME="" SCRIPT="" EDU=1 TIMEOUT=120 APPEND="" FETCH=0 KERNEL_ONLY=0 KERNEL=debian
-mk=()
+mk=() REQUIRE=()
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--kernel-only) KERNEL_ONLY=1 ;;
@@ -37,6 +40,7 @@ while [[ $# -gt 0 ]]; do
 	--timeout) TIMEOUT=${2:?}; shift ;;
 	--append) APPEND=${2?}; shift ;;
 	--fetch) FETCH=1 ;;
+	--require) REQUIRE+=("${2:?}"); shift ;;
 	*) usage ;;
 	esac
 	shift
@@ -63,6 +67,14 @@ if [[ $KERNEL_ONLY -eq 1 ]]; then
 fi
 [[ -n "$NAME" ]] || usage
 
+for r in "${REQUIRE[@]}"; do
+	if [[ ! -e "$r" ]]; then
+		if [[ -f "$r.skip" ]]; then
+			nest_vm_skip "$(cat "$r.skip")"
+		fi
+		nest_vm_skip "$r is missing (its fixture did not run or failed)"
+	fi
+done
 [[ -n "$(nest_vm_qemu)" ]] || nest_vm_skip "qemu-system-x86_64 not found (install qemu-system-x86: scripts/deps)"
 kargs=()
 [[ $FETCH -eq 1 ]] || kargs=(--cached-only)

@@ -200,6 +200,22 @@ int nest_vm_detach(nest_client *c, uint32_t flags); /* NEST_DETACH_F_* */
 int nest_mem_add(nest_client *c, uint64_t gpa, uint64_t len, int memfd, uint64_t offset,
 		 uint32_t flags);
 int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len);
+/*
+ * nest_mem_remove_range() - as VFIO_IOMMU_UNMAP_DMA: @flags NEST_MEM_REMOVE_F_COVERED removes every
+ * region lying inside [gpa, gpa + len) (0 if there is none; -EINVAL and nothing removed if a
+ * region lies only partly inside), NEST_MEM_REMOVE_F_ALL every region of the VM (@gpa and @len
+ * 0). A nestd older than LIBNEST_0.3 answers -EOPNOTSUPP (an unknown flag).
+ */
+int nest_mem_remove_range(nest_client *c, uint64_t gpa, uint64_t len, uint32_t flags);
+
+/*
+ * nest_vm_iova_info() - where MEM_ADD may put guest memory (IOVA = GPA) for every device of the
+ * VM, and in which page sizes (struct nest_vm_iova_info: ranges sorted, inclusive; flag
+ * NEST_IOVA_F_TRUNCATED when more ranges exist than fit). What VFIO_IOMMU_GET_INFO (vfio-type1,
+ * vfio-nesting) or IOMMU_IOAS_IOVA_RANGES (iommufd) say; the sim: 4 KiB pages anywhere.
+ * -EOPNOTSUPP: the nestd does not know the op (older than LIBNEST_0.3).
+ */
+int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret);
 
 /*
  * nest_device_get() - describe device @dev_id of the VM. *ret_fd (optional) receives the
@@ -207,6 +223,23 @@ int nest_mem_remove(nest_client *c, uint64_t gpa, uint64_t len);
  * @ret_fd NULL a received fd is closed.
  */
 int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *ret, int *ret_fd);
+
+/*
+ * nest_device_put() - give device @dev_id back (e.g. on hot-unplug): nestd resets it where the
+ * kernel can (VFIO_DEVICE_RESET) and a later nest_device_get() hands it out again. Close your fd
+ * of the device too; nestd cannot take it back. -ENOENT: not the VM's, or not handed out;
+ * -EOPNOTSUPP: the nestd does not know the request; -EIO etc.: the reset failed (the device
+ * stays handed out).
+ */
+int nest_device_put(nest_client *c, uint32_t dev_id);
+
+/*
+ * nest_device_hot_reset() - PCI hot reset (bus or slot reset) of device @dev_id, which needs the
+ * group fds nestd keeps. -EBUSY: the reset would also reset a device that is not in this VM's
+ * IOMMU groups (another VM's, or the host's); -EOPNOTSUPP: no such reset here (sim, a device on
+ * a root bus, a nestd without the request); -ENOENT: not the VM's device.
+ */
+int nest_device_hot_reset(nest_client *c, uint32_t dev_id);
 
 /* Allocate a host PASID in [min, max]; @gpasid: the guest PASID to record or NEST_GPASID_NONE. */
 int nest_pasid_alloc(nest_client *c, uint32_t min, uint32_t max, uint32_t gpasid,

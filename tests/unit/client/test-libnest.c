@@ -362,6 +362,148 @@ Test(libnest, errors_mapped)
 	NO_LEAKS();
 }
 
+/* VM_IOVA_INFO on the sim: 4 KiB pages below 2^max_gaw; only for an attached VM. */
+Test(libnest, vm_iova_info_on_the_sim)
+{
+	struct nest_vm_iova_info ii;
+	struct test_vm t;
+	nest_client *c = NULL;
+	int mfd;
+
+	cr_assert_eq(nest_client_connect(d.sock, 0, &c), 0);
+	cr_expect_eq(nest_vm_iova_info(c, NULL), -EINVAL);
+	cr_expect_lt(nest_vm_iova_info(c, &ii), 0, "no VM attached yet");
+	nest_client_free(c);
+
+	test_vm_attach(&t, &d, 0, 0);
+	memset(&ii, 0xa5, sizeof(ii));
+	cr_assert_eq(nest_vm_iova_info(t.c, &ii), 0, "%s", nest_client_last_error(t.c));
+	cr_expect_eq(ii.size, sizeof(ii));
+	cr_expect_eq(ii.flags, 0);
+	cr_expect_eq(ii.pgsizes, 4096);
+	cr_expect_eq(ii.num_ranges, 1);
+	cr_expect_eq(ii.ranges[0].start, 0);
+	cr_expect_eq(ii.ranges[0].last, (1ull << 48) - 1, "the sim's default address width");
+	cr_expect_eq(ii.ranges[1].start, 0, "unused ranges are zero");
+	cr_expect_eq(ii.ranges[1].last, 0);
+	/* the last page the range names can be mapped, as the reply says */
+	mfd = memfd_create("iova", MFD_ALLOW_SEALING);
+	cr_assert_geq(mfd, 0);
+	cr_assert_eq(ftruncate(mfd, 4096), 0);
+	cr_assert_eq(fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	cr_expect_eq(nest_mem_add(t.c, ii.ranges[0].last + 1 - 4096, 4096, mfd, 0, NEST_MEM_F_READ),
+		     0, "%s", nest_client_last_error(t.c));
+	cr_expect_eq(nest_mem_add(t.c, ii.ranges[0].last + 1, 4096, mfd, 0, NEST_MEM_F_READ),
+		     -EINVAL, "past the range");
+	close(mfd);
+	test_vm_free(&t);
+	NO_LEAKS();
+}
+
+static int sealed_memfd(size_t len)
+{
+	int fd = memfd_create("regions", MFD_ALLOW_SEALING);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)len), 0);
+	cr_assert_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	return fd;
+}
+
+/* "taken" of device @dev_id of vm0 as the admin socket shows it. */
+static bool device_taken(const char *admin, uint32_t dev_id)
+{
+	json_object *o, *devs, *v;
+	nest_client *a = NULL;
+	char *reply = NULL;
+	bool taken = false;
+
+	cr_assert_eq(nest_admin_connect(admin, 0, &a), 0);
+	cr_assert_eq(
+		nest_admin_call(a, "{\"command\":\"vm.show\",\"args\":{\"name\":\"vm0\"}}", &reply),
+		0, "%s", nest_client_last_error(a));
+	o = json_tokener_parse(reply);
+	cr_assert(o && json_object_object_get_ex(o, "devices", &devs));
+	for (size_t i = 0; i < json_object_array_length(devs); i++) {
+		json_object *dv = json_object_array_get_idx(devs, i), *id;
+
+		if (json_object_object_get_ex(dv, "id", &id) &&
+		    (uint32_t)json_object_get_int64(id) == dev_id &&
+		    json_object_object_get_ex(dv, "taken", &v))
+			taken = json_object_get_boolean(v);
+	}
+	json_object_put(o);
+	free(reply);
+	nest_client_free(a);
+	return taken;
+}
+
+/* DEVICE_PUT gives a device back; DEVICE_GET hands it out again. */
+Test(libnest, device_put_and_get_again)
+{
+	struct nest_device_info di;
+	struct test_vm t;
+
+	test_vm_attach(&t, &d, 0, 0);
+	cr_expect_eq(nest_device_put(t.c, 1), -ENOENT, "not handed out yet");
+	cr_expect_eq(nest_device_put(t.c, 99), -ENOENT, "not the VM's");
+	cr_assert_eq(nest_device_get(t.c, 1, &di, NULL), 0);
+	cr_expect(device_taken(d.admin, 1));
+	cr_expect_eq(nest_device_put(t.c, 1), 0, "%s", nest_client_last_error(t.c));
+	cr_expect_not(device_taken(d.admin, 1));
+	cr_expect_eq(nest_device_put(t.c, 1), -ENOENT, "given back already");
+	cr_assert_eq(nest_device_get(t.c, 1, &di, NULL), 0, "handed out again");
+	/* the sim has no PCI bus to reset */
+	cr_expect_eq(nest_device_hot_reset(t.c, 1), -EOPNOTSUPP);
+	cr_expect_eq(nest_device_hot_reset(t.c, 99), -ENOENT);
+	cr_expect_eq(di.dev_id, 1);
+	cr_expect(device_taken(d.admin, 1));
+	test_vm_free(&t);
+	NO_LEAKS();
+}
+
+/* MEM_REMOVE COVERED and ALL: as VFIO_IOMMU_UNMAP_DMA, whole regions only, all-or-nothing. */
+Test(libnest, mem_remove_covered_and_all)
+{
+	struct test_vm t;
+	int mfd = sealed_memfd(0x10000);
+
+	test_vm_attach(&t, &d, 0, 0);
+	cr_assert_eq(nest_mem_add(t.c, 0x10000, 0x1000, mfd, 0, NEST_MEM_F_READ), 0);
+	cr_assert_eq(nest_mem_add(t.c, 0x20000, 0x2000, mfd, 0x1000, NEST_MEM_F_READ), 0);
+	cr_assert_eq(nest_mem_add(t.c, 0x40000, 0x1000, mfd, 0x3000, NEST_MEM_F_READ), 0);
+	/* flags are checked locally */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0x1000, 0), -EINVAL);
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0x1000, 0x4), -EINVAL);
+	/* a range covering the middle region only */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0x18000, 0x10000, NEST_MEM_REMOVE_F_COVERED), 0);
+	cr_expect_eq(nest_mem_remove(t.c, 0x20000, 0x2000), -ENOENT, "the covered region is gone");
+	/* a range cutting a region removes nothing */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0x40800, NEST_MEM_REMOVE_F_COVERED), -EINVAL);
+	cr_expect_eq(nest_mem_add(t.c, 0x10000, 0x1000, mfd, 0, NEST_MEM_F_READ), -EEXIST,
+		     "the first region is still there");
+	/* nothing inside: success, as VFIO_IOMMU_UNMAP_DMA */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0x80000, 0x1000, NEST_MEM_REMOVE_F_COVERED), 0);
+	cr_expect_eq(nest_mem_remove_range(t.c, 0x80000, 0, NEST_MEM_REMOVE_F_COVERED), -EINVAL);
+	cr_expect_eq(
+		nest_mem_remove_range(t.c, UINT64_MAX - 0xfff, 0x2000, NEST_MEM_REMOVE_F_COVERED),
+		-EOVERFLOW);
+	/* ALL: gpa and len must be 0, not with COVERED */
+	cr_expect_eq(nest_mem_remove_range(t.c, 0x10000, 0, NEST_MEM_REMOVE_F_ALL), -EINVAL);
+	cr_expect_eq(
+		nest_mem_remove_range(t.c, 0, 0, NEST_MEM_REMOVE_F_ALL | NEST_MEM_REMOVE_F_COVERED),
+		-EINVAL);
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0, NEST_MEM_REMOVE_F_ALL), 0);
+	cr_expect_eq(nest_mem_remove(t.c, 0x10000, 0x1000), -ENOENT);
+	cr_expect_eq(nest_mem_remove(t.c, 0x40000, 0x1000), -ENOENT);
+	/* the space is free again */
+	cr_expect_eq(nest_mem_add(t.c, 0x10000, 0x3000, mfd, 0, NEST_MEM_F_READ), 0);
+	cr_expect_eq(nest_mem_remove_range(t.c, 0, 0, NEST_MEM_REMOVE_F_ALL), 0);
+	close(mfd);
+	test_vm_free(&t);
+	NO_LEAKS();
+}
+
 /* The sim has no native nesting: VM_ATTACH says so, both native ops are EOPNOTSUPP. */
 Test(libnest, native_ops_on_the_sim)
 {

@@ -92,7 +92,7 @@ static const struct exp_op expected[] = {
 	{NEST_OP_VM_ATTACH, V, 0, {72, 72, 1, 0, 0, 0, 0, 0}, {112, 68, 0, 0, 0, 0, 68, 4}},
 	{NEST_OP_VM_DETACH, V, 0, {8, 8, 1, 0, 0, 0, 0, 0}, {0}},
 	{NEST_OP_MEM_ADD, V, 0, {32, 32, 3, 1, 1, 0, 0, 0}, {0}},
-	{NEST_OP_MEM_REMOVE, V, 0, {24, 24, 0, 0, 0, 0, 0, 0}, {0}},
+	{NEST_OP_MEM_REMOVE, V, 0, {24, 24, 3, 0, 0, 0, 0, 0}, {0}},
 	{NEST_OP_DEVICE_GET, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {48, 48, 3, 0, 1, 0, 0, 0}},
 	{NEST_OP_PASID_ALLOC, V, 0, {24, 16, 1, 0, 0, 0, 20, 4}, {8, 8, NF, 0, 0, 0, 0, 0}},
 	{NEST_OP_PASID_FREE, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {8, 8, NF, 0, 0, 0, 0, 0}},
@@ -130,6 +130,9 @@ static const struct exp_op expected[] = {
 	 {16, 12, NF, 0, 0, 0, 12, 4}},
 	{NEST_OP_VIOMMU_ATTACH, V, 0, {24, 24, 0, 0, 0, NEST_TAIL_BLOB, 0, 0}, {0}},
 	{NEST_OP_VIOMMU_DETACH, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {0}},
+	{NEST_OP_VM_IOVA_INFO, V, 0, {8, 8, 0, 0, 0, 0, 0, 0}, {120, 120, 1, 0, 0, 0, 20, 4}},
+	{NEST_OP_DEVICE_PUT, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {0}},
+	{NEST_OP_DEVICE_HOT_RESET, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {0}},
 	{NEST_EV_FAULT, 0, 1, {32, 28, NF, 0, 0, 0, 28, 4}, {0}},
 	{NEST_EV_DEVICE_GONE, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_SHUTDOWN, 0, 1, {8, 8, NF, 0, 0, 0, 0, 0}, {0}},
@@ -183,7 +186,7 @@ Test(abi, table_matches_the_header)
 		known += nest_op_table[op].name != NULL;
 	cr_expect_eq(known, NEXPECTED, "the table has ops the test does not know");
 	cr_expect_null(nest_op_desc(NEST_OP_INVALID));
-	cr_expect_null(nest_op_desc(23));
+	cr_expect_null(nest_op_desc(26));
 	cr_expect_null(nest_op_desc(31));
 	cr_expect_eq(NEST_OP_BIND_NATIVE, 14);
 	cr_expect_eq(NEST_OP_INVALIDATE_NATIVE, 15);
@@ -195,6 +198,10 @@ Test(abi, table_matches_the_header)
 	cr_expect_eq(NEST_OP_VIOMMU_INVALIDATE, 20);
 	cr_expect_eq(NEST_OP_VIOMMU_ATTACH, 21);
 	cr_expect_eq(NEST_OP_VIOMMU_DETACH, 22);
+	cr_expect_eq(NEST_OP_VM_IOVA_INFO, 23);
+	cr_expect_eq(NEST_OP_DEVICE_PUT, 24);
+	cr_expect_eq(NEST_OP_DEVICE_HOT_RESET, 25);
+	cr_expect_str_eq(nest_op_name(NEST_OP_VM_IOVA_INFO), "VM_IOVA_INFO");
 	cr_expect_eq(NEST_EV_VEVENT, 37);
 	cr_expect_eq(NEST_OP_MAX, 38);
 	cr_expect_str_eq(nest_op_name(NEST_OP_VIOMMU_INVALIDATE), "VIOMMU_INVALIDATE");

@@ -67,6 +67,7 @@ static uint32_t arg_len(unsigned long req, const void *arg)
 	case VFIO_GET_API_VERSION:
 	case VFIO_CHECK_EXTENSION:
 	case VFIO_SET_IOMMU:
+	case VFIO_DEVICE_RESET: /* no argument */
 		return 0;
 	case VFIO_GROUP_SET_CONTAINER:
 		return sizeof(int);
@@ -231,6 +232,19 @@ static int kd_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 		st->flags = kd_group_viable(kd, kd->objs[fd]) ? VFIO_GROUP_FLAGS_VIABLE : 0;
 		return 0;
 	case VFIO_GROUP_SET_CONTAINER:
+		return 0;
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: {
+		struct vfio_pci_hot_reset_info *hi = arg;
+
+		if (!kd->n_reset_deps)
+			return -ENODEV;
+		hi->count = kd->n_reset_deps;
+		if (hi->argsz < sizeof(*hi) + kd->n_reset_deps * sizeof(hi->devices[0]))
+			return -ENOSPC;
+		memcpy(hi->devices, kd->reset_deps, kd->n_reset_deps * sizeof(hi->devices[0]));
+		return 0;
+	}
+	case VFIO_DEVICE_PCI_HOT_RESET:
 		return 0;
 	case VFIO_GROUP_GET_DEVICE_FD:
 		r = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/vfio.h>
 
 #include "vfio-sys.h"
 
@@ -50,6 +51,9 @@ struct kd {
 	int fail_req_errno;  /* the next ioctl with number fail_req fails with this */
 	unsigned long fail_req;
 	uint64_t range_start, range_last; /* the one allowed IOVA range */
+	/* what GET_PCI_HOT_RESET_INFO lists (none: ENODEV, as for a device on a root bus) */
+	unsigned n_reset_deps;
+	struct vfio_pci_dependent_device reset_deps[8];
 	/* state */
 	enum kd_kind kinds[1024];
 	int objs[1024];

@@ -191,6 +191,114 @@ Test(vfio_type1, map_dma_bytes_ranges_and_unmap, .fini = teardown)
 	close(mfd);
 }
 
+Test(vfio_type1, iova_info_from_get_info, .fini = teardown)
+{
+	const char *devs[] = {"0000:00:04.0:7"};
+	struct nest_iova_range r[2] = {{1, 1}, {2, 2}};
+	uint64_t pgsizes = 0;
+	int fd = -1;
+
+	setup_devs(devs, 1);
+	struct nest_be_ctx *ctx = attach("0000:00:04.0", 1, &fd);
+
+	/* what VFIO_IOMMU_GET_INFO said: its page sizes and its one IOVA range */
+	cr_assert_eq(ops->iova_info(be, ctx, &pgsizes, r, 2), 1);
+	cr_expect_eq(pgsizes, 0x40201000);
+	cr_expect_eq(r[0].start, 0);
+	cr_expect_eq(r[0].last, 0xfedfffff);
+	cr_expect_eq(r[1].start, 2, "only the ranges there are are written");
+	/* no room: the count still says how many there are */
+	cr_expect_eq(ops->iova_info(be, ctx, &pgsizes, r, 0), 1);
+	close(fd);
+	ops->ctx_free(be, ctx);
+}
+
+Test(vfio_type1, device_reset_for_device_put, .fini = teardown)
+{
+	const char *devs[] = {"0000:00:04.0:7"};
+	const struct kd_call *c;
+	int fd = -1;
+
+	setup_devs(devs, 1);
+	struct nest_be_ctx *ctx = attach("0000:00:04.0", 1, &fd);
+
+	/* the double's device has no reset (ENOTTY): given back without one */
+	cr_expect_eq(ops->device_reset(be, ctx, 1, fd), 0);
+	c = kd_find(&kd, VFIO_DEVICE_RESET, 0);
+	cr_assert_not_null(c);
+	cr_expect_eq(c->kind, KD_DEVICE);
+	/* a reset the kernel refuses: the error is the VMM's, the device stays handed out */
+	kd.fail_req = VFIO_DEVICE_RESET;
+	kd.fail_req_errno = EIO;
+	cr_expect_eq(ops->device_reset(be, ctx, 1, fd), -EIO);
+	cr_expect(strstr(last_error(), "VFIO_DEVICE_RESET of device 1"), "%s", last_error());
+	close(fd);
+	ops->ctx_free(be, ctx);
+}
+
+Test(vfio_type1, hot_reset_only_within_the_vm, .fini = teardown)
+{
+	const char *devs[] = {"0000:00:04.0:7", "0000:00:05.0:8", "0000:00:06.0:9"};
+	struct nest_be_dev d2 = {.dev_id = 2, .name = "edu1", .pci = "0000:00:05.0"};
+	struct vfio_pci_hot_reset hr;
+	const struct kd_call *c;
+	int fd1 = -1, fd2 = -1;
+
+	setup_devs(devs, 3);
+	struct nest_be_ctx *ctx = attach("0000:00:04.0", 1, &fd1);
+
+	cr_assert_eq(ops->device_attach(be, ctx, &d2, &fd2), 0, "%s", last_error());
+	/* a device the kernel cannot hot-reset (root bus): EOPNOTSUPP */
+	cr_expect_eq(ops->device_hot_reset(be, ctx, 1, fd1), -EOPNOTSUPP);
+	cr_expect(strstr(last_error(), "cannot hot-reset"), "%s", last_error());
+	/* the reset touches both devices of the VM (groups 7 and 8): done with both group fds */
+	kd.n_reset_deps = 2;
+	kd.reset_deps[0] = (struct vfio_pci_dependent_device){.group_id = 7, .devfn = 4 << 3};
+	kd.reset_deps[1] = (struct vfio_pci_dependent_device){.group_id = 8, .devfn = 5 << 3};
+	cr_expect_eq(ops->device_hot_reset(be, ctx, 1, fd1), 0, "%s", last_error());
+	c = kd_find(&kd, VFIO_DEVICE_PCI_HOT_RESET, 0);
+	cr_assert_not_null(c);
+	cr_assert_geq(c->len, sizeof(hr));
+	memcpy(&hr, c->bytes, sizeof(hr));
+	cr_expect_eq(hr.count, 2);
+	cr_expect_eq(hr.argsz, sizeof(hr) + 2 * sizeof(int32_t));
+	/* it would also reset 00:06.0, whose group 9 is not this VM's: refused, nothing reset */
+	kd.n_reset_deps = 3;
+	kd.reset_deps[2] = (struct vfio_pci_dependent_device){.group_id = 9, .devfn = 6 << 3};
+	cr_expect_eq(ops->device_hot_reset(be, ctx, 2, fd2), -EBUSY);
+	cr_expect(strstr(last_error(), "0000:00:06.0 (IOMMU group 9), which is not this VM's"),
+		  "%s", last_error());
+	cr_expect_eq(kd_count(&kd, VFIO_DEVICE_PCI_HOT_RESET), 1);
+	close(fd1);
+	close(fd2);
+	ops->ctx_free(be, ctx);
+}
+
+Test(vfio_type1, iova_intersection_of_containers)
+{
+	const struct nest_iova_range a[] = {
+		{0x100000, 0xfedfffff}, {0xfef00000, 0xffffffffff}, {0, 0xfff}};
+	const struct nest_iova_range b[] = {{0xfef00000, 0x7fffffffff}, {0, 0x1fffff}};
+	struct nest_iova_range out[4];
+
+	/* sorted, clipped, disjoint inputs give disjoint outputs */
+	cr_assert_eq(nest_be_iova_intersect(a, 3, b, 2, out, 4), 3);
+	cr_expect_eq(out[0].start, 0);
+	cr_expect_eq(out[0].last, 0xfff);
+	cr_expect_eq(out[1].start, 0x100000);
+	cr_expect_eq(out[1].last, 0x1fffff);
+	cr_expect_eq(out[2].start, 0xfef00000);
+	cr_expect_eq(out[2].last, 0x7fffffffff);
+	/* room for one: the lowest, and the count of all */
+	memset(out, 0, sizeof(out));
+	cr_expect_eq(nest_be_iova_intersect(a, 3, b, 2, out, 1), 3);
+	cr_expect_eq(out[0].last, 0xfff);
+	cr_expect_eq(out[1].last, 0);
+	/* nothing in common */
+	cr_expect_eq(nest_be_iova_intersect(a, 1, &(struct nest_iova_range){0, 0xfffff}, 1, out, 4),
+		     0);
+}
+
 Test(vfio_type1, groups_share_one_container, .fini = teardown)
 {
 	const char *devs[] = {"0000:00:04.0:7", "0000:00:05.0:8"};
