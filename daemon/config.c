@@ -32,6 +32,7 @@ static const struct cfg_num_key cfg_num_keys[] = {
 	 NEST_INFLIGHT_DEFAULT},
 	{CFG_SEC_LIMITS, "MaxConnections", CFG_OFF(limits.max_conns), 1, 65536, 1024},
 	{CFG_SEC_LIMITS, "MaxConnectionsPerUser", CFG_OFF(limits.max_conns_per_uid), 1, 65536, 64},
+	{CFG_SEC_LIMITS, "AdminReserve", CFG_OFF(limits.admin_reserve), 0, 1024, 8},
 	{CFG_SEC_LIMITS, "MaxRegionsPerVM", CFG_OFF(limits.max_regions_per_vm), 1, 65536, 256},
 	{CFG_SEC_LIMITS, "MaxOutputQueue", CFG_OFF(limits.max_outq), 1, 65536, 256},
 	{CFG_SEC_LIMITS, "HelloTimeoutSec", CFG_OFF(limits.hello_timeout_sec), 1, 3600, 10},

@@ -66,6 +66,7 @@ struct nestd_limits {
 	uint32_t max_inflight;	     /* NEST_INFLIGHT_DEFAULT */
 	uint32_t max_conns;	     /* 1024, VM + admin connections */
 	uint32_t max_conns_per_uid;  /* 64 */
+	uint32_t admin_reserve;	     /* 8 slots of max_conns only admin peers may take */
 	uint32_t max_regions_per_vm; /* 256 */
 	uint32_t max_outq; /* 256 queued outgoing messages per connection, then disconnect */
 	uint32_t hello_timeout_sec; /* 10: connections that do not HELLO in time are closed */

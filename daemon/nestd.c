@@ -340,6 +340,8 @@ int nestd_new(const struct nestd_args *args, struct nestd_config *cfg, struct ne
 	d->txbuf = malloc(d->txcap);
 	d->base = event_base_new();
 	r = !d->rxbuf || !d->txbuf || !d->base ? -ENOMEM : 0;
+	nestd_fd_limit_raise(d);
+	nestd_fd_limit_update(d);
 	if (r == 0)
 		r = nestd_open_backend(d);
 	if (r == 0)

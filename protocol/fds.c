@@ -7,6 +7,7 @@
  * already installed them in our table, so nobody else would ever close them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -98,8 +99,26 @@ static int fds_collect(struct msghdr *mh, int *fds, unsigned max)
 	return (int)n;
 }
 
+/* The receiver cannot open another fd now: the kernel could not install SCM_RIGHTS fds either. */
+static bool fds_receiver_short(int sock)
+{
+	int fd = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		(void)close(fd);
+		return false;
+	}
+	return errno == EMFILE || errno == ENFILE;
+}
+
 ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
 		      unsigned *ret_nfds, int flags)
+{
+	return nest_fds_recv_short(sock, buf, cap, fds, max_fds, ret_nfds, flags, NULL);
+}
+
+ssize_t nest_fds_recv_short(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
+			    unsigned *ret_nfds, int flags, bool *ret_fd_short)
 {
 	union {
 		struct cmsghdr align;
@@ -122,9 +141,20 @@ ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fd
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 
+	if (ret_fd_short)
+		*ret_fd_short = false;
 	nfds = fds_collect(&mh, fds, max_fds);
 	if (nfds < 0)
 		return nfds;
+	if (ret_fd_short && n > 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC &&
+	    fds_receiver_short(sock)) {
+		/* probed before closing what did arrive: the table is as full as the kernel saw it */
+		nest_fds_close(fds, (unsigned)nfds);
+		*ret_fd_short = true;
+		if (ret_nfds)
+			*ret_nfds = 0;
+		return n;
+	}
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		nest_fds_close(fds, (unsigned)nfds);
 		return -EPROTO;

@@ -5,6 +5,7 @@
 #ifndef NEST_FDS_H
 #define NEST_FDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,16 @@ int nest_fds_send(int sock, const void *buf, size_t len, const int *fds, unsigne
  */
 ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
 		      unsigned *ret_nfds, int flags);
+
+/*
+ * nest_fds_recv_short() - nest_fds_recv(), except for control data truncated while the receiver
+ * itself had no free fd slot (EMFILE / ENFILE: the kernel could not install the fds, not the
+ * sender's fault): then the whole datagram is returned with no fds (every fd that did arrive
+ * closed) and *@ret_fd_short set, so the receiver can refuse that one request and go on. In
+ * every other case *@ret_fd_short is false and the result is nest_fds_recv()'s.
+ */
+ssize_t nest_fds_recv_short(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
+			    unsigned *ret_nfds, int flags, bool *ret_fd_short);
 
 /* Close @n fds in @fds that are >= 0 and set them to -1. */
 void nest_fds_close(int *fds, unsigned n);
