@@ -110,6 +110,7 @@ static int admin_stats(struct conn *c, struct json_object *args, struct json_obj
 	admin_add_int(dm, "protocol_errors", (int64_t)s->protocol_errors);
 	admin_add_int(dm, "slow_disconnects", (int64_t)s->slow_disconnects);
 	admin_add_int(dm, "fd_shortages", (int64_t)s->fd_shortages);
+	admin_add_int(dm, "audit_folded", (int64_t)audit_rate_folded());
 	admin_add_int(dm, "page_requests", (int64_t)s->page_requests);
 	admin_add_int(dm, "page_responses", (int64_t)s->page_responses);
 	admin_add_int(dm, "page_refusals", (int64_t)s->page_refusals);

@@ -70,6 +70,9 @@ struct nestd_limits {
 	uint32_t max_regions_per_vm; /* 256 */
 	uint32_t max_outq; /* 256 queued outgoing messages per connection, then disconnect */
 	uint32_t hello_timeout_sec; /* 10: connections that do not HELLO in time are closed */
+	uint32_t audit_rate;	    /* 20 audit records/s per (VM, uid), then folded; 0: never */
+	uint32_t audit_burst;	    /* 200 */
+	uint32_t audit_summary_sec; /* 10: one summary of folded records per period */
 };
 
 struct nestd_sim_cfg {

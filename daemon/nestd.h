@@ -84,6 +84,7 @@ struct nestd {
 	struct nestd_stats stats;
 	struct event *ev_sigterm, *ev_sigint, *ev_sighup;
 	struct event *ev_watchdog;
+	struct event *ev_audit; /* once a second: due audit summaries (audit-rate.c) */
 	uint64_t watchdog_usec;
 	uint64_t start_usec; /* CLOCK_MONOTONIC */
 
@@ -108,6 +109,8 @@ int nestd_run(struct nestd *d); /* returns the exit code */
  */
 struct ucred;
 int nestd_reload(struct nestd *d, const struct ucred *who, char *err, size_t errlen);
+/* Apply the config's audit rate limit; the first call also starts the summary timer. */
+int nestd_audit_setup(struct nestd *d);
 /* Send STATUS= if the VM/connection counts changed. */
 void nestd_update_status(struct nestd *d);
 /* Log the backend's reason for the failure of the op just done, with a "what" prefix. */

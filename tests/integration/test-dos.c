@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -245,6 +246,113 @@ Test(dos, admin_reserve)
 		tc_free(adm[i]);
 	for (int i = 0; i < n_vm; i++)
 		tc_free(vm[i]);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* Audit lines of the captured log with "op=@op " and every string of @also (NULL-terminated). */
+static long audit_lines(const char *log, const char *op, const char *const *also)
+{
+	char want[64], line[2048];
+	FILE *f = fopen(log, "r");
+	long n = 0;
+
+	cr_assert_not_null(f);
+	snprintf(want, sizeof(want), "audit: op=%s ", op);
+	while (fgets(line, sizeof(line), f)) {
+		bool all = strstr(line, want) != NULL;
+
+		for (size_t i = 0; all && also && also[i]; i++)
+			all = strstr(line, also[i]) != NULL;
+		n += all;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Sum of "<n> @what" over the audit-summary records of @vm. */
+static long audit_folded(const char *log, const char *vm, const char *what)
+{
+	char line[2048], vmk[64], key[80];
+	FILE *f = fopen(log, "r");
+	long n = 0;
+
+	cr_assert_not_null(f);
+	snprintf(vmk, sizeof(vmk), " vm=%s ", vm);
+	snprintf(key, sizeof(key), " %s", what);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "audit: op=audit-summary ") || !strstr(line, vmk))
+			continue;
+		for (char *p = strstr(line, key); p; p = strstr(p + 1, key)) {
+			char *q = p;
+
+			if (p[strlen(key)] != ',' && p[strlen(key)] != '\n' &&
+			    p[strlen(key)] != ' ')
+				continue;
+			while (q > line && q[-1] >= '0' && q[-1] <= '9')
+				q--;
+			n += strtol(q, NULL, 10);
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * One VMM looping PASID alloc/free used to write two audit records per loop. Past AuditRate=
+ * its records are folded into summaries with exact counts, one record each says when folding
+ * starts and stops, and another VM's records are written as usual meanwhile.
+ */
+Test(dos, audit_flood_is_folded_with_exact_counts)
+{
+	enum { N = 3000 };
+	struct td d;
+	char conf[2048];
+	uint32_t p, q;
+	static const char *const vm0[] = {" vm=vm0 ", NULL}, *const vm1[] = {" vm=vm1 ", NULL};
+	static const char *const start[] = {" vm=vm0 ", "folding: more than", NULL};
+	static const char *const stop[] = {" vm=vm0 ", "stopped folding", NULL};
+
+	td_init(&d);
+	d.capture_stderr = true;
+	it_std_conf(conf, sizeof(conf), NULL,
+		    "[Limits]\nAuditRate=20\nAuditBurst=50\nAuditSummarySec=1\n");
+	td_write_conf(&d, conf);
+	cr_assert_eq(td_start(&d), 0);
+	struct tc *t = it_client(&d);
+	struct tc *u = it_client(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_assert_eq(tc_attach(u, "vm1", 0, NULL), 0);
+	uint64_t t0 = (uint64_t)time(NULL);
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &p), 0);
+		cr_assert_eq(tc_pasid_free(t, p, p, NULL), 0);
+		if (i == N / 2) { /* vm1 is not affected by vm0's flood */
+			cr_assert_eq(tc_pasid_alloc(u, 1, NEST_PASID_MAX, &q), 0);
+			cr_assert_eq(tc_pasid_free(u, q, q, NULL), 0);
+		}
+	}
+	uint64_t secs = (uint64_t)time(NULL) - t0 + 1;
+	usleep(3200000); /* the last summary, then a quiet period: folding stops */
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &p), 0); /* written again */
+
+	long alloc = audit_lines(d.log, "pasid-alloc", vm0),
+	     free_ = audit_lines(d.log, "pasid-free", vm0);
+	long f_alloc = audit_folded(d.log, "vm0", "pasid-alloc/ok");
+	long f_free = audit_folded(d.log, "vm0", "pasid-free/ok");
+
+	cr_expect_eq(alloc + f_alloc, N + 1, "pasid-alloc: %ld written + %ld folded", alloc,
+		     f_alloc);
+	cr_expect_eq(free_ + f_free, N, "pasid-free: %ld written + %ld folded", free_, f_free);
+	/* written: the burst, the rate over the run, and the record after folding stopped */
+	cr_expect_leq(alloc + free_, 50 + 20 * (long)secs + 1, "%ld records written",
+		      alloc + free_);
+	cr_expect_eq(audit_lines(d.log, "audit-fold", start), 1);
+	cr_expect_eq(audit_lines(d.log, "audit-fold", stop), 1);
+	cr_expect_eq(audit_lines(d.log, "pasid-alloc", vm1), 1);
+	cr_expect_eq(audit_lines(d.log, "pasid-free", vm1), 1);
+	tc_free(u);
+	tc_free(t);
 	it_stop(&d);
 	NO_LEAKS();
 }
