@@ -43,6 +43,7 @@ static const struct cfg_num_key cfg_num_keys[] = {
 	{CFG_SEC_SIM, "DeviceTLBEntries", CFG_OFF(sim.devtlb_entries), 4, 65536, 512},
 	{CFG_SEC_SIM, "PASIDCacheEntries", CFG_OFF(sim.pasid_cache_entries), 4, 65536, 256},
 	{CFG_SEC_SIM, "MaxGuestAddressWidth", CFG_OFF(sim.max_gaw), 39, 52, 48},
+	{CFG_SEC_SIM, "MaterializeLimitMiB", CFG_OFF(sim.touch_limit_mib), 1, 1048576, 64},
 };
 #define CFG_NUM_KEYS (sizeof(cfg_num_keys) / sizeof(cfg_num_keys[0]))
 

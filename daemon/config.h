@@ -80,6 +80,7 @@ struct nestd_sim_cfg {
 	uint32_t devtlb_entries;      /* 512 */
 	uint32_t pasid_cache_entries; /* 256 */
 	uint32_t max_gaw;	      /* 48: guest physical address width (reserved-bit checks) */
+	uint32_t touch_limit_mib;     /* 64: holes of its memfds one VM's DMA may fill, in MiB */
 };
 
 struct nestd_config {

@@ -99,6 +99,7 @@ static void nestd_backend_params(const struct nestd_config *cfg, const char *ove
 		.sim_devtlb_entries = cfg->sim.devtlb_entries,
 		.sim_pasid_cache_entries = cfg->sim.pasid_cache_entries,
 		.sim_max_gaw = cfg->sim.max_gaw,
+		.sim_touch_limit = (uint64_t)cfg->sim.touch_limit_mib << 20,
 	};
 	if (override)
 		p->choice = (enum nest_backend_choice)nest_backend_choice_parse(override);
