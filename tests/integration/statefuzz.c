@@ -28,15 +28,25 @@
 #include "nest-msg.h"
 #include "tclient.h"
 
-#define SF_VMS		3
-#define SF_CONNS	6
-#define SF_QUOTA	4
-#define SF_REGIONS	4
-#define SF_SLOTS	6 /* region GPAs: slot * 16 MiB */
-#define SF_MEM		(4u << 20)
-#define SF_TRACE	64
-#define SF_FD_SLACK	16
+#define SF_VMS	    3
+#define SF_CONNS    6
+#define SF_QUOTA    4
+#define SF_REGIONS  4
+#define SF_SLOTS    6 /* region GPAs: slot * 16 MiB */
+#define SF_MEM	    (4u << 20)
+#define SF_TRACE    64
+#define SF_FD_SLACK 16
+/* RSS growth allowed; under ASan the allocator's quarantine alone holds up to 256 MiB */
+#if defined(__SANITIZE_ADDRESS__)
+#define SF_RSS_SLACK_KB (512 * 1024)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SF_RSS_SLACK_KB (512 * 1024)
+#endif
+#endif
+#ifndef SF_RSS_SLACK_KB
 #define SF_RSS_SLACK_KB (64 * 1024)
+#endif
 
 static const char *const sf_vm_names[SF_VMS] = {"vm0", "vm1", "vm2"};
 
