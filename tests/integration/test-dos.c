@@ -609,3 +609,37 @@ Test(dos, attacks_keep_other_vms_latency_bounded)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/*
+ * Attaching names that do not exist is audited too (vm "-") and folded per uid like any other
+ * flood: a peer cannot flood the journal with refused attaches either.
+ */
+Test(dos, unknown_vm_attach_flood_is_folded)
+{
+	enum { N = 2000 };
+	struct td d;
+	char conf[2048];
+	static const char *const nobody[] = {" vm=- ", "no such VM", NULL};
+
+	td_init(&d);
+	d.capture_stderr = true;
+	it_std_conf(conf, sizeof(conf), NULL,
+		    "[Limits]\nAuditRate=20\nAuditBurst=50\nAuditSummarySec=1\n");
+	td_write_conf(&d, conf);
+	cr_assert_eq(td_start(&d), 0);
+	struct tc *t = it_client(&d);
+	uint64_t t0 = (uint64_t)time(NULL);
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(tc_attach(t, "nope", 0, NULL), -ENOENT);
+	uint64_t secs = (uint64_t)time(NULL) - t0 + 1;
+	usleep(2200000); /* the last summary */
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+
+	long written = audit_lines(d.log, "attach", nobody);
+	long folded = audit_folded(d.log, "-", "attach/ENOENT");
+	cr_expect_eq(written + folded, N, "%ld written + %ld folded", written, folded);
+	cr_expect_leq(written, 50 + 20 * (long)secs);
+	tc_free(t);
+	it_stop(&d);
+	NO_LEAKS();
+}
