@@ -88,6 +88,9 @@ static int admin_status(struct conn *c, struct json_object *args, struct json_ob
 	admin_add_int(res, "vms_held", held);
 	admin_add_int(res, "connections", d->n_vm_conns);
 	admin_add_int(res, "admin_connections", d->n_admin_conns);
+	admin_add_int(res, "max_connections", d->conn_cap);
+	admin_add_int(res, "admin_reserve", d->admin_reserve);
+	admin_add_int(res, "fd_limit", (int64_t)d->nofile);
 	admin_add_str(res, "log_level", log_level_name(log_get_level()));
 	return 0;
 }
@@ -106,6 +109,8 @@ static int admin_stats(struct conn *c, struct json_object *args, struct json_obj
 	admin_add_int(dm, "events", (int64_t)s->events);
 	admin_add_int(dm, "protocol_errors", (int64_t)s->protocol_errors);
 	admin_add_int(dm, "slow_disconnects", (int64_t)s->slow_disconnects);
+	admin_add_int(dm, "fd_shortages", (int64_t)s->fd_shortages);
+	admin_add_int(dm, "audit_folded", (int64_t)audit_rate_folded());
 	admin_add_int(dm, "page_requests", (int64_t)s->page_requests);
 	admin_add_int(dm, "page_responses", (int64_t)s->page_responses);
 	admin_add_int(dm, "page_refusals", (int64_t)s->page_refusals);

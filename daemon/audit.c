@@ -74,10 +74,28 @@ static void audit_journal(const struct audit_rec *r, const char *vm, const char 
 	sd_journal_sendv(iov, (int)n);
 }
 
+void audit_emit(const struct audit_rec *r, const char *vm, const char *res, const char *detail)
+{
+	char msg[AUDIT_MSG_MAX], pasid[32] = "";
+
+	if (r->pasid >= 0)
+		snprintf(pasid, sizeof(pasid), " pasid=%" PRId64, r->pasid);
+	snprintf(msg, sizeof(msg), "op=%s vm=%s uid=%u pid=%d%s result=%s%s%s", r->op ? r->op : "?",
+		 vm, (unsigned)r->uid, (int)r->pid, pasid, res, detail[0] ? " " : "", detail);
+
+	if (log_journal_active()) {
+		char jmsg[AUDIT_MSG_MAX + 8];
+
+		snprintf(jmsg, sizeof(jmsg), "audit: %s", msg);
+		audit_journal(r, vm, res, jmsg);
+	} else {
+		log_stderr_line("audit", msg);
+	}
+}
+
 void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)
 {
-	char vm[AUDIT_VM_MAX], detail[AUDIT_MSG_MAX / 2], msg[AUDIT_MSG_MAX], pasid[32] = "",
-									      resbuf[24];
+	char vm[AUDIT_VM_MAX], detail[AUDIT_MSG_MAX / 2], resbuf[24];
 	const char *res;
 	int saved = errno;
 	va_list ap;
@@ -94,18 +112,7 @@ void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)
 		vsnprintf(detail, sizeof(detail), detail_fmt, ap);
 		va_end(ap);
 	}
-	if (r->pasid >= 0)
-		snprintf(pasid, sizeof(pasid), " pasid=%" PRId64, r->pasid);
-	snprintf(msg, sizeof(msg), "op=%s vm=%s uid=%u pid=%d%s result=%s%s%s", r->op ? r->op : "?",
-		 vm, (unsigned)r->uid, (int)r->pid, pasid, res, detail[0] ? " " : "", detail);
-
-	if (log_journal_active()) {
-		char jmsg[AUDIT_MSG_MAX + 8];
-
-		snprintf(jmsg, sizeof(jmsg), "audit: %s", msg);
-		audit_journal(r, vm, res, jmsg);
-	} else {
-		log_stderr_line("audit", msg);
-	}
+	if (audit_rate_admit(r, vm, res)) /* else folded into its key's next summary */
+		audit_emit(r, vm, res, detail);
 	errno = saved;
 }

@@ -32,13 +32,18 @@ static const struct cfg_num_key cfg_num_keys[] = {
 	 NEST_INFLIGHT_DEFAULT},
 	{CFG_SEC_LIMITS, "MaxConnections", CFG_OFF(limits.max_conns), 1, 65536, 1024},
 	{CFG_SEC_LIMITS, "MaxConnectionsPerUser", CFG_OFF(limits.max_conns_per_uid), 1, 65536, 64},
+	{CFG_SEC_LIMITS, "AdminReserve", CFG_OFF(limits.admin_reserve), 0, 1024, 8},
 	{CFG_SEC_LIMITS, "MaxRegionsPerVM", CFG_OFF(limits.max_regions_per_vm), 1, 65536, 256},
 	{CFG_SEC_LIMITS, "MaxOutputQueue", CFG_OFF(limits.max_outq), 1, 65536, 256},
 	{CFG_SEC_LIMITS, "HelloTimeoutSec", CFG_OFF(limits.hello_timeout_sec), 1, 3600, 10},
+	{CFG_SEC_LIMITS, "AuditRate", CFG_OFF(limits.audit_rate), 0, 1000000, 20},
+	{CFG_SEC_LIMITS, "AuditBurst", CFG_OFF(limits.audit_burst), 1, 1000000, 200},
+	{CFG_SEC_LIMITS, "AuditSummarySec", CFG_OFF(limits.audit_summary_sec), 1, 3600, 10},
 	{CFG_SEC_SIM, "IOTLBEntries", CFG_OFF(sim.iotlb_entries), 4, 65536, 4096},
 	{CFG_SEC_SIM, "DeviceTLBEntries", CFG_OFF(sim.devtlb_entries), 4, 65536, 512},
 	{CFG_SEC_SIM, "PASIDCacheEntries", CFG_OFF(sim.pasid_cache_entries), 4, 65536, 256},
 	{CFG_SEC_SIM, "MaxGuestAddressWidth", CFG_OFF(sim.max_gaw), 39, 52, 48},
+	{CFG_SEC_SIM, "MaterializeLimitMiB", CFG_OFF(sim.touch_limit_mib), 1, 1048576, 64},
 };
 #define CFG_NUM_KEYS (sizeof(cfg_num_keys) / sizeof(cfg_num_keys[0]))
 

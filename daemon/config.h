@@ -68,9 +68,13 @@ struct nestd_limits {
 	uint32_t max_inflight;	     /* NEST_INFLIGHT_DEFAULT */
 	uint32_t max_conns;	     /* 1024, VM + admin connections */
 	uint32_t max_conns_per_uid;  /* 64 */
+	uint32_t admin_reserve;	     /* 8 slots of max_conns only admin peers may take */
 	uint32_t max_regions_per_vm; /* 256 */
 	uint32_t max_outq; /* 256 queued outgoing messages per connection, then disconnect */
 	uint32_t hello_timeout_sec; /* 10: connections that do not HELLO in time are closed */
+	uint32_t audit_rate;	    /* 20 audit records/s per (VM, uid), then folded; 0: never */
+	uint32_t audit_burst;	    /* 200 */
+	uint32_t audit_summary_sec; /* 10: one summary of folded records per period */
 };
 
 struct nestd_sim_cfg {
@@ -78,6 +82,7 @@ struct nestd_sim_cfg {
 	uint32_t devtlb_entries;      /* 512 */
 	uint32_t pasid_cache_entries; /* 256 */
 	uint32_t max_gaw;	      /* 48: guest physical address width (reserved-bit checks) */
+	uint32_t touch_limit_mib;     /* 64: holes of its memfds one VM's DMA may fill, in MiB */
 };
 
 struct nestd_config {

@@ -66,6 +66,8 @@ static void conn_outq_pop(struct conn *c)
 	c->outq_len--;
 	if (m->is_reply)
 		c->outq_replies--;
+	if (m->fd >= 0)
+		c->outq_fds--;
 	outmsg_free(m);
 }
 
@@ -162,7 +164,10 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 			conn_close(c, rx->len == -EPROTO ? "truncated message" : "receive failed");
 			break;
 		}
-		dispatch_message(c, rx->buf, (size_t)rx->len, rx->fds, rx->nfds); /* consumes fds */
+		if (rx->fd_short) /* nestd was out of fds, not the client's fault */
+			dispatch_refuse_fd_short(c, rx->buf, (size_t)rx->len);
+		else
+			dispatch_message(c, rx->buf, (size_t)rx->len, rx->fds, rx->nfds);
 	}
 	conn_rx_drop(d, i, n);
 	conn_tx_flush(c);
@@ -193,8 +198,9 @@ static void conn_on_kill(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	conn_close(c, c->outq_len >= c->limits.max_outq ? "output queue full (client does not read)"
-							: "send failed");
+	conn_close(c, c->outq_len >= c->limits.max_outq || c->outq_fds >= NESTD_CONN_QUEUED_FDS_MAX
+			      ? "output queue full (client does not read)"
+			      : "send failed");
 }
 
 /*
@@ -253,8 +259,7 @@ int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, struct peer *pee
 	c->caps.max_inflight = c->limits.max_inflight;
 	c->outq_tail = &c->outq_head;
 	if (kind == NEST_SOCK_ADMIN)
-		c->admin_ok = c->peer.cred.uid == 0 || c->peer.cred.uid == geteuid() ||
-			      (d->have_admin_gid && peer_in_group(&c->peer, d->admin_gid));
+		c->admin_ok = nestd_peer_is_admin(d, &c->peer);
 	c->ev_read = event_new(d->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(d->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
 	c->ev_hello = evtimer_new(d->base, conn_on_hello_timeout, c);
@@ -281,7 +286,9 @@ int conn_new(struct nestd *d, int fd, enum nest_sock_kind kind, struct peer *pee
 	TAILQ_INSERT_TAIL(&d->conns, c, link);
 	if (kind == NEST_SOCK_ADMIN)
 		d->n_admin_conns++;
-	else
+	if (kind == NEST_SOCK_ADMIN && c->admin_ok)
+		d->n_admin_ok_conns++;
+	if (kind != NEST_SOCK_ADMIN)
 		d->n_vm_conns++;
 	d->stats.connections_total++;
 	*ret = c;
@@ -319,7 +326,9 @@ void conn_close(struct conn *c, const char *why)
 	TAILQ_INSERT_TAIL(&d->dead_conns, c, link);
 	if (c->kind == NEST_SOCK_ADMIN)
 		d->n_admin_conns--;
-	else
+	if (c->kind == NEST_SOCK_ADMIN && c->admin_ok)
+		d->n_admin_ok_conns--;
+	if (c->kind != NEST_SOCK_ADMIN)
 		d->n_vm_conns--;
 	event_active(c->ev_free, 0, 0);
 	nestd_update_status(d);
@@ -329,7 +338,8 @@ static int conn_enqueue(struct conn *c, const void *buf, size_t len, int fd, boo
 {
 	struct outmsg *m;
 
-	if (c->outq_len >= c->limits.max_outq) {
+	if (c->outq_len >= c->limits.max_outq ||
+	    (fd >= 0 && c->outq_fds >= NESTD_CONN_QUEUED_FDS_MAX)) {
 		/* slow client */
 		if (fd >= 0)
 			close(fd);
@@ -354,6 +364,8 @@ static int conn_enqueue(struct conn *c, const void *buf, size_t len, int fd, boo
 	c->outq_len++;
 	if (is_reply)
 		c->outq_replies++;
+	if (fd >= 0)
+		c->outq_fds++;
 	event_add(c->ev_write, NULL);
 	return 0;
 }

@@ -25,6 +25,12 @@
 
 struct outmsg;
 
+/*
+ * Fds (device fds of DEVICE_GET replies) one connection may have queued because it does not
+ * read; the next one disconnects it as a slow client. Part of the fd budget (fdlimit.c).
+ */
+#define NESTD_CONN_QUEUED_FDS_MAX 4
+
 struct conn {
 	TAILQ_ENTRY(conn) link;
 	struct nestd *d;
@@ -51,6 +57,7 @@ struct conn {
 	struct outmsg **outq_tail;
 	uint32_t outq_len;     /* queued messages */
 	uint32_t outq_replies; /* of which replies (count towards in-flight) */
+	uint32_t outq_fds;     /* of which carry an fd (at most NESTD_CONN_QUEUED_FDS_MAX) */
 
 	struct vm *vm; /* attached VM or NULL */
 };

@@ -189,6 +189,42 @@ static void dispatch_reply(struct conn *c, const struct nest_msg_hdr *req, int r
 		conn_send_error(c, req, E2BIG, NULL);
 }
 
+/*
+ * The request's fds were lost because nestd itself was out of fds (nest_fds_recv_short()): not
+ * the client's fault. Answer that request EMFILE and keep the connection (and its VM); a
+ * datagram that is not a well-formed request is still a protocol error.
+ */
+void dispatch_refuse_fd_short(struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct nestd *d = c->d;
+	struct nest_msg m;
+	char tag[80];
+	int r = nest_msg_parse(buf, len, c->caps.max_msg_size, &m);
+
+	if (r == 0 && !(m.hdr.flags & NEST_MSG_F_REQUEST))
+		r = -EPROTO;
+	if (r < 0) {
+		d->stats.protocol_errors++;
+		conn_close(c, "broken framing");
+		return;
+	}
+	d->stats.requests++;
+	d->stats.fd_shortages++;
+	if (c->vm)
+		c->vm->ctr.requests++;
+	if (nestd_now_usec() - d->fd_short_warned_usec >= 1000000u) { /* at most once a second */
+		d->fd_short_warned_usec = nestd_now_usec();
+		log_msg(LOG_WARNING,
+			"%s: %s: out of file descriptors, the request's fds were lost: EMFILE "
+			"(%llu so far)",
+			conn_tag(c, tag, sizeof(tag)), nest_op_name(m.hdr.op),
+			(unsigned long long)d->stats.fd_shortages);
+	}
+	conn_send_error(c, &m.hdr, -EMFILE, NULL);
+	if (c->vm)
+		c->vm->ctr.errors++;
+}
+
 void dispatch_message(struct conn *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds)
 {
 	struct nestd *d = c->d;

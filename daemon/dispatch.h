@@ -45,6 +45,8 @@ typedef int (*op_handler)(struct conn *c, struct op_req *rq, struct op_reply *rp
 
 /* Handle one received datagram. @fds (nfds of them) are consumed. */
 void dispatch_message(struct conn *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds);
+/* A request whose fds nestd could not receive (it was out of fds): EMFILE, the connection stays. */
+void dispatch_refuse_fd_short(struct conn *c, const uint8_t *buf, size_t len);
 
 /* Handlers (one file per object family). */
 int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp);

@@ -100,19 +100,6 @@ static void listener_on_rearm(evutil_socket_t fd, short what, void *arg)
 	event_add(l->ev_accept, NULL);
 }
 
-/* Connection limits are checked at accept: an over-limit peer is closed immediately. */
-static bool listener_admit(struct listener *l, const struct ucred *cred)
-{
-	struct nestd *d = l->d;
-	const struct nestd_limits *lim = &d->cfg->limits;
-
-	if (d->stopping)
-		return false;
-	if (d->n_vm_conns + d->n_admin_conns >= lim->max_conns)
-		return false;
-	return conn_count_uid(d, cred->uid) < lim->max_conns_per_uid;
-}
-
 static void listener_accept_one(struct listener *l, int fd)
 {
 	struct nestd *d = l->d;
@@ -124,7 +111,8 @@ static void listener_accept_one(struct listener *l, int fd)
 		close(fd);
 		return;
 	}
-	if (!listener_admit(l, &peer.cred)) {
+	/* connection limits (fdlimit.c): an over-limit peer is closed immediately */
+	if (!nestd_admit(d, l->kind, &peer)) {
 		d->stats.connections_rejected++;
 		peer_clear(&peer);
 		close(fd);

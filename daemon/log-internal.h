@@ -17,4 +17,14 @@ bool log_journal_active(void);
  */
 void log_stderr_line(const char *tag, const char *msg);
 
+/* audit.c: write one audit record (@vm escaped, @res "ok" or an errno name), no rate limit. */
+struct audit_rec;
+void audit_emit(const struct audit_rec *r, const char *vm, const char *res, const char *detail);
+
+/*
+ * audit-rate.c: true if the record may be written now, false if it was folded (counted for the
+ * next summary of its (VM, uid) key). May itself write the "folding" record first.
+ */
+bool audit_rate_admit(const struct audit_rec *r, const char *vm, const char *res);
+
 #endif /* NESTD_LOG_INTERNAL_H */

@@ -50,7 +50,8 @@ struct audit_rec {
 	const char *op; /* "attach", "detach", "mem-add", "mem-remove", "device-get", "pasid-alloc",
 			   "pasid-free", "bind", "bind-native", "unbind", "evict", "reload",
 			   "teardown", "log-level", "page-response", "viommu-alloc",
-			   "viommu-free", "vdevice-alloc", "viommu-attach", "viommu-detach" */
+			   "viommu-free", "vdevice-alloc", "viommu-attach", "viommu-detach";
+			   written by nestd itself: "audit-fold", "audit-summary" */
 	int result;	/* 0 or -errno */
 };
 void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)
@@ -61,5 +62,18 @@ static inline const char *plural_s(unsigned long long n)
 {
 	return n == 1 ? "" : "s";
 }
+
+/*
+ * Audit rate limit (audit-rate.c): per (VM, uid) a token bucket of @burst records refilled at
+ * @rate per second; past it records are folded into one "audit-summary" record every
+ * @summary_sec with exact counts per op and result, and one "audit-fold" record says when
+ * folding starts and stops. @rate 0 (the default until set): never fold. audit_rate_tick():
+ * write the summaries that are due (call about once a second). audit_rate_flush(): write every
+ * pending summary now (shutdown). audit_rate_folded(): records folded so far.
+ */
+void audit_rate_set(uint32_t rate, uint32_t burst, uint32_t summary_sec);
+void audit_rate_tick(void);
+void audit_rate_flush(void);
+uint64_t audit_rate_folded(void);
 
 #endif /* NESTD_LOG_H */

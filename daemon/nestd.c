@@ -104,6 +104,7 @@ static void nestd_backend_params(const struct nestd_config *cfg, const char *ove
 		.sim_devtlb_entries = cfg->sim.devtlb_entries,
 		.sim_pasid_cache_entries = cfg->sim.pasid_cache_entries,
 		.sim_max_gaw = cfg->sim.max_gaw,
+		.sim_touch_limit = (uint64_t)cfg->sim.touch_limit_mib << 20,
 	};
 	if (override)
 		p->choice = (enum nest_backend_choice)nest_backend_choice_parse(override);
@@ -333,6 +334,26 @@ static void nestd_on_sighup(evutil_socket_t sig, short what, void *arg)
 	(void)nestd_reload(arg, NULL, err, sizeof(err));
 }
 
+static void nestd_on_audit_tick(evutil_socket_t fd, short what, void *arg)
+{
+	audit_rate_tick();
+}
+
+/* The audit rate limit from the config (at start and on reload), and its summary timer. */
+int nestd_audit_setup(struct nestd *d)
+{
+	const struct nestd_limits *l = &d->cfg->limits;
+	struct timeval tv = {.tv_sec = 1};
+
+	audit_rate_set(l->audit_rate, l->audit_burst, l->audit_summary_sec);
+	if (d->ev_audit)
+		return 0;
+	d->ev_audit = event_new(d->base, -1, EV_PERSIST, nestd_on_audit_tick, d);
+	if (!d->ev_audit || event_add(d->ev_audit, &tv) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int nestd_setup_signals(struct nestd *d)
 {
 	d->ev_sigterm = evsignal_new(d->base, SIGTERM, nestd_on_sigterm, d);
@@ -367,6 +388,8 @@ int nestd_new(const struct nestd_args *args, struct nestd_config *cfg, struct ne
 	d->txbuf = malloc(d->txcap);
 	d->base = event_base_new();
 	r = !d->rxbuf || !d->txbuf || !d->base ? -ENOMEM : 0;
+	nestd_fd_limit_raise(d);
+	nestd_fd_limit_update(d);
 	if (r == 0)
 		r = txbatch_init(&d->tx);
 	if (r == 0)
@@ -377,6 +400,8 @@ int nestd_new(const struct nestd_args *args, struct nestd_config *cfg, struct ne
 		r = nestd_watch_backend(d);
 	if (r == 0)
 		r = nestd_add_vms(d);
+	if (r == 0)
+		r = nestd_audit_setup(d);
 	if (r == 0)
 		r = nestd_setup_signals(d);
 	if (r == 0)
@@ -444,6 +469,9 @@ struct nestd *nestd_free(struct nestd *d)
 		event_free(d->ev_backend);
 	if (d->ev_watchdog)
 		event_free(d->ev_watchdog);
+	if (d->ev_audit)
+		event_free(d->ev_audit);
+	audit_rate_flush(); /* the exact counts of what was folded, before nestd goes */
 	if (d->be_ops)
 		d->be_ops->close(d->be);
 	if (d->base)

@@ -15,6 +15,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "nest-msg.h"
 #include "nest-fds.h"
 #include "txbatch.h"
 
@@ -36,6 +37,7 @@ struct nestd_stats {
 	uint64_t events;
 	uint64_t protocol_errors;
 	uint64_t slow_disconnects;
+	uint64_t fd_shortages;	  /* requests refused EMFILE: nestd could not receive their fds */
 	uint64_t page_requests;	  /* reported by the backend, every VM */
 	uint64_t page_responses;  /* PAGE_RESPONSEs the backend took */
 	uint64_t page_refusals;	  /* groups nestd answered invalid itself (iopf.c) */
@@ -68,6 +70,13 @@ struct nestd {
 	struct conn_list dead_conns; /* closed, freed from the loop (conn.c) */
 	uint32_t n_vm_conns;
 	uint32_t n_admin_conns;
+	uint32_t n_admin_ok_conns; /* of which peers that may use the admin socket (fdlimit.c) */
+	uint64_t nofile;	   /* RLIMIT_NOFILE soft limit after raising it to the hard one */
+	uint32_t conn_cap;	   /* effective connection cap: MaxConnections= or the fd budget */
+	uint32_t fd_reserve;	   /* fds kept out of the connection budget */
+	uint32_t admin_reserve;	   /* slots of conn_cap only admin peers may take */
+	uint32_t admin_per_uid;	   /* admin connections one uid may hold */
+	uint64_t fd_short_warned_usec; /* last "out of file descriptors" warning (dispatch.c) */
 	uint64_t next_conn_id;
 
 	struct vm **vms; /* one per configured VM (plus ones held/attached after a reload dropped
@@ -77,6 +86,7 @@ struct nestd {
 	struct nestd_stats stats;
 	struct event *ev_sigterm, *ev_sigint, *ev_sighup;
 	struct event *ev_watchdog;
+	struct event *ev_audit; /* once a second: due audit summaries (audit-rate.c) */
 	uint64_t watchdog_usec;
 	uint64_t start_usec; /* CLOCK_MONOTONIC */
 
@@ -104,6 +114,8 @@ int nestd_run(struct nestd *d); /* returns the exit code */
  */
 struct ucred;
 int nestd_reload(struct nestd *d, const struct ucred *who, char *err, size_t errlen);
+/* Apply the config's audit rate limit; the first call also starts the summary timer. */
+int nestd_audit_setup(struct nestd *d);
 /* Send STATUS= if the VM/connection counts changed. */
 void nestd_update_status(struct nestd *d);
 /* Log the backend's reason for the failure of the op just done, with a "what" prefix. */
@@ -116,6 +128,18 @@ struct vm *nestd_find_vm(struct nestd *d, const char *name);
 /* Free VMs that left the config and are detached again. */
 void nestd_reap_vms(struct nestd *d);
 uint64_t nestd_now_usec(void);
+
+/*
+ * fdlimit.c: the fd budget and connection admission. nestd_fd_limit_raise(): soft RLIMIT_NOFILE
+ * to the hard limit (at start). nestd_fd_limit_update(): derive conn_cap and the admin reserve
+ * from the limit and the config (at start and on reload). nestd_admit(): may a peer of @kind
+ * take a connection slot now. nestd_peer_is_admin(): root, nestd's uid or AdminGroup=.
+ */
+struct peer;
+void nestd_fd_limit_raise(struct nestd *d);
+void nestd_fd_limit_update(struct nestd *d);
+bool nestd_admit(const struct nestd *d, enum nest_sock_kind kind, const struct peer *p);
+bool nestd_peer_is_admin(const struct nestd *d, const struct peer *p);
 
 /* notify.c: the systemd notification protocol (no-ops without $NOTIFY_SOCKET) */
 void notify_ready(struct nestd *d);

@@ -110,6 +110,8 @@ int nestd_reload(struct nestd *d, const struct ucred *who, char *err, size_t err
 	}
 	nestd_config_free(d->cfg);
 	d->cfg = nc; /* ownership moves into d */
+	nestd_fd_limit_update(d);
+	(void)nestd_audit_setup(d);
 	if (d->args.log_level < 0)
 		log_set_level(nc->log_level);
 	nestd_reap_vms(d);

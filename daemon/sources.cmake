@@ -7,6 +7,7 @@ add_library(nestd_config STATIC
 	${CMAKE_CURRENT_LIST_DIR}/config-value.c
 	${CMAKE_CURRENT_LIST_DIR}/ini.c
 	${CMAKE_CURRENT_LIST_DIR}/log.c
-	${CMAKE_CURRENT_LIST_DIR}/audit.c)
+	${CMAKE_CURRENT_LIST_DIR}/audit.c
+	${CMAKE_CURRENT_LIST_DIR}/audit-rate.c)
 target_include_directories(nestd_config PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(nestd_config PUBLIC nestproto PkgConfig::LIBSYSTEMD)

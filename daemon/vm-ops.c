@@ -90,8 +90,9 @@ int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	if (!vm) {
 		char esc[4 * NEST_VM_NAME_MAX];
 
-		log_msg(LOG_INFO, "attach by uid %u pid %d: no such VM (ENOENT)",
-			(unsigned)c->peer.cred.uid, (int)c->peer.cred.pid);
+		/* audited (vm "-"), so a peer looping on unknown names is folded like any flood */
+		ar.result = -ENOENT;
+		audit_log(&ar, "attach refused: no such VM");
 		log_msg(LOG_DEBUG, "attach: unknown VM name '%s'",
 			log_escape(a->name, strnlen(a->name, sizeof(a->name)), esc, sizeof(esc)));
 		return -ENOENT;

@@ -152,6 +152,7 @@ static int sim_open(const struct nest_backend_params *p, const struct nest_be_ev
 		.devtlb_entries = p->sim_devtlb_entries,
 		.pasid_cache_entries = p->sim_pasid_cache_entries,
 		.pasid_bits = p->sim_pasid_bits,
+		.touch_limit = p->sim_touch_limit,
 	};
 	struct nest_backend *be;
 	int r;
@@ -509,6 +510,8 @@ static int sim_counters(struct nest_backend *be, struct json_object **ret)
 	r |= json_add_u64(o, "faults", c.faults);
 	r |= json_add_u64(o, "stale", c.stale);
 	r |= json_add_u64(o, "dma_bytes", c.dma_bytes);
+	r |= json_add_u64(o, "touched_bytes", c.touched_bytes);
+	r |= json_add_u64(o, "touch_refused", c.touch_refused);
 	for (int t = 0; t < 3; t++)
 		for (int g = 0; g < NEST_SIM_GRANU_MAX; g++)
 			r |= json_add_u64(o, inv_names[t][g], c.inv[t][g]);

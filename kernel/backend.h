@@ -75,6 +75,8 @@ struct nest_backend_params {
 	uint32_t sim_pasid_cache_entries;
 	uint32_t sim_max_gaw;
 	uint32_t sim_pasid_bits; /* 0 = 20 */
+	uint64_t
+		sim_touch_limit; /* bytes of holes one VM may make the sim allocate; 0: unlimited */
 	/*
 	 * Kernel backends: the PCI addresses of the host devices in the configuration (probes
 	 * that need a device, such as vfio-nesting's, use them) and, for tests only, the kernel

@@ -7,6 +7,7 @@
  * already installed them in our table, so nobody else would ever close them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -94,14 +95,42 @@ static int fds_collect(struct msghdr *mh, int *fds, unsigned max)
 	return (int)n;
 }
 
-/* One received datagram of @n bytes: its fds into @fds, truncation and EOF (nest_fds_recv()). */
-static ssize_t fds_finish(struct msghdr *mh, ssize_t n, int *fds, unsigned max_fds,
-			  unsigned *ret_nfds)
+/* The receiver cannot open another fd now: the kernel could not install SCM_RIGHTS fds either. */
+static bool fds_receiver_short(int sock)
 {
-	int nfds = fds_collect(mh, fds, max_fds);
+	int fd = fcntl(sock, F_DUPFD_CLOEXEC, 0);
 
+	if (fd >= 0) {
+		(void)close(fd);
+		return false;
+	}
+	return errno == EMFILE || errno == ENFILE;
+}
+
+/*
+ * One received datagram of @n bytes: its fds into @fds, truncation and EOF (nest_fds_recv()).
+ * With @ret_fd_short, control data truncated while the receiver itself had no free fd slot is
+ * not a protocol error: the datagram is returned without fds and *@ret_fd_short set.
+ */
+static ssize_t fds_finish(int sock, struct msghdr *mh, ssize_t n, int *fds, unsigned max_fds,
+			  unsigned *ret_nfds, bool *ret_fd_short)
+{
+	int nfds;
+
+	if (ret_fd_short)
+		*ret_fd_short = false;
+	nfds = fds_collect(mh, fds, max_fds);
 	if (nfds < 0)
 		return nfds;
+	if (ret_fd_short && n > 0 && (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC &&
+	    fds_receiver_short(sock)) {
+		/* probed before closing what did arrive: the table is as full as the kernel saw it */
+		nest_fds_close(fds, (unsigned)nfds);
+		*ret_fd_short = true;
+		if (ret_nfds)
+			*ret_nfds = 0;
+		return n;
+	}
 	if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		nest_fds_close(fds, (unsigned)nfds);
 		return -EPROTO;
@@ -117,6 +146,12 @@ static ssize_t fds_finish(struct msghdr *mh, ssize_t n, int *fds, unsigned max_f
 
 ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
 		      unsigned *ret_nfds, int flags)
+{
+	return nest_fds_recv_short(sock, buf, cap, fds, max_fds, ret_nfds, flags, NULL);
+}
+
+ssize_t nest_fds_recv_short(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
+			    unsigned *ret_nfds, int flags, bool *ret_fd_short)
 {
 	union {
 		struct cmsghdr align;
@@ -137,7 +172,7 @@ ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fd
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	return fds_finish(&mh, n, fds, max_fds, ret_nfds);
+	return fds_finish(sock, &mh, n, fds, max_fds, ret_nfds, ret_fd_short);
 }
 
 void nest_rx_burst_init(struct nest_rx_burst *b, uint8_t *bufs, size_t each)
@@ -177,8 +212,8 @@ int nest_fds_recv_burst(int sock, struct nest_rx_burst *b, unsigned n, size_t ca
 		for (unsigned k = 0; k < NEST_FDS_PER_MSG_MAX; k++)
 			rx->fds[k] = -1;
 		rx->nfds = 0;
-		rx->len = fds_finish(&b->mm[i].msg_hdr, (ssize_t)b->mm[i].msg_len, rx->fds, max_fds,
-				     &rx->nfds);
+		rx->len = fds_finish(sock, &b->mm[i].msg_hdr, (ssize_t)b->mm[i].msg_len, rx->fds,
+				     max_fds, &rx->nfds, &rx->fd_short);
 	}
 	return got;
 }

@@ -5,6 +5,7 @@
 #ifndef NEST_FDS_H
 #define NEST_FDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -29,6 +30,16 @@ int nest_fds_send(int sock, const void *buf, size_t len, const int *fds, unsigne
 ssize_t nest_fds_recv(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
 		      unsigned *ret_nfds, int flags);
 
+/*
+ * nest_fds_recv_short() - nest_fds_recv(), except for control data truncated while the receiver
+ * itself had no free fd slot (EMFILE / ENFILE: the kernel could not install the fds, not the
+ * sender's fault): then the whole datagram is returned with no fds (every fd that did arrive
+ * closed) and *@ret_fd_short set, so the receiver can refuse that one request and go on. In
+ * every other case *@ret_fd_short is false and the result is nest_fds_recv()'s.
+ */
+ssize_t nest_fds_recv_short(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
+			    unsigned *ret_nfds, int flags, bool *ret_fd_short);
+
 /* Most datagrams one nest_fds_recv_burst() call takes. */
 #define NEST_RX_BURST_MAX 16u
 
@@ -42,6 +53,7 @@ struct nest_rx {
 	ssize_t len;		       /* nest_fds_recv()'s result for this datagram */
 	int fds[NEST_FDS_PER_MSG_MAX]; /* owned by the caller, unused slots -1 */
 	unsigned nfds;
+	bool fd_short; /* nest_fds_recv_short()'s case: no fds, nestd was short of fd slots */
 };
 
 /* Everything recvmmsg(2) needs, set up once (nest_rx_burst_init()) and reused for every call. */
@@ -61,7 +73,7 @@ void nest_rx_burst_init(struct nest_rx_burst *b, uint8_t *bufs, size_t each);
 /*
  * nest_fds_recv_burst() - up to @n (<= NEST_RX_BURST_MAX) datagrams of at most @cap bytes in one
  * recvmmsg(2), each checked like nest_fds_recv() (rx[i].len: length, 0 for EOF, -EPROTO for a
- * truncated datagram whose fds were closed). Returns how many slots were filled (>= 1; fewer
+ * truncated datagram whose fds were closed; rx[i].fd_short as nest_fds_recv_short()). Returns how many slots were filled (>= 1; fewer
  * than @n means the socket had no more at that moment, so no further read is needed), -EAGAIN
  * when nothing was there, or -errno. A slot with len <= 0 ends the stream: the caller stops
  * there and closes the fds of the slots after it.

@@ -54,6 +54,12 @@ struct nest_sim_config {
 	uint32_t pasid_bits;	      /* system PASID space, 1..20; 0 = 20 */
 	bool checker;		      /* checker mode on for every domain from the start */
 	bool no_psc; /* no paging-structure cache: every IOTLB miss walks from the top level */
+	/*
+	 * Bytes of holes in region files one domain's DMA and page walks may bring into existence
+	 * (pages that were not resident; sim-touch.c); past it a DMA chunk fails with -ENOMEM and a
+	 * page-table read faults as a stage-2 miss. 0: not limited.
+	 */
+	uint64_t touch_limit;
 };
 
 /* Stage-2 permissions of a region. */
@@ -201,6 +207,8 @@ struct nest_sim_counters {
 	/* successful invalidations, [cache type bit index][granularity] */
 	uint64_t inv[3][NEST_SIM_GRANU_MAX];
 	uint64_t dma_bytes;
+	uint64_t touched_bytes; /* holes brought into existence, every domain (sim-touch.c) */
+	uint64_t touch_refused; /* accesses refused by a domain's touch_limit */
 };
 
 struct nest_sim_domain_info {

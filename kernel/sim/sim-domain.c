@@ -18,6 +18,8 @@ int nest_sim_domain_new(struct nest_sim *sim, uint32_t pasid_quota, uint32_t *re
 	dom->id = sim->next_domain;
 	dom->pasid_quota = pasid_quota;
 	dom->checker = sim->cfg.checker;
+	dom->touch.limit = sim->cfg.touch_limit;
+	dom->s2.touch = &dom->touch;
 	r = sim_array_insert((void ***)&sim->domains, &sim->nr_domains, sim->nr_domains, dom);
 	if (r < 0) {
 		free(dom);
@@ -81,6 +83,8 @@ int nest_sim_domain_free(struct nest_sim *sim, uint32_t domain)
 	sim_domain_flush_tlbs(sim, dom);
 	sim_pcache_flush(sim->pcache, dom->id, NEST_SIM_DEV_ALL, 0);
 	sim_s2_clear(&dom->s2);
+	sim->cnt.touched_bytes += dom->touch.bytes; /* the counters cover domains that are gone */
+	sim->cnt.touch_refused += dom->touch.refused;
 	sim_array_remove((void **)sim->domains, &sim->nr_domains, at);
 	free(dom);
 	return 0;

@@ -26,13 +26,28 @@ struct sim_region {
 	uint32_t perms;
 };
 
+/* Bytes of region files a domain's accesses brought into existence (sim-touch.c). */
+struct sim_touch {
+	uint64_t limit; /* 0: not counted */
+	uint64_t bytes;
+	uint64_t refused; /* accesses refused because they would exceed the limit */
+};
+
 /* Regions sorted by gpa, never overlapping: lookups are a binary search. */
 struct sim_s2 {
 	struct sim_region *v;
 	uint32_t n;
 	uint32_t cap;
 	uint64_t bytes;
+	struct sim_touch *touch; /* the domain's budget; NULL: not counted */
 };
+
+/*
+ * sim_touch() - about to access [hva, hva + len) of a region mapping of @s2: count the pages
+ * that are not resident yet against the budget. -ENOMEM (nothing counted) if they would exceed
+ * it, -EFAULT if the range is not mapped, else 0.
+ */
+int sim_touch(const struct sim_s2 *s2, const void *hva, size_t len);
 
 const struct sim_region *sim_s2_lookup(const struct sim_s2 *s2, uint64_t gpa);
 void sim_s2_clear(struct sim_s2 *s2);
@@ -189,6 +204,7 @@ struct sim_domain {
 	uint32_t nr_devices;
 	bool checker;
 	struct sim_s2 s2;
+	struct sim_touch touch; /* s2.touch points here */
 };
 
 struct sim_device {

@@ -118,6 +118,8 @@ static int vtd_entry_load(const struct sim_walk_req *rq, struct sim_walk_res *re
 	if (!(rg->perms & NEST_SIM_PERM_R))
 		return vtd_fault(res, NEST_SIM_FAULT_S2_PERM, lvl, egpa);
 	p = (uint64_t *)(void *)(rg->hva + (egpa - rg->gpa));
+	if (sim_touch(rq->s2, p, sizeof(*p)) < 0) /* would bring a hole into existence: refused */
+		return vtd_fault(res, NEST_SIM_FAULT_S2_MISS, lvl, egpa);
 	v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 	for (int tries = 0;; tries++) {
 		if (!(v & PTE_P))

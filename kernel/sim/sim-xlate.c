@@ -329,6 +329,9 @@ int nest_sim_dma(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid, uint64_t
 			break;
 		in_page = xl.page_size - (rq.addr & (xl.page_size - 1));
 		chunk = (size_t)(len - done < in_page ? len - done : in_page);
+		r = sim_touch(&rq.dev->dom->s2, xl.hva, chunk);
+		if (r < 0)
+			break;
 		if (access & NEST_SIM_ACC_WRITE)
 			memcpy(xl.hva, (uint8_t *)buf + done, chunk);
 		else

@@ -104,6 +104,10 @@ void nest_sim_set_checker(struct nest_sim *sim, bool on)
 void nest_sim_get_counters(struct nest_sim *sim, struct nest_sim_counters *ret)
 {
 	*ret = sim->cnt;
+	for (uint32_t i = 0; i < sim->nr_domains; i++) {
+		ret->touched_bytes += sim->domains[i]->touch.bytes;
+		ret->touch_refused += sim->domains[i]->touch.refused;
+	}
 }
 
 uint32_t sim_bsearch_id(void *const *v, uint32_t n, uint32_t id)

@@ -515,7 +515,7 @@ int td_start(struct td *d)
 			unsetenv("WATCHDOG_PID");
 		}
 		if (d->nofile) {
-			struct rlimit rl = {d->nofile, d->nofile};
+			struct rlimit rl = {d->nofile, d->nofile_hard ? d->nofile_hard : d->nofile};
 
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}

@@ -95,10 +95,11 @@ struct td {
 	char admin[128];
 	char notify[128]; /* "" unless td_notify_socket() was called before td_start() */
 	int notify_fd;
-	const char *env[8];  /* extra "K=V" for the daemon, NULL-terminated */
-	unsigned nofile;     /* RLIMIT_NOFILE for the daemon, 0 = inherit */
-	int watchdog_pid;    /* 0: WATCHDOG_PID unset, -1: the daemon's own pid, else this pid */
-	bool capture_stderr; /* nestd's stderr goes to d->log (no journald), else /dev/null */
+	const char *env[8];   /* extra "K=V" for the daemon, NULL-terminated */
+	unsigned nofile;      /* RLIMIT_NOFILE for the daemon, 0 = inherit */
+	unsigned nofile_hard; /* its hard limit if not 0 (else the same as nofile) */
+	int watchdog_pid;     /* 0: WATCHDOG_PID unset, -1: the daemon's own pid, else this pid */
+	bool capture_stderr;  /* nestd's stderr goes to d->log (no journald), else /dev/null */
 	char log[128];
 };
 

@@ -186,7 +186,7 @@ Test(limits, connections_total)
 {
 	struct td d;
 
-	start_with_limits(&d, "MaxConnections=3\nMaxConnectionsPerUser=100");
+	start_with_limits(&d, "MaxConnections=3\nMaxConnectionsPerUser=100\nAdminReserve=0");
 	struct tc *a = it_admin(&d);
 	struct tc *t1 = it_client(&d);
 	struct tc *t2 = it_client(&d);

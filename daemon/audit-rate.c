@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * audit-rate.c - keeps one VM from flooding the journal with audit records (see log.h).
+ *
+ * Every record is counted against a token bucket of its (VM, uid): AuditBurst= records at once,
+ * refilled at AuditRate= per second. A record that finds the bucket empty starts folding: one
+ * record says so, and from then on that key's records are only counted, by op and result, and
+ * written as one summary record every AuditSummarySec= with the exact counts. At the end of a
+ * period whose count stayed within the sustained rate folding stops (one record says so) and the
+ * bucket is full again. Nothing is lost: every privileged change is in a record or a summary's
+ * count. nestd's shutdown writes every pending summary (audit_rate_flush()).
+ *
+ * Part of the logger (STYLE.md R17: the logger is the daemon's only other mutable state): a
+ * fixed table of keys; an idle key (bucket full, not folding) is reused, and when every slot is
+ * busy the record shares the overflow key "*" (rate-limited like any other).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log-internal.h"
+#include "log.h"
+
+#define AR_KEYS	      1024
+#define AR_OPS	      24 /* distinct (op, result) pairs counted per key and period */
+#define AR_VM_MAX     260
+#define AR_RESULT_MAX 24
+
+struct ar_count {
+	const char *op; /* one of the static op names of struct audit_rec */
+	char result[AR_RESULT_MAX];
+	uint64_t n;
+};
+
+struct ar_key {
+	bool used;
+	bool folding;
+	char vm[AR_VM_MAX]; /* escaped */
+	uid_t uid;
+	uint64_t tokens_milli; /* tokens x 1000 */
+	uint64_t last_usec;    /* last refill */
+	uint64_t period_start; /* folding: start of the current summary period */
+	uint64_t period_n;     /* folding: records counted in the current period */
+	uint64_t other_n;      /* folding: records whose (op, result) found no free slot */
+	struct ar_count cnt[AR_OPS];
+	uint32_t n_cnt;
+};
+
+static struct {
+	uint32_t rate;	/* records per second per key; 0: never fold */
+	uint32_t burst; /* bucket size */
+	uint32_t period_sec;
+	struct ar_key keys[AR_KEYS];
+	struct ar_key overflow;
+	uint64_t folded_total; /* records folded since start (for tests and stats) */
+} ar = {.period_sec = 10};
+
+static uint64_t ar_now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void audit_rate_set(uint32_t rate, uint32_t burst, uint32_t summary_sec)
+{
+	ar.rate = rate;
+	ar.burst = burst ? burst : 1;
+	ar.period_sec = summary_sec ? summary_sec : 1;
+}
+
+uint64_t audit_rate_folded(void)
+{
+	return ar.folded_total;
+}
+
+static void ar_refill(struct ar_key *k, uint64_t now)
+{
+	uint64_t cap = (uint64_t)ar.burst * 1000u, add;
+
+	if (now <= k->last_usec)
+		return;
+	/* rate records per second = rate tokens_milli per millisecond */
+	add = (now - k->last_usec) / 1000u * ar.rate;
+	if (add == 0)
+		return;
+	k->tokens_milli = k->tokens_milli + add > cap ? cap : k->tokens_milli + add;
+	k->last_usec = now;
+}
+
+static void ar_key_init(struct ar_key *k, const char *vm, uid_t uid, uint64_t now)
+{
+	memset(k, 0, sizeof(*k));
+	k->used = true;
+	snprintf(k->vm, sizeof(k->vm), "%s", vm);
+	k->uid = uid;
+	k->tokens_milli = (uint64_t)ar.burst * 1000u;
+	k->last_usec = now;
+}
+
+/* A key is idle when it could be forgotten without losing anything: full bucket, not folding. */
+static bool ar_key_idle(struct ar_key *k, uint64_t now)
+{
+	if (!k->used)
+		return true;
+	if (k->folding)
+		return false;
+	ar_refill(k, now);
+	return k->tokens_milli >= (uint64_t)ar.burst * 1000u;
+}
+
+static struct ar_key *ar_lookup(const char *vm, uid_t uid, uint64_t now)
+{
+	struct ar_key *spare = NULL;
+
+	for (size_t i = 0; i < AR_KEYS; i++) {
+		struct ar_key *k = &ar.keys[i];
+
+		if (k->used && k->uid == uid && strcmp(k->vm, vm) == 0)
+			return k;
+		if (!spare && !k->used)
+			spare = k;
+	}
+	for (size_t i = 0; !spare && i < AR_KEYS; i++)
+		if (ar_key_idle(&ar.keys[i], now))
+			spare = &ar.keys[i];
+	if (!spare) {
+		if (!ar.overflow.used)
+			ar_key_init(&ar.overflow, "*", (uid_t)-1, now);
+		return &ar.overflow;
+	}
+	ar_key_init(spare, vm, uid, now);
+	return spare;
+}
+
+static void ar_emit_note(const struct ar_key *k, const char *op, const char *detail)
+{
+	struct audit_rec r = {.vm = NULL, .uid = k->uid, .pid = 0, .pasid = -1, .op = op};
+
+	audit_emit(&r, k->vm, "ok", detail);
+}
+
+/* Write the summary of @k's current period (if it counted anything) and reset the counters. */
+static void ar_summary(struct ar_key *k, uint64_t now)
+{
+	char detail[1024];
+	size_t len;
+	int w;
+
+	if (k->period_n == 0)
+		return;
+	w = snprintf(detail, sizeof(detail),
+		     "folded %" PRIu64 " records in %" PRIu64 " ms:", k->period_n,
+		     (now - k->period_start) / 1000u);
+	len = w > 0 ? (size_t)w : 0;
+	for (uint32_t i = 0; i < k->n_cnt && len < sizeof(detail); i++) {
+		w = snprintf(detail + len, sizeof(detail) - len, "%s %" PRIu64 " %s/%s",
+			     i ? "," : "", k->cnt[i].n, k->cnt[i].op, k->cnt[i].result);
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (k->other_n && len < sizeof(detail))
+		snprintf(detail + len, sizeof(detail) - len, ", %" PRIu64 " other", k->other_n);
+	ar_emit_note(k, "audit-summary", detail);
+	k->period_n = 0;
+	k->other_n = 0;
+	k->n_cnt = 0;
+}
+
+/* End the current period of a folding key if it is over: summary, then stop or go on. */
+static void ar_period(struct ar_key *k, uint64_t now)
+{
+	uint64_t n;
+
+	if (!k->folding || now - k->period_start < (uint64_t)ar.period_sec * 1000000u)
+		return;
+	n = k->period_n;
+	ar_summary(k, now);
+	k->period_start = now;
+	if (n <= (uint64_t)ar.rate * ar.period_sec) {
+		char detail[128];
+
+		k->folding = false;
+		k->tokens_milli = (uint64_t)ar.burst * 1000u;
+		k->last_usec = now;
+		snprintf(detail, sizeof(detail),
+			 "stopped folding: back within %u records/s, every record written again",
+			 ar.rate);
+		ar_emit_note(k, "audit-fold", detail);
+	}
+}
+
+static void ar_count(struct ar_key *k, const struct audit_rec *r, const char *result)
+{
+	const char *op = r->op ? r->op : "?";
+
+	k->period_n++;
+	ar.folded_total++;
+	for (uint32_t i = 0; i < k->n_cnt; i++)
+		if (strcmp(k->cnt[i].op, op) == 0 && strcmp(k->cnt[i].result, result) == 0) {
+			k->cnt[i].n++;
+			return;
+		}
+	if (k->n_cnt == AR_OPS) {
+		k->other_n++;
+		return;
+	}
+	k->cnt[k->n_cnt].op = op;
+	snprintf(k->cnt[k->n_cnt].result, sizeof(k->cnt[k->n_cnt].result), "%s", result);
+	k->cnt[k->n_cnt].n = 1;
+	k->n_cnt++;
+}
+
+bool audit_rate_admit(const struct audit_rec *r, const char *vm, const char *result)
+{
+	uint64_t now;
+	struct ar_key *k;
+
+	if (ar.rate == 0)
+		return true;
+	now = ar_now_usec();
+	k = ar_lookup(vm, r->uid, now);
+	ar_period(k, now);
+	if (k->folding) {
+		ar_count(k, r, result);
+		return false;
+	}
+	ar_refill(k, now);
+	if (k->tokens_milli >= 1000u) {
+		k->tokens_milli -= 1000u;
+		return true;
+	}
+	{
+		char detail[160];
+
+		snprintf(detail, sizeof(detail),
+			 "folding: more than %u records/s (burst %u); from now on a summary with "
+			 "exact counts every %u s",
+			 ar.rate, ar.burst, ar.period_sec);
+		ar_emit_note(k, "audit-fold", detail);
+	}
+	k->folding = true;
+	k->period_start = now;
+	ar_count(k, r, result);
+	return false;
+}
+
+void audit_rate_tick(void)
+{
+	uint64_t now = ar_now_usec();
+
+	for (size_t i = 0; i < AR_KEYS; i++)
+		if (ar.keys[i].used)
+			ar_period(&ar.keys[i], now);
+	if (ar.overflow.used)
+		ar_period(&ar.overflow, now);
+}
+
+void audit_rate_flush(void)
+{
+	uint64_t now = ar_now_usec();
+
+	for (size_t i = 0; i < AR_KEYS; i++)
+		if (ar.keys[i].used && ar.keys[i].folding)
+			ar_summary(&ar.keys[i], now);
+	if (ar.overflow.used && ar.overflow.folding)
+		ar_summary(&ar.overflow, now);
+}

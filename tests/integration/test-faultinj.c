@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fault injection sweep (issue 11): for every op below and every N, nestd-faultinject
+ * (faultinj.c) fails the N-th allocation or backend call made while handling that op. The
+ * request must either take full effect (as without the fault) or none at all (vm.list as
+ * before), answer a clean errno (never a closed connection: the next request is served), and
+ * nestd must exit 0 on SIGTERM (under ASan: no leak, LSan would make the exit status non-zero).
+ * The sweep ends at the first N the op does not reach.
+ */
+#include <sys/stat.h>
+
+#include "common.h"
+
+#define FI_MAX_N 80
+
+struct fi_case {
+	const char *name;
+	uint16_t op;
+	unsigned setup; /* steps of the standard setup before the op: see fi_setup() */
+};
+
+/* 0: nothing, 1: attach, 2: + memory, 3: + PASID, 4: + bind */
+static uint32_t fi_setup(struct tc *t, struct it_guest *g, unsigned level)
+{
+	uint32_t pasid = 0;
+
+	if (level >= 1)
+		cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	if (level >= 2)
+		cr_assert_eq(tc_mem_add(t, g->fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE),
+			     0);
+	if (level >= 3)
+		cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &pasid), 0);
+	if (level >= 4)
+		cr_assert_eq(tc_bind(t, pasid, IT_GPGD, 48, 0), 0);
+	return pasid;
+}
+
+static int fi_do(struct tc *t, struct it_guest *g, uint16_t op, uint32_t pasid)
+{
+	struct nest_inv_entry e[2] = {
+		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID, .pasid = pasid},
+		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
+		 .granularity = NEST_INV_GRANU_ADDR,
+		 .pasid = pasid,
+		 .addr = IT_GVA,
+		 .granule_size = 4096,
+		 .nb_granules = 1},
+	};
+	struct nest_device_get dg = {.size = sizeof(dg), .dev_id = 1};
+	uint8_t buf[64];
+	uint32_t p;
+
+	switch (op) {
+	case NEST_OP_VM_ATTACH:
+		return tc_attach(t, "vm0", NEST_ATTACH_F_CHECKER, NULL);
+	case NEST_OP_MEM_ADD:
+		return tc_mem_add(t, g->fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE);
+	case NEST_OP_MEM_REMOVE:
+		return tc_mem_remove(t, 0, IT_MEM);
+	case NEST_OP_PASID_ALLOC:
+		return tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 5, &p);
+	case NEST_OP_PASID_FREE:
+		return tc_pasid_free(t, pasid, pasid, NULL);
+	case NEST_OP_BIND:
+		return tc_bind(t, pasid, IT_GPGD, 48, 0);
+	case NEST_OP_UNBIND:
+		return tc_unbind(t, pasid);
+	case NEST_OP_INVALIDATE:
+		return tc_invalidate(t, e, 2, NULL);
+	case NEST_OP_DEVICE_GET:
+		return tc_call(t, NEST_OP_DEVICE_GET, &dg, sizeof(dg), NULL, 0, NULL, 0, NULL, 0,
+			       NULL);
+	case NEST_OP_SIM_DMA:
+		return tc_dma(t, 1, pasid, IT_GVA, 0, buf, sizeof(buf), NULL);
+	case NEST_OP_VM_DETACH:
+		return tc_detach(t, 0);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* The VM's state as vm.list reports it, as one comparable string. */
+static void fi_snapshot(struct tc *a, char *out, size_t len)
+{
+	snprintf(out, len, "state %ld regions %ld pasids %ld bindings %ld bytes %ld",
+		 it_vm_field(a, "vm0", "state"), it_vm_field(a, "vm0", "regions"),
+		 it_vm_field(a, "vm0", "pasids"), it_vm_field(a, "vm0", "bindings"),
+		 it_vm_field(a, "vm0", "mem_bytes"));
+}
+
+/*
+ * One run: fail the @n-th fallible call of the op (0: no fault). Returns whether the fault fired;
+ * *ret is the op's result, @before / @after the snapshots around it.
+ */
+static bool fi_run(const struct fi_case *fc, long n, int *ret, char *before, char *after,
+		   size_t len)
+{
+	struct td d;
+	struct it_guest g;
+	char conf[2048], op[32], nn[32], fired[200], path[160];
+	struct stat st;
+
+	td_init(&d);
+	d.bin = NESTD_FAULTINJECT;
+	it_std_conf(conf, sizeof(conf), NULL, NULL);
+	td_write_conf(&d, conf);
+	snprintf(op, sizeof(op), "NESTD_FAULT_OP=%u", fc->op);
+	snprintf(nn, sizeof(nn), "NESTD_FAULT_N=%ld", n);
+	snprintf(path, sizeof(path), "%s/fired", d.dir);
+	snprintf(fired, sizeof(fired), "NESTD_FAULT_FIRED=%s", path);
+	d.env[0] = op;
+	d.env[1] = nn;
+	d.env[2] = fired;
+	d.env[3] = NULL;
+	cr_assert_eq(td_start(&d), 0);
+	it_guest_init(&g);
+	struct tc *a = it_admin(&d);
+	struct tc *t = it_client(&d);
+	uint32_t pasid = fi_setup(t, &g, fc->setup);
+
+	fi_snapshot(a, before, len);
+	*ret = fi_do(t, &g, fc->op, pasid);
+	fi_snapshot(a, after, len);
+	bool did = stat(path, &st) == 0;
+	/* the connection is still served */
+	cr_expect_eq(tc_call(t, 250, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL), -ENOTTY,
+		     "%s N=%ld: the connection did not survive (result %d)", fc->name, n, *ret);
+	tc_free(t);
+	tc_free(a);
+	it_guest_fini(&g);
+	cr_expect_eq(td_stop(&d), 0, "%s N=%ld: nestd did not exit 0 (leak?)", fc->name, n);
+	return did;
+}
+
+static void fi_sweep(const struct fi_case *fc)
+{
+	char b0[160], ok[160], b[160], a[160];
+	int r;
+
+	cr_assert_not(fi_run(fc, 0, &r, b0, ok, sizeof(ok)));
+	cr_assert_eq(r, 0, "%s without a fault: %d", fc->name, r);
+	for (long n = 1; n <= FI_MAX_N; n++) {
+		bool fired = fi_run(fc, n, &r, b, a, sizeof(a));
+
+		cr_expect_str_eq(b, b0);
+		if (!fired) {
+			cr_expect_eq(r, 0, "%s N=%ld: not reached, yet %d", fc->name, n, r);
+			cr_log_info("%s: %ld fallible calls, each one failed once", fc->name,
+				    n - 1);
+			return;
+		}
+		if (r == 0) { /* tolerated: the full effect */
+			cr_expect_str_eq(a, ok, "%s N=%ld: succeeded with a partial effect",
+					 fc->name, n);
+		} else {
+			cr_expect(r == -ENOMEM || r == -EIO, "%s N=%ld: errno %d", fc->name, n, r);
+			cr_expect_str_eq(a, b, "%s N=%ld: failed (%d) but changed the VM", fc->name,
+					 n, r);
+		}
+	}
+	cr_assert_fail("%s: still failing at N=%d", fc->name, FI_MAX_N);
+}
+
+#define FI_TEST(nm, opv, lvl)                                                                      \
+	Test(faultinj, nm)                                                                         \
+	{                                                                                          \
+		static const struct fi_case fc = {#nm, opv, lvl};                                  \
+		fi_sweep(&fc);                                                                     \
+		NO_LEAKS();                                                                        \
+	}
+
+FI_TEST(vm_attach, NEST_OP_VM_ATTACH, 0)
+FI_TEST(mem_add, NEST_OP_MEM_ADD, 1)
+FI_TEST(device_get, NEST_OP_DEVICE_GET, 1)
+FI_TEST(pasid_alloc, NEST_OP_PASID_ALLOC, 1)
+FI_TEST(bind, NEST_OP_BIND, 3)
+FI_TEST(invalidate, NEST_OP_INVALIDATE, 4)
+FI_TEST(sim_dma, NEST_OP_SIM_DMA, 4)
+FI_TEST(unbind, NEST_OP_UNBIND, 4)
+FI_TEST(pasid_free, NEST_OP_PASID_FREE, 4)
+FI_TEST(mem_remove, NEST_OP_MEM_REMOVE, 2)
+FI_TEST(vm_detach, NEST_OP_VM_DETACH, 4)
