@@ -21,7 +21,13 @@
  * turn (the fairness budget). A burst that comes back short drained the socket, so the loop
  * goes back to epoll without a read that would find nothing.
  */
-#define CONN_RX_BURST NEST_RX_BURST_MAX
+#define CONN_RX_BURST	 NEST_RX_BURST_MAX
+/*
+ * Replies of a burst leave in sendmmsg(2) calls of this many: one call per burst would make a
+ * pipelining client wait for the whole burst before it sees the first reply, while it could be
+ * working on them (and sending more requests) on the other CPU.
+ */
+#define CONN_TX_FLUSH_AT 4
 
 struct outmsg {
 	struct outmsg *next;
@@ -392,8 +398,11 @@ int conn_send(struct conn *c, const struct nest_msg_hdr *hdr, const void *fixed,
 	}
 	if (d->tx.owner == c && fd < 0 && !c->outq_head) {
 		/* inside this connection's receive burst: one sendmmsg at its end */
-		if (txbatch_add(&d->tx, d->txbuf, (size_t)len, is_reply))
+		if (txbatch_add(&d->tx, d->txbuf, (size_t)len, is_reply)) {
+			if (d->tx.n >= CONN_TX_FLUSH_AT)
+				conn_tx_flush(c); /* let the client work on these meanwhile */
 			return 0;
+		}
 		conn_tx_flush(c);
 		if (!c->outq_head && txbatch_add(&d->tx, d->txbuf, (size_t)len, is_reply))
 			return 0;
