@@ -397,7 +397,7 @@ int conn_send(struct conn *c, const struct nest_msg_hdr *hdr, const void *fixed,
 		return (int)len;
 	}
 	if (d->tx.owner == c && fd < 0 && !c->outq_head) {
-		/* inside this connection's receive burst: one sendmmsg at its end */
+		/* inside this connection's receive burst: sent in sendmmsg groups (CONN_TX_FLUSH_AT) */
 		if (txbatch_add(&d->tx, d->txbuf, (size_t)len, is_reply)) {
 			if (d->tx.n >= CONN_TX_FLUSH_AT)
 				conn_tx_flush(c); /* let the client work on these meanwhile */
