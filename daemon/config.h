@@ -19,7 +19,7 @@
 #define NESTD_CONFIG_PATH    "/etc/nestd/nestd.conf"
 #define NESTD_SOCKET_PATH    "/run/nestd/nestd.sock"
 #define NESTD_ADMIN_PATH     "/run/nestd/admin.sock"
-#define NESTD_VMS_MAX	     256
+#define NESTD_VMS_MAX	     1024
 #define NESTD_VM_OWNERS_MAX  16
 #define NESTD_VM_DEVICES_MAX 64
 #define NESTD_PCI_ADDR_MAX   13	 /* "DDDD:BB:DD.F" + NUL */
