@@ -31,11 +31,7 @@ static bool admin_debug_enabled(const char *word)
 int admin_debug_stall(struct conn *c, struct json_object *args, struct json_object *res, char *err,
 		      size_t errlen)
 {
-	struct audit_rec ar = {.vm = "-",
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "debug-stall"};
+	struct audit_rec ar = conn_audit_rec(c, "-", -1, "debug-stall");
 	struct timespec ts = {0};
 	uint64_t sec;
 	int r;

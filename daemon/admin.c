@@ -127,8 +127,7 @@ static int admin_vm_evict(struct conn *c, struct json_object *args, struct json_
 			  char *err, size_t errlen)
 {
 	struct nest_ev_shutdown ev = {.size = sizeof(ev), .reason = 1};
-	struct audit_rec ar = {
-		.uid = c->peer.cred.uid, .pid = c->peer.cred.pid, .pasid = -1, .op = "evict"};
+	struct audit_rec ar = conn_audit_rec(c, NULL, -1, "evict");
 	const char *was;
 	struct vm *vm;
 	int r = admin_arg_vm(c->d, args, "name", &vm, err, errlen);
@@ -167,11 +166,7 @@ static int admin_reload(struct conn *c, struct json_object *args, struct json_ob
 static int admin_log_level(struct conn *c, struct json_object *args, struct json_object *res,
 			   char *err, size_t errlen)
 {
-	struct audit_rec ar = {.vm = "-",
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "log-level"};
+	struct audit_rec ar = conn_audit_rec(c, "-", -1, "log-level");
 	const char *lv = NULL;
 	int r = nest_json_get_str(args, "level", 16, NULL, 0, &lv);
 

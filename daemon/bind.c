@@ -107,11 +107,7 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_bind *b = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = b->hpasid,
-			       .op = "bind"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, b->hpasid, "bind");
 	struct vm_pasid *p = vm_pasid_find(vm, b->hpasid);
 	struct nest_be_bind bb = {
 		.format = b->format,
@@ -165,11 +161,7 @@ int op_bind_native(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_bind_native *b = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = b->hpasid,
-			       .op = "bind-native"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, b->hpasid, "bind-native");
 	struct bind_what w = {.hpasid = b->hpasid,
 			      .data_type = b->data_type,
 			      .data = rq->tail.ptr,
@@ -205,11 +197,7 @@ int op_unbind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_unbind *u = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = u->hpasid,
-			       .op = "unbind"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, u->hpasid, "unbind");
 	struct vm_pasid *p = vm_pasid_find(vm, u->hpasid);
 	int r = p && p->bound ? 0 : -ENOENT;
 

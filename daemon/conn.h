@@ -20,6 +20,7 @@
 
 #include "nest-caps.h"
 #include "nest-msg.h"
+#include "log.h"
 #include "nestd.h"
 #include "peer.h"
 
@@ -89,5 +90,16 @@ int conn_send_event(struct conn *c, uint16_t op, const void *body, size_t len);
 
 /* For log lines: "conn 7 uid 1000 pid 42" */
 const char *conn_tag(const struct conn *c, char *buf, size_t len);
+
+/* The audit record of a request on @c about VM @vm (NULL: none yet) and @pasid (-1: none). */
+static inline struct audit_rec conn_audit_rec(const struct conn *c, const char *vm, int64_t pasid,
+					      const char *op)
+{
+	return (struct audit_rec){.vm = vm,
+				  .uid = c->peer.cred.uid,
+				  .pid = c->peer.cred.pid,
+				  .pasid = pasid,
+				  .op = op};
+}
 
 #endif /* NESTD_CONN_H */

@@ -20,11 +20,7 @@ int op_device_get(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_device_get *g = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "device-get"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "device-get");
 	struct nest_device_info info = {.size = sizeof(info), .dev_id = g->dev_id};
 	const struct nestd_device_cfg *dc;
 	struct vm_device *dev;
@@ -67,11 +63,7 @@ int op_device_put(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_device_put *p = rq->req;
 	const struct nest_backend_ops *ops = c->d->be_ops;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "device-put"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "device-put");
 	int idx = vm_device_index(vm, p->dev_id);
 	struct vm_device *dev;
 	int r = 0;
@@ -107,11 +99,7 @@ int op_device_hot_reset(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_device_hot_reset *h = rq->req;
 	const struct nest_backend_ops *ops = c->d->be_ops;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "device-hot-reset"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "device-hot-reset");
 	int idx = vm_device_index(vm, h->dev_id);
 	int r;
 

@@ -123,11 +123,7 @@ int op_page_response(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_page_response *pr = rq->req;
 	const struct nest_backend_ops *ops = c->d->be_ops;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "page-response"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "page-response");
 	int r;
 
 	if (!(vm->info.features & NEST_FEAT_PAGE_REQUESTS) || !ops->page_response) {

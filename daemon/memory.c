@@ -83,11 +83,7 @@ int op_mem_add(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_mem_add *m = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "mem-add"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "mem-add");
 	struct vm_region reg = {
 		.gpa = m->gpa, .len = m->len, .fd_offset = m->fd_offset, .flags = m->flags};
 	uint64_t end = 0;
@@ -159,11 +155,7 @@ int op_mem_remove(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_mem_remove *m = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "mem-remove"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "mem-remove");
 	int idx;
 
 	(void)rp;

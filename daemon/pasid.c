@@ -90,11 +90,7 @@ int op_pasid_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_pasid_alloc *a = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "pasid-alloc"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "pasid-alloc");
 	bool has_g = a->flags & NEST_PASID_F_GPASID;
 	struct nest_pasid_reply out = {.size = sizeof(out)};
 	uint32_t pasid = 0;
@@ -135,10 +131,7 @@ int op_pasid_free(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_pasid_free *f = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .op = "pasid-free"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "pasid-free");
 	struct nest_pasid_reply out = {.size = sizeof(out)};
 	uint32_t i = 0;
 

@@ -36,15 +36,6 @@ static bool viommu_supported(const struct vm *vm)
 	return (vm->info.features & NEST_FEAT_VIOMMU) && ops->viommu_alloc && ops->viommu_free;
 }
 
-static struct audit_rec viommu_audit(const struct conn *c, const char *op)
-{
-	return (struct audit_rec){.vm = c->vm->cfg.name,
-				  .uid = c->peer.cred.uid,
-				  .pid = c->peer.cred.pid,
-				  .pasid = -1,
-				  .op = op};
-}
-
 struct vm_viommu *vm_viommu_find(struct vm *vm, uint32_t id)
 {
 	for (uint32_t i = 0; i < vm->n_viommus; i++)
@@ -126,7 +117,7 @@ int op_viommu_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_viommu_alloc *a = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = viommu_audit(c, "viommu-alloc");
+	struct audit_rec ar = conn_audit_rec(c, c->vm->cfg.name, -1, "viommu-alloc");
 	struct nest_viommu_reply out = {.size = sizeof(out)};
 	uint32_t id = 0;
 	int r = 0;
@@ -166,7 +157,7 @@ int op_viommu_free(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_viommu_free *f = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = viommu_audit(c, "viommu-free");
+	struct audit_rec ar = conn_audit_rec(c, c->vm->cfg.name, -1, "viommu-free");
 	struct vm_viommu *v = NULL;
 	int r = 0;
 
@@ -193,7 +184,7 @@ int op_vdevice_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_vdevice_alloc *a = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = viommu_audit(c, "vdevice-alloc");
+	struct audit_rec ar = conn_audit_rec(c, c->vm->cfg.name, -1, "vdevice-alloc");
 	int r = 0;
 
 	if (!viommu_supported(vm) || !c->d->be_ops->vdevice_alloc)
@@ -264,7 +255,7 @@ int op_viommu_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_viommu_attach *a = rq->req;
 	const struct nest_backend_ops *ops = c->d->be_ops;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = viommu_audit(c, "viommu-attach");
+	struct audit_rec ar = conn_audit_rec(c, c->vm->cfg.name, -1, "viommu-attach");
 	struct vm_viommu *v = NULL;
 	int r = 0;
 
@@ -302,7 +293,7 @@ int op_viommu_detach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_viommu_detach *dt = rq->req;
 	const struct nest_backend_ops *ops = c->d->be_ops;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = viommu_audit(c, "viommu-detach");
+	struct audit_rec ar = conn_audit_rec(c, c->vm->cfg.name, -1, "viommu-detach");
 	struct vm_viommu *v = NULL;
 	int k = -1, r = 0;
 

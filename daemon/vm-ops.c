@@ -72,8 +72,7 @@ static size_t vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 int op_vm_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_vm_attach *a = rq->req;
-	struct audit_rec ar = {
-		.uid = c->peer.cred.uid, .pid = c->peer.cred.pid, .pasid = -1, .op = "attach"};
+	struct audit_rec ar = conn_audit_rec(c, NULL, -1, "attach");
 	struct nest_vm_info info;
 	size_t info_len;
 	struct vm *vm;
@@ -125,11 +124,7 @@ int op_vm_detach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_vm_detach *dt = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = {.vm = vm->cfg.name,
-			       .uid = c->peer.cred.uid,
-			       .pid = c->peer.cred.pid,
-			       .pasid = -1,
-			       .op = "detach"};
+	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "detach");
 	bool keep = dt->flags & NEST_DETACH_F_KEEP;
 
 	audit_log(&ar, "%s", keep && vm->cfg.grace_sec ? "detached, state kept" : "detached");
