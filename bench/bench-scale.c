@@ -709,6 +709,51 @@ static int scale_space(const char *binary, struct scale_res *res)
 	return scale_end(&s, r);
 }
 
+/* ---- --profile-pasid: PASID_ALLOC + PASID_FREE pairs at 1,024 VMs for bench/callgrind ------ */
+
+/* Wait for a line on stdin (bench/callgrind switches the tool's instrumentation meanwhile). */
+static int scale_sync(const char *say)
+{
+	char line[16];
+
+	printf("%s\n", say);
+	fflush(stdout);
+	return fgets(line, sizeof(line), stdin) ? 0 : bench_fail(NULL, "stdin closed", -EPIPE);
+}
+
+/*
+ * SCALE_VMS VMs attached, the space filled as part 3 does when @full, then "ready" on stdout and
+ * a line from stdin, @count blocking PASID_ALLOC ([1, NEST_PASID_MAX]) + PASID_FREE pairs on vm0,
+ * then "done" and a line from stdin again before nestd is stopped.
+ */
+static int scale_profile(const char *binary, unsigned long count, bool full)
+{
+	char vm_keys[64];
+	const struct bench_nestd_conf cf = {
+		.n_vms = SCALE_VMS,
+		.vm_keys = vm_keys,
+		.limits = "MaxConnections=4096\nMaxConnectionsPerUser=4096\n",
+	};
+	struct scale_res res = {0};
+	struct scale s;
+	double us;
+	int r;
+
+	snprintf(vm_keys, sizeof(vm_keys), "PASIDQuota=%u\n", SCALE_CHUNK + 1);
+	r = scale_begin(&s, &res, binary, "profile", &cf);
+	if (r == 0)
+		r = scale_attach_all(&s);
+	if (r == 0 && full)
+		r = scale_fill(&s);
+	if (r == 0)
+		r = scale_sync("ready");
+	for (unsigned long i = 0; i < count && r == 0; i++)
+		r = scale_alloc_timed(s.cs[0], &us);
+	if (r == 0)
+		r = scale_sync("done");
+	return scale_end(&s, r);
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 /* Room for SCALE_VMS connections and nestd's own descriptors. */
@@ -730,13 +775,21 @@ int main(int argc, char **argv)
 	double t0 = bench_now();
 	int r;
 
+	scale_rlimit();
+	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "--profile-pasid") == 0 &&
+	    (strcmp(argv[3], "full") == 0 || strcmp(argv[3], "empty") == 0)) {
+		binary = bench_nestd_binary(argc == 5 ? argv[4] : NULL);
+		r = scale_profile(binary, strtoul(argv[2], NULL, 10), argv[3][0] == 'f');
+		return r < 0 ? 1 : 0;
+	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: bench-scale [NESTD]  (default: $NESTD_BINARY, else %s)\n",
+		fprintf(stderr,
+			"usage: bench-scale [NESTD]  (default: $NESTD_BINARY, else %s)\n"
+			"       bench-scale --profile-pasid COUNT full|empty [NESTD]\n",
 			bench_nestd_binary(NULL));
 		return 2;
 	}
 	binary = bench_nestd_binary(argc == 2 ? argv[1] : NULL);
-	scale_rlimit();
 	bench_machine(machine, sizeof(machine));
 	printf("bench-scale: nestd (%s, sim backend) through libnest; %s\n", binary, machine);
 	r = scale_footprint(binary, &res);
