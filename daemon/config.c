@@ -105,6 +105,7 @@ void nestd_config_defaults(struct nestd_config *c)
 struct nestd_config *nestd_config_free(struct nestd_config *c)
 {
 	if (c) {
+		nestd_pasid_windows_free(&c->pasid_windows);
 		free(c->vms);
 		free(c);
 	}
@@ -355,6 +356,7 @@ static int cfg_load_dropins(struct cfg_parser *p, const char *path)
 static int cfg_finish(struct cfg_parser *p)
 {
 	struct nestd_config *c = p->c;
+	int r;
 
 	if (strcmp(c->socket_path, c->admin_socket_path) == 0) {
 		p->file = p->sock_file;
@@ -364,7 +366,12 @@ static int cfg_finish(struct cfg_parser *p)
 	for (size_t i = 0; i < c->n_vms; i++)
 		if (c->vms[i].max_regions == 0)
 			c->vms[i].max_regions = c->limits.max_regions_per_vm;
-	return 0;
+	/* the [VM] sections' checks already refused overlapping windows: ENOMEM is what is left */
+	r = nestd_pasid_windows_build(&c->pasid_windows, c->vms, c->n_vms);
+	if (r < 0)
+		snprintf(p->err, p->errlen, "PASIDRange=: %s",
+			 r == -ENOMEM ? "out of memory" : "windows overlap");
+	return r;
 }
 
 int nestd_config_load(const char *path, struct nestd_config **ret, char *err, size_t errlen)

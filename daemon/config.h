@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "nest-proto.h"
+#include "pasid-windows.h"
 
 #define NESTD_CONFIG_PATH    "/etc/nestd/nestd.conf"
 #define NESTD_SOCKET_PATH    "/run/nestd/nestd.sock"
@@ -97,6 +98,7 @@ struct nestd_config {
 	struct nestd_sim_cfg sim;
 	struct nestd_vm_cfg *vms; /* n_vms entries, names unique */
 	size_t n_vms;
+	struct nestd_pasid_windows pasid_windows; /* the VMs' PASIDRange= windows, sorted */
 };
 
 /* Fill @c with every default (no VMs). */

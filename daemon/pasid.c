@@ -23,31 +23,10 @@ static bool pasid_range_ok(uint32_t min, uint32_t max)
 	return min >= 1 && min <= max && max <= NEST_PASID_MAX;
 }
 
-/* The configured window of another VM that holds @pasid, or NULL. */
-static const struct nestd_vm_cfg *pasid_window_at(const struct nestd_config *cfg, uint32_t pasid)
-{
-	for (size_t i = 0; i < cfg->n_vms; i++)
-		if (cfg->vms[i].pasid_max && pasid >= cfg->vms[i].pasid_min &&
-		    pasid <= cfg->vms[i].pasid_max)
-			return &cfg->vms[i];
-	return NULL;
-}
-
-/* The lowest window start above @pasid (NEST_PASID_MAX + 1 if none). */
-static uint32_t pasid_next_window(const struct nestd_config *cfg, uint32_t pasid)
-{
-	uint32_t next = NEST_PASID_MAX + 1;
-
-	for (size_t i = 0; i < cfg->n_vms; i++)
-		if (cfg->vms[i].pasid_max && cfg->vms[i].pasid_min > pasid &&
-		    cfg->vms[i].pasid_min < next)
-			next = cfg->vms[i].pasid_min;
-	return next;
-}
-
 /*
  * Allocate in [min, max] where this VM may: its window, or the gaps between the configured
- * windows, lowest gap first (at most NESTD_VMS_MAX + 1 backend calls).
+ * windows, lowest gap first (at most NESTD_VMS_MAX + 1 backend calls; one when no window lies
+ * in [min, max]). Each gap is a binary search of the configuration's sorted windows.
  */
 static int pasid_alloc_where_allowed(struct conn *c, struct vm *vm, uint32_t min, uint32_t max,
 				     uint32_t *ret)
@@ -66,22 +45,15 @@ static int pasid_alloc_where_allowed(struct conn *c, struct vm *vm, uint32_t min
 						 ret);
 	}
 	while (lo <= max) {
-		const struct nestd_vm_cfg *w = pasid_window_at(cfg, (uint32_t)lo);
-		uint32_t hi;
+		uint32_t glo, ghi;
 		int r;
 
-		if (w) {
-			lo = (uint64_t)w->pasid_max + 1;
-			continue;
-		}
-		hi = pasid_next_window(cfg, (uint32_t)lo) - 1;
-		if (hi > max)
-			hi = max;
-		r = c->d->be_ops->pasid_alloc(c->d->be, vm->ctx, NEST_BE_DEV_NONE, (uint32_t)lo, hi,
-					      ret);
+		if (!nestd_pasid_windows_gap(&cfg->pasid_windows, (uint32_t)lo, max, &glo, &ghi))
+			break;
+		r = c->d->be_ops->pasid_alloc(c->d->be, vm->ctx, NEST_BE_DEV_NONE, glo, ghi, ret);
 		if (r != -ENOSPC)
 			return r;
-		lo = (uint64_t)hi + 1;
+		lo = (uint64_t)ghi + 1;
 	}
 	return -ENOSPC;
 }
@@ -127,6 +99,16 @@ int op_pasid_alloc(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	return 0;
 }
 
+/* Unbind, free and forget @p (which vm_pasid_remove() overwrites with the VM's last PASID). */
+static void pasid_free_one(struct conn *c, struct vm *vm, struct vm_pasid *p, struct audit_rec *ar)
+{
+	ar->pasid = p->pasid;
+	vm_pasid_unbind(vm, p); /* free implies unbind */
+	c->d->be_ops->pasid_free(c->d->be, vm->ctx, NEST_BE_DEV_NONE, p->pasid);
+	vm_pasid_remove(vm, p);
+	audit_log(ar, "freed");
+}
+
 int op_pasid_free(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_pasid_free *f = rq->req;
@@ -137,19 +119,27 @@ int op_pasid_free(struct conn *c, struct op_req *rq, struct op_reply *rp)
 
 	if (!pasid_range_ok(f->min, f->max))
 		return -EINVAL;
-	while (i < vm->n_pasids) {
-		struct vm_pasid *p = &vm->pasids[i];
+	if (f->max - f->min < vm->n_pasids) {
+		/* a range narrower than what the VM holds (one PASID, usually): look each up */
+		for (uint64_t pasid = f->min; pasid <= f->max; pasid++) {
+			struct vm_pasid *p = vm_pasid_find(vm, (uint32_t)pasid);
 
-		if (p->pasid < f->min || p->pasid > f->max) {
-			i++;
-			continue;
+			if (p) {
+				pasid_free_one(c, vm, p, &ar);
+				out.pasid++;
+			}
 		}
-		ar.pasid = p->pasid;
-		vm_pasid_unbind(vm, p); /* free implies unbind */
-		c->d->be_ops->pasid_free(c->d->be, vm->ctx, NEST_BE_DEV_NONE, p->pasid);
-		vm_pasid_remove(vm, p); /* moves the last entry into slot i */
-		audit_log(&ar, "freed");
-		out.pasid++;
+	} else {
+		while (i < vm->n_pasids) {
+			struct vm_pasid *p = &vm->pasids[i];
+
+			if (p->pasid < f->min || p->pasid > f->max) {
+				i++;
+				continue;
+			}
+			pasid_free_one(c, vm, p, &ar); /* moves the last entry into slot i */
+			out.pasid++;
+		}
 	}
 	if (out.pasid == 0)
 		return -ENOENT; /* nothing of ours in the range (another VM's look the same) */

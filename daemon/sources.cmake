@@ -5,6 +5,7 @@ add_library(nestd_config STATIC
 	${CMAKE_CURRENT_LIST_DIR}/config.c
 	${CMAKE_CURRENT_LIST_DIR}/config-vm.c
 	${CMAKE_CURRENT_LIST_DIR}/config-value.c
+	${CMAKE_CURRENT_LIST_DIR}/pasid-windows.c
 	${CMAKE_CURRENT_LIST_DIR}/ini.c
 	${CMAKE_CURRENT_LIST_DIR}/log.c
 	${CMAKE_CURRENT_LIST_DIR}/audit.c

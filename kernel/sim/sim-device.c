@@ -41,6 +41,8 @@ int nest_sim_device_add(struct nest_sim *sim, uint32_t domain, uint32_t dev_id, 
 		free(dev);
 		return r;
 	}
+	dev->dom_next = dom->devs;
+	dom->devs = dev;
 	dom->nr_devices++;
 	return 0;
 }
@@ -48,10 +50,14 @@ int nest_sim_device_add(struct nest_sim *sim, uint32_t domain, uint32_t dev_id, 
 void sim_device_destroy(struct nest_sim *sim, struct sim_device *dev)
 {
 	uint32_t at = sim_bsearch_id((void *const *)sim->devices, sim->nr_devices, dev->id);
+	struct sim_device **pp = &dev->dom->devs;
 
 	/* a later device with the same id must not see this one's cached PASID entries */
 	sim_pcache_flush(sim->pcache, dev->dom->id, dev->id, 0);
 	sim_array_remove((void **)sim->devices, &sim->nr_devices, at);
+	while (*pp != dev)
+		pp = &(*pp)->dom_next;
+	*pp = dev->dom_next;
 	dev->dom->nr_devices--;
 	for (uint32_t i = 0; i < dev->ndir; i++)
 		free(dev->dir[i]);

@@ -37,12 +37,9 @@ void sim_domain_flush_tlbs(struct nest_sim *sim, struct sim_domain *dom)
 	sim_tlb_flush(sim->iotlb, &m);
 	if (sim->psc)
 		sim_tlb_flush(sim->psc, &m);
-	for (uint32_t i = 0; i < sim->nr_devices; i++) {
-		struct sim_device *dev = sim->devices[i];
-
-		if (dev->dom == dom && dev->devtlb)
+	for (struct sim_device *dev = dom->devs; dev; dev = dev->dom_next)
+		if (dev->devtlb)
 			sim_tlb_flush(dev->devtlb, &m);
-	}
 }
 
 /* Give back every PASID the domain owns; a scan only happens if it owns any. */
@@ -75,9 +72,8 @@ int nest_sim_domain_free(struct nest_sim *sim, uint32_t domain)
 	if (at >= sim->nr_domains || sim->domains[at]->id != domain)
 		return -ENOENT;
 	dom = sim->domains[at];
-	for (uint32_t i = sim->nr_devices; i-- > 0;)
-		if (sim->devices[i]->dom == dom)
-			sim_device_destroy(sim, sim->devices[i]);
+	while (dom->devs)
+		sim_device_destroy(sim, dom->devs);
 	sim_domain_release_pasids(sim, dom);
 	/* cached translations point into the regions: they must go before the munmap */
 	sim_domain_flush_tlbs(sim, dom);
@@ -105,9 +101,8 @@ int nest_sim_domain_info(struct nest_sim *sim, uint32_t domain,
 	info.nr_pasids = dom->nr_pasids;
 	info.pasid_quota = dom->pasid_quota;
 	info.checker = dom->checker;
-	for (uint32_t i = 0; i < sim->nr_devices; i++)
-		if (sim->devices[i]->dom == dom)
-			info.nr_binds += sim->devices[i]->nr_binds;
+	for (const struct sim_device *dev = dom->devs; dev; dev = dev->dom_next)
+		info.nr_binds += dev->nr_binds;
 	*ret_info = info;
 	return 0;
 }

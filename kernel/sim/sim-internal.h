@@ -183,9 +183,11 @@ void sim_pcache_flush(struct sim_pcache *c, uint32_t domain, uint32_t dev_id, ui
 /* ---- PASID allocator (sim-pasid.c) ---- */
 
 struct sim_pasids {
-	uint64_t *bitmap; /* bit set = allocated */
-	uint64_t *full;	  /* bit w set = bitmap[w] is all ones: the search skips it */
+	uint64_t *bitmap; /* bit set = allocated; nwords words */
+	uint64_t *full;	  /* bit w set = bitmap[w] is all ones: the search skips it; nfull words */
+	uint64_t *top;	  /* bit s set = full[s] is all ones; ntop words */
 	uint32_t *owner;  /* owning domain id per PASID */
+	uint64_t nwords, nfull, ntop;
 	uint32_t bits;
 };
 
@@ -202,6 +204,7 @@ struct sim_domain {
 	uint32_t pasid_quota;
 	uint32_t nr_pasids;
 	uint32_t nr_devices;
+	struct sim_device *devs; /* its nr_devices devices, linked by dom_next */
 	bool checker;
 	struct sim_s2 s2;
 	struct sim_touch touch; /* s2.touch points here */
@@ -212,6 +215,7 @@ struct sim_device {
 	bool ats;
 	uint32_t pasid_bits;
 	struct sim_domain *dom;
+	struct sim_device *dom_next;  /* the next device of dom (sim_domain.devs) */
 	struct sim_pasid_entry **dir; /* PASID table directory, (1 << pasid_bits) / chunk slots */
 	uint32_t ndir;
 	uint32_t nr_binds;

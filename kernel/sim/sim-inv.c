@@ -65,10 +65,8 @@ static int sim_inv_check(struct nest_sim *sim, const struct sim_domain *dom,
 static void sim_inv_devtlbs(struct nest_sim *sim, const struct sim_domain *dom, uint32_t dev_id,
 			    const struct sim_tlb_match *m)
 {
-	for (uint32_t i = 0; i < sim->nr_devices; i++) {
-		struct sim_device *dev = sim->devices[i];
-
-		if (dev->dom != dom || !dev->devtlb)
+	for (struct sim_device *dev = dom->devs; dev; dev = dev->dom_next) {
+		if (!dev->devtlb)
 			continue;
 		if (dev_id != NEST_SIM_DEV_ALL && dev->id != dev_id)
 			continue;

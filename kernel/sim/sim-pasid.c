@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The system-wide PASID allocator: a bitmap plus an owner per PASID, and a summary bitmap of
- * the full words, so that finding the lowest free PASID of an almost full 20-bit space reads a
- * few hundred words instead of 16,384.
+ * The system-wide PASID allocator: a bitmap plus an owner per PASID, and two summary levels above
+ * the bitmap (a bit per full bitmap word, a bit per full summary word), so that finding the
+ * lowest free PASID reads at most a few words of each level however full the space is: for the
+ * 20-bit space 16,384 bitmap words, 256 summary words and 4 top words.
  */
 #include <stdlib.h>
 
@@ -12,12 +13,16 @@ int sim_pasids_init(struct sim_pasids *p, uint32_t bits)
 {
 	size_t n = (size_t)1 << bits;
 
+	p->nwords = (n + 63) / 64;
+	p->nfull = (p->nwords + 63) / 64;
+	p->ntop = (p->nfull + 63) / 64;
 	/* calloc'd pages are only touched as PASIDs get used */
-	p->bitmap = calloc((n + 63) / 64, sizeof(*p->bitmap));
-	p->full = calloc((n + 64 * 64 - 1) / (64 * 64), sizeof(*p->full));
+	p->bitmap = calloc(p->nwords, sizeof(*p->bitmap));
+	p->full = calloc(p->nfull, sizeof(*p->full));
+	p->top = calloc(p->ntop, sizeof(*p->top));
 	p->owner = calloc(n, sizeof(*p->owner));
 	p->bits = bits;
-	if (!p->bitmap || !p->full || !p->owner) {
+	if (!p->bitmap || !p->full || !p->top || !p->owner) {
 		sim_pasids_fini(p);
 		return -ENOMEM;
 	}
@@ -28,28 +33,34 @@ void sim_pasids_fini(struct sim_pasids *p)
 {
 	free(p->bitmap);
 	free(p->full);
+	free(p->top);
 	free(p->owner);
 	p->bitmap = NULL;
 	p->full = NULL;
+	p->top = NULL;
 	p->owner = NULL;
 }
 
 void sim_pasids_take(struct sim_pasids *p, uint32_t pasid, uint32_t domain)
 {
-	uint32_t w = pasid / 64;
+	uint32_t w = pasid / 64, s = w / 64;
 
 	p->bitmap[w] |= 1ull << (pasid % 64);
-	if (p->bitmap[w] == ~0ull)
-		p->full[w / 64] |= 1ull << (w % 64);
+	if (p->bitmap[w] == ~0ull) {
+		p->full[s] |= 1ull << (w % 64);
+		if (p->full[s] == ~0ull)
+			p->top[s / 64] |= 1ull << (s % 64);
+	}
 	p->owner[pasid] = domain;
 }
 
 void sim_pasids_give(struct sim_pasids *p, uint32_t pasid)
 {
-	uint32_t w = pasid / 64;
+	uint32_t w = pasid / 64, s = w / 64;
 
 	p->bitmap[w] &= ~(1ull << (pasid % 64));
-	p->full[w / 64] &= ~(1ull << (w % 64));
+	p->full[s] &= ~(1ull << (w % 64));
+	p->top[s / 64] &= ~(1ull << (s % 64));
 	p->owner[pasid] = 0;
 }
 
@@ -60,21 +71,41 @@ bool sim_pasids_owned(const struct sim_pasids *p, uint32_t domain, uint32_t pasi
 	return p->owner[pasid] == domain;
 }
 
+/*
+ * The lowest index >= @i whose bit in @level (@n words) is clear, where @up (NULL at the top) has
+ * a bit set for each word of @level that is all ones; @nup words. UINT64_MAX if none.
+ */
+static uint64_t sim_pasids_next_clear(const uint64_t *level, uint64_t n, const uint64_t *up,
+				      uint64_t nup, uint64_t i)
+{
+	while (i / 64 < n) {
+		uint64_t clear = ~level[i / 64] & (~0ull << (i % 64));
+
+		if (clear)
+			return (i / 64) * 64 + (uint64_t)__builtin_ctzll(clear);
+		/* nothing from i to the end of its word: the next word that is not all ones */
+		if (!up) {
+			i = (i / 64 + 1) * 64;
+			continue;
+		}
+		i = sim_pasids_next_clear(up, nup, NULL, 0, i / 64 + 1);
+		if (i == UINT64_MAX)
+			return UINT64_MAX;
+		i *= 64;
+	}
+	return UINT64_MAX;
+}
+
 /* Lowest clear bit in [min, max], or 0 (PASID 0 is never handed out). */
 static uint32_t sim_pasids_find(const struct sim_pasids *p, uint32_t min, uint32_t max)
 {
 	uint64_t w = min / 64, last = max / 64;
 
 	while (w <= last) {
-		/* the next word at or after w that is not full, from the summary */
-		uint64_t not_full = ~p->full[w / 64] & (~0ull << (w % 64));
 		uint64_t free_bits;
 
-		if (!not_full) {
-			w = (w / 64 + 1) * 64;
-			continue;
-		}
-		w = (w / 64) * 64 + (uint64_t)__builtin_ctzll(not_full);
+		/* the next bitmap word at or after w that is not full, from the summaries */
+		w = sim_pasids_next_clear(p->full, p->nfull, p->top, p->ntop, w);
 		if (w > last)
 			break;
 		free_bits = ~p->bitmap[w];
@@ -127,11 +158,7 @@ int nest_sim_pasid_free(struct nest_sim *sim, uint32_t domain, uint32_t pasid)
 	/* not yours and does not exist look the same: no probing of other VMs' PASIDs */
 	if (!dom || !sim_pasids_owned(p, domain, pasid))
 		return -ENOENT;
-	for (uint32_t i = 0; i < sim->nr_devices; i++) {
-		struct sim_device *dev = sim->devices[i];
-
-		if (dev->dom != dom)
-			continue;
+	for (struct sim_device *dev = dom->devs; dev; dev = dev->dom_next) {
 		sim_device_unbind_pasid(sim, dev, pasid);
 		if (dev->devtlb)
 			sim_tlb_flush(dev->devtlb, &m);
@@ -140,9 +167,8 @@ int nest_sim_pasid_free(struct nest_sim *sim, uint32_t domain, uint32_t pasid)
 	sim_tlb_flush(sim->iotlb, &m);
 	if (sim->psc)
 		sim_tlb_flush(sim->psc, &m);
-	for (uint32_t i = 0; i < sim->nr_devices; i++) /* one PASID-cache set per device */
-		if (sim->devices[i]->dom == dom)
-			sim_pcache_flush(sim->pcache, domain, sim->devices[i]->id, pasid);
+	for (struct sim_device *dev = dom->devs; dev; dev = dev->dom_next) /* one set per device */
+		sim_pcache_flush(sim->pcache, domain, dev->id, pasid);
 	sim_pasids_give(p, pasid);
 	dom->nr_pasids--;
 	return 0;

@@ -227,3 +227,81 @@ Test(ops, pasid_windows_hide_other_vms)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/*
+ * PASID_FREE of a range: narrower than what the VM holds (each PASID looked up) and wider (the
+ * VM's PASIDs scanned) free the same, and only the VM's own.
+ */
+Test(ops, pasid_free_ranges_narrow_and_wide)
+{
+	struct td d;
+	uint32_t p[8], n = 0, other;
+
+	it_start(&d, NULL, NULL);
+	struct tc *t0 = it_client(&d);
+	struct tc *t1 = it_client(&d);
+	cr_assert_eq(tc_attach(t0, "vm0", 0, NULL), 0);
+	cr_assert_eq(tc_attach(t1, "vm1", 0, NULL), 0);
+	for (int i = 0; i < 8; i++) /* vm0: 10, 12, ..., 24 */
+		cr_assert_eq(tc_pasid_alloc(t0, 10 + 2 * (uint32_t)i, 10 + 2 * (uint32_t)i, &p[i]),
+			     0);
+	cr_assert_eq(tc_pasid_alloc(t1, 11, 11, &other), 0);
+	cr_assert_eq(tc_pasid_free(t0, 11, 15, &n), 0); /* 5 PASIDs wide, vm0 holds 8 */
+	cr_expect_eq(n, 2, "12 and 14: %u", n);
+	cr_expect_eq(tc_pasid_free(t0, 12, 12, NULL), -ENOENT, "already freed");
+	cr_expect_eq(tc_pasid_free(t0, 11, 11, NULL), -ENOENT, "vm1's");
+	cr_assert_eq(tc_pasid_free(t0, 16, 16, &n), 0);
+	cr_expect_eq(n, 1);
+	cr_assert_eq(tc_pasid_free(t0, 1, 1000, &n), 0); /* wider than the 5 left */
+	cr_expect_eq(n, 5, "10, 18, 20, 22, 24: %u", n);
+	cr_expect_eq(tc_pasid_free(t0, 1, 1000, NULL), -ENOENT, "none left");
+	cr_assert_eq(tc_pasid_free(t1, 11, 11, &n), 0, "vm1's PASID survived");
+	cr_expect_eq(n, 1);
+
+	tc_free(t0);
+	tc_free(t1);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* The shared pool follows a reload: a dropped window is pool again, an added one is skipped. */
+Test(ops, pasid_windows_follow_a_reload)
+{
+	char conf[2048];
+	struct td d;
+	uint32_t p = 0;
+	size_t len;
+
+	it_start(&d, "PASIDRange=100-199", NULL);
+	struct tc *a = it_admin(&d);
+	struct tc *t1 = it_client(&d);
+	cr_assert_eq(tc_attach(t1, "vm1", 0, NULL), 0);
+	cr_assert_eq(tc_pasid_alloc(t1, 100, 300, &p), 0);
+	cr_expect_eq(p, 200, "vm0's window is skipped: %u", p);
+
+	/* vm0 loses its window (it is not attached, so it takes the new policy), vm2 gets one */
+	it_std_conf(conf, sizeof(conf), NULL, NULL);
+	len = strlen(conf);
+	snprintf(conf + len, sizeof(conf) - len,
+		 "[VM]\nName=vm2\nOwner=%s\nDevice=dsa2 id=9\nPASIDQuota=8\nPASIDRange=201-250\n",
+		 td_uid_str());
+	td_write_conf(&d, conf);
+	cr_assert_eq(tc_admin(a, "reload", NULL, NULL), 0);
+	cr_assert_eq(tc_pasid_alloc(t1, 100, 300, &p), 0);
+	cr_expect_eq(p, 100, "vm0's old window is pool again: %u", p);
+	cr_assert_eq(tc_pasid_alloc(t1, 201, 300, &p), 0);
+	cr_expect_eq(p, 251, "vm2's new window is skipped: %u", p);
+	cr_expect_eq(tc_pasid_alloc(t1, 201, 250, NULL), -ENOSPC, "all of it vm2's");
+
+	/* and back: vm2's window goes with vm2 */
+	it_std_conf(conf, sizeof(conf), NULL, NULL);
+	td_write_conf(&d, conf);
+	cr_assert_eq(tc_admin(a, "reload", NULL, NULL), 0);
+	cr_assert_eq(tc_pasid_alloc(t1, 201, 300, &p), 0);
+	cr_expect_eq(p, 201, "vm2's old window is pool again: %u", p);
+
+	tc_free(t1);
+	tc_free(a);
+	it_stop(&d);
+	NO_LEAKS();
+}

@@ -213,6 +213,34 @@ Test(api, device_rules_and_info)
 	done();
 }
 
+/* Each domain's own device list (interleaved ids, removal from the middle, domain free). */
+Test(api, devices_of_interleaved_domains)
+{
+	struct nest_sim_config cfg = {0};
+	struct nest_sim_domain_info info;
+	struct nest_sim *sim;
+	uint32_t a, b;
+
+	cr_assert_eq(nest_sim_new(&cfg, &sim), 0);
+	cr_assert_eq(nest_sim_domain_new(sim, 8, &a), 0);
+	cr_assert_eq(nest_sim_domain_new(sim, 8, &b), 0);
+	for (uint32_t id = 1; id <= 6; id++)
+		cr_assert_eq(nest_sim_device_add(sim, id % 2 ? a : b, id, id % 3 == 0, 20), 0);
+	cr_expect_eq(nest_sim_device_remove(sim, 3), 0); /* a's middle one */
+	cr_assert_eq(nest_sim_domain_info(sim, a, &info), 0);
+	cr_expect_eq(info.nr_devices, 2);
+	cr_assert_eq(nest_sim_domain_info(sim, b, &info), 0);
+	cr_expect_eq(info.nr_devices, 3);
+	cr_expect_eq(nest_sim_domain_free(sim, a), 0);
+	for (uint32_t id = 1; id <= 6; id++)
+		cr_expect_eq(nest_sim_device_remove(sim, id), id % 2 ? -ENOENT : 0, "device %u",
+			     id);
+	cr_assert_eq(nest_sim_domain_info(sim, b, &info), 0);
+	cr_expect_eq(info.nr_devices, 0);
+	nest_sim_free(sim);
+	NO_LEAKS();
+}
+
 /* Lowest free first, also in a nearly full space, where the search skips full words. */
 Test(api, pasid_allocator_lowest_free_in_a_full_space)
 {
@@ -241,6 +269,88 @@ Test(api, pasid_allocator_lowest_free_in_a_full_space)
 	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, 16382, &p), -ENOSPC, "16383 is above max");
 	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 16383, 16383, &p), 0);
 	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, 16383, &p), -ENOSPC);
+	nest_sim_free(sim);
+	NO_LEAKS();
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * The whole 20-bit space taken, then random frees (single PASIDs and whole 4,096-PASID blocks,
+ * which clear a summary word and the top level's bit for it) and allocations over random ranges:
+ * each answer must be the lowest free PASID of the range (a list of the free ones says which),
+ * ENOSPC when there is none.
+ */
+Test(api, pasid_allocator_three_levels_match_a_model)
+{
+	enum { SPACE = 1u << 20, FREE_MAX = 3 * 4096 };
+	struct nest_sim_config cfg = {.pasid_bits = 20};
+	static uint32_t free_list[FREE_MAX + 4096];
+	struct nest_sim *sim;
+	uint64_t s = 0x853c49e6748fea9bull;
+	uint32_t a, p, n_free = 0;
+
+	cr_assert_eq(nest_sim_new(&cfg, &sim), 0);
+	cr_assert_eq(nest_sim_domain_new(sim, SPACE, &a), 0);
+	for (uint32_t want = 1; want < SPACE; want++) {
+		cr_assert_eq(nest_sim_pasid_alloc(sim, a, 1, SPACE - 1, &p), 0);
+		cr_assert_eq(p, want);
+	}
+	cr_expect_eq(nest_sim_pasid_alloc(sim, a, 1, SPACE - 1, &p), -ENOSPC);
+	for (int step = 0; step < 6000; step++) {
+		uint32_t r = (uint32_t)(xorshift(&s) % 100);
+
+		if (r < 2 && n_free + 4096 <= FREE_MAX) { /* a whole block of 4,096 */
+			uint32_t base = (uint32_t)(xorshift(&s) % (SPACE / 4096)) * 4096;
+
+			for (uint32_t q = base ? base : 1; q < base + 4096;
+			     q++) /* some may be free */
+				if (nest_sim_pasid_free(sim, a, q) == 0)
+					free_list[n_free++] = q;
+		} else if (r < 45 && n_free < FREE_MAX) { /* one PASID, free or not */
+			uint32_t q = (uint32_t)(xorshift(&s) % (SPACE - 1)) + 1;
+			bool was_free = false;
+
+			for (uint32_t i = 0; i < n_free && !was_free; i++)
+				was_free = free_list[i] == q;
+			cr_assert_eq(nest_sim_pasid_free(sim, a, q), was_free ? -ENOENT : 0,
+				     "PASID %u", q);
+			if (!was_free)
+				free_list[n_free++] = q;
+		} else { /* allocate in a random range, wide or narrow */
+			uint32_t x = (uint32_t)(xorshift(&s) % (SPACE - 1)) + 1;
+			uint32_t y = r % 2 ? (uint32_t)(xorshift(&s) % (SPACE - 1)) + 1
+					   : x + (uint32_t)(xorshift(&s) % 200);
+			uint32_t lo = x < y ? x : y, hi = x < y ? y : x, best = 0, at = 0;
+			int ret;
+
+			if (hi > SPACE - 1)
+				hi = SPACE - 1;
+			if (r >= 95)
+				lo = 1, hi = SPACE - 1;
+			for (uint32_t i = 0; i < n_free; i++)
+				if (free_list[i] >= lo && free_list[i] <= hi &&
+				    (!best || free_list[i] < best)) {
+					best = free_list[i];
+					at = i;
+				}
+			ret = nest_sim_pasid_alloc(sim, a, lo, hi, &p);
+			if (!best) {
+				cr_assert_eq(ret, -ENOSPC, "%u-%u: nothing free, got %u", lo, hi,
+					     p);
+				continue;
+			}
+			cr_assert_eq(ret, 0, "%u-%u", lo, hi);
+			cr_assert_eq(p, best, "%u-%u: lowest free is %u, got %u", lo, hi, best, p);
+			free_list[at] = free_list[--n_free];
+		}
+	}
 	nest_sim_free(sim);
 	NO_LEAKS();
 }
