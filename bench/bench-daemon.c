@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@
 
 #include "bench-echo.h"
 #include "bench-nestd.h"
+#include "bench-raw.h"
 #include "bench-util.h"
 
 #define DEPTH	       32u	   /* requests in flight in the pipelined cases */
@@ -47,8 +49,21 @@
 enum bench_kind {
 	BENCH_INV,	/* nest_invalidate(), blocking */
 	BENCH_INV_PIPE, /* INVALIDATE x1 with nest_client_send_async(), DEPTH in flight */
-	BENCH_DEVGET,	/* nest_device_get(), blocking: a valid op that changes nothing */
-	BENCH_ENOTTY,	/* an unknown op: framing and dispatch only */
+	BENCH_INV_RAW, /* INVALIDATE x1, DEPTH in flight, the wire protocol by hand (bench-raw.h) */
+	BENCH_DEVGET,  /* nest_device_get(), blocking: a valid op that changes nothing */
+	BENCH_ENOTTY,  /* an unknown op: framing and dispatch only */
+};
+
+/*
+ * Where the processes run. On a virtual machine, a round trip between processes on two CPUs
+ * pays a cross-CPU wake-up (an IPI to an idle vCPU: tens to hundreds of microseconds when the
+ * host has descheduled it) that swamps both sides' own work; pinned, both sides pay the same
+ * kind of wake-up, and the ratio compares the work.
+ */
+enum bench_place {
+	PLACE_ANY,   /* wherever the scheduler puts them */
+	PLACE_SAME,  /* the bench, nestd and the echo on the first CPU of the bench's mask */
+	PLACE_SPLIT, /* the bench on the second CPU, nestd and the echo on the first */
 };
 
 struct bench_case {
@@ -57,18 +72,35 @@ struct bench_case {
 	unsigned entries; /* invalidate entries per request, 0 for the others */
 	const char *goal; /* issue 12's goal for the Markdown row, or "-" */
 	bool busy;	  /* one busy-looping process per online CPU while it runs */
+	enum bench_place place;
+	int hog_nice; /* the busy processes' nice value (0: the same as ours) */
 };
 
 static const struct bench_case bench_cases[] = {
-	{"invalidate x1", BENCH_INV, 1, "<= 1.10x", false},
-	{"invalidate x16", BENCH_INV, 16, "-", false},
-	{"invalidate x64", BENCH_INV, 64, "-", false},
-	{"invalidate x256", BENCH_INV, 256, "-", false},
-	{"invalidate x1024", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry", false},
-	{"invalidate x1, 32 in flight", BENCH_INV_PIPE, 1, "<= 1.15x", false},
-	{"invalidate x1, 32 in flight, CPUs busy", BENCH_INV_PIPE, 1, "<= 1.15x", true},
-	{"DEVICE_GET", BENCH_DEVGET, 0, "-", false},
-	{"unknown op (ENOTTY)", BENCH_ENOTTY, 0, "-", false},
+	{"invalidate x1", BENCH_INV, 1, "<= 1.10x", false, PLACE_ANY, 0},
+	{"invalidate x16", BENCH_INV, 16, "-", false, PLACE_ANY, 0},
+	{"invalidate x64", BENCH_INV, 64, "-", false, PLACE_ANY, 0},
+	{"invalidate x256", BENCH_INV, 256, "-", false, PLACE_ANY, 0},
+	{"invalidate x1024", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry", false, PLACE_ANY, 0},
+	{"invalidate x1, 32 in flight", BENCH_INV_PIPE, 1, "<= 1.15x", false, PLACE_ANY, 0},
+	{"invalidate x1, 32 in flight, CPUs busy", BENCH_INV_PIPE, 1, "<= 1.15x", true, PLACE_ANY,
+	 0},
+	{"invalidate x1, 32 in flight, CPUs busy at nice 19", BENCH_INV_PIPE, 1, "<= 1.15x", true,
+	 PLACE_ANY, 19},
+	{"invalidate x1, 32 in flight, raw client", BENCH_INV_RAW, 1, "<= 1.15x", false, PLACE_ANY,
+	 0},
+	{"invalidate x1, 32 in flight, raw client, CPUs busy", BENCH_INV_RAW, 1, "<= 1.15x", true,
+	 PLACE_ANY, 0},
+	{"invalidate x1, one CPU", BENCH_INV, 1, "<= 1.10x", false, PLACE_SAME, 0},
+	{"invalidate x1, two CPUs", BENCH_INV, 1, "<= 1.10x", false, PLACE_SPLIT, 0},
+	{"invalidate x1024, one CPU", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry", false,
+	 PLACE_SAME, 0},
+	{"invalidate x1, 32 in flight, one CPU", BENCH_INV_PIPE, 1, "<= 1.15x", false, PLACE_SAME,
+	 0},
+	{"invalidate x1, 32 in flight, two CPUs", BENCH_INV_PIPE, 1, "<= 1.15x", false, PLACE_SPLIT,
+	 0},
+	{"DEVICE_GET", BENCH_DEVGET, 0, "-", false, PLACE_ANY, 0},
+	{"unknown op (ENOTTY)", BENCH_ENOTTY, 0, "-", false, PLACE_ANY, 0},
 };
 #define N_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 
@@ -237,6 +269,7 @@ static size_t bench_case_req_len(const struct bench_case *k)
 	switch (k->kind) {
 	case BENCH_INV:
 	case BENCH_INV_PIPE:
+	case BENCH_INV_RAW:
 		return INV_REQ(k->entries);
 	case BENCH_DEVGET:
 		return HDR + sizeof(struct nest_device_get);
@@ -252,6 +285,7 @@ static uint32_t bench_case_reply_len(const struct bench_case *k)
 	switch (k->kind) {
 	case BENCH_INV:
 	case BENCH_INV_PIPE:
+	case BENCH_INV_RAW:
 		return INV_REPLY;
 	case BENCH_DEVGET:
 		return HDR + sizeof(struct nest_device_info);
@@ -263,7 +297,7 @@ static uint32_t bench_case_reply_len(const struct bench_case *k)
 
 static unsigned bench_case_depth(const struct bench_case *k)
 {
-	return k->kind == BENCH_INV_PIPE ? DEPTH : 1;
+	return k->kind == BENCH_INV_PIPE || k->kind == BENCH_INV_RAW ? DEPTH : 1;
 }
 
 static int bench_case_nestd(struct bench *b, const struct bench_case *k, double window,
@@ -274,6 +308,9 @@ static int bench_case_nestd(struct bench *b, const struct bench_case *k, double 
 		return bench_inv_run(b, k->entries, window, ret);
 	case BENCH_INV_PIPE:
 		return bench_async_run(b, NEST_OP_INVALIDATE, DEPTH, window, ret);
+	case BENCH_INV_RAW:
+		return bench_raw_run(nest_client_get_fd(b->c), NEST_OP_INVALIDATE, b->inv_body,
+				     sizeof(b->inv_body), DEPTH, 1, window, ret);
 	case BENCH_DEVGET:
 		return bench_devget_run(b, window, ret);
 	case BENCH_ENOTTY:
@@ -316,7 +353,7 @@ static void bench_hogs_stop(const pid_t *pids, unsigned n)
  * One process per online CPU that does nothing but count, so that nestd, the echo and the bench
  * compete for CPUs as on a host whose cores are busy (issue 12: pipelining on a busy machine).
  */
-static int bench_hogs_start(pid_t *pids, unsigned max, unsigned *ret_n)
+static int bench_hogs_start(pid_t *pids, unsigned max, int nice_value, unsigned *ret_n)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned n = 0;
@@ -337,6 +374,8 @@ static int bench_hogs_start(pid_t *pids, unsigned max, unsigned *ret_n)
 			volatile unsigned long spin = 0;
 
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (nice_value && nice(nice_value) < 0)
+				_exit(1);
 			for (;;)
 				spin++;
 		}
@@ -346,18 +385,69 @@ static int bench_hogs_start(pid_t *pids, unsigned max, unsigned *ret_n)
 	return 0;
 }
 
+/* The @n-th CPU (0-based) of @set, or -1. */
+static int bench_nth_cpu(const cpu_set_t *set, int n)
+{
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, set) && n-- == 0)
+			return cpu;
+	return -1;
+}
+
+/*
+ * Pin this process, nestd and the echo for @place (both servers to the same CPU: only one of
+ * them works at a time), or give all three @all back. -EOPNOTSUPP when @place needs a second CPU
+ * the bench may not use.
+ */
+static int bench_place(struct bench *b, enum bench_place place, const cpu_set_t *all)
+{
+	int server = bench_nth_cpu(all, 0), client = bench_nth_cpu(all, 1);
+	cpu_set_t s, cl;
+	const pid_t pids[] = {b->nestd.pid, b->echo.pid, 0};
+
+	if (place == PLACE_ANY) {
+		for (size_t i = 0; i < 3; i++)
+			if (sched_setaffinity(pids[i], sizeof(*all), all) < 0)
+				return bench_fail(NULL, "sched_setaffinity", -errno);
+		return 0;
+	}
+	if (place == PLACE_SPLIT && client < 0)
+		return -EOPNOTSUPP;
+	CPU_ZERO(&s);
+	CPU_SET(server, &s);
+	CPU_ZERO(&cl);
+	CPU_SET(place == PLACE_SAME ? server : client, &cl);
+	if (sched_setaffinity(b->nestd.pid, sizeof(s), &s) < 0 ||
+	    sched_setaffinity(b->echo.pid, sizeof(s), &s) < 0 ||
+	    sched_setaffinity(0, sizeof(cl), &cl) < 0)
+		return bench_fail(NULL, "sched_setaffinity", -errno);
+	return 0;
+}
+
 static int bench_case_run(struct bench *b, const struct bench_case *k, struct bench_ratio *res)
 {
 	struct bench_case_arg a = {.b = b, .k = k};
 	struct bench_servers srv = {.run = b->nestd.pid, .floor = b->echo.pid};
 	pid_t hogs[HOGS_MAX];
 	unsigned n_hogs = 0;
+	cpu_set_t all;
 	int r;
 
-	if (k->busy && (r = bench_hogs_start(hogs, HOGS_MAX, &n_hogs)) < 0)
+	if (k->place != PLACE_ANY) {
+		if (sched_getaffinity(0, sizeof(all), &all) < 0)
+			return bench_fail(NULL, "sched_getaffinity", -errno);
+		if ((r = bench_place(b, k->place, &all)) < 0)
+			return r;
+	}
+	if (k->busy && (r = bench_hogs_start(hogs, HOGS_MAX, k->hog_nice, &n_hogs)) < 0)
 		return r;
 	r = bench_alternate(bench_case_window, bench_case_echo, &a, &srv, res);
 	bench_hogs_stop(hogs, n_hogs);
+	if (k->place != PLACE_ANY) {
+		int q = bench_place(b, PLACE_ANY, &all);
+
+		r = r < 0 ? r : q;
+	}
 	return r;
 }
 
@@ -401,7 +491,7 @@ static void bench_print_meaning(const struct bench_case *k, const struct bench_r
 		printf("%.3f us/entry, %.0fx cheaper per entry than x1; nestd adds %.3f us/entry "
 		       "over a raw round trip of the same size\n",
 		       res->us / k->entries, x1->us / (res->us / k->entries), extra / k->entries);
-	else if (k->kind == BENCH_INV_PIPE)
+	else if (bench_case_depth(k) > 1)
 		printf("one completion every %.2f us with %u in flight, %.1fx the blocking x1 "
 		       "rate (raw echo pipelined: %.2f us)\n",
 		       res->us, DEPTH, x1->us / res->us, res->floor_us);
@@ -414,13 +504,13 @@ static void bench_print_meaning(const struct bench_case *k, const struct bench_r
 static void bench_print_markdown(const struct bench_case *k, const struct bench_ratio *res)
 {
 	printf("| daemon | %s (%zu B) | %.2f us%s (CPU %.2f us)", k->name, bench_case_req_len(k),
-	       res->us, k->kind == BENCH_INV_PIPE ? " per completion" : "/op", res->cpu_us);
+	       res->us, bench_case_depth(k) > 1 ? " per completion" : "/op", res->cpu_us);
 	if (k->entries > 1)
 		printf(", %.3f us/entry; nestd adds %.3f us/entry (CPU %.3f)", res->us / k->entries,
 		       (res->us - res->floor_us) / k->entries,
 		       (res->cpu_us - res->floor_cpu_us) / k->entries);
 	printf(" | raw round trip%s %.2f us (CPU %.2f us) | %.2fx (CPU %.2fx) | %s |\n",
-	       k->kind == BENCH_INV_PIPE ? ", 32 in flight," : "", res->floor_us, res->floor_cpu_us,
+	       bench_case_depth(k) > 1 ? ", 32 in flight," : "", res->floor_us, res->floor_cpu_us,
 	       res->ratio, res->cpu_ratio, k->goal);
 }
 
@@ -431,19 +521,26 @@ static int bench_all(struct bench *b)
 
 	bench_print_header(b);
 	for (size_t i = 0; i < N_CASES; i++) {
-		if ((r = bench_case_run(b, &bench_cases[i], &res[i])) < 0)
+		r = bench_case_run(b, &bench_cases[i], &res[i]);
+		if (r == -EOPNOTSUPP) { /* one CPU only: no "two CPUs" rows */
+			res[i] = (struct bench_ratio){0};
+			continue;
+		}
+		if (r < 0)
 			return r;
 		bench_print_row(&bench_cases[i], &res[i]);
 	}
 	printf("\n");
 	for (size_t i = 0; i < N_CASES; i++)
-		bench_print_meaning(&bench_cases[i], &res[i], &res[0]);
+		if (res[i].us > 0)
+			bench_print_meaning(&bench_cases[i], &res[i], &res[0]);
 	printf("\nARCHITECTURE.md §6: one invalidation costs %.2fx a raw socket round trip; a "
 	       "batch of %u costs %.3f us per entry.\n",
 	       res[0].ratio, NEST_BATCH_MAX, res[4].us / NEST_BATCH_MAX);
 	printf("\nMarkdown rows (bench/run):\n");
 	for (size_t i = 0; i < N_CASES; i++)
-		bench_print_markdown(&bench_cases[i], &res[i]);
+		if (res[i].us > 0)
+			bench_print_markdown(&bench_cases[i], &res[i]);
 	return 0;
 }
 
