@@ -19,8 +19,13 @@
 #include "log.h"
 #include "vm.h"
 
-/* Everything the daemon checks of one entry, in the order of the errno vocabulary. */
-static int invalidate_check(struct vm *vm, const struct nest_inv_entry *e)
+/*
+ * Everything the daemon checks of one entry, in the order of the errno vocabulary. *@owned is
+ * the PASID an earlier entry of the same request was found to own (0: none yet): nothing
+ * changes ownership in the middle of a request, so a run of entries on one PASID (the usual
+ * batch) looks it up once.
+ */
+static int invalidate_check(struct vm *vm, const struct nest_inv_entry *e, uint32_t *owned)
 {
 	int r = nest_inv_entry_check(e);
 
@@ -28,15 +33,18 @@ static int invalidate_check(struct vm *vm, const struct nest_inv_entry *e)
 		return r;
 	if (!(vm->info.features & NEST_FEAT_CACHE_INVLD))
 		return -EOPNOTSUPP; /* VM_ATTACH said so */
-	if (!nest_inv_all_pasids(e) && !vm_pasid_find(vm, e->pasid))
+	if (nest_inv_all_pasids(e) || (e->pasid == *owned && e->pasid))
+		return 0;
+	if (!vm_pasid_find(vm, e->pasid))
 		return -ENOENT;
+	*owned = e->pasid;
 	return 0;
 }
 
-static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e)
+static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e, uint32_t *owned)
 {
 	const struct nest_backend_ops *ops = vm->d->be_ops;
-	int r = invalidate_check(vm, e);
+	int r = invalidate_check(vm, e, owned);
 
 	if (r < 0)
 		return r;
@@ -62,13 +70,13 @@ static void invalidate_batched(struct vm *vm, const struct nest_tail *t,
 {
 	static struct nest_inv_entry e[NEST_BATCH_MAX]; /* single-threaded daemon */
 	const struct nest_backend_ops *ops = vm->d->be_ops;
-	uint32_t ok = 0, done;
+	uint32_t ok = 0, done, owned = 0;
 	int check_err = 0;
 
 	for (; ok < t->entry_num && ok < NEST_BATCH_MAX; ok++) {
 		check_err = nest_array_entry(t, ok, &e[ok], sizeof(e[ok]));
 		if (check_err == 0)
-			check_err = invalidate_check(vm, &e[ok]);
+			check_err = invalidate_check(vm, &e[ok], &owned);
 		if (check_err < 0)
 			break;
 	}
@@ -96,6 +104,7 @@ int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_tail *t = &rq->tail;
 	struct vm *vm = c->vm;
 	struct nest_invalidate_reply out = {.size = sizeof(out)};
+	uint32_t owned = 0;
 
 	if (t->entry_num == 0 || t->entry_num > c->caps.max_batch)
 		return -EINVAL;
@@ -108,7 +117,7 @@ int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		int r = nest_array_entry(t, i, &e, sizeof(e));
 
 		if (r == 0)
-			r = invalidate_one(vm, &e);
+			r = invalidate_one(vm, &e, &owned);
 		if (r < 0) {
 			out.first_error = -r;
 			break;

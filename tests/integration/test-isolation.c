@@ -76,6 +76,18 @@ Test(isolation, vm_a_cannot_see_vm_b)
 	cr_expect_eq(tc_pasid_free(a, pb, pb, NULL), tc_pasid_free(a, NOPASID, NOPASID, NULL));
 	cr_expect_eq(inv_pasid(a, pb), -ENOENT);
 	cr_expect_eq(inv_pasid(a, pb), inv_pasid(a, NOPASID));
+	{ /* in one batch after entries on A's own PASID (which nestd looks up once) */
+		struct nest_inv_entry e[4];
+		struct nest_invalidate_reply ir = {0};
+
+		for (int i = 0; i < 4; i++)
+			e[i] = (struct nest_inv_entry){.cache = NEST_CACHE_IOTLB,
+						       .granularity = NEST_INV_GRANU_PASID,
+						       .pasid = i == 2 ? pb : pa};
+		cr_assert_eq(tc_invalidate(a, e, 4, &ir), 0);
+		cr_expect_eq(ir.done, 2);
+		cr_expect_eq(ir.first_error, ENOENT);
+	}
 	cr_expect_eq(dma(a, 1, pb), -ENOENT);
 	cr_expect_eq(dma(a, 1, pb), dma(a, 1, NOPASID));
 	cr_expect_eq(dma(a, 7, pa), -ENOENT, "B's device with A's PASID");
