@@ -292,6 +292,11 @@ Test(ops, pasid_windows_follow_a_reload)
 	cr_assert_eq(tc_pasid_alloc(t1, 201, 300, &p), 0);
 	cr_expect_eq(p, 251, "vm2's new window is skipped: %u", p);
 	cr_expect_eq(tc_pasid_alloc(t1, 201, 250, NULL), -ENOSPC, "all of it vm2's");
+	for (uint32_t want = 252; want <= 253; want++) { /* the pool's part of 240-253 fills */
+		cr_assert_eq(tc_pasid_alloc(t1, 240, 253, &p), 0);
+		cr_expect_eq(p, want);
+	}
+	cr_expect_eq(tc_pasid_alloc(t1, 240, 253, NULL), -ENOSPC, "window and taken: exhausted");
 
 	/* and back: vm2's window goes with vm2 */
 	it_std_conf(conf, sizeof(conf), NULL, NULL);
