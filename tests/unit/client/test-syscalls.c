@@ -67,6 +67,61 @@ Test(syscalls, libnest_blocking_call_is_one_send_one_receive, .timeout = 60)
 	nestd_stop(&d);
 }
 
+struct pipe_ctx {
+	unsigned done;
+	int error;
+};
+
+static void pipe_cb(nest_client *c, struct nest_reply *r, void *opaque)
+{
+	struct pipe_ctx *p = opaque;
+
+	(void)c;
+	if (r->error && !p->error)
+		p->error = r->error;
+	p->done++;
+}
+
+/* A pipelining VMM waiting with nest_client_wait(-1): no poll() on libnest's blocking socket. */
+Test(syscalls, libnest_wait_forever_reads_without_poll, .timeout = 60)
+{
+	struct nestd_proc d;
+	struct test_vm t;
+	unsigned long b[SC_N], a[SC_N], empty[SC_N];
+	struct nest_invalidate inv = {
+		.size = sizeof(inv), .entry_len = sizeof(struct nest_inv_entry), .entry_num = 1};
+	uint8_t body[sizeof(struct nest_invalidate) + sizeof(struct nest_inv_entry)];
+	struct pipe_ctx p = {0};
+	struct nest_inv_entry e;
+	uint32_t pasid = 0;
+	unsigned sent = 0;
+
+	nestd_start(&d, NULL);
+	test_vm_attach(&t, &d, 0, 1u << 20);
+	cr_assert_eq(nest_pasid_alloc(t.c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &pasid), 0);
+	e = inv_entry(pasid);
+	memcpy(body, &inv, sizeof(inv));
+	memcpy(body + sizeof(inv), &e, sizeof(e));
+	nest_syscount_snapshot(b, empty);
+	while (p.done < N) {
+		while (sent < N && nest_client_inflight(t.c) < 32) {
+			cr_assert_eq(nest_client_send_async(t.c, NEST_OP_INVALIDATE, body,
+							    sizeof(body), NULL, 0, pipe_cb, &p,
+							    NULL),
+				     0);
+			sent++;
+		}
+		cr_assert_geq(nest_client_wait(t.c, -1), 1, "waiting forever handles something");
+	}
+	nest_syscount_snapshot(a, empty);
+	cr_expect_eq(p.error, 0);
+	cr_expect_eq(a[SC_POLL] - b[SC_POLL], 0, "%lu poll() calls", a[SC_POLL] - b[SC_POLL]);
+	cr_expect_leq(a[SC_RECVMSG] - b[SC_RECVMSG], 2 * N, "%lu receives for %d replies",
+		      a[SC_RECVMSG] - b[SC_RECVMSG], N);
+	test_vm_free(&t);
+	nestd_stop(&d);
+}
+
 static __attribute__((unused)) unsigned long count_of(const char *text, const char *name,
 						      bool empty)
 {
