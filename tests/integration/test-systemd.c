@@ -135,9 +135,14 @@ Test(systemd, socket_activation_seqpacket)
 	for (int i = 0; i < 500 && stat(d.sock, &sst) != 0; i++)
 		usleep(10000);
 	cr_assert_eq(stat(d.sock, &sst), 0, "systemd-socket-activate did not listen");
-	/* the first connection makes systemd-socket-activate exec nestd with the socket */
-	struct tc *t = tc_connect(d.sock);
-	cr_assert_not_null(t);
+	/*
+	 * the first connection makes systemd-socket-activate exec nestd with the socket; the
+	 * socket file appears at bind(), before listen(): retry a refused connect for 5 s
+	 */
+	struct tc *t = NULL;
+	for (int i = 0; i < 500 && !(t = tc_connect(d.sock)); i++)
+		usleep(10000);
+	cr_assert_not_null(t, "could not connect to systemd-socket-activate's socket");
 	cr_assert_eq(tc_hello(t), 0);
 	cr_expect_eq(tc_attach(t, "vm0", 0, NULL), 0);
 	for (int i = 0; i < 20 && !ready; i++)

@@ -71,7 +71,7 @@ for ((i = 0; i < EDU; i++)); do
 done
 # loglevel=5: warnings and worse reach the console live; /init dumps the whole dmesg at the end.
 # oops=panic + panic=-1 + -no-reboot: an oops ends the run at once instead of at the timeout.
-CMDLINE="console=ttyS0 intel_iommu=on panic=-1 oops=panic quiet loglevel=5"
+CMDLINE="console=ttyS0 intel_iommu=on no_timer_check panic=-1 oops=panic quiet loglevel=5"
 [[ $INTERACTIVE -eq 1 ]] && CMDLINE+=" nest.shell=1"
 [[ -n "$APPEND" ]] && CMDLINE+=" $APPEND"
 args+=(-kernel "$KDIR/vmlinuz" -initrd "$INITRD" -append "$CMDLINE"
