@@ -4,6 +4,7 @@
  * flooding and guest memory materialised by the sim's DMA. Each case is the regression test of
  * one fix: it fails on a nestd without it.
  */
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -473,6 +474,131 @@ Test(dos, sim_dma_cannot_materialise_vmm_memory)
 	tc_free(t);
 	tc_free(a);
 	close(big);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+/* A field of vm.show's "materialized" object (memory nestd brought into existence for the VM). */
+static long materialized(struct tc *a, const char *vm, const char *key)
+{
+	struct json_object *res = NULL, *m, *v;
+	char args[64];
+	long out = -1;
+
+	snprintf(args, sizeof(args), "{\"name\":\"%s\"}", vm);
+	cr_assert_eq(tc_admin(a, "vm.show", args, &res), 0);
+	if (json_object_object_get_ex(res, "materialized", &m) &&
+	    json_object_object_get_ex(m, key, &v))
+		out = (long)json_object_get_int64(v);
+	json_object_put(res);
+	return out;
+}
+
+/* Attach vm0 again on @t with the standard guest and @big at BIG_GPA; the bound PASID. */
+static uint32_t big_guest_reattach(struct tc *t, struct it_guest *g, int big)
+{
+	uint32_t pasid = 0;
+
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_assert_eq(tc_mem_add(t, g->fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE), 0);
+	cr_assert_eq(tc_mem_add(t, big, BIG_GPA, BIG_LEN, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE),
+		     0);
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &pasid), 0);
+	cr_assert_eq(tc_bind(t, pasid, IT_GPGD, 48, 0), 0);
+	return pasid;
+}
+
+/* DMA-write @n chunks of 32 KiB from @off of the big region: how many went through. */
+static int big_fill(struct tc *t, uint32_t pasid, uint64_t off, int n, int *ret_nomem)
+{
+	static uint8_t data[32 * 1024];
+	struct nest_sim_dma_reply rep;
+	int ok = 0;
+
+	memset(data, 0x5a, sizeof(data));
+	*ret_nomem = 0;
+	for (int k = 0; k < n; k++) {
+		int r = tc_dma(t, 1, pasid, BIG_GPA + off + (uint64_t)k * sizeof(data),
+			       NEST_DMA_F_WRITE, data, sizeof(data), &rep);
+
+		ok += r == 0 && rep.done == sizeof(data);
+		*ret_nomem += r == -ENOMEM;
+	}
+	return ok;
+}
+
+/*
+ * MaterializeLimitMiB= is the VM's, not an attachment's: the pages nestd filled stay charged
+ * for as long as they exist. Detaching unmaps them (nestd's RSS drops) but they stay in the
+ * VMM's memfd, charged to nestd's memory cgroup: the charge stays, and neither attaching again
+ * with the same memfd, nor reconnecting with a new memfd while the old one is kept, gets a new
+ * budget. Pages the VMM punches out of the memfd are seen gone and released.
+ */
+Test(dos, sim_materialise_budget_is_per_vm)
+{
+	enum { MIB = 1 << 20, CHUNKS_PER_MIB = MIB / (32 * 1024) };
+	struct td d;
+	struct it_guest g;
+	struct stat st;
+	int big, big2, nomem;
+
+	it_start(&d, "MemoryLimit=4G", "[Sim]\nMaterializeLimitMiB=4\n");
+	struct tc *a = it_admin(&d);
+	struct tc *t = it_client(&d);
+	long rss0 = proc_status_kb(d.pid, "RssShmem");
+	uint32_t pasid = big_guest_setup(t, &g, &big);
+
+	cr_expect_eq(big_fill(t, pasid, 0, 5 * CHUNKS_PER_MIB, &nomem), 4 * CHUNKS_PER_MIB);
+	cr_expect_eq(nomem, CHUNKS_PER_MIB);
+	cr_expect_eq(materialized(a, "vm0", "bytes"), 4 * MIB);
+	cr_expect_eq(materialized(a, "vm0", "limit"), 4 * MIB);
+	long rss_full = proc_status_kb(d.pid, "RssShmem");
+
+	/* detach: nestd's mapping goes, the pages stay in the memfd the VMM keeps */
+	cr_assert_eq(tc_detach(t, 0), 0);
+	long rss_detached = proc_status_kb(d.pid, "RssShmem");
+	cr_assert_eq(fstat(big, &st), 0);
+	cr_log_info("nestd RssShmem: %ld kB before, %ld kB filled, %ld kB detached; memfd holds "
+		    "%ld kB",
+		    rss0, rss_full, rss_detached, (long)st.st_blocks / 2);
+	cr_expect_geq(rss_full - rss0, 4096 - 64, "nestd mapped what it filled");
+	cr_expect_leq(rss_detached, rss0 + 256, "unmapped at detach");
+	cr_expect_geq((long)st.st_blocks * 512, 4 * MIB, "the pages are still in the memfd");
+	cr_expect_eq(materialized(a, "vm0", "bytes"), 4 * MIB, "still charged while they exist");
+
+	/* attach again, same memfd: no new budget; what is there is reachable for free */
+	pasid = big_guest_reattach(t, &g, big);
+	cr_expect_eq(big_fill(t, pasid, 8 * MIB, CHUNKS_PER_MIB, &nomem), 0);
+	cr_expect_eq(nomem, CHUNKS_PER_MIB);
+	cr_expect_eq(big_fill(t, pasid, 0, 4 * CHUNKS_PER_MIB, &nomem), 4 * CHUNKS_PER_MIB);
+	cr_expect_eq(materialized(a, "vm0", "bytes"), 4 * MIB);
+
+	/* the VMM reconnects (abruptly: teardown) with a new memfd, keeping the old one */
+	tc_free(t);
+	t = it_client(&d);
+	big2 = tc_memfd(BIG_LEN, true);
+	cr_assert_geq(big2, 0);
+	pasid = big_guest_reattach(t, &g, big2);
+	cr_expect_eq(big_fill(t, pasid, 0, CHUNKS_PER_MIB, &nomem), 0, "a new memfd is no new budget");
+	cr_expect_eq(nomem, CHUNKS_PER_MIB);
+	cr_expect_eq(materialized(a, "vm0", "bytes"), 4 * MIB);
+	cr_assert_eq(fstat(big2, &st), 0);
+	cr_expect_leq((long)st.st_blocks * 512, 64 << 10, "nothing filled in the new memfd");
+	cr_assert_eq(tc_detach(t, 0), 0);
+
+	/* the VMM punches 2 MiB out of the old memfd and adds it again: those are released */
+	cr_assert_eq(fallocate(big, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 2 * MIB), 0);
+	pasid = big_guest_reattach(t, &g, big);
+	cr_expect_eq(materialized(a, "vm0", "bytes"), 2 * MIB);
+	cr_expect_eq(materialized(a, "vm0", "released"), 2 * MIB);
+	cr_expect_eq(big_fill(t, pasid, 16 * MIB, 3 * CHUNKS_PER_MIB, &nomem), 2 * CHUNKS_PER_MIB);
+	cr_expect_eq(materialized(a, "vm0", "bytes"), 4 * MIB);
+
+	tc_free(t);
+	tc_free(a);
+	close(big);
+	close(big2);
 	it_guest_fini(&g);
 	it_stop(&d);
 	NO_LEAKS();
