@@ -267,22 +267,23 @@ int nest_sim_domain_free(struct nest_sim *sim, uint32_t domain);
  * access (our MAP_SHARED view allocates them, charged to this process). An account records
  * them per file (device and inode number) and page, and charges them until it sees them gone:
  * recorded pages that are no longer resident in their file are released whenever a region of
- * that file is added to a domain using the account, and before an access is refused for the
- * limit. Unmapping a region does not release anything: its pages stay in the file for as long
- * as anyone holds it. An account outlives domains: give each VM one account for all its
- * domains (attachments) and the budget is not reset by detaching and attaching again.
+ * that file is added to a domain using the account, and (at most once a second) before an
+ * access is refused for the limit. Unmapping a region does not release anything: its pages
+ * stay in the file for as long as anyone holds it. An account outlives domains: give each VM
+ * one account for all its domains (attachments) and the budget is not reset by detaching and
+ * attaching again.
  * Each domain starts with a private account of the instance's touch_limit, freed with it.
  */
 struct nest_sim_touch_acct;
 
 struct nest_sim_touch_info {
-	uint64_t limit;	    /* bytes; 0: not limited (and nothing recorded) */
-	uint64_t bytes;	    /* charged now: recorded pages x 4 KiB */
-	uint64_t touched;   /* every byte ever charged */
-	uint64_t released;  /* every byte released (seen gone) */
-	uint64_t refused;   /* accesses refused because they would exceed the limit */
-	uint32_t files;	    /* files with recorded pages */
-	uint32_t ranges;    /* runs of recorded pages */
+	uint64_t limit;	   /* bytes; 0: not limited (and nothing recorded) */
+	uint64_t bytes;	   /* charged now: recorded pages x 4 KiB */
+	uint64_t touched;  /* every byte ever charged */
+	uint64_t released; /* every byte released (seen gone) */
+	uint64_t refused;  /* accesses refused because they would exceed the limit */
+	uint32_t files;	   /* files with recorded pages */
+	uint32_t ranges;   /* runs of recorded pages */
 };
 
 /* A new account of @limit bytes (0: the limit of the instance a domain using it belongs to). */

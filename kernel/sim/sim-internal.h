@@ -210,7 +210,7 @@ struct sim_domain {
 	uint32_t nr_devices;
 	bool checker;
 	struct sim_s2 s2;
-	struct sim_touch touch;		       /* s2.touch points here */
+	struct sim_touch touch;		      /* s2.touch points here */
 	struct nest_sim_touch_acct *own_acct; /* private account, when not given one */
 };
 

@@ -12,20 +12,26 @@
  *
  * A recorded page is released when we see it gone from its file (not resident: hole punched,
  * file truncated, or swapped out): for a file being mapped again (a region added, e.g. at the
- * next attachment) and, before refusing an access, for every file the domain maps. A file we
- * no longer map cannot be looked at without holding it (which would keep its pages alive), so
- * its pages stay charged until it is mapped again or the account goes.
+ * next attachment) and, before refusing an access (at most once a second), for every file the
+ * domain maps. A file we no longer map cannot be looked at without holding it (which would keep
+ * its pages alive), so its pages stay charged until it is mapped again or the account goes.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim-internal.h"
 
-#define SIM_TOUCH_VEC 64 /* pages per mincore() call */
+#define SIM_TOUCH_VEC	   64 /* pages per mincore() call */
+/*
+ * Before refusing, the files a domain maps are looked at again, at most this often per account:
+ * an attacker at its limit must not make every refused access cost a scan of what it holds.
+ */
+#define SIM_TOUCH_PRUNE_NS 1000000000ull
 
 /* Recorded pages of one file: sorted, disjoint, non-adjacent runs [start, end) of page indexes. */
 struct sim_touch_run {
@@ -42,6 +48,7 @@ struct nest_sim_touch_acct {
 	uint64_t limit;
 	uint64_t pages; /* recorded */
 	uint64_t touched, released, refused;
+	uint64_t pruned_ns; /* CLOCK_MONOTONIC of the last look before refusing */
 	struct sim_touch_file *files;
 	uint32_t n_files, cap_files;
 };
@@ -195,7 +202,8 @@ static int touch_mincore(const void *p, size_t n, unsigned char *vec)
 		return 0;
 	if (errno != EPERM && errno != ENOSYS)
 		return -EFAULT;
-	memset(vec, 0, n); /* a seccomp filter without mincore: every page counts, the bound holds */
+	memset(vec, 0,
+	       n); /* a seccomp filter without mincore: every page counts, the bound holds */
 	return 1;
 }
 
@@ -299,7 +307,7 @@ static int touch_count_new(const struct nest_sim_touch_acct *a, const struct sim
 	for (uintptr_t p = start; p < end; p += SIM_TOUCH_VEC * SIM_PAGE_SIZE) {
 		unsigned char vec[SIM_TOUCH_VEC];
 		size_t np = (end - p) / SIM_PAGE_SIZE < SIM_TOUCH_VEC ? (end - p) / SIM_PAGE_SIZE
-								       : SIM_TOUCH_VEC;
+								      : SIM_TOUCH_VEC;
 		uint64_t pg = pg0 + (p - start) / SIM_PAGE_SIZE;
 
 		if (touch_mincore((const void *)p, np, vec) < 0)
@@ -311,8 +319,8 @@ static int touch_count_new(const struct nest_sim_touch_acct *a, const struct sim
 	return 0;
 }
 
-static int touch_charge(struct nest_sim_touch_acct *a, const struct sim_region *rg,
-			uintptr_t start, uintptr_t end)
+static int touch_charge(struct nest_sim_touch_acct *a, const struct sim_region *rg, uintptr_t start,
+			uintptr_t end)
 {
 	struct sim_touch_file *f = touch_file_get(a, rg->file_dev, rg->file_ino);
 	uint64_t pg0 = rg->fd_offset / SIM_PAGE_SIZE + (start - (uintptr_t)rg->hva) / SIM_PAGE_SIZE;
@@ -322,7 +330,7 @@ static int touch_charge(struct nest_sim_touch_acct *a, const struct sim_region *
 	for (uintptr_t p = start; p < end; p += SIM_TOUCH_VEC * SIM_PAGE_SIZE) {
 		unsigned char vec[SIM_TOUCH_VEC];
 		size_t np = (end - p) / SIM_PAGE_SIZE < SIM_TOUCH_VEC ? (end - p) / SIM_PAGE_SIZE
-								       : SIM_TOUCH_VEC;
+								      : SIM_TOUCH_VEC;
 		uint64_t pg = pg0 + (p - start) / SIM_PAGE_SIZE;
 
 		if (touch_mincore((const void *)p, np, vec) < 0)
@@ -356,13 +364,21 @@ int sim_touch(const struct sim_s2 *s2, const void *hva, size_t len)
 	r = touch_count_new(a, rg, start, end, &fresh);
 	if (r < 0)
 		return r;
-	if (fresh > (a->limit / SIM_PAGE_SIZE) - a->pages) {
-		/* what the files we map no longer hold is not ours to pay for: look first */
-		for (uint32_t i = 0; i < s2->n; i++)
-			touch_prune_region(a, &s2->v[i]);
-		r = touch_count_new(a, rg, start, end, &fresh);
-		if (r < 0)
-			return r;
+	if (a->pages > a->limit / SIM_PAGE_SIZE || fresh > (a->limit / SIM_PAGE_SIZE) - a->pages) {
+		struct timespec ts;
+		uint64_t now;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		if (!a->pruned_ns || now - a->pruned_ns >= SIM_TOUCH_PRUNE_NS) {
+			/* what the files we map no longer hold is not ours to pay for: look first */
+			a->pruned_ns = now;
+			for (uint32_t i = 0; i < s2->n; i++)
+				touch_prune_region(a, &s2->v[i]);
+			r = touch_count_new(a, rg, start, end, &fresh);
+			if (r < 0)
+				return r;
+		}
 		if (a->pages > a->limit / SIM_PAGE_SIZE ||
 		    fresh > (a->limit / SIM_PAGE_SIZE) - a->pages) {
 			a->refused++;

@@ -51,9 +51,8 @@ static const char *const fz_vm_names[] = {"vm0", "vm1", "vm2"};
 static void fz_attach(unsigned i)
 {
 	struct nest_vm_attach a = {.size = sizeof(a)};
-	struct nest_mem_add m = {.size = sizeof(m),
-				 .flags = NEST_MEM_F_READ | NEST_MEM_F_WRITE,
-				 .len = FZD_MEM};
+	struct nest_mem_add m = {
+		.size = sizeof(m), .flags = NEST_MEM_F_READ | NEST_MEM_F_WRITE, .len = FZD_MEM};
 	static struct fzd_reply rep;
 	struct fzd_client *c = &fz.vmc[i];
 

@@ -98,8 +98,8 @@ static struct conn *fzd_find_conn(uint64_t id)
 
 void fzd_client_open(struct fzd_client *c, int kind)
 {
-	struct nest_hello h = {.size = sizeof(h), .major = NEST_PROTO_MAJOR,
-			       .minor = NEST_PROTO_MINOR};
+	struct nest_hello h = {
+		.size = sizeof(h), .major = NEST_PROTO_MAJOR, .minor = NEST_PROTO_MINOR};
 	static struct fzd_reply rep;
 	struct peer p = {0};
 	struct nest_caps caps;

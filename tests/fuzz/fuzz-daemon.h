@@ -72,7 +72,8 @@ int fzd_call(struct fzd_client *c, uint16_t op, const void *fixed, size_t flen, 
 const void *fzd_call_ok(struct fzd_client *c, uint16_t op, const void *fixed, size_t flen,
 			const void *tail, size_t tlen, int fd, struct fzd_reply *rep);
 
-/* A memfd of FZD_MEM bytes with the guest tables (GVA 0x400000 + i * 4 KiB -> GPA 0x100000 + i * 4 KiB, 16 pages). */
+/* A sealed memfd of FZD_MEM bytes with guest tables: GVA 0x400000 + i pages -> GPA 0x100000 + i
+ * pages, i < 16. */
 int fzd_guest_memfd(void);
 
 #endif /* NEST_FUZZ_DAEMON_H */

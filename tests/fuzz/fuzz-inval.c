@@ -180,8 +180,8 @@ static void fz_setup(void)
 			struct nest_ev_fault f;
 
 			FZ_CHECK(fz.real->translate(d->be, fz.vm1->ctx, VM1_DEV, VM1_PASID_BASE + i,
-						    FZD_GVA + pg * 0x1000ull, NEST_ACCESS_WRITE,
-						    &x, &f) == 0);
+						    FZD_GVA + pg * 0x1000ull, NEST_ACCESS_WRITE, &x,
+						    &f) == 0);
 		}
 	fz_check_vm1_cached();
 	fz.ready = true;
