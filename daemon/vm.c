@@ -234,7 +234,16 @@ void vm_release(struct vm *vm, bool keep)
 		vm->state = VM_HELD;
 		event_add(vm->ev_grace, &tv);
 		vm_prq_refuse_all(vm); /* nobody will answer what the client was asked */
-		log_msg(LOG_INFO, "vm %s: held for %u s", vm->cfg.name, vm->cfg.grace_sec);
+		/*
+		 * An audit record (the VM's context outlives its client), not a plain log line:
+		 * folded with the VM's other records when a VMM connects and drops in a loop.
+		 */
+		audit_log(&(struct audit_rec){.vm = vm->cfg.name,
+					      .uid = vm->uid,
+					      .pid = vm->pid,
+					      .pasid = -1,
+					      .op = "hold"},
+			  "client gone: held for %u s", vm->cfg.grace_sec);
 		return;
 	}
 	/* a stop or restart of nestd closes every connection: that, not the client, is the reason */

@@ -925,3 +925,47 @@ Test(dos, unknown_vm_attach_flood_is_folded)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/*
+ * A VMM that attaches and drops its connection in a loop leaves its VM held each time: the hold
+ * is an audit record (op "hold"), folded with the VM's other records like any flood, with exact
+ * counts (it used to be an unfolded info line per disconnect).
+ */
+Test(dos, hold_records_are_folded)
+{
+	enum { N = 300 };
+	struct td d;
+	char conf[2048];
+	static const char *const held[] = {" vm=vm0 ", "held for 30 s", NULL};
+
+	td_init(&d);
+	d.capture_stderr = true;
+	it_std_conf(conf, sizeof(conf), "GracePeriodSec=30",
+		    "[Limits]\nAuditRate=20\nAuditBurst=50\nAuditSummarySec=1\n");
+	td_write_conf(&d, conf);
+	cr_assert_eq(td_start(&d), 0);
+	uint64_t t0 = (uint64_t)time(NULL);
+	for (int i = 0; i < N; i++) {
+		struct tc *t = it_client(&d);
+		int r, tries = 0;
+
+		/* EBUSY until nestd has seen the previous connection go */
+		while ((r = tc_attach(t, "vm0", 0, NULL)) == -EBUSY && tries++ < 1000)
+			usleep(1000);
+		cr_assert_eq(r, 0, "round %d", i);
+		tc_free(t); /* abrupt: held */
+	}
+	uint64_t secs = (uint64_t)time(NULL) - t0 + 1;
+	usleep(2200000); /* the last summary */
+	struct tc *a = it_admin(&d);
+	cr_expect_eq(it_vm_field(a, "vm0", "state"), 2, "held");
+	tc_free(a);
+
+	long written = audit_lines(d.log, "hold", held);
+	long folded = audit_folded(d.log, "vm0", "hold/ok");
+	cr_expect_eq(written + folded, N, "%ld written + %ld folded", written, folded);
+	cr_expect_leq(written, 50 + 20 * (long)secs);
+	cr_expect_gt(folded, 0);
+	it_stop(&d);
+	NO_LEAKS();
+}
