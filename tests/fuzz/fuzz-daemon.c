@@ -41,6 +41,15 @@ struct nestd *fzd_daemon(void)
 	return fzd.d;
 }
 
+/* The daemon's files go at exit (the daemon itself lives until then: not a per-input leak). */
+static void fzd_cleanup(void)
+{
+	unlink(fzd.sock);
+	unlink(fzd.admin);
+	unlink(fzd.conf);
+	rmdir(fzd.dir);
+}
+
 struct nestd *fzd_start(const char *conf_body)
 {
 	struct nestd_config *cfg = NULL;
@@ -70,13 +79,10 @@ struct nestd *fzd_start(const char *conf_body)
 		.admin_path = fzd.admin,
 		.log_level = LOG_ERR,
 	};
+	atexit(fzd_cleanup);
 	FZ_CHECK(nestd_new(&args, cfg, &fzd.d) == 0);
 	fzd.txbuf = malloc(NEST_MSG_SIZE_MAX);
 	FZ_CHECK(fzd.txbuf != NULL);
-	/*
-	 * The daemon lives as long as the process; what it holds then is not a per-input leak.
-	 * Its sockets and temporary files go at exit.
-	 */
 	return fzd.d;
 }
 
