@@ -2,6 +2,7 @@
 /*
  * fuzz-daemon.c - the in-process nestd of fuzz-inval and fuzz-admin (see fuzz-daemon.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -198,8 +199,11 @@ int fzd_call(struct fzd_client *c, uint16_t op, const void *fixed, size_t flen, 
 	FZ_CHECK(r != -EAGAIN);
 	if (r == 0 && !fzd_find_conn(c->conn_id))
 		c->closed = true; /* answered, then closed (EPERM, EPROTO) */
-	if (c->closed)
+	if (c->closed) {
 		c->conn = NULL;
+		close(c->fd); /* our end goes too */
+		c->fd = -1;
+	}
 	return r;
 }
 
@@ -214,6 +218,29 @@ const void *fzd_call_ok(struct fzd_client *c, uint16_t op, const void *fixed, si
 		abort();
 	}
 	return rep->body;
+}
+
+static unsigned fzd_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	FZ_CHECK(d != NULL);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+void fzd_check_fds(void)
+{
+	static unsigned baseline, calls;
+
+	if (calls++ % 64)
+		return;
+	if (!baseline)
+		baseline = fzd_count_fds();
+	FZ_CHECK(fzd_count_fds() <= baseline + 16); /* no fd piles up, in nestd or here */
 }
 
 int fzd_guest_memfd(void)

@@ -72,6 +72,9 @@ int fzd_call(struct fzd_client *c, uint16_t op, const void *fixed, size_t flen, 
 const void *fzd_call_ok(struct fzd_client *c, uint16_t op, const void *fixed, size_t flen,
 			const void *tail, size_t tlen, int fd, struct fzd_reply *rep);
 
+/* Every 64th call: the process has no more fds than at the first call, give or take a few. */
+void fzd_check_fds(void);
+
 /* A sealed memfd of FZD_MEM bytes with guest tables: GVA 0x400000 + i pages -> GPA 0x100000 + i
  * pages, i < 16. */
 int fzd_guest_memfd(void);
