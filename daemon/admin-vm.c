@@ -153,6 +153,19 @@ int admin_vm_show(struct conn *c, struct json_object *args, struct json_object *
 	admin_add_int(res, "mem_limit", (int64_t)vm->cfg.mem_limit);
 	admin_add_int(res, "grace_sec", vm->cfg.grace_sec);
 	admin_add_bool(res, "checker", vm->state != VM_DETACHED ? vm->checker : vm->cfg.checker);
+	if (vm->mem_acct) { /* memory nestd brought into existence for the VM (sim) */
+		struct nest_be_mem_acct_info mi;
+		struct json_object *m = json_object_new_object();
+
+		c->d->be_ops->mem_acct_info(c->d->be, vm->mem_acct, &mi);
+		admin_add_int(m, "limit", (int64_t)mi.limit);
+		admin_add_int(m, "bytes", (int64_t)mi.bytes);
+		admin_add_int(m, "touched", (int64_t)mi.touched);
+		admin_add_int(m, "released", (int64_t)mi.released);
+		admin_add_int(m, "refused", (int64_t)mi.refused);
+		admin_add_int(m, "files", mi.files);
+		json_object_object_add(res, "materialized", m);
+	}
 	for (size_t i = 0; i < vm->cfg.n_devices; i++)
 		json_object_array_add(devs, admin_device_json(vm, i, false));
 	json_object_object_add(res, "devices", devs);

@@ -49,7 +49,7 @@ struct audit_rec {
 	int64_t pasid;	/* -1: none */
 	const char *op; /* "attach", "detach", "mem-add", "mem-remove", "device-get", "pasid-alloc",
 			   "pasid-free", "bind", "bind-native", "unbind", "evict", "reload",
-			   "teardown", "log-level", "page-response", "viommu-alloc",
+			   "teardown", "hold", "log-level", "page-response", "viommu-alloc",
 			   "viommu-free", "vdevice-alloc", "viommu-attach", "viommu-detach";
 			   written by nestd itself: "audit-fold", "audit-summary" */
 	int result;	/* 0 or -errno */

@@ -32,6 +32,7 @@ static void vm_on_prq(evutil_socket_t fd, short what, void *arg)
 int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
+	int r;
 
 	if (!vm)
 		return -ENOMEM;
@@ -41,7 +42,12 @@ int vm_new(struct nestd *d, const struct nestd_vm_cfg *cfg, struct vm **ret)
 		vm->devices[i].fd = -1;
 	vm->ev_grace = evtimer_new(d->base, vm_on_grace_expired, vm);
 	vm->ev_prq = event_new(d->base, -1, 0, vm_on_prq, vm);
-	if (!vm->ev_grace || !vm->ev_prq) {
+	/* one account for the VM's life: detaching and attaching again does not reset it */
+	r = d->be_ops && d->be_ops->mem_acct_new ? d->be_ops->mem_acct_new(d->be, &vm->mem_acct)
+						 : 0;
+	if (!vm->ev_grace || !vm->ev_prq || r < 0) {
+		if (vm->mem_acct)
+			d->be_ops->mem_acct_free(d->be, vm->mem_acct);
 		if (vm->ev_grace)
 			event_free(vm->ev_grace);
 		if (vm->ev_prq)
@@ -59,6 +65,8 @@ struct vm *vm_free(struct vm *vm)
 		return NULL;
 	if (vm->state != VM_DETACHED)
 		vm_teardown(vm, "daemon shutdown");
+	if (vm->mem_acct) /* no context uses it any more */
+		vm->d->be_ops->mem_acct_free(vm->d->be, vm->mem_acct);
 	event_free(vm->ev_grace);
 	event_free(vm->ev_prq);
 	free(vm->prqs);
@@ -146,6 +154,7 @@ static int vm_ctx_create(struct vm *vm, bool checker)
 		.pasid_quota = vm->cfg.pasid_quota,
 		.checker = checker,
 		.cookie = vm,
+		.mem_acct = vm->mem_acct,
 	};
 	int r;
 
@@ -225,7 +234,16 @@ void vm_release(struct vm *vm, bool keep)
 		vm->state = VM_HELD;
 		event_add(vm->ev_grace, &tv);
 		vm_prq_refuse_all(vm); /* nobody will answer what the client was asked */
-		log_msg(LOG_INFO, "vm %s: held for %u s", vm->cfg.name, vm->cfg.grace_sec);
+		/*
+		 * An audit record (the VM's context outlives its client), not a plain log line:
+		 * folded with the VM's other records when a VMM connects and drops in a loop.
+		 */
+		audit_log(&(struct audit_rec){.vm = vm->cfg.name,
+					      .uid = vm->uid,
+					      .pid = vm->pid,
+					      .pasid = -1,
+					      .op = "hold"},
+			  "client gone: held for %u s", vm->cfg.grace_sec);
 		return;
 	}
 	/* a stop or restart of nestd closes every connection: that, not the client, is the reason */

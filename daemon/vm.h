@@ -90,6 +90,8 @@ struct vm {
 	uid_t uid; /* of the client that attached last */
 	pid_t pid;
 	struct nest_be_ctx *ctx;
+	struct nest_be_mem_acct *mem_acct; /* memory the backend materialised for this VM, over
+					      every attachment (sim; NULL: none) */
 	bool checker;
 	struct nest_backend_info info; /* the context's nesting info, set at attach */
 

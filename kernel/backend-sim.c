@@ -235,6 +235,11 @@ static void sim_info(struct nest_backend *be, struct nest_backend_info *ret)
 	};
 }
 
+/* A VM's materialisation account (nest-sim.h): lives with the daemon's VM, not the domain. */
+struct nest_be_mem_acct {
+	struct nest_sim_touch_acct *a;
+};
+
 static int sim_ctx_new(struct nest_backend *be, const struct nest_be_ctx_params *p,
 		       struct nest_be_ctx **ret)
 {
@@ -250,11 +255,49 @@ static int sim_ctx_new(struct nest_backend *be, const struct nest_be_ctx_params 
 	}
 	if (p->checker)
 		(void)nest_sim_domain_set_checker(be->sim, ctx->domain, true);
+	if (p->mem_acct) /* the VM's account, across its attachments; a new domain has no region */
+		(void)nest_sim_domain_set_touch_acct(be->sim, ctx->domain, p->mem_acct->a);
 	ctx->cookie = p->cookie;
 	ctx->next = be->ctxs;
 	be->ctxs = ctx;
 	*ret = ctx;
 	return 0;
+}
+
+static int sim_mem_acct_new(struct nest_backend *be, struct nest_be_mem_acct **ret)
+{
+	struct nest_be_mem_acct *m = calloc(1, sizeof(*m));
+
+	if (!m || nest_sim_touch_acct_new(0, &m->a) < 0) { /* 0: MaterializeLimitMiB= */
+		free(m);
+		return -ENOMEM;
+	}
+	*ret = m;
+	return 0;
+}
+
+static void sim_mem_acct_free(struct nest_backend *be, struct nest_be_mem_acct *m)
+{
+	if (!m)
+		return;
+	nest_sim_touch_acct_free(m->a);
+	free(m);
+}
+
+static void sim_mem_acct_info(struct nest_backend *be, const struct nest_be_mem_acct *m,
+			      struct nest_be_mem_acct_info *ret)
+{
+	struct nest_sim_touch_info ti;
+
+	nest_sim_touch_acct_info(m->a, &ti);
+	*ret = (struct nest_be_mem_acct_info){
+		.limit = ti.limit,
+		.bytes = ti.bytes,
+		.touched = ti.touched,
+		.released = ti.released,
+		.refused = ti.refused,
+		.files = ti.files,
+	};
 }
 
 static void sim_ctx_free(struct nest_backend *be, struct nest_be_ctx *ctx)
@@ -530,6 +573,9 @@ const struct nest_backend_ops nest_backend_sim_ops = {
 	.info = sim_info,
 	.ctx_new = sim_ctx_new,
 	.ctx_free = sim_ctx_free,
+	.mem_acct_new = sim_mem_acct_new,
+	.mem_acct_free = sim_mem_acct_free,
+	.mem_acct_info = sim_mem_acct_info,
 	.map = sim_map,
 	.unmap = sim_unmap,
 	.device_attach = sim_device_attach,

@@ -133,10 +133,23 @@ struct nest_be_dev {
 };
 
 /* Per-VM context parameters. */
+struct nest_be_mem_acct; /* mem_acct_new() */
+
 struct nest_be_ctx_params {
 	uint32_t pasid_quota; /* enforced by the daemon too; a backend may enforce it as well */
 	bool checker;	      /* sim: stale-translation checker on from the start */
 	void *cookie;	      /* handed back in event callbacks (the daemon's VM object) */
+	struct nest_be_mem_acct *mem_acct; /* the VM's account (mem_acct_new()), or NULL */
+};
+
+/* What a memory account holds (mem_acct_info()). */
+struct nest_be_mem_acct_info {
+	uint64_t limit;	   /* bytes; 0: not limited */
+	uint64_t bytes;	   /* charged now */
+	uint64_t touched;  /* ever charged */
+	uint64_t released; /* ever released (seen gone from the files) */
+	uint64_t refused;  /* accesses refused at the limit */
+	uint32_t files;	   /* memory files with charged pages */
 };
 
 /* A guest stage-1 binding; field meanings are those of struct nest_bind (wire). */
@@ -255,6 +268,17 @@ struct nest_backend_ops {
 	int (*ctx_new)(struct nest_backend *be, const struct nest_be_ctx_params *p,
 		       struct nest_be_ctx **ret);
 	void (*ctx_free)(struct nest_backend *be, struct nest_be_ctx *ctx);
+	/*
+	 * mem_acct_new() / mem_acct_free() / mem_acct_info(): an account of the memory the backend
+	 * itself brings into existence in a VM's memory files (sim: the holes its DMA and page
+	 * walks fill, charged to nestd). The daemon keeps one per VM for the VM's life and hands it
+	 * to every ctx_new() of that VM, so detaching and attaching again does not reset it. An
+	 * account is freed only when no context uses it. Optional (NULL: nothing is materialised).
+	 */
+	int (*mem_acct_new)(struct nest_backend *be, struct nest_be_mem_acct **ret);
+	void (*mem_acct_free)(struct nest_backend *be, struct nest_be_mem_acct *a);
+	void (*mem_acct_info)(struct nest_backend *be, const struct nest_be_mem_acct *a,
+			      struct nest_be_mem_acct_info *ret);
 
 	/*
 	 * map() - map [fd_offset, fd_offset + len) of @fd at GPA [gpa, gpa + len) in stage 2 with

@@ -138,6 +138,13 @@ static void cmd_vm_show_human(const struct nestctl *ctl, json_object *res)
 	printf("Memory limit: %s\n", nestctl_bytes(res, "mem_limit", b3, NUMBUF));
 	printf("Grace period: %ss\n", nestctl_int_or_dash(res, "grace_sec", b2, NUMBUF));
 	printf("Checker:      %s\n", yes_no(res, "checker"));
+	json_object *m;
+
+	if (json_object_object_get_ex(res, "materialized", &m) && m) /* sim: holes nestd filled */
+		printf("Materialized: %s of %s (released %s, refused %s)\n",
+		       nestctl_bytes(m, "bytes", b1, NUMBUF), nestctl_bytes(m, "limit", b2, NUMBUF),
+		       nestctl_bytes(m, "released", b3, NUMBUF),
+		       json_object_get_string(json_object_object_get(m, "refused")));
 	cmd_vm_show_sections(ctl, res);
 }
 

@@ -57,7 +57,8 @@ struct nest_sim_config {
 	/*
 	 * Bytes of holes in region files one domain's DMA and page walks may bring into existence
 	 * (pages that were not resident; sim-touch.c); past it a DMA chunk fails with -ENOMEM and a
-	 * page-table read faults as a stage-2 miss. 0: not limited.
+	 * page-table read faults as a stage-2 miss. 0: not limited. Counted per account
+	 * (nest_sim_touch_acct below): per domain unless domains are given a shared one.
 	 */
 	uint64_t touch_limit;
 };
@@ -259,6 +260,44 @@ int nest_sim_domain_new(struct nest_sim *sim, uint32_t pasid_quota, uint32_t *re
  * -ENOENT if it does not exist.
  */
 int nest_sim_domain_free(struct nest_sim *sim, uint32_t domain);
+
+/*
+ * Materialisation accounts (sim-touch.c). Pages of a region file that are not resident when a
+ * DMA chunk or a page-table read of a domain needs them are brought into existence by the
+ * access (our MAP_SHARED view allocates them, charged to this process). An account records
+ * them per file (device and inode number) and page, and charges them until it sees them gone:
+ * recorded pages that are no longer resident in their file are released whenever a region of
+ * that file is added to a domain using the account, and (at most once a second) before an
+ * access is refused for the limit. Unmapping a region does not release anything: its pages
+ * stay in the file for as long as anyone holds it. An account outlives domains: give each VM
+ * one account for all its domains (attachments) and the budget is not reset by detaching and
+ * attaching again.
+ * Each domain starts with a private account of the instance's touch_limit, freed with it.
+ */
+struct nest_sim_touch_acct;
+
+struct nest_sim_touch_info {
+	uint64_t limit;	   /* bytes; 0: not limited (and nothing recorded) */
+	uint64_t bytes;	   /* charged now: recorded pages x 4 KiB */
+	uint64_t touched;  /* every byte ever charged */
+	uint64_t released; /* every byte released (seen gone) */
+	uint64_t refused;  /* accesses refused because they would exceed the limit */
+	uint32_t files;	   /* files with recorded pages */
+	uint32_t ranges;   /* runs of recorded pages */
+};
+
+/* A new account of @limit bytes (0: the limit of the instance a domain using it belongs to). */
+int nest_sim_touch_acct_new(uint64_t limit, struct nest_sim_touch_acct **ret);
+/* Free an account no domain uses any more. Accepts NULL; returns NULL. */
+struct nest_sim_touch_acct *nest_sim_touch_acct_free(struct nest_sim_touch_acct *a);
+void nest_sim_touch_acct_info(const struct nest_sim_touch_acct *a, struct nest_sim_touch_info *ret);
+/*
+ * Make @domain charge @a (NULL: a private account again) from now on. Only while the domain has
+ * no region (-EBUSY otherwise); -ENOENT for an unknown domain. The caller keeps @a and must not
+ * free it before the domain is freed or given another account.
+ */
+int nest_sim_domain_set_touch_acct(struct nest_sim *sim, uint32_t domain,
+				   struct nest_sim_touch_acct *a);
 
 /* Small summary for admin tools. -ENOENT if the domain does not exist. */
 int nest_sim_domain_info(struct nest_sim *sim, uint32_t domain,

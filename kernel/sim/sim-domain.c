@@ -18,10 +18,16 @@ int nest_sim_domain_new(struct nest_sim *sim, uint32_t pasid_quota, uint32_t *re
 	dom->id = sim->next_domain;
 	dom->pasid_quota = pasid_quota;
 	dom->checker = sim->cfg.checker;
-	dom->touch.limit = sim->cfg.touch_limit;
 	dom->s2.touch = &dom->touch;
+	if (sim->cfg.touch_limit &&
+	    nest_sim_touch_acct_new(sim->cfg.touch_limit, &dom->own_acct) < 0) {
+		free(dom);
+		return -ENOMEM;
+	}
+	dom->s2.acct = dom->own_acct;
 	r = sim_array_insert((void ***)&sim->domains, &sim->nr_domains, sim->nr_domains, dom);
 	if (r < 0) {
+		nest_sim_touch_acct_free(dom->own_acct);
 		free(dom);
 		return r;
 	}
@@ -82,7 +88,28 @@ int nest_sim_domain_free(struct nest_sim *sim, uint32_t domain)
 	sim->cnt.touched_bytes += dom->touch.bytes; /* the counters cover domains that are gone */
 	sim->cnt.touch_refused += dom->touch.refused;
 	sim_array_remove((void **)sim->domains, &sim->nr_domains, at);
+	nest_sim_touch_acct_free(dom->own_acct);
 	free(dom);
+	return 0;
+}
+
+int nest_sim_domain_set_touch_acct(struct nest_sim *sim, uint32_t domain,
+				   struct nest_sim_touch_acct *a)
+{
+	struct sim_domain *dom = sim_domain_get(sim, domain);
+
+	if (!dom)
+		return -ENOENT;
+	if (dom->s2.n)
+		return -EBUSY;
+	if (!a) {
+		dom->s2.acct = dom->own_acct;
+		return 0;
+	}
+	if (!sim->cfg.touch_limit)
+		return 0; /* not limited: nothing is recorded anywhere */
+	sim_touch_acct_bind(a, sim->cfg.touch_limit);
+	dom->s2.acct = a;
 	return 0;
 }
 

@@ -24,11 +24,12 @@ struct sim_region {
 	uint64_t len;
 	uint8_t *hva; /* our own MAP_SHARED mapping of the caller's fd */
 	uint32_t perms;
+	uint64_t fd_offset;
+	uint64_t file_dev, file_ino; /* the file, for the materialisation account */
 };
 
-/* Bytes of region files a domain's accesses brought into existence (sim-touch.c). */
+/* What a domain's accesses brought into existence, over its life (sim-touch.c). */
 struct sim_touch {
-	uint64_t limit; /* 0: not counted */
 	uint64_t bytes;
 	uint64_t refused; /* accesses refused because they would exceed the limit */
 };
@@ -39,15 +40,20 @@ struct sim_s2 {
 	uint32_t n;
 	uint32_t cap;
 	uint64_t bytes;
-	struct sim_touch *touch; /* the domain's budget; NULL: not counted */
+	struct sim_touch *touch;	  /* the domain's counters */
+	struct nest_sim_touch_acct *acct; /* the budget it charges; NULL: not counted */
 };
 
 /*
- * sim_touch() - about to access [hva, hva + len) of a region mapping of @s2: count the pages
- * that are not resident yet against the budget. -ENOMEM (nothing counted) if they would exceed
- * it, -EFAULT if the range is not mapped, else 0.
+ * sim_touch() - about to access [hva, hva + len) of a region mapping of @s2: charge the pages
+ * that are not resident yet to the account. -ENOMEM (nothing charged) if they would exceed its
+ * limit (after releasing what is gone), -EFAULT if the range is not mapped, else 0.
  */
 int sim_touch(const struct sim_s2 *s2, const void *hva, size_t len);
+/* A region was added: release the account's pages of its file that are gone. */
+void sim_touch_region_added(const struct sim_s2 *s2, const struct sim_region *rg);
+/* The account's limit when it is 0 ("the instance's"). */
+void sim_touch_acct_bind(struct nest_sim_touch_acct *a, uint64_t limit);
 
 const struct sim_region *sim_s2_lookup(const struct sim_s2 *s2, uint64_t gpa);
 void sim_s2_clear(struct sim_s2 *s2);
@@ -207,7 +213,8 @@ struct sim_domain {
 	struct sim_device *devs; /* its nr_devices devices, linked by dom_next */
 	bool checker;
 	struct sim_s2 s2;
-	struct sim_touch touch; /* s2.touch points here */
+	struct sim_touch touch;		      /* s2.touch points here */
+	struct nest_sim_touch_acct *own_acct; /* private account, when not given one */
 };
 
 struct sim_device {

@@ -89,6 +89,7 @@ int nest_sim_region_add(struct nest_sim *sim, uint32_t domain, uint64_t gpa, uin
 {
 	struct sim_domain *dom = sim_domain_get(sim, domain);
 	struct sim_s2 *s2;
+	struct stat st;
 	uint8_t *hva;
 	uint32_t at;
 	int r;
@@ -113,13 +114,22 @@ int nest_sim_region_add(struct nest_sim *sim, uint32_t domain, uint64_t gpa, uin
 		s2->v = nv;
 		s2->cap = cap;
 	}
+	if (fstat(fd, &st) < 0)
+		return -EINVAL;
 	r = sim_s2_map(fd, len, fd_offset, perms, &hva);
 	if (r < 0)
 		return r;
 	memmove(&s2->v[at + 1], &s2->v[at], (s2->n - at) * sizeof(*s2->v));
-	s2->v[at] = (struct sim_region){.gpa = gpa, .len = len, .hva = hva, .perms = perms};
+	s2->v[at] = (struct sim_region){.gpa = gpa,
+					.len = len,
+					.hva = hva,
+					.perms = perms,
+					.fd_offset = fd_offset,
+					.file_dev = (uint64_t)st.st_dev,
+					.file_ino = (uint64_t)st.st_ino};
 	s2->n++;
 	s2->bytes += len;
+	sim_touch_region_added(s2, &s2->v[at]); /* what of its file we recorded and is gone */
 	return 0;
 }
 
