@@ -134,7 +134,8 @@ struct sim_tlb {
 	uint8_t *victim; /* round-robin replacement pointer per set */
 	uint32_t set_bits;
 	uint32_t ways;
-	uint32_t n; /* valid entries */
+	uint32_t n;	 /* valid entries */
+	uint64_t shifts; /* bit s: an entry of size 1 << s was inserted since the TLB was empty */
 };
 
 /* Tag match for flushes; pasid 0 / size 0 mean "any". */

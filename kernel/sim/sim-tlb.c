@@ -5,6 +5,7 @@
  * probes 4 KiB, then 2 MiB, then 1 GiB. Everything is allocated at creation: lookups and
  * inserts never allocate.
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "sim-internal.h"
@@ -101,6 +102,7 @@ void sim_tlb_insert(struct sim_tlb *t, const struct sim_tlbe *ne)
 		if (!s[w].domain && slot == SIM_TLB_WAYS)
 			slot = w;
 	}
+	t->shifts |= 1ull << ne->shift;
 	if (slot == SIM_TLB_WAYS) {
 		slot = t->victim[set] % SIM_TLB_WAYS;
 		t->victim[set] = (uint8_t)(slot + 1);
@@ -135,11 +137,67 @@ static bool sim_tlb_matches(const struct sim_tlbe *e, const struct sim_tlb_match
 	return true;
 }
 
+/*
+ * Tags are (domain, PASID, base, size): a PASID-selective ranged flush covering few pages of
+ * each size the TLB holds can probe exactly the sets those tags hash to instead of scanning
+ * every entry (an INVALIDATE of one page used to read the whole IOTLB). Returns the number of
+ * probes needed, or SIZE_MAX when scanning is cheaper.
+ */
+static size_t sim_tlb_probes(const struct sim_tlb *t, const struct sim_tlb_match *m)
+{
+	size_t total = (size_t)SIM_TLB_WAYS << t->set_bits, probes = 0;
+
+	if (!m->by_pasid || !m->by_range || m->last < m->start)
+		return SIZE_MAX;
+	for (unsigned s = 0; s < 64; s++) {
+		if (!(t->shifts & (1ull << s)))
+			continue;
+		uint64_t pages = (m->last >> s) - (m->start >> s) + 1;
+
+		/* a probe reads one set of SIM_TLB_WAYS entries */
+		if (pages > total / SIM_TLB_WAYS / 8 ||
+		    (probes += pages) > total / SIM_TLB_WAYS / 8)
+			return SIZE_MAX;
+	}
+	return probes;
+}
+
+static uint32_t sim_tlb_flush_probed(struct sim_tlb *t, const struct sim_tlb_match *m)
+{
+	uint32_t n = 0;
+
+	for (unsigned s = 0; s < 64 && t->n; s++) {
+		if (!(t->shifts & (1ull << s)))
+			continue;
+		for (uint64_t pg = m->start >> s; pg <= m->last >> s && t->n; pg++) {
+			struct sim_tlbe *e = (struct sim_tlbe *)sim_tlb_lookup_at(
+				t, m->domain, m->pasid, pg << s, s);
+
+			if (!e)
+				continue;
+			*e = (struct sim_tlbe){0};
+			t->n--;
+			n++;
+		}
+	}
+	return n;
+}
+
 uint32_t sim_tlb_flush(struct sim_tlb *t, const struct sim_tlb_match *m)
 {
 	size_t total = (size_t)SIM_TLB_WAYS << t->set_bits;
 	uint32_t n = 0;
 
+	if (!t->n) {
+		t->shifts = 0;
+		return 0;
+	}
+	if (sim_tlb_probes(t, m) != SIZE_MAX) {
+		n = sim_tlb_flush_probed(t, m);
+		if (!t->n)
+			t->shifts = 0;
+		return n;
+	}
 	for (size_t i = 0; i < total && t->n; i++) {
 		if (!sim_tlb_matches(&t->e[i], m))
 			continue;
@@ -147,5 +205,7 @@ uint32_t sim_tlb_flush(struct sim_tlb *t, const struct sim_tlb_match *m)
 		t->n--;
 		n++;
 	}
+	if (!t->n)
+		t->shifts = 0;
 	return n;
 }
