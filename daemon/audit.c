@@ -106,13 +106,17 @@ void audit_log(const struct audit_rec *r, const char *detail_fmt, ...)
 	 */
 	log_escape(r->vm ? r->vm : "-", r->vm ? strlen(r->vm) : 1, vm, sizeof(vm));
 	res = audit_result_name(r->result, resbuf, sizeof(resbuf));
+	/* a folded record only counts in its key's next summary: its text is never formatted */
+	if (!audit_rate_admit(r, vm, res)) {
+		errno = saved;
+		return;
+	}
 	detail[0] = '\0';
 	if (detail_fmt) {
 		va_start(ap, detail_fmt);
 		vsnprintf(detail, sizeof(detail), detail_fmt, ap);
 		va_end(ap);
 	}
-	if (audit_rate_admit(r, vm, res)) /* else folded into its key's next summary */
-		audit_emit(r, vm, res, detail);
+	audit_emit(r, vm, res, detail);
 	errno = saved;
 }
