@@ -517,7 +517,7 @@ Test(libnest, native_ops_on_the_sim)
 
 	cr_assert_eq(nest_client_connect(d.sock, 0, &c), 0);
 	cr_assert_eq(nest_client_get_limits(c, &l), 0);
-	cr_expect_eq(l.proto_minor, 1, "nestd speaks 1.1");
+	cr_expect_eq(l.proto_minor, 2, "nestd speaks 1.2");
 	cr_expect_eq(l.features & NEST_FEAT_NATIVE, 0);
 	memset(&info, 0xa5, sizeof(info));
 	cr_assert_eq(nest_vm_attach(c, "vm0", 0, &info), 0);
