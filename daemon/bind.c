@@ -112,9 +112,9 @@ static int bind_devices(struct vm *vm, const struct bind_what *w, uint64_t mask,
 	}
 	if (r == 0 && done > 0)
 		return 0;
-	nestd_log_backend_error(vm->d, "vm %s: %s%s %s %u", vm->cfg.name,
-				old ? "replace" : "bind", w->bb ? "" : "-native",
-				w->hpasid ? "PASID" : "RID of device", w->hpasid);
+	nestd_log_backend_error(vm->d, "vm %s: %s%s %s %u", vm->cfg.name, old ? "replace" : "bind",
+				w->bb ? "" : "-native", w->hpasid ? "PASID" : "RID of device",
+				w->hpasid);
 	for (size_t j = 0; j < i; j++) {
 		uint32_t id = vm->cfg.devices[j].id;
 
@@ -133,8 +133,8 @@ static int bind_devices(struct vm *vm, const struct bind_what *w, uint64_t mask,
  * The 1.2 flags, in the order PROTOCOL.md §8.9 lists: a flag the VM's backend cannot do
  * (EOPNOTSUPP), a combination that makes no sense (EINVAL), a device not of this VM (ENOENT).
  */
-static int bind_flags_check(const struct vm *vm, uint32_t flags, uint32_t hpasid,
-			    uint32_t dev_id, int *ret_idx)
+static int bind_flags_check(const struct vm *vm, uint32_t flags, uint32_t hpasid, uint32_t dev_id,
+			    int *ret_idx)
 {
 	uint32_t f = vm->info.features;
 	int idx = -1;
@@ -315,7 +315,8 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_bind *b = rq->req;
 	struct vm *vm = c->vm;
 	bool rid = b->flags & NEST_BIND_F_RID;
-	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, rid ? -1 : (int64_t)b->hpasid, "bind");
+	struct audit_rec ar =
+		conn_audit_rec(c, vm->cfg.name, rid ? -1 : (int64_t)b->hpasid, "bind");
 	struct vm_pasid *p = NULL;
 	struct nest_be_bind bb = {
 		.format = b->format,
@@ -413,7 +414,8 @@ int op_unbind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_unbind *u = rq->req;
 	struct vm *vm = c->vm;
 	bool rid = u->flags & NEST_BIND_F_RID;
-	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, rid ? -1 : (int64_t)u->hpasid, "unbind");
+	struct audit_rec ar =
+		conn_audit_rec(c, vm->cfg.name, rid ? -1 : (int64_t)u->hpasid, "unbind");
 	struct vm_pasid *p = NULL;
 	int idx, r;
 

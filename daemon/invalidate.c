@@ -185,7 +185,7 @@ int op_invalidate_native(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		p = vm_pasid_find(vm, in->hpasid);
 		if (!p || !p->bound)
 			return -ENOENT; /* one PASID for the whole batch: a request-level error */
-		mask = p->devs; /* only where it is bound (a DEVICE bind binds a subset) */
+		mask = p->devs;		/* only where it is bound (a DEVICE bind binds a subset) */
 	}
 	invalidate_native_devices(vm, in, mask, t, &out);
 	vm->ctr.invalidations++;

@@ -63,9 +63,9 @@ struct vm_pasid {
 };
 
 struct vm_device {
-	bool attached; /* under the backend context */
-	bool taken;    /* handed out by DEVICE_GET */
-	int fd;	       /* device fd from the backend, -1 if none; a dup goes to the client */
+	bool attached;	  /* under the backend context */
+	bool taken;	  /* handed out by DEVICE_GET */
+	int fd;		  /* device fd from the backend, -1 if none; a dup goes to the client */
 	bool rid_bound;	  /* NEST_BIND_F_RID: the RID translates through rid (stage 1) */
 	struct vm_s1 rid; /* valid with rid_bound */
 };

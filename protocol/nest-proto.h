@@ -392,7 +392,7 @@ struct nest_bind {
 
 struct nest_unbind {
 	uint32_t size;
-	uint32_t flags; /* NEST_UNBIND_F_VALID bits */
+	uint32_t flags;	 /* NEST_UNBIND_F_VALID bits */
 	uint32_t hpasid; /* 0 with NEST_BIND_F_RID */
 	uint32_t dev_id; /* 1.2: with NEST_BIND_F_DEVICE, else 0 (was __reserved) */
 };

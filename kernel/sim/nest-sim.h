@@ -38,7 +38,7 @@ struct nest_sim;
  * RID_PASID entry of VT-d scalable mode). Unbound, it translates through stage 2 only (the
  * address is a GPA); bound, through a guest first-level table over stage 2 (docs/SIM.md).
  */
-#define NEST_SIM_PASID_RID 0u
+#define NEST_SIM_PASID_RID	0u
 /* Wildcard device for nest_sim_invalidate(): every device of the domain. */
 #define NEST_SIM_DEV_ALL	UINT32_MAX
 /* Caps on caller-allocatable objects (-ENOSPC beyond). */

@@ -24,7 +24,7 @@
  */
 #define SIM_RID_TAG_BASE (1u << NEST_SIM_PASID_BITS_MAX)
 /* Internal format of a RID entry that is not bound: stage 2 only (never bindable). */
-#define SIM_FMT_S2 0xffu
+#define SIM_FMT_S2	 0xffu
 
 /* ---- stage 2 (sim-s2.c) ---- */
 
@@ -228,7 +228,7 @@ struct sim_device {
 	struct sim_pasid_entry **dir; /* PASID table directory, (1 << pasid_bits) / chunk slots */
 	uint32_t ndir;
 	uint32_t nr_binds;
-	struct sim_tlb *devtlb; /* ATS devices only */
+	struct sim_tlb *devtlb;	    /* ATS devices only */
 	struct sim_pasid_entry rid; /* the RID's first-level entry; !present: stage 2 only */
 	uint32_t rid_tag;	    /* cache tag of the RID's translations */
 };

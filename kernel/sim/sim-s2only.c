@@ -32,7 +32,8 @@ static uint32_t s2only_entry_check(const struct sim_pasid_entry *pe, uint32_t ac
 
 static void s2only_walk(const struct sim_walk_req *rq, struct sim_walk_res *res)
 {
-	const struct sim_region *rg = rq->addr >> rq->max_gaw ? NULL : sim_s2_lookup(rq->s2, rq->addr);
+	const struct sim_region *rg =
+		rq->addr >> rq->max_gaw ? NULL : sim_s2_lookup(rq->s2, rq->addr);
 	uint32_t perms = NEST_SIM_XLATE_P_W | NEST_SIM_XLATE_P_U | NEST_SIM_XLATE_P_X;
 
 	*res = (struct sim_walk_res){0};
