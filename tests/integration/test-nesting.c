@@ -61,7 +61,8 @@ static void inv_all(struct tc *t)
 {
 	struct nest_invalidate_reply ir;
 	struct nest_inv_entry e[2] = {
-		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_PASID, .granularity = NEST_INV_GRANU_DOMAIN},
+		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_PASID,
+		 .granularity = NEST_INV_GRANU_DOMAIN},
 		{.cache = NEST_CACHE_DEV_IOTLB,
 		 .granularity = NEST_INV_GRANU_ADDR,
 		 .addr = IT_GVA,
@@ -92,7 +93,8 @@ static const char *admin_pasid_devs(struct td *d, uint32_t pasid)
 		for (size_t k = 0; k < json_object_array_length(devs); k++)
 			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%lld",
 				 k ? "," : "",
-				 (long long)json_object_get_int64(json_object_array_get_idx(devs, k)));
+				 (long long)json_object_get_int64(
+					 json_object_array_get_idx(devs, k)));
 	}
 	json_object_put(res);
 	tc_free(a);
@@ -111,8 +113,8 @@ Test(nesting, subset_bind_and_unbind_one_device)
 	guest_table2(&g);
 	struct tc *t = it_client(&d);
 	cr_assert_eq(tc_attach(t, "vm0", 0, &info), 0);
-	cr_expect_eq(info.features & (NEST_FEAT_BIND_DEVICE | NEST_FEAT_BIND_RID |
-				      NEST_FEAT_BIND_REPLACE),
+	cr_expect_eq(info.features &
+			     (NEST_FEAT_BIND_DEVICE | NEST_FEAT_BIND_RID | NEST_FEAT_BIND_REPLACE),
 		     NEST_FEAT_BIND_DEVICE | NEST_FEAT_BIND_RID | NEST_FEAT_BIND_REPLACE);
 	cr_assert_eq(tc_mem_add(t, g.fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE), 0);
 	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &p), 0);
@@ -247,14 +249,14 @@ Test(nesting, replace_swaps_tables_without_a_fault)
 	cr_expect_str_eq(rd(t, 1, p, IT_GVA, &f), "AAAA");
 
 	/* the RID */
-	cr_expect_eq(bind(t, NEST_BIND_F_REPLACE | NEST_BIND_F_RID | NEST_BIND_F_DEVICE, 0, 2,
-			  GPGD2),
-		     -ENOENT, "replace of an unbound RID");
+	cr_expect_eq(
+		bind(t, NEST_BIND_F_REPLACE | NEST_BIND_F_RID | NEST_BIND_F_DEVICE, 0, 2, GPGD2),
+		-ENOENT, "replace of an unbound RID");
 	cr_assert_eq(bind(t, NEST_BIND_F_RID | NEST_BIND_F_DEVICE, 0, 2, IT_GPGD), 0);
 	cr_expect_str_eq(rd(t, 2, 0, IT_GVA, &f), "AAAA");
-	cr_assert_eq(bind(t, NEST_BIND_F_REPLACE | NEST_BIND_F_RID | NEST_BIND_F_DEVICE, 0, 2,
-			  GPGD2),
-		     0);
+	cr_assert_eq(
+		bind(t, NEST_BIND_F_REPLACE | NEST_BIND_F_RID | NEST_BIND_F_DEVICE, 0, 2, GPGD2),
+		0);
 	cr_expect_str_eq(rd(t, 2, 0, IT_GVA, &f), "AAAA", "cached old translation");
 	cr_expect_eq(f, 0);
 	inv_all(t);
@@ -348,9 +350,9 @@ Test(nesting, disconnect_and_device_put_leave_nothing)
 	cr_assert_eq(tc_call(t, NEST_OP_DEVICE_GET, &dg, sizeof(dg), NULL, 0, NULL, 0, &di,
 			     sizeof(di), NULL),
 		     0);
-	cr_assert_eq(tc_call(t, NEST_OP_DEVICE_PUT, &dp, sizeof(dp), NULL, 0, NULL, 0, NULL, 0,
-			     NULL),
-		     0);
+	cr_assert_eq(
+		tc_call(t, NEST_OP_DEVICE_PUT, &dp, sizeof(dp), NULL, 0, NULL, 0, NULL, 0, NULL),
+		0);
 	cr_expect_eq(it_vm_field(a, "vm0", "bindings"), 1, "device 1's RID only");
 	inv_all(t);
 	rd(t, 2, p, IT_GVA, &f);
