@@ -380,3 +380,34 @@ Test(nesting, disconnect_and_device_put_leave_nothing)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+Test(nesting, feature_bits_only_for_minor_2)
+{
+	const uint32_t bits = NEST_FEAT_BIND_DEVICE | NEST_FEAT_BIND_RID | NEST_FEAT_BIND_REPLACE;
+	struct nest_vm_info info;
+	struct td d;
+
+	it_start(&d, NULL, NULL);
+	for (uint16_t minor = 0; minor <= 2; minor++) {
+		struct tc *t = tc_connect(d.sock);
+
+		cr_assert_not_null(t);
+		cr_assert_eq(tc_hello_minor(t, minor, "{}"), 0);
+		memset(&info, 0, sizeof(info));
+		cr_assert_eq(tc_attach(t, "vm0", 0, &info), 0);
+		cr_expect_eq(info.features & bits, minor >= 2 ? bits : 0, "minor %u", minor);
+		cr_expect(info.features & NEST_FEAT_BIND_PGTBL);
+		tc_free(t);
+		for (int i = 0; i < 100; i++) { /* the VM is free again once nestd saw the close */
+			struct tc *a = it_admin(&d);
+			long st = it_vm_field(a, "vm0", "state");
+
+			tc_free(a);
+			if (st == 0)
+				break;
+			usleep(10000);
+		}
+	}
+	it_stop(&d);
+	NO_LEAKS();
+}
