@@ -29,7 +29,7 @@ int admin_mock_check_iotlb(struct conn *c, struct json_object *args, struct json
 	if (r < 0)
 		return r;
 	if ((r = nest_json_get_u64(args, "device", 0, UINT32_MAX, 0, 1, &dev)) < 0 ||
-	    (r = nest_json_get_u64(args, "pasid", 1, NEST_PASID_MAX, 0, 1, &pasid)) < 0 ||
+	    (r = nest_json_get_u64(args, "pasid", 0, NEST_PASID_MAX, 0, 1, &pasid)) < 0 ||
 	    (r = nest_json_get_u64(args, "slot", 0, 3, 0, 1, &slot)) < 0 ||
 	    (r = nest_json_get_u64(args, "value", 0, UINT32_MAX, 0, 1, &value)) < 0) {
 		snprintf(err, errlen, "bad arguments (device, pasid, slot 0..3, value required)");

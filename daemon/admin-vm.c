@@ -55,6 +55,13 @@ static struct json_object *admin_device_json(const struct vm *vm, size_t i, bool
 	admin_add_bool(o, "ats", dc->ats);
 	admin_add_int(o, "pasid_bits", dc->pasid_bits);
 	admin_add_bool(o, "taken", vm->devices[i].taken);
+	/* 1.2: a stage-1 table on the device's RID (BIND / BIND_NATIVE with NEST_BIND_F_RID) */
+	if (!vm->devices[i].rid_bound)
+		admin_add_null(o, "rid_bind");
+	else if (vm->devices[i].rid.native)
+		admin_add_str(o, "rid_bind", "native");
+	else
+		admin_add_str(o, "rid_bind", "vtd-fl");
 	return o;
 }
 
@@ -71,6 +78,15 @@ static struct json_object *admin_pasid_json(const struct vm *vm, const struct vm
 	else
 		admin_add_null(o, "gpasid");
 	admin_add_bool(o, "bound", p->bound);
+	{ /* 1.2: the devices the PASID is bound on (all of the VM's, or a DEVICE subset) */
+		struct json_object *devs = json_object_new_array();
+
+		for (size_t i = 0; i < vm->cfg.n_devices; i++)
+			if (p->devs >> i & 1)
+				json_object_array_add(devs,
+						      json_object_new_int64(vm->cfg.devices[i].id));
+		json_object_object_add(o, "devices", devs);
+	}
 	if (p->bound && !p->native) /* a native binding's table address is the kernel data's */
 		admin_add_hex(o, "gpgd", p->bind.gpgd);
 	else

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bind.c - BIND / BIND_NATIVE / UNBIND a guest stage-1 table on a host PASID the VM owns, on
- * every device of the VM. A bind is all-or-nothing: if one device refuses, the devices done are
- * unbound again. BIND_NATIVE carries the kernel's own nested HWPT data (PROTOCOL.md §8.14): the
+ * every device of the VM, or (1.2) on a subset of them (DEVICE, one at a time), on a device's RID
+ * without PASID (RID), or in place of the table bound there (REPLACE, atomic per device). A bind
+ * is all-or-nothing: if one device refuses, the devices done are unbound again (a replace puts
+ * them back on the old table). BIND_NATIVE carries the kernel's own nested HWPT data (PROTOCOL.md §8.14): the
  * daemon checks ownership, state and the announced type; the backend checks the bytes.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "conn.h"
 #include "dispatch.h"
@@ -61,54 +66,258 @@ static bool bind_has_device(const struct vm *vm)
 
 /* What to bind on each device: the generic form (BIND) or the kernel's data (BIND_NATIVE). */
 struct bind_what {
-	uint32_t hpasid;
+	uint32_t hpasid;	       /* NEST_BE_PASID_RID for a device's RID */
 	const struct nest_be_bind *bb; /* BIND, or NULL */
 	uint32_t data_type;	       /* BIND_NATIVE */
 	const void *data;
 	uint32_t len;
 };
 
-static int bind_one(struct vm *vm, uint32_t dev_id, const struct bind_what *w)
+/* A bind request once decoded: flags, the target device (index, -1 without DEVICE), the table. */
+struct bind_req {
+	uint32_t flags;
+	int idx;
+	struct bind_what w;
+};
+
+static int bind_one(struct vm *vm, uint32_t dev_id, const struct bind_what *w, bool replace)
 {
 	const struct nest_backend_ops *ops = vm->d->be_ops;
 
 	if (w->bb)
-		return ops->bind(vm->d->be, vm->ctx, dev_id, w->bb);
-	return ops->bind_native(vm->d->be, vm->ctx, dev_id, w->hpasid, w->data_type, w->data,
-				w->len);
+		return (replace ? ops->rebind : ops->bind)(vm->d->be, vm->ctx, dev_id, w->bb);
+	return (replace ? ops->rebind_native : ops->bind_native)(
+		vm->d->be, vm->ctx, dev_id, w->hpasid, w->data_type, w->data, w->len);
 }
 
-/* Bind on every attached device; undo the ones done if one fails (R13). */
-static int bind_devices(struct vm *vm, const struct bind_what *w)
+/*
+ * Bind (or, with @old, replace) on every attached device of @mask; all or nothing (R13): if one
+ * device fails, the devices done are unbound again, or with a replace put back on @old (the
+ * same atomic swap the other way, so they are never without a table either).
+ */
+static int bind_devices(struct vm *vm, const struct bind_what *w, uint64_t mask,
+			const struct bind_what *old)
 {
 	const struct nest_backend_ops *ops = vm->d->be_ops;
 	size_t n = vm->cfg.n_devices, done = 0, i;
 	int r = -EINVAL; /* no device to bind on */
 
 	for (i = 0; i < n; i++) {
-		if (!vm->devices[i].attached)
+		if (!vm->devices[i].attached || !(mask >> i & 1))
 			continue;
-		r = bind_one(vm, vm->cfg.devices[i].id, w);
+		r = bind_one(vm, vm->cfg.devices[i].id, w, old != NULL);
 		if (r < 0)
 			break;
 		done++;
 	}
 	if (r == 0 && done > 0)
 		return 0;
-	nestd_log_backend_error(vm->d, "vm %s: bind%s PASID %u", vm->cfg.name,
-				w->bb ? "" : "-native", w->hpasid);
-	for (size_t j = 0; j < i; j++)
-		if (vm->devices[j].attached)
-			ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[j].id, w->hpasid);
+	nestd_log_backend_error(vm->d, "vm %s: %s%s %s %u", vm->cfg.name, old ? "replace" : "bind",
+				w->bb ? "" : "-native", w->hpasid ? "PASID" : "RID of device",
+				w->hpasid);
+	for (size_t j = 0; j < i; j++) {
+		uint32_t id = vm->cfg.devices[j].id;
+
+		if (!vm->devices[j].attached || !(mask >> j & 1))
+			continue;
+		if (!old)
+			ops->unbind(vm->d->be, vm->ctx, id, w->hpasid);
+		else if (bind_one(vm, id, old, true) < 0)
+			nestd_log_backend_error(vm->d, "vm %s: replace rollback on device %u",
+						vm->cfg.name, id);
+	}
 	return r;
+}
+
+/*
+ * The 1.2 flags, in the order PROTOCOL.md §8.9 lists: a flag the VM's backend cannot do
+ * (EOPNOTSUPP), a combination that makes no sense (EINVAL), a device not of this VM (ENOENT).
+ */
+static int bind_flags_check(const struct vm *vm, uint32_t flags, uint32_t hpasid, uint32_t dev_id,
+			    int *ret_idx)
+{
+	uint32_t f = vm->info.features;
+	int idx = -1;
+
+	if (((flags & NEST_BIND_F_DEVICE) && !(f & NEST_FEAT_BIND_DEVICE)) ||
+	    ((flags & NEST_BIND_F_RID) && !(f & NEST_FEAT_BIND_RID)) ||
+	    ((flags & NEST_BIND_F_REPLACE) && !(f & NEST_FEAT_BIND_REPLACE)))
+		return -EOPNOTSUPP;
+	if (!(flags & NEST_BIND_F_DEVICE) && dev_id)
+		return -EINVAL;
+	if ((flags & NEST_BIND_F_RID) && (!(flags & NEST_BIND_F_DEVICE) || hpasid))
+		return -EINVAL;
+	if (flags & NEST_BIND_F_DEVICE) {
+		idx = vm_device_index(vm, dev_id);
+		if (idx < 0 || !vm->devices[idx].attached)
+			return -ENOENT; /* another VM's device looks like none */
+	}
+	*ret_idx = idx;
+	return 0;
+}
+
+/* @w is the table @p is bound to (a DEVICE bind adds a device to a PASID's one table). */
+static bool bind_same_table(const struct bind_what *w, const struct vm_pasid *p)
+{
+	const struct nest_be_bind *a = w->bb, *b = &p->bind;
+
+	if (a)
+		return !p->native && a->format == b->format && a->addr_width == b->addr_width &&
+		       a->gpgd == b->gpgd && a->vtd_flags == b->vtd_flags && a->pat == b->pat &&
+		       a->emt == b->emt;
+	return p->native && p->native_type == w->data_type && p->nlen == w->len &&
+	       memcmp(p->ndata, w->data, w->len) == 0;
+}
+
+static uint64_t bind_attached_mask(const struct vm *vm)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < vm->cfg.n_devices; i++)
+		if (vm->devices[i].attached)
+			m |= UINT64_C(1) << i;
+	return m;
+}
+
+/* A copy of the native data, kept with the binding (NULL, 0 for the generic form). */
+static int bind_copy(const struct bind_what *w, uint8_t **ret)
+{
+	*ret = NULL;
+	if (w->bb)
+		return 0;
+	*ret = malloc(w->len);
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, w->data, w->len);
+	return 0;
+}
+
+/*
+ * A PASID target: the whole VM (no DEVICE), one more device of the PASID's table (DEVICE), or
+ * the table swapped where it is bound (REPLACE; with DEVICE only when that is its one device).
+ */
+static int bind_pasid(struct vm *vm, struct vm_pasid *p, const struct bind_req *q)
+{
+	bool replace = q->flags & NEST_BIND_F_REPLACE;
+	struct bind_what old = {.hpasid = p->pasid};
+	uint64_t bit = q->idx >= 0 ? UINT64_C(1) << q->idx : 0, mask;
+	uint8_t *copy;
+	int r;
+
+	if (replace) {
+		if (!p->bound || (bit && !(p->devs & bit)))
+			return -ENOENT;
+		if (bit && p->devs != bit)
+			return -EBUSY; /* other devices share the table: replace it without DEVICE */
+		mask = p->devs;
+	} else if (bit) {
+		if ((p->devs & bit) || (p->bound && !bind_same_table(&q->w, p)))
+			return -EBUSY;
+		mask = bit;
+	} else {
+		if (p->bound)
+			return -EBUSY;
+		mask = bind_attached_mask(vm);
+	}
+	r = bind_copy(&q->w, &copy);
+	if (r < 0)
+		return r;
+	if (p->native) {
+		old.data_type = p->native_type;
+		old.data = p->ndata;
+		old.len = p->nlen;
+	} else {
+		old.bb = &p->bind;
+	}
+	r = bind_devices(vm, &q->w, mask, replace ? &old : NULL);
+	if (r < 0 || (p->bound && !replace)) { /* failed, or one more device of the same table */
+		free(copy);
+		if (r == 0)
+			p->devs |= mask;
+		return r;
+	}
+	if (!p->bound)
+		vm->n_bound++;
+	free(p->ndata);
+	p->bound = true;
+	p->devs = mask;
+	p->native = !q->w.bb;
+	p->ndata = copy;
+	p->nlen = copy ? q->w.len : 0;
+	if (q->w.bb)
+		p->bind = *q->w.bb;
+	else
+		p->native_type = q->w.data_type;
+	return 0;
+}
+
+/* A RID target (RID, with DEVICE): stage 1 on the device's requests without PASID. */
+static int bind_rid(struct vm *vm, const struct bind_req *q)
+{
+	struct vm_device *dev = &vm->devices[q->idx];
+	uint32_t dev_id = vm->cfg.devices[q->idx].id;
+	bool replace = q->flags & NEST_BIND_F_REPLACE;
+	uint8_t *copy;
+	int r;
+
+	if (replace && !dev->rid_bound)
+		return -ENOENT;
+	if (!replace && (dev->rid_bound || vm_viommu_rid_attached(vm, dev_id)))
+		return -EBUSY; /* bound already, or on a vIOMMU's nested HWPT (VIOMMU_ATTACH) */
+	r = bind_copy(&q->w, &copy);
+	if (r == 0)
+		r = bind_one(vm, dev_id, &q->w, replace);
+	if (r < 0) {
+		nestd_log_backend_error(vm->d, "vm %s: %s RID of device %u", vm->cfg.name,
+					replace ? "replace" : "bind", dev_id);
+		free(copy);
+		return r;
+	}
+	if (!dev->rid_bound)
+		vm->n_bound++;
+	free(dev->rid.data);
+	dev->rid_bound = true;
+	dev->rid = (struct vm_s1){.native = !q->w.bb,
+				  .native_type = q->w.bb ? 0 : q->w.data_type,
+				  .len = copy ? q->w.len : 0,
+				  .data = copy};
+	if (q->w.bb)
+		dev->rid.bind = *q->w.bb;
+	return 0;
+}
+
+static int bind_exec(struct vm *vm, struct vm_pasid *p, const struct bind_req *q)
+{
+	int r = q->flags & NEST_BIND_F_RID ? bind_rid(vm, q) : bind_pasid(vm, p, q);
+
+	if (r == 0)
+		vm->ctr.binds++;
+	return r;
+}
+
+/* "device 3", "RID of device 3", "replace", for the audit record. */
+static const char *bind_audit_what(const struct vm *vm, const struct bind_req *q, char *buf,
+				   size_t len)
+{
+	const char *rep = q->flags & NEST_BIND_F_REPLACE ? "replace, " : "";
+
+	if (q->flags & NEST_BIND_F_RID)
+		snprintf(buf, len, "%sRID of device %u", rep, vm->cfg.devices[q->idx].id);
+	else if (q->idx >= 0)
+		snprintf(buf, len, "%sdevice %u", rep, vm->cfg.devices[q->idx].id);
+	else
+		snprintf(buf, len, "%severy device", rep);
+	return buf;
 }
 
 int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_bind *b = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, b->hpasid, "bind");
-	struct vm_pasid *p = vm_pasid_find(vm, b->hpasid);
+	bool rid = b->flags & NEST_BIND_F_RID;
+	struct audit_rec ar =
+		conn_audit_rec(c, vm->cfg.name, rid ? -1 : (int64_t)b->hpasid, "bind");
+	struct vm_pasid *p = NULL;
 	struct nest_be_bind bb = {
 		.format = b->format,
 		.addr_width = b->addr_width,
@@ -120,35 +329,37 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		.pat = b->pat,
 		.emt = b->emt,
 	};
+	struct bind_req q = {.flags = b->flags, .w = {.hpasid = b->hpasid, .bb = &bb}};
+	char what[48];
 	int r;
 
 	if (!(vm->info.features & NEST_FEAT_BIND_PGTBL))
 		return -EOPNOTSUPP; /* VM_ATTACH said so: no nesting on this backend / IOMMU */
-	if (!p)
-		return -ENOENT; /* not ours, or not allocated */
+	r = bind_flags_check(vm, b->flags, b->hpasid, b->dev_id, &q.idx);
+	if (r == 0 && rid && bb.has_gpasid)
+		r = -EINVAL; /* a RID has no PASID to record a guest PASID for */
+	if (r < 0)
+		return r;
+	if (!rid) {
+		p = vm_pasid_find(vm, b->hpasid);
+		if (!p)
+			return -ENOENT; /* not ours, or not allocated */
+	}
 	r = bind_check(vm, b);
 	if (r == 0 && !bind_has_device(vm))
 		r = -EINVAL;
-	if (r == 0)
+	if (r == 0 && p)
 		r = bind_check_gpasid(vm, p, b);
-	if (r == 0 && p->bound)
-		r = -EBUSY;
 	if (r == 0)
-		r = bind_devices(vm, &(struct bind_what){.hpasid = bb.hpasid, .bb = &bb});
-	if (r == 0) {
-		p->bound = true;
-		p->native = false;
-		p->bind = bb;
-		if (bb.has_gpasid && !p->has_gpasid) {
-			p->has_gpasid = true;
-			p->gpasid = bb.gpasid;
-		}
-		vm->n_bound++;
-		vm->ctr.binds++;
+		r = bind_exec(vm, p, &q);
+	if (r == 0 && p && bb.has_gpasid && !p->has_gpasid) {
+		p->has_gpasid = true;
+		p->gpasid = bb.gpasid;
 	}
 	ar.result = r;
-	audit_log(&ar, "gpgd 0x%llx aw %u flags 0x%llx", (unsigned long long)b->gpgd, b->addr_width,
-		  (unsigned long long)b->vtd_flags);
+	audit_log(&ar, "%s: gpgd 0x%llx aw %u flags 0x%llx",
+		  bind_audit_what(vm, &q, what, sizeof(what)), (unsigned long long)b->gpgd,
+		  b->addr_width, (unsigned long long)b->vtd_flags);
 	return r;
 }
 
@@ -161,54 +372,79 @@ int op_bind_native(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_bind_native *b = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, b->hpasid, "bind-native");
-	struct bind_what w = {.hpasid = b->hpasid,
-			      .data_type = b->data_type,
-			      .data = rq->tail.ptr,
-			      .len = (uint32_t)rq->tail.len};
-	struct vm_pasid *p;
+	bool rid = b->flags & NEST_BIND_F_RID;
+	struct audit_rec ar =
+		conn_audit_rec(c, vm->cfg.name, rid ? -1 : (int64_t)b->hpasid, "bind-native");
+	struct bind_req q = {.flags = b->flags,
+			     .w = {.hpasid = b->hpasid,
+				   .data_type = b->data_type,
+				   .data = rq->tail.ptr,
+				   .len = (uint32_t)rq->tail.len}};
+	struct vm_pasid *p = NULL;
+	char what[48];
 	int r;
 
 	if (!(vm->info.features & NEST_FEAT_NATIVE) || !c->d->be_ops->bind_native)
 		return -EOPNOTSUPP; /* VM_ATTACH said so: no native nesting for this VM */
 	if (b->data_type != vm->info.hwpt_data_type)
 		return -EOPNOTSUPP; /* not the type VM_ATTACH announced */
-	p = vm_pasid_find(vm, b->hpasid);
-	if (!p)
-		return -ENOENT; /* not ours, or not allocated */
-	r = bind_has_device(vm) ? 0 : -EINVAL;
-	if (r == 0 && p->bound)
-		r = -EBUSY;
-	if (r == 0)
-		r = bind_devices(vm, &w);
-	if (r == 0) {
-		p->bound = true;
-		p->native = true;
-		p->native_type = b->data_type;
-		vm->n_bound++;
-		vm->ctr.binds++;
+	r = bind_flags_check(vm, b->flags, b->hpasid, b->dev_id, &q.idx);
+	if (r < 0)
+		return r;
+	if (!rid) {
+		p = vm_pasid_find(vm, b->hpasid);
+		if (!p)
+			return -ENOENT; /* not ours, or not allocated */
 	}
+	r = bind_has_device(vm) ? 0 : -EINVAL;
+	if (r == 0)
+		r = bind_exec(vm, p, &q);
 	ar.result = r;
-	audit_log(&ar, "type %u len %u", b->data_type, b->data_len);
+	audit_log(&ar, "%s: type %u len %u", bind_audit_what(vm, &q, what, sizeof(what)),
+		  b->data_type, b->data_len);
 	return r;
 }
 
+/*
+ * UNBIND: without flags the PASID on every device (1.0); DEVICE: on that device only (the
+ * others keep the table); RID (with DEVICE, hpasid 0): the device's RID back on stage 2 alone.
+ */
 int op_unbind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_unbind *u = rq->req;
 	struct vm *vm = c->vm;
-	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, u->hpasid, "unbind");
-	struct vm_pasid *p = vm_pasid_find(vm, u->hpasid);
-	int r = p && p->bound ? 0 : -ENOENT;
+	bool rid = u->flags & NEST_BIND_F_RID;
+	struct audit_rec ar =
+		conn_audit_rec(c, vm->cfg.name, rid ? -1 : (int64_t)u->hpasid, "unbind");
+	struct vm_pasid *p = NULL;
+	int idx, r;
 
 	if (!(vm->info.features & (NEST_FEAT_BIND_PGTBL | NEST_FEAT_NATIVE)))
 		return -EOPNOTSUPP; /* no kind of bind on this VM */
-
+	r = bind_flags_check(vm, u->flags, u->hpasid, u->dev_id, &idx);
+	if (r < 0)
+		return r;
+	if (rid) {
+		r = vm->devices[idx].rid_bound ? 0 : -ENOENT;
+	} else {
+		p = vm_pasid_find(vm, u->hpasid);
+		r = p && p->bound && (idx < 0 || (p->devs >> idx & 1)) ? 0 : -ENOENT;
+	}
 	if (r == 0) {
-		vm_pasid_unbind(vm, p);
+		if (rid)
+			vm_rid_unbind(vm, idx);
+		else if (idx >= 0)
+			vm_pasid_unbind_dev(vm, p, idx);
+		else
+			vm_pasid_unbind(vm, p);
 		vm->ctr.unbinds++;
 	}
 	ar.result = r;
-	audit_log(&ar, "%s", r == 0 ? "unbound" : "not bound");
+	if (rid)
+		audit_log(&ar, "RID of device %u: %s", u->dev_id, r == 0 ? "unbound" : "not bound");
+	else if (idx >= 0)
+		audit_log(&ar, "device %u: %s", u->dev_id, r == 0 ? "unbound" : "not bound");
+	else
+		audit_log(&ar, "%s", r == 0 ? "unbound" : "not bound");
 	return r;
 }

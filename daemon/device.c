@@ -78,8 +78,10 @@ int op_device_put(struct conn *c, struct op_req *rq, struct op_reply *rp)
 			nestd_log_backend_error(c->d, "vm %s: device-put", vm->cfg.name);
 	}
 	ar.result = r;
-	if (r == 0)
+	if (r >= 0) { /* back to its state after attach: no PASID bound, the RID on stage 2 */
+		vm_device_unbind_all(vm, idx, true);
 		dev->taken = false;
+	}
 	audit_log(&ar, "device %u (%s)%s", p->dev_id, vm->cfg.devices[idx].name,
 		  r < 0	  ? ": reset failed, still handed out"
 		  : r > 0 ? " given back, reset"

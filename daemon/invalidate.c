@@ -138,7 +138,8 @@ reply:
  * whole batch even when an earlier one stopped early: invalidating more is harmless.
  */
 static void invalidate_native_devices(struct vm *vm, const struct nest_invalidate_native *in,
-				      const struct nest_tail *t, struct nest_invalidate_reply *out)
+				      uint64_t mask, const struct nest_tail *t,
+				      struct nest_invalidate_reply *out)
 {
 	const struct nest_backend_ops *ops = vm->d->be_ops;
 
@@ -148,7 +149,7 @@ static void invalidate_native_devices(struct vm *vm, const struct nest_invalidat
 		uint32_t done = 0;
 		int r;
 
-		if (!vm->devices[i].attached)
+		if (!vm->devices[i].attached || !(mask >> i & 1))
 			continue;
 		r = ops->invalidate_native(vm->d->be, vm->ctx, vm->cfg.devices[i].id, in->hpasid,
 					   in->data_type, t->ptr, t->entry_len, t->entry_num,
@@ -173,6 +174,7 @@ int op_invalidate_native(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	struct vm *vm = c->vm;
 	struct nest_invalidate_reply out = {.size = sizeof(out)};
 	const struct vm_pasid *p;
+	uint64_t mask = 0;
 
 	if (t->entry_num == 0 || t->entry_num > c->caps.max_batch)
 		return -EINVAL;
@@ -180,10 +182,21 @@ int op_invalidate_native(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		return -EOPNOTSUPP; /* VM_ATTACH said so */
 	if (in->data_type != vm->info.inv_data_type)
 		return -EOPNOTSUPP;
-	p = vm_pasid_find(vm, in->hpasid);
-	if (!p || !p->bound)
-		return -ENOENT; /* one PASID for the whole batch: a request-level error */
-	invalidate_native_devices(vm, in, t, &out);
+	if (in->flags & NEST_INV_NATIVE_F_RID) {
+		if (in->hpasid)
+			return -EINVAL;
+		for (size_t i = 0; i < vm->cfg.n_devices; i++) /* every natively bound RID */
+			if (vm->devices[i].rid_bound && vm->devices[i].rid.native)
+				mask |= UINT64_C(1) << i;
+		if (!mask)
+			return -ENOENT;
+	} else {
+		p = vm_pasid_find(vm, in->hpasid);
+		if (!p || !p->bound)
+			return -ENOENT; /* one PASID for the whole batch: a request-level error */
+		mask = p->devs;		/* only where it is bound (a DEVICE bind binds a subset) */
+	}
+	invalidate_native_devices(vm, in, mask, t, &out);
 	vm->ctr.invalidations++;
 	vm->ctr.inv_entries += out.done;
 	op_reply_set(rp, &out, sizeof(out));

@@ -21,8 +21,9 @@ static int simdma_check(struct conn *c, const struct nest_sim_dma *q, const stru
 
 	if (!c->d->be_ops->dma)
 		return -EOPNOTSUPP;
-	if (idx < 0 || !vm->devices[idx].attached || !vm_pasid_find(vm, q->pasid))
-		return -ENOENT; /* only the VM's own devices and PASIDs */
+	/* only the VM's own devices and PASIDs; PASID 0 is a request without PASID (the RID) */
+	if (idx < 0 || !vm->devices[idx].attached || (q->pasid && !vm_pasid_find(vm, q->pasid)))
+		return -ENOENT;
 	if (q->len == 0 || q->len > NEST_DMA_LEN_MAX)
 		return -EINVAL;
 	if (wr ? t->len != q->len : t->len != 0)

@@ -265,6 +265,8 @@ int op_viommu_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		r = -EOPNOTSUPP;
 	else if (!(v = vm_viommu_find(vm, a->viommu_id)) || !viommu_dev_ok(vm, a->dev_id))
 		r = -ENOENT; /* another VM's ids too: ids are VM-local */
+	else if (vm->devices[vm_device_index(vm, a->dev_id)].rid_bound)
+		r = -EBUSY; /* its RID has a stage 1 of BIND with NEST_BIND_F_RID */
 	if (r == 0) {
 		r = viommu_be_errno(ops->viommu_attach(c->d->be, vm->ctx, a->viommu_id, a->dev_id,
 						       a->data_type, rq->tail.ptr,
@@ -285,6 +287,14 @@ int op_viommu_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	audit_log(&ar, "vIOMMU %u device %u data type %u, %zu bytes", a->viommu_id, a->dev_id,
 		  a->data_type, rq->tail.len);
 	return r;
+}
+
+bool vm_viommu_rid_attached(const struct vm *vm, uint32_t dev_id)
+{
+	for (uint32_t i = 0; i < vm->n_viommus; i++)
+		if (viommu_attached_index(&vm->viommus[i], dev_id) >= 0)
+			return true;
+	return false;
 }
 
 /* VIOMMU_DETACH: ENOENT unless the device's RID is attached to that vIOMMU of this VM. Audited. */

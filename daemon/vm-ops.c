@@ -35,6 +35,7 @@ static size_t vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 {
 	const struct nest_backend_info *bi = &vm->info; /* per-VM nesting info, set at attach */
 	bool v1_1 = c->peer_minor >= 1;
+	uint32_t v1_2_feats = NEST_FEAT_BIND_DEVICE | NEST_FEAT_BIND_RID | NEST_FEAT_BIND_REPLACE;
 
 	*info = (struct nest_vm_info){
 		.size = sizeof(*info),
@@ -52,6 +53,8 @@ static size_t vm_ops_info(const struct conn *c, const struct vm *vm, bool re,
 		.ecap_reg = bi->ecap_reg,
 		.reattached = re ? 1 : 0,
 	};
+	if (c->peer_minor < 2) /* a 1.1 client does not know the 1.2 flags those bits announce */
+		info->features &= ~v1_2_feats;
 	if (!v1_1) {
 		info->features &=
 			~(uint32_t)(NEST_FEAT_NATIVE | NEST_FEAT_PAGE_REQUESTS | NEST_FEAT_VIOMMU);

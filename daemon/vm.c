@@ -252,16 +252,64 @@ void vm_release(struct vm *vm, bool keep)
 					: "detached");
 }
 
+/* The books of @p once no device has it bound any more. */
+static void vm_pasid_unbound(struct vm *vm, struct vm_pasid *p)
+{
+	p->bound = false;
+	p->native = false;
+	p->devs = 0;
+	free(p->ndata);
+	p->ndata = NULL;
+	p->nlen = 0;
+	vm->n_bound--;
+}
+
 void vm_pasid_unbind(struct vm *vm, struct vm_pasid *p)
 {
 	if (!p->bound)
 		return;
 	for (size_t i = 0; i < vm->cfg.n_devices; i++)
-		if (vm->devices[i].attached)
+		if (vm->devices[i].attached && (p->devs >> i & 1))
 			vm->d->be_ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[i].id, p->pasid);
-	p->bound = false;
-	p->native = false;
+	vm_pasid_unbound(vm, p);
+}
+
+void vm_pasid_unbind_dev(struct vm *vm, struct vm_pasid *p, int idx)
+{
+	if (!p->bound || !(p->devs >> idx & 1))
+		return;
+	if (vm->devices[idx].attached)
+		vm->d->be_ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[idx].id, p->pasid);
+	p->devs &= ~(UINT64_C(1) << idx);
+	if (!p->devs)
+		vm_pasid_unbound(vm, p);
+}
+
+void vm_rid_unbind(struct vm *vm, int idx)
+{
+	struct vm_device *dev = &vm->devices[idx];
+
+	if (!dev->rid_bound)
+		return;
+	if (dev->attached)
+		vm->d->be_ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[idx].id,
+				      NEST_BE_PASID_RID);
+	free(dev->rid.data);
+	dev->rid = (struct vm_s1){0};
+	dev->rid_bound = false;
 	vm->n_bound--;
+}
+
+void vm_device_unbind_all(struct vm *vm, int idx, bool backend)
+{
+	bool attached = vm->devices[idx].attached;
+
+	if (!backend)
+		vm->devices[idx].attached = false; /* books only: the backend call is skipped */
+	for (uint32_t i = 0; i < vm->n_pasids; i++)
+		vm_pasid_unbind_dev(vm, &vm->pasids[i], idx);
+	vm_rid_unbind(vm, idx);
+	vm->devices[idx].attached = attached;
 }
 
 void vm_teardown(struct vm *vm, const char *why)
@@ -294,6 +342,8 @@ void vm_teardown(struct vm *vm, const char *why)
 		vm->n_regions--;
 	}
 	vm->mem_bytes = 0;
+	for (size_t i = 0; i < vm->cfg.n_devices; i++)
+		vm_rid_unbind(vm, (int)i); /* the RIDs back on stage 2 before the devices go */
 	vm->n_bound = 0;
 	vm_viommu_free_all(vm); /* before the devices they nest on */
 	vm_ctx_destroy(vm);
@@ -311,6 +361,7 @@ void vm_device_gone(struct vm *vm, int idx, bool detach)
 
 	if (!dev->attached)
 		return;
+	vm_device_unbind_all(vm, idx, false); /* device_detach unbinds what is on the device */
 	if (detach)
 		vm->d->be_ops->device_detach(vm->d->be, vm->ctx, ev.dev_id);
 	vm_viommu_forget_device(vm, ev.dev_id); /* the backend dropped those with the device */

@@ -33,6 +33,22 @@ struct vm_region {
 	uint32_t flags; /* NEST_MEM_F_* */
 };
 
+/*
+ * One stage-1 table as a client bound it: nestd's generic form (BIND) or the kernel's own data
+ * (BIND_NATIVE, a copy kept to roll a failed REPLACE back and to compare a DEVICE bind with).
+ */
+struct vm_s1 {
+	bool native;		  /* bound by BIND_NATIVE: native_type and data are valid */
+	uint32_t native_type;	  /* the kernel's HWPT data type of a native binding */
+	uint32_t len;		  /* bytes at data */
+	uint8_t *data;		  /* owned */
+	struct nest_be_bind bind; /* valid when not native */
+};
+
+/*
+ * A PASID of the VM. One table per PASID, bound on the devices of `devs` (bit i: cfg.devices[i];
+ * every attached device for a plain BIND, a subset with NEST_BIND_F_DEVICE). bound == devs != 0.
+ */
 struct vm_pasid {
 	uint32_t pasid; /* host PASID */
 	uint32_t gpasid;
@@ -41,12 +57,17 @@ struct vm_pasid {
 	bool native;		  /* bound by BIND_NATIVE: native_type is valid, bind is not */
 	uint32_t native_type;	  /* the kernel's HWPT data type of a native binding */
 	struct nest_be_bind bind; /* valid when bound and not native */
+	uint64_t devs;		  /* devices the table is bound on */
+	uint8_t *ndata;		  /* native: a copy of the kernel data (nlen bytes), owned */
+	uint32_t nlen;
 };
 
 struct vm_device {
-	bool attached; /* under the backend context */
-	bool taken;    /* handed out by DEVICE_GET */
-	int fd;	       /* device fd from the backend, -1 if none; a dup goes to the client */
+	bool attached;	  /* under the backend context */
+	bool taken;	  /* handed out by DEVICE_GET */
+	int fd;		  /* device fd from the backend, -1 if none; a dup goes to the client */
+	bool rid_bound;	  /* NEST_BIND_F_RID: the RID translates through rid (stage 1) */
+	struct vm_s1 rid; /* valid with rid_bound */
 };
 
 /*
@@ -194,8 +215,19 @@ int vm_device_index(const struct vm *vm, uint32_t dev_id); /* index or -ENOENT *
 /* PASID table and region table edits (the backend call is the caller's). */
 int vm_pasid_add(struct vm *vm, uint32_t pasid, bool has_gpasid, uint32_t gpasid);
 void vm_pasid_remove(struct vm *vm, struct vm_pasid *p);
-/* Unbind @p on every attached device (no-op if unbound). Cannot fail. */
+/* Unbind @p on every device it is bound on (no-op if unbound). Cannot fail. */
 void vm_pasid_unbind(struct vm *vm, struct vm_pasid *p);
+/* Unbind @p on device @idx only (the others keep it). Cannot fail. */
+void vm_pasid_unbind_dev(struct vm *vm, struct vm_pasid *p, int idx);
+/* The RID of device @idx back on stage 2 alone (no-op if not bound). Cannot fail. */
+void vm_rid_unbind(struct vm *vm, int idx);
+/*
+ * Device @idx leaves every binding: its PASIDs and its RID. @backend: undo them in the backend
+ * too (false: the backend dropped them with the device, only the books are updated).
+ */
+void vm_device_unbind_all(struct vm *vm, int idx, bool backend);
+/* True if device @idx's RID sits on a vIOMMU's nested HWPT (VIOMMU_ATTACH). */
+bool vm_viommu_rid_attached(const struct vm *vm, uint32_t dev_id);
 int vm_region_find(const struct vm *vm, uint64_t gpa, uint64_t len); /* index or -ENOENT */
 bool vm_region_overlaps(const struct vm *vm, uint64_t gpa, uint64_t len);
 int vm_region_insert(struct vm *vm, const struct vm_region *r);

@@ -227,7 +227,8 @@ static void sim_info(struct nest_backend *be, struct nest_backend_info *ret)
 		.formats = NEST_FORMAT_VTD_FL,
 		.addr_widths = NEST_ADDR_WIDTH_48 | NEST_ADDR_WIDTH_57,
 		.features = NEST_FEAT_BIND_PGTBL | NEST_FEAT_CACHE_INVLD | NEST_FEAT_SYSWIDE_PASID |
-			    NEST_FEAT_SIM_DMA | NEST_FEAT_FAULT_EVENTS | NEST_FEAT_CHECKER,
+			    NEST_FEAT_SIM_DMA | NEST_FEAT_FAULT_EVENTS | NEST_FEAT_CHECKER |
+			    NEST_FEAT_BIND_DEVICE | NEST_FEAT_BIND_RID | NEST_FEAT_BIND_REPLACE,
 		.pasid_bits = (uint16_t)be->pasid_bits,
 		.pasid_mode = NEST_PASID_MODE_SYSTEM,
 		.cap_reg = cap,
@@ -389,8 +390,9 @@ static void sim_pasid_free(struct nest_backend *be, struct nest_be_ctx *ctx, uin
 	(void)nest_sim_pasid_free(be->sim, ctx->domain, pasid);
 }
 
-static int sim_bind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
-		    const struct nest_be_bind *b)
+/* hpasid NEST_BE_PASID_RID is the sim's NEST_SIM_PASID_RID: the device's RID entry. */
+static int sim_bind_any(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			const struct nest_be_bind *b, bool replace)
 {
 	struct sim_dev *d = dev_by_id(ctx, dev_id);
 	struct nest_sim_bind sb = {
@@ -406,7 +408,19 @@ static int sim_bind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t d
 		return -ENOENT;
 	if (b->format != NEST_BIND_FMT_VTD_FL)
 		return -EOPNOTSUPP;
-	return nest_sim_bind(be->sim, d->sim_id, b->hpasid, &sb);
+	return (replace ? nest_sim_rebind : nest_sim_bind)(be->sim, d->sim_id, b->hpasid, &sb);
+}
+
+static int sim_bind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+		    const struct nest_be_bind *b)
+{
+	return sim_bind_any(be, ctx, dev_id, b, false);
+}
+
+static int sim_rebind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+		      const struct nest_be_bind *b)
+{
+	return sim_bind_any(be, ctx, dev_id, b, true);
 }
 
 static void sim_unbind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
@@ -422,6 +436,8 @@ static void sim_unbind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_
 	if (!d)
 		return;
 	(void)nest_sim_unbind(be->sim, d->sim_id, pasid);
+	if (pasid == NEST_BE_PASID_RID)
+		return; /* the sim flushed the RID's caches: it went back to stage 2 alone */
 	/* the sim keeps caches like hardware; the unbind contract says nothing cached survives */
 	(void)nest_sim_invalidate(be->sim, ctx->domain, &inv, d->sim_id);
 }
@@ -584,6 +600,7 @@ const struct nest_backend_ops nest_backend_sim_ops = {
 	.pasid_free = sim_pasid_free,
 	.bind = sim_bind,
 	.unbind = sim_unbind,
+	.rebind = sim_rebind,
 	.invalidate = sim_invalidate,
 	.invalidate_batch = sim_invalidate_batch,
 	.set_checker = sim_set_checker,

@@ -165,6 +165,14 @@ struct nest_be_bind {
 	uint32_t emt;
 };
 
+/*
+ * PASID value of bind/bind_native/rebind/rebind_native/unbind that means the device's RID
+ * (requests without PASID) instead of a PASID: stage 1 on the RID, nested over the VM's stage 2;
+ * unbind puts the RID back on stage 2 alone (its state after device_attach). Backends that
+ * cannot do it answer -EOPNOTSUPP (and do not announce NEST_FEAT_BIND_RID).
+ */
+#define NEST_BE_PASID_RID 0u
+
 /* Sentinel for pasid_alloc/pasid_free in NEST_PASID_MODE_SYSTEM. */
 #define NEST_BE_DEV_NONE UINT32_MAX
 
@@ -333,6 +341,19 @@ struct nest_backend_ops {
 	 */
 	int (*bind_native)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
 			   uint32_t hpasid, uint32_t data_type, const void *data, uint32_t len);
+	/*
+	 * rebind() / rebind_native() - replace what is bound on (@dev_id, hpasid) (hpasid
+	 * NEST_BE_PASID_RID: the RID's stage 1) by a new table, atomically: the device's DMA is
+	 * translated by the old table or the new one at every instant, never by none and never
+	 * blocked (sim: one write of the PASID entry; iommufd: the new nested HWPT attached over
+	 * the old one, which the kernel does as a replace, then the old one destroyed). -ENOENT if
+	 * nothing is bound there; on any error the old binding stays as it was. Like bind(), no
+	 * flush: the VMM invalidates. Optional (NULL: no NEST_FEAT_BIND_REPLACE).
+	 */
+	int (*rebind)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+		      const struct nest_be_bind *b);
+	int (*rebind_native)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			     uint32_t hpasid, uint32_t data_type, const void *data, uint32_t len);
 	/*
 	 * invalidate_native() - @n entries of @entry_len bytes in the kernel's own format
 	 * (@data_type) on what (@dev_id, @hpasid) is bound to. Entries are validated in order; the

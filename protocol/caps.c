@@ -23,6 +23,9 @@ static const struct {
 	{NEST_FEAT_NATIVE, "native"},
 	{NEST_FEAT_PAGE_REQUESTS, "page-requests"},
 	{NEST_FEAT_VIOMMU, "viommu"},
+	{NEST_FEAT_BIND_DEVICE, "bind-device"},
+	{NEST_FEAT_BIND_RID, "bind-rid"},
+	{NEST_FEAT_BIND_REPLACE, "bind-replace"},
 };
 
 #define CAPS_NFEATURES (sizeof(caps_features) / sizeof(caps_features[0]))

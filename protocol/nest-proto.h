@@ -29,7 +29,7 @@ extern "C" {
 
 #define NEST_PROTO_MAJOR 1
 #define NEST_PROTO_MINOR                                                                           \
-	1 /* 1.1: BIND_NATIVE, INVALIDATE_NATIVE, vm_info native types, IOPF, vIOMMU */
+	2 /* 1.1: native ops, IOPF, vIOMMU; 1.2: bind on one device, on a RID, replace */
 
 /* -------------------------------------------------------------------------------------------- */
 /* Limits. The hard maximum is what a peer may ever announce; the default is what nestd uses.   */
@@ -183,7 +183,11 @@ enum {
 	NEST_FEAT_PAGE_REQUESTS = 1u << 7, /* 1.1: EV_PAGE_REQUEST / PAGE_RESPONSE (iommufd IOPF) */
 	NEST_FEAT_VIOMMU =
 		1u << 8, /* 1.1: VIOMMU_ALLOC .. VIOMMU_INVALIDATE, EV_VEVENT (iommufd) */
-	NEST_FEAT_VALID = (1u << 9) - 1,
+	/* 1.2: BIND / BIND_NATIVE / UNBIND with NEST_BIND_F_DEVICE (a subset of the devices) */
+	NEST_FEAT_BIND_DEVICE = 1u << 9,
+	NEST_FEAT_BIND_RID = 1u << 10,	   /* 1.2: NEST_BIND_F_RID: stage 1 on a device's RID */
+	NEST_FEAT_BIND_REPLACE = 1u << 11, /* 1.2: NEST_BIND_F_REPLACE: atomic replace */
+	NEST_FEAT_VALID = (1u << 12) - 1,
 };
 
 /*
@@ -339,11 +343,19 @@ struct nest_pasid_free {
 };
 
 /* -------------------------------------------------------------------------------------------- */
-/* BIND / UNBIND a guest stage-1 page table on a host PASID, on every device of the VM.         */
+/* BIND / UNBIND a guest stage-1 page table on a host PASID, on every device of the VM, or     */
+/* (1.2) on one device (DEVICE), on a device's RID without PASID (RID), or in place (REPLACE). */
 
 enum {
-	NEST_BIND_F_GPASID = 1u << 0, /* gpasid is valid */
-	NEST_BIND_F_VALID = (1u << 1) - 1,
+	NEST_BIND_F_GPASID = 1u << 0,  /* gpasid is valid */
+	NEST_BIND_F_DEVICE = 1u << 1,  /* 1.2: only on device dev_id (NEST_FEAT_BIND_DEVICE) */
+	NEST_BIND_F_RID = 1u << 2,     /* 1.2: on dev_id's RID; hpasid 0, with DEVICE (BIND_RID) */
+	NEST_BIND_F_REPLACE = 1u << 3, /* 1.2: swap a binding, never untranslated (BIND_REPLACE) */
+	NEST_BIND_F_VALID = (1u << 4) - 1,
+	/* BIND_NATIVE takes the same bits but GPASID */
+	NEST_BIND_NATIVE_F_VALID = NEST_BIND_F_DEVICE | NEST_BIND_F_RID | NEST_BIND_F_REPLACE,
+	/* UNBIND: DEVICE (one device) and RID (the device's RID) */
+	NEST_UNBIND_F_VALID = NEST_BIND_F_DEVICE | NEST_BIND_F_RID,
 };
 
 enum nest_bind_format {
@@ -374,13 +386,15 @@ struct nest_bind {
 	uint64_t vtd_flags;  /* NEST_VTD_* */
 	uint32_t pat;	     /* with EMTE */
 	uint32_t emt;
+	uint32_t dev_id; /* 1.2: with NEST_BIND_F_DEVICE, else 0 */
+	uint32_t __reserved;
 };
 
 struct nest_unbind {
 	uint32_t size;
-	uint32_t flags; /* 0 */
-	uint32_t hpasid;
-	uint32_t __reserved;
+	uint32_t flags;	 /* NEST_UNBIND_F_VALID bits */
+	uint32_t hpasid; /* 0 with NEST_BIND_F_RID */
+	uint32_t dev_id; /* 1.2: with NEST_BIND_F_DEVICE, else 0 (was __reserved) */
 };
 
 /* -------------------------------------------------------------------------------------------- */
@@ -450,11 +464,11 @@ struct nest_invalidate_reply {
  */
 struct nest_bind_native {
 	uint32_t size;
-	uint32_t flags;	    /* 0 */
-	uint32_t hpasid;    /* host PASID owned by this VM, not bound */
+	uint32_t flags;	    /* NEST_BIND_NATIVE_F_VALID bits (1.2), else 0 */
+	uint32_t hpasid;    /* host PASID owned by this VM, not bound (0 with NEST_BIND_F_RID) */
 	uint32_t data_type; /* == nest_vm_info.hwpt_data_type */
 	uint32_t data_len;  /* bytes of data after the struct */
-	uint32_t __reserved;
+	uint32_t dev_id;    /* 1.2: with NEST_BIND_F_DEVICE, else 0 (was __reserved) */
 };
 
 /*
@@ -462,9 +476,15 @@ struct nest_bind_native {
  * (NEST_NATIVE_ENTRY_MIN .. NEST_NATIVE_ENTRY_MAX), e.g. struct iommu_hwpt_vtd_s1_invalidate
  * (IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, 24 bytes). Reply: struct nest_invalidate_reply.
  */
+enum {
+	/* 1.2: hpasid 0: the batch goes to every device whose RID has a native stage-1 binding */
+	NEST_INV_NATIVE_F_RID = 1u << 0,
+	NEST_INV_NATIVE_F_VALID = (1u << 1) - 1,
+};
+
 struct nest_invalidate_native {
 	uint32_t size;
-	uint32_t flags;	    /* 0 */
+	uint32_t flags;	    /* NEST_INV_NATIVE_F_* */
 	uint32_t entry_len; /* same offsets as struct nest_invalidate */
 	uint32_t entry_num; /* 1 .. negotiated max batch */
 	uint32_t hpasid;    /* host PASID owned by this VM, bound */
@@ -796,7 +816,9 @@ NEST_ABI(nest_pasid_alloc, 24);
 NEST_OFF(nest_pasid_alloc, gpasid, 16);
 NEST_ABI(nest_pasid_reply, 8);
 NEST_ABI(nest_pasid_free, 16);
-NEST_ABI(nest_bind, 48);
+NEST_ABI(nest_bind, 56);
+NEST_OFF(nest_bind, dev_id, 48);
+NEST_OFF(nest_bind, __reserved, 52);
 NEST_OFF(nest_bind, gpgd, 16);
 NEST_OFF(nest_bind, hpasid, 24);
 NEST_OFF(nest_bind, gpasid, 28);
@@ -817,7 +839,7 @@ NEST_OFF(nest_bind_native, flags, 4);
 NEST_OFF(nest_bind_native, hpasid, 8);
 NEST_OFF(nest_bind_native, data_type, 12);
 NEST_OFF(nest_bind_native, data_len, 16);
-NEST_OFF(nest_bind_native, __reserved, 20);
+NEST_OFF(nest_bind_native, dev_id, 20);
 NEST_ABI(nest_invalidate_native, 24);
 NEST_OFF(nest_invalidate_native, flags, 4);
 NEST_OFF(nest_invalidate_native, entry_len, 8);
@@ -946,7 +968,7 @@ NEST_OFF(nest_bind, format, 8);
 NEST_OFF(nest_bind, addr_width, 12);
 NEST_OFF(nest_unbind, flags, 4);
 NEST_OFF(nest_unbind, hpasid, 8);
-NEST_OFF(nest_unbind, __reserved, 12);
+NEST_OFF(nest_unbind, dev_id, 12);
 NEST_OFF(nest_inv_entry, granularity, 1);
 NEST_OFF(nest_inv_entry, __reserved, 2);
 NEST_OFF(nest_inv_entry, __reserved2, 12);

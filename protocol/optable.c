@@ -109,15 +109,16 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.op = NEST_OP_BIND,
 			.sockets = VM,
 			/* pat and emt are optional: only read with NEST_VTD_EMTE */
-			.req = {BODY(nest_bind, vtd_flags, NEST_BIND_F_VALID)},
+			.req = {BODY(nest_bind, vtd_flags, NEST_BIND_F_VALID), .nreserved = 1,
+				.reserved = {RSV(nest_bind, __reserved)}},
 		},
 	[NEST_OP_UNBIND] =
 		{
 			.name = "UNBIND",
 			.op = NEST_OP_UNBIND,
 			.sockets = VM,
-			.req = {BODY(nest_unbind, hpasid, 0), .nreserved = 1,
-				.reserved = {RSV(nest_unbind, __reserved)}},
+			/* dev_id (1.2, was __reserved) is optional: read with DEVICE only */
+			.req = {BODY(nest_unbind, hpasid, NEST_UNBIND_F_VALID)},
 		},
 	[NEST_OP_INVALIDATE] =
 		{
@@ -153,16 +154,16 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 			.name = "BIND_NATIVE",
 			.op = NEST_OP_BIND_NATIVE,
 			.sockets = VM,
-			.req = {BODY(nest_bind_native, data_len, 0), .tail = NEST_TAIL_BLOB,
-				.len_off = offsetof(struct nest_bind_native, data_len),
-				.nreserved = 1, .reserved = {RSV(nest_bind_native, __reserved)}},
+			.req = {BODY(nest_bind_native, data_len, NEST_BIND_NATIVE_F_VALID),
+				.tail = NEST_TAIL_BLOB,
+				.len_off = offsetof(struct nest_bind_native, data_len)},
 		},
 	[NEST_OP_INVALIDATE_NATIVE] =
 		{
 			.name = "INVALIDATE_NATIVE",
 			.op = NEST_OP_INVALIDATE_NATIVE,
 			.sockets = VM,
-			.req = {BODY(nest_invalidate_native, data_type, 0),
+			.req = {BODY(nest_invalidate_native, data_type, NEST_INV_NATIVE_F_VALID),
 				.tail = NEST_TAIL_NATIVE_ARRAY},
 			.reply = {BODY_NOFLAGS(nest_invalidate_reply, first_error), .nreserved = 1,
 				  .reserved = {RSV(nest_invalidate_reply, __reserved)}},

@@ -29,6 +29,7 @@ struct inv_batch {
 	size_t n;
 	uint32_t hpasid;    /* INVALIDATE_NATIVE; VIOMMU_INVALIDATE: the vIOMMU id */
 	uint32_t data_type; /* INVALIDATE_NATIVE, VIOMMU_INVALIDATE */
+	uint32_t flags;	    /* INVALIDATE_NATIVE: NEST_INV_NATIVE_F_* */
 };
 
 static void inv_reply_cb(nest_client *c, struct nest_reply *r, void *opaque)
@@ -73,6 +74,7 @@ static int inv_send_chunk(nest_client *c, uint8_t *body, const struct inv_batch 
 		memcpy(body, &req, sizeof(req));
 	} else {
 		struct nest_invalidate_native req = {.size = sizeof(req),
+						     .flags = b->flags,
 						     .entry_len = b->entry_len,
 						     .entry_num = (uint32_t)n,
 						     .hpasid = b->hpasid,
@@ -207,6 +209,21 @@ NEST_PUBLIC int nest_invalidate_native(nest_client *c, uint32_t hpasid, uint32_t
 				    .n = n,
 				    .hpasid = hpasid,
 				    .data_type = data_type};
+
+	return inv_kernel_entries(c, &b, ret_done, ret_first_error);
+}
+
+NEST_PUBLIC int nest_invalidate_native_rid(nest_client *c, uint32_t data_type, const void *entries,
+					   uint32_t entry_len, size_t n, size_t *ret_done,
+					   int *ret_first_error)
+{
+	const struct inv_batch b = {.op = NEST_OP_INVALIDATE_NATIVE,
+				    .fixed_len = sizeof(struct nest_invalidate_native),
+				    .entries = entries,
+				    .entry_len = entry_len,
+				    .n = n,
+				    .data_type = data_type,
+				    .flags = NEST_INV_NATIVE_F_RID};
 
 	return inv_kernel_entries(c, &b, ret_done, ret_first_error);
 }

@@ -221,26 +221,57 @@ NEST_PUBLIC int nest_pasid_free(nest_client *c, uint32_t min, uint32_t max, uint
 	return 0;
 }
 
-NEST_PUBLIC int nest_bind(nest_client *c, const struct nest_bind *b)
+/* @known: the bytes of struct nest_bind the caller was built with (48 before 1.2). */
+static int bind_known(nest_client *c, const struct nest_bind *b, size_t known)
 {
-	struct nest_bind req;
+	struct nest_bind req = {0};
 	struct client_sync s;
 
 	CLIENT_CHECK(c);
 	if (!b)
 		return -EINVAL;
-	req = *b;
+	memcpy(&req, b, known);
 	req.size = sizeof(req);
 	client_sync_init(&s);
 	return client_call(c, NEST_OP_BIND, &req, sizeof(req), NULL, 0, &s);
 }
 
+/*
+ * struct nest_bind grew from 48 to 56 bytes in protocol 1.2 (dev_id): a program built against
+ * the older header passes 48 bytes and gets nest_bind@LIBNEST_0.1, which reads only those.
+ */
+NEST_PUBLIC int nest_bind_v0_4(nest_client *c, const struct nest_bind *b);
+NEST_PUBLIC int nest_bind_v0_1(nest_client *c, const struct nest_bind *b);
+__asm__(".symver nest_bind_v0_4, nest_bind@@LIBNEST_0.4");
+__asm__(".symver nest_bind_v0_1, nest_bind@LIBNEST_0.1");
+
+NEST_PUBLIC int nest_bind_v0_4(nest_client *c, const struct nest_bind *b)
+{
+	return bind_known(c, b, sizeof(*b));
+}
+
+NEST_PUBLIC int nest_bind_v0_1(nest_client *c, const struct nest_bind *b)
+{
+	return bind_known(c, b, offsetof(struct nest_bind, dev_id));
+}
+
 NEST_PUBLIC int nest_bind_native(nest_client *c, uint32_t hpasid, uint32_t data_type,
 				 const void *data, uint32_t len)
 {
+	return nest_bind_native_ex(c, 0, hpasid, 0, data_type, data, len);
+}
+
+NEST_PUBLIC int nest_bind_native_ex(nest_client *c, uint32_t flags, uint32_t hpasid,
+				    uint32_t dev_id, uint32_t data_type, const void *data,
+				    uint32_t len)
+{
 	_Alignas(8) uint8_t body[sizeof(struct nest_bind_native) + NEST_NATIVE_DATA_MAX];
-	struct nest_bind_native req = {
-		.size = sizeof(req), .hpasid = hpasid, .data_type = data_type, .data_len = len};
+	struct nest_bind_native req = {.size = sizeof(req),
+				       .flags = flags,
+				       .hpasid = hpasid,
+				       .data_type = data_type,
+				       .data_len = len,
+				       .dev_id = dev_id};
 	struct client_sync s;
 
 	CLIENT_CHECK(c);
@@ -347,7 +378,13 @@ NEST_PUBLIC int nest_vdevice_alloc(nest_client *c, uint32_t viommu_id, uint32_t 
 
 NEST_PUBLIC int nest_unbind(nest_client *c, uint32_t hpasid)
 {
-	struct nest_unbind req = {.size = sizeof(req), .hpasid = hpasid};
+	return nest_unbind_ex(c, 0, hpasid, 0);
+}
+
+NEST_PUBLIC int nest_unbind_ex(nest_client *c, uint32_t flags, uint32_t hpasid, uint32_t dev_id)
+{
+	struct nest_unbind req = {
+		.size = sizeof(req), .flags = flags, .hpasid = hpasid, .dev_id = dev_id};
 	struct client_sync s;
 
 	CLIENT_CHECK(c);

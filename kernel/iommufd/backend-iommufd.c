@@ -187,8 +187,10 @@ static int ifd_ctx_info(struct nest_backend *be, struct nest_be_ctx *bctx,
 	ret->formats = formats;
 	ret->addr_widths = widths;
 	ret->pasid_bits = bits;
+	/* a nested HWPT per (device, PASID) and per RID, swapped by the kernel's replace */
 	if (formats)
-		ret->features = NEST_FEAT_BIND_PGTBL | NEST_FEAT_CACHE_INVLD;
+		ret->features = NEST_FEAT_BIND_PGTBL | NEST_FEAT_CACHE_INVLD |
+				NEST_FEAT_BIND_DEVICE | NEST_FEAT_BIND_RID | NEST_FEAT_BIND_REPLACE;
 	if (formats && ctx->fault_fd >= 0) /* stage-1 page requests reach the VM's queue */
 		ret->features |= NEST_FEAT_PAGE_REQUESTS;
 	/* native forms: when every device has the same format row */
@@ -387,7 +389,16 @@ static int ifd_be_bind(struct nest_backend *be, struct nest_be_ctx *bctx, uint32
 	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
 	int i = ifd_dev_index(ctx, dev_id);
 
-	return i < 0 ? -ENOENT : ifd_bind(be, ctx, (unsigned)i, b);
+	return i < 0 ? -ENOENT : ifd_bind(be, ctx, (unsigned)i, b, false);
+}
+
+static int ifd_be_rebind(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+			 const struct nest_be_bind *b)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT : ifd_bind(be, ctx, (unsigned)i, b, true);
 }
 
 static void ifd_be_unbind(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
@@ -427,7 +438,17 @@ static int ifd_be_bind_native(struct nest_backend *be, struct nest_be_ctx *bctx,
 	int i = ifd_dev_index(ctx, dev_id);
 
 	return i < 0 ? -ENOENT
-		     : ifd_bind_native(be, ctx, (unsigned)i, hpasid, data_type, data, len);
+		     : ifd_bind_native(be, ctx, (unsigned)i, hpasid, data_type, data, len, false);
+}
+
+static int ifd_be_rebind_native(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t dev_id,
+				uint32_t hpasid, uint32_t data_type, const void *data, uint32_t len)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT
+		     : ifd_bind_native(be, ctx, (unsigned)i, hpasid, data_type, data, len, true);
 }
 
 static int ifd_be_invalidate_native(struct nest_backend *be, struct nest_be_ctx *bctx,
@@ -624,6 +645,8 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.invalidate = ifd_be_invalidate,
 	.invalidate_batch = ifd_be_invalidate_batch,
 	.bind_native = ifd_be_bind_native,
+	.rebind = ifd_be_rebind,
+	.rebind_native = ifd_be_rebind_native,
 	.invalidate_native = ifd_be_invalidate_native,
 	.last_error = ifd_last_error,
 	.mock_check_iotlb = ifd_be_mock_check,

@@ -107,7 +107,8 @@ struct ifd_dev {
 	const struct ifd_format *fmt; /* NULL: no nesting format known */
 	uint8_t pasid_log2;
 	uint64_t cap_reg, ecap_reg;
-	uint32_t parent; /* NEST_PARENT HWPT, 0 = attached to the IOAS (no nesting) */
+	uint32_t parent;   /* NEST_PARENT HWPT, 0 = attached to the IOAS (no nesting) */
+	uint32_t rid_hwpt; /* nested HWPT on the RID (a RID bind), 0 = the RID is on parent */
 };
 
 struct ifd_pasid {
@@ -186,6 +187,9 @@ int ifd_dev_attach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct if
 			 uint32_t pasid, uint32_t hwpt);
 void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
 			  uint32_t pasid);
+/* @pasid, attached already, moves to @hwpt in one step (the kernel's replace). */
+int ifd_dev_replace_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
+			  uint32_t pasid, uint32_t hwpt);
 void ifd_dev_close(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d);
 int ifd_mock_check_iotlb(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, uint32_t slot,
 			 uint32_t value);
@@ -229,15 +233,16 @@ int ifd_mock_trigger_iopf(struct nest_backend *be, struct ifd_ctx *ctx, const st
 int ifd_pasid_alloc(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t min, uint32_t max,
 		    uint32_t *ret);
 void ifd_pasid_free(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t pasid);
+/* @pasid NEST_BE_PASID_RID: the device's RID. @replace: swap what is bound there (-ENOENT). */
 int ifd_bind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
-	     const struct nest_be_bind *b);
+	     const struct nest_be_bind *b, bool replace);
 void ifd_unbind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t pasid);
 int ifd_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 		   const struct nest_inv_entry *e);
-/* The nested HWPT bound on (@dev, @pasid), 0 if none. */
+/* The nested HWPT bound on (@dev, @pasid) (pasid 0: on the RID by a RID bind), 0 if none. */
 uint32_t ifd_pasid_hwpt(struct ifd_ctx *ctx, unsigned dev, uint32_t pasid);
 int ifd_bind_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t hpasid,
-		    uint32_t data_type, const void *data, uint32_t len);
+		    uint32_t data_type, const void *data, uint32_t len, bool replace);
 int ifd_invalidate_batch(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 			 const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done);
 /* One IOMMU_HWPT_INVALIDATE of @valid checked entries on @hwpt (a nested HWPT or a vIOMMU);

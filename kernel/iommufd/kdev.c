@@ -214,6 +214,32 @@ int ifd_dev_attach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct if
 		     : 0;
 }
 
+int ifd_dev_replace_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
+			  uint32_t pasid, uint32_t hwpt)
+{
+	int r;
+
+	if (d->mock) {
+		struct iommu_test_cmd c = {.size = sizeof(c),
+					   .op = IOMMU_TEST_OP_PASID_REPLACE,
+					   .id = d->stdev,
+					   .pasid_replace = {.pasid = pasid, .pt_id = hwpt}};
+
+		r = ifd_ioctl(be, ctx->fd, IOMMU_TEST_CMD, &c);
+	} else {
+		/* VFIO treats an attach of an attached PASID as iommufd_device_replace() */
+		struct vfio_device_attach_iommufd_pt a = {.argsz = sizeof(a),
+							  .flags = VFIO_DEVICE_ATTACH_PASID,
+							  .pt_id = hwpt,
+							  .pasid = pasid};
+
+		r = ifd_ioctl(be, d->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+	}
+	return r < 0 ? ifd_fail(be, -r, "replace PASID %u of device %u by HWPT %u", pasid,
+				d->dev_id, hwpt)
+		     : 0;
+}
+
 void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
 			  uint32_t pasid)
 {

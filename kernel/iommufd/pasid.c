@@ -26,9 +26,23 @@ static struct ifd_pasid *ctx_pasid(struct ifd_ctx *ctx, uint32_t pasid)
 
 uint32_t ifd_pasid_hwpt(struct ifd_ctx *ctx, unsigned dev, uint32_t pasid)
 {
-	struct ifd_pasid *p = ctx_pasid(ctx, pasid);
+	struct ifd_pasid *p;
 
+	if (pasid == NEST_BE_PASID_RID)
+		return ctx->devs[dev].rid_hwpt;
+	p = ctx_pasid(ctx, pasid);
 	return p ? p->hwpt[dev] : 0;
+}
+
+/* Where (@dev, @pasid)'s nested HWPT id is kept: the PASID's slot or the device's RID slot. */
+static uint32_t *ctx_slot(struct ifd_ctx *ctx, unsigned dev, uint32_t pasid)
+{
+	struct ifd_pasid *p;
+
+	if (pasid == NEST_BE_PASID_RID)
+		return &ctx->devs[dev].rid_hwpt;
+	p = ctx_pasid(ctx, pasid);
+	return p ? &p->hwpt[dev] : NULL;
 }
 
 static uint32_t ctx_pasid_limit(const struct ifd_ctx *ctx)
@@ -67,13 +81,20 @@ int ifd_pasid_alloc(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t min, 
 
 void ifd_unbind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t pasid)
 {
-	struct ifd_pasid *p = ctx_pasid(ctx, pasid);
+	struct ifd_dev *d = &ctx->devs[dev];
+	uint32_t *slot = ctx_slot(ctx, dev, pasid);
 
-	if (!p || !p->hwpt[dev])
+	if (!slot || !*slot)
 		return;
-	ifd_dev_detach_pasid(be, ctx, &ctx->devs[dev], pasid);
-	(void)ifd_destroy(be, ctx->fd, p->hwpt[dev]);
-	p->hwpt[dev] = 0;
+	if (pasid == NEST_BE_PASID_RID) {
+		/* back on the stage-2 parent (a replace: never untranslated), then the HWPT goes */
+		if (ifd_dev_attach_rid(be, ctx, d, d->parent ? d->parent : ctx->ioas) < 0)
+			be->ctr.teardown_errors++;
+	} else {
+		ifd_dev_detach_pasid(be, ctx, d, pasid);
+	}
+	(void)ifd_destroy(be, ctx->fd, *slot);
+	*slot = 0;
 	be->ctr.unbinds++;
 }
 
@@ -92,20 +113,29 @@ void ifd_device_unbind_all(struct nest_backend *be, struct ifd_ctx *ctx, unsigne
 {
 	for (unsigned i = 0; i < ctx->n_pasids; i++)
 		ifd_unbind(be, ctx, dev, ctx->pasids[i].pasid);
+	ifd_unbind(be, ctx, dev, NEST_BE_PASID_RID);
 }
 
-/* A nested HWPT of @d's format with @data on its parent, attached at @pasid. */
-static int ifd_bind_hwpt(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
-			 struct ifd_pasid *p, const void *data)
+/*
+ * A nested HWPT of @d's format with @data on its parent, attached at @pasid (the RID for
+ * NEST_BE_PASID_RID) into *@slot. With @replace the new HWPT takes the old one's place in one
+ * kernel call (a replace: the device is never without a table), and only then is the old one
+ * destroyed; if the attach fails, the new HWPT goes and the old binding is untouched.
+ */
+static int ifd_bind_hwpt(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t pasid,
+			 uint32_t *slot, const void *data, bool replace)
 {
 	struct ifd_dev *d = &ctx->devs[dev];
+	bool rid = pasid == NEST_BE_PASID_RID;
 	struct iommu_hwpt_alloc a = {.size = sizeof(a),
-				     .flags = IOMMU_HWPT_ALLOC_PASID,
+				     /* a RID domain must allow PASIDs for the device's PASIDs */
+				     .flags = !rid || d->pasid_log2 ? IOMMU_HWPT_ALLOC_PASID : 0,
 				     .dev_id = d->idev,
 				     .pt_id = d->parent,
 				     .data_type = d->fmt->hwpt_data_type,
 				     .data_len = d->fmt->hwpt_data_len,
 				     .data_uptr = (uint64_t)(uintptr_t)data};
+	uint32_t old = *slot;
 	int r;
 
 	if (ctx->fault_fd >= 0) { /* page requests of this stage 1 go to the VM's queue */
@@ -113,59 +143,68 @@ static int ifd_bind_hwpt(struct nest_backend *be, struct ifd_ctx *ctx, unsigned 
 		a.fault_id = ctx->fault_id;
 	}
 	r = ifd_ioctl(be, ctx->fd, IOMMU_HWPT_ALLOC, &a);
-
 	if (r < 0)
-		return ifd_fail(be, -r, "IOMMU_HWPT_ALLOC(nested, %s) for PASID %u on device %u",
-				d->fmt->name, p->pasid, d->dev_id);
-	r = ifd_dev_attach_pasid(be, ctx, d, p->pasid, a.out_hwpt_id);
+		return ifd_fail(be, -r, "IOMMU_HWPT_ALLOC(nested, %s) for %s %u on device %u",
+				d->fmt->name, rid ? "the RID" : "PASID", pasid, d->dev_id);
+	if (rid)
+		r = ifd_dev_attach_rid(be, ctx, d, a.out_hwpt_id);
+	else if (replace)
+		r = ifd_dev_replace_pasid(be, ctx, d, pasid, a.out_hwpt_id);
+	else
+		r = ifd_dev_attach_pasid(be, ctx, d, pasid, a.out_hwpt_id);
 	if (r < 0) {
 		(void)ifd_destroy(be, ctx->fd, a.out_hwpt_id);
 		return r;
 	}
-	p->hwpt[dev] = a.out_hwpt_id;
+	*slot = a.out_hwpt_id;
+	if (replace)
+		(void)ifd_destroy(be, ctx->fd, old); /* detached by the replace */
 	be->ctr.binds++;
 	return 0;
 }
 
-/* The PASID entry and whether device @dev can take a binding on it. */
+/* The binding slot of (@dev, @hpasid) and whether it can take a bind (or a replace). */
 static int ifd_bind_check(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
-			  uint32_t hpasid, struct ifd_pasid **ret)
+			  uint32_t hpasid, bool replace, uint32_t **ret)
 {
 	struct ifd_dev *d = &ctx->devs[dev];
-	struct ifd_pasid *p = ctx_pasid(ctx, hpasid);
+	uint32_t *slot = ctx_slot(ctx, dev, hpasid);
 
-	if (!p)
+	if (!slot)
 		return ifd_fail(be, ENOENT, "bind: PASID %u is not this VM's", hpasid);
-	if (p->hwpt[dev])
+	if (replace && !*slot)
+		return ifd_fail(be, ENOENT, "replace: nothing bound on %s %u of device %u",
+				hpasid ? "PASID" : "the RID", hpasid, d->dev_id);
+	if (!replace && *slot)
 		return -EBUSY;
 	if (!d->parent || !d->fmt)
 		return ifd_fail(be, EOPNOTSUPP, "bind: device %u's IOMMU has no nesting",
 				d->dev_id);
-	*ret = p;
+	*ret = slot;
 	return 0;
 }
 
 int ifd_bind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
-	     const struct nest_be_bind *b)
+	     const struct nest_be_bind *b, bool replace)
 {
-	struct ifd_pasid *p;
+	uint32_t *slot;
 	uint8_t data[64] = {0};
-	int r = ifd_bind_check(be, ctx, dev, b->hpasid, &p);
+	int r = ifd_bind_check(be, ctx, dev, b->hpasid, replace, &slot);
 
 	if (r < 0)
 		return r;
 	if (ctx->devs[dev].fmt->hwpt_data_len > sizeof(data))
 		return -EINVAL;
 	r = ctx->devs[dev].fmt->bind_data(b, data);
-	return r < 0 ? r : ifd_bind_hwpt(be, ctx, dev, p, data);
+	return r < 0 ? r : ifd_bind_hwpt(be, ctx, dev, b->hpasid, slot, data, replace);
 }
 
 int ifd_bind_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint32_t hpasid,
-		    uint32_t data_type, const void *data, uint32_t len)
+		    uint32_t data_type, const void *data, uint32_t len, bool replace)
 {
 	const struct ifd_format *f = ctx->devs[dev].fmt;
-	struct ifd_pasid *p;
-	int r = ifd_bind_check(be, ctx, dev, hpasid, &p);
+	uint32_t *slot;
+	int r = ifd_bind_check(be, ctx, dev, hpasid, replace, &slot);
 
 	if (r < 0)
 		return r;
@@ -174,7 +213,7 @@ int ifd_bind_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, 
 	r = ifd_native_size(data, len, f->hwpt_data_len);
 	if (r == 0)
 		r = f->check_data(data);
-	return r < 0 ? r : ifd_bind_hwpt(be, ctx, dev, p, data);
+	return r < 0 ? r : ifd_bind_hwpt(be, ctx, dev, hpasid, slot, data, replace);
 }
 
 static int ifd_inv_hwpt(struct nest_backend *be, struct ifd_ctx *ctx, const struct ifd_dev *d,
@@ -208,14 +247,14 @@ int ifd_invalidate(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev,
 	n = d->fmt->inv_entry(e, entry);
 	if (n <= 0)
 		return n;	      /* nothing for the kernel to do (or a bad entry) */
-	if (nest_inv_all_pasids(e)) { /* every nested HWPT of the device */
+	if (nest_inv_all_pasids(e)) { /* every nested HWPT of the device, its RID's too */
 		for (unsigned i = 0; i < ctx->n_pasids; i++)
 			if (ctx->pasids[i].hwpt[dev]) {
 				r = ifd_inv_hwpt(be, ctx, d, ctx->pasids[i].hwpt[dev], entry);
 				if (r < 0)
 					return r;
 			}
-		return 0;
+		return d->rid_hwpt ? ifd_inv_hwpt(be, ctx, d, d->rid_hwpt, entry) : 0;
 	}
 	{
 		struct ifd_pasid *p = ctx_pasid(ctx, e->pasid);
@@ -231,14 +270,14 @@ int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned
 			  uint32_t entry_len, uint32_t n, uint32_t *ret_done)
 {
 	const struct ifd_dev *d = &ctx->devs[dev];
-	struct ifd_pasid *p = ctx_pasid(ctx, hpasid);
+	uint32_t hwpt = ifd_pasid_hwpt(ctx, dev, hpasid); /* hpasid 0: the RID's */
 	uint32_t valid = 0;
 	int bad = 0, r;
 
 	*ret_done = 0;
 	if (!d->fmt || !d->parent || data_type != d->fmt->inv_data_type)
 		return -EOPNOTSUPP;
-	if (!p || !p->hwpt[dev])
+	if (!hwpt)
 		return -ENOENT;
 	for (; valid < n; valid++) { /* the valid prefix goes to the kernel */
 		const uint8_t *e = entries + (size_t)valid * entry_len;
@@ -251,8 +290,8 @@ int ifd_invalidate_native(struct nest_backend *be, struct ifd_ctx *ctx, unsigned
 	}
 	if (valid == 0)
 		return bad;
-	r = ifd_inv_prefix(be, ctx, p->hwpt[dev], data_type, entries, entry_len, valid,
-			   d->fmt->name, ret_done);
+	r = ifd_inv_prefix(be, ctx, hwpt, data_type, entries, entry_len, valid, d->fmt->name,
+			   ret_done);
 	return r < 0 ? r : valid < n ? bad : 0;
 }
 
@@ -293,6 +332,8 @@ static uint32_t inv_targets(struct ifd_ctx *ctx, unsigned dev, const struct nest
 			for (unsigned p = 0; p < ctx->n_pasids; p++)
 				if (ctx->pasids[p].hwpt[dev])
 					out[t++] = ctx->pasids[p].pasid;
+			if (ctx->devs[dev].rid_hwpt) /* the RID's stage 1 (a RID bind) too */
+				out[t++] = NEST_BE_PASID_RID;
 			return t;
 		}
 	for (uint32_t k = 0; k < n; k++) {
@@ -317,7 +358,7 @@ int ifd_invalidate_batch(struct nest_backend *be, struct ifd_ctx *ctx, unsigned 
 {
 	static uint8_t native[NEST_BATCH_MAX * IFD_INV_ENTRY_MAX];
 	static uint32_t pos[NEST_BATCH_MAX],
-		targets[NEST_BATCH_MAX > IFD_PASIDS_MAX ? NEST_BATCH_MAX : IFD_PASIDS_MAX];
+		targets[(NEST_BATCH_MAX > IFD_PASIDS_MAX ? NEST_BATCH_MAX : IFD_PASIDS_MAX) + 1];
 	const struct ifd_dev *d = &ctx->devs[dev];
 	uint32_t fail_at = n, nt;
 	int err = 0;

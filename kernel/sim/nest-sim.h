@@ -33,6 +33,12 @@ struct nest_sim;
 
 /* PASIDs are 1 .. (1 << pasid_bits) - 1; PASID 0 is never allocated. */
 #define NEST_SIM_PASID_BITS_MAX 20u
+/*
+ * PASID 0 in bind/unbind/rebind/translate/dma: the device's RID (requests without PASID, the
+ * RID_PASID entry of VT-d scalable mode). Unbound, it translates through stage 2 only (the
+ * address is a GPA); bound, through a guest first-level table over stage 2 (docs/SIM.md).
+ */
+#define NEST_SIM_PASID_RID	0u
 /* Wildcard device for nest_sim_invalidate(): every device of the domain. */
 #define NEST_SIM_DEV_ALL	UINT32_MAX
 /* Caps on caller-allocatable objects (-ENOSPC beyond). */
@@ -360,10 +366,30 @@ int nest_sim_bind(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid,
 		  const struct nest_sim_bind *b);
 
 /*
+ * With pasid NEST_SIM_PASID_RID, nest_sim_bind() puts the device's RID on the first-level
+ * table @b (nested over stage 2) instead of stage 2 alone: no PASID ownership check, -EBUSY if
+ * the RID is bound already. Like the host driver moving a RID from one domain to another, it
+ * flushes every cached entry of the RID (PASID cache, IOTLB, device TLB).
+ */
+
+/*
  * nest_sim_unbind() - clear the PASID-table entry. -ENOENT if not bound (or unknown device).
  * Like hardware, the PASID cache, IOTLB and device TLB are NOT flushed: the caller invalidates.
+ * NEST_SIM_PASID_RID: the RID goes back to stage 2 only, and its cached entries are flushed
+ * (as for a bind of the RID).
  */
 int nest_sim_unbind(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid);
+
+/*
+ * nest_sim_rebind() - replace the present entry (dev_id, pasid) (or the bound RID with
+ * NEST_SIM_PASID_RID) by @b in one write: a request sees the old entry or the new one, never
+ * none. Nothing is flushed: a cached copy of the old entry (PASID cache) and the translations
+ * made through it (IOTLB, device TLB) keep serving until the caller invalidates, as on
+ * hardware. -ENOENT if nothing is bound there (or unknown device); the checks of
+ * nest_sim_bind() otherwise; on any error the old entry stays.
+ */
+int nest_sim_rebind(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid,
+		    const struct nest_sim_bind *b);
 
 /*
  * nest_sim_invalidate() - invalidate caches of @domain. Valid combinations (the generic VFIO

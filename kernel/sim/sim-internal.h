@@ -17,6 +17,15 @@
 #define SIM_PT_CHUNK_SHIFT 10
 #define SIM_PT_CHUNK	   (1u << SIM_PT_CHUNK_SHIFT)
 
+/*
+ * Cache tag of a device's RID entry (requests without PASID): above every PASID (20 bits), one
+ * per device of a domain, never reused, so that the domain-wide IOTLB keeps two devices' RID
+ * translations apart as hardware does with their domain ids. Faults report PASID 0.
+ */
+#define SIM_RID_TAG_BASE (1u << NEST_SIM_PASID_BITS_MAX)
+/* Internal format of a RID entry that is not bound: stage 2 only (never bindable). */
+#define SIM_FMT_S2	 0xffu
+
 /* ---- stage 2 (sim-s2.c) ---- */
 
 struct sim_region {
@@ -108,6 +117,9 @@ struct sim_fmt_ops {
 };
 
 const struct sim_fmt_ops *sim_vtd_ops(void);
+const struct sim_fmt_ops *sim_s2only_ops(void);
+/* The present stage-2-only entry of an unbound RID (sim-s2only.c). */
+extern const struct sim_pasid_entry sim_s2only_entry;
 const struct sim_fmt_ops *sim_fmt_get(uint32_t fmt);
 
 /* ---- set-associative translation caches (sim-tlb.c): IOTLB and device TLBs ---- */
@@ -212,6 +224,7 @@ struct sim_domain {
 	uint32_t nr_pasids;
 	uint32_t nr_devices;
 	struct sim_device *devs; /* its nr_devices devices, linked by dom_next */
+	uint32_t next_rid_tag;	 /* SIM_RID_TAG_BASE + this for the next device */
 	bool checker;
 	struct sim_s2 s2;
 	struct sim_touch touch;		      /* s2.touch points here */
@@ -227,11 +240,19 @@ struct sim_device {
 	struct sim_pasid_entry **dir; /* PASID table directory, (1 << pasid_bits) / chunk slots */
 	uint32_t ndir;
 	uint32_t nr_binds;
-	struct sim_tlb *devtlb; /* ATS devices only */
+	struct sim_tlb *devtlb;	    /* ATS devices only */
+	struct sim_pasid_entry rid; /* the RID's first-level entry; !present: stage 2 only */
+	uint32_t rid_tag;	    /* cache tag of the RID's translations */
 };
 
 void sim_device_destroy(struct nest_sim *sim, struct sim_device *dev);
+/* The present entry of (dev, pasid); pasid 0: the RID's, never NULL (stage 2 only if unbound). */
 const struct sim_pasid_entry *sim_device_pasid_entry(const struct sim_device *dev, uint32_t pasid);
+/* The cache tag of (dev, pasid): the PASID itself, or the RID's tag for pasid 0. */
+static inline uint32_t sim_device_tag(const struct sim_device *dev, uint32_t pasid)
+{
+	return pasid ? pasid : dev->rid_tag;
+}
 void sim_device_unbind_pasid(struct nest_sim *sim, struct sim_device *dev, uint32_t pasid);
 
 /* ---- the instance (sim.c) ---- */

@@ -320,6 +320,8 @@ const struct sim_fmt_ops *sim_fmt_get(uint32_t fmt)
 	switch (fmt) {
 	case NEST_SIM_FMT_VTD_FL:
 		return &vtd_ops;
+	case SIM_FMT_S2:
+		return sim_s2only_ops();
 	default:
 		return NULL;
 	}

@@ -10,7 +10,8 @@
 
 struct sim_req {
 	struct sim_device *dev;
-	uint32_t pasid;
+	uint32_t pasid; /* as requested (0: without PASID), reported in faults */
+	uint32_t tag;	/* cache tag: the PASID, or the device's RID tag */
 	uint64_t addr;
 	uint32_t access;
 };
@@ -114,7 +115,7 @@ static int sim_xlate_hit(struct nest_sim *sim, const struct sim_req *rq, const s
 static const struct sim_pasid_entry *
 sim_xlate_pasid_entry(struct nest_sim *sim, const struct sim_req *rq, uint32_t *ret_did)
 {
-	const struct sim_pce *ce = sim_pcache_lookup(sim->pcache, rq->dev->id, rq->pasid);
+	const struct sim_pce *ce = sim_pcache_lookup(sim->pcache, rq->dev->id, rq->tag);
 	const struct sim_pasid_entry *pe;
 
 	if (ce) {
@@ -125,7 +126,7 @@ sim_xlate_pasid_entry(struct nest_sim *sim, const struct sim_req *rq, uint32_t *
 	sim->cnt.pasid_cache_misses++;
 	pe = sim_device_pasid_entry(rq->dev, rq->pasid);
 	if (pe)
-		sim_pcache_insert(sim->pcache, rq->dev->id, rq->dev->dom->id, rq->pasid, pe);
+		sim_pcache_insert(sim->pcache, rq->dev->id, rq->dev->dom->id, rq->tag, pe);
 	*ret_did = rq->dev->dom->id;
 	return pe;
 }
@@ -148,7 +149,7 @@ static void sim_xlate_entry(const struct sim_req *rq, const struct sim_pasid_ent
 		.hva = rg->hva + (gpa_page - rg->gpa),
 		.pe_flags = pe->flags,
 		.domain = rq->dev->dom->id,
-		.pasid = rq->pasid,
+		.pasid = rq->tag,
 		.shift = (uint8_t)shift,
 		.perms = res->perms,
 		.flags = res->dirty ? SIM_TLBE_DIRTY : 0,
@@ -172,7 +173,7 @@ static int sim_xlate_miss(struct nest_sim *sim, const struct sim_req *rq,
 				   .side_effects = true,
 				   .psc = sim->psc,
 				   .domain = rq->dev->dom->id,
-				   .pasid = rq->pasid};
+				   .pasid = rq->tag};
 	sim->cnt.walks++;
 	sim_fmt_get(pe->fmt)->walk(&wr, &res);
 	if (res.fault)
@@ -205,11 +206,11 @@ static void sim_xlate_drop_denied(struct nest_sim *sim, const struct sim_req *rq
 	const struct sim_tlbe *e;
 
 	if (rq->dev->devtlb) {
-		e = sim_tlb_lookup(rq->dev->devtlb, rq->dev->dom->id, rq->pasid, rq->addr);
+		e = sim_tlb_lookup(rq->dev->devtlb, rq->dev->dom->id, rq->tag, rq->addr);
 		if (e && !sim_xlate_hit_ok(e, rq->access))
 			sim_tlb_remove(rq->dev->devtlb, e->domain, e->pasid, e->va, e->shift);
 	}
-	e = sim_tlb_lookup(sim->iotlb, did, rq->pasid, rq->addr);
+	e = sim_tlb_lookup(sim->iotlb, did, rq->tag, rq->addr);
 	if (e && !sim_xlate_hit_ok(e, rq->access))
 		sim_tlb_remove(sim->iotlb, e->domain, e->pasid, e->va, e->shift);
 }
@@ -235,7 +236,7 @@ static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest
 	if (rq->pasid >= (1u << dev->pasid_bits))
 		return sim_xlate_fault(sim, rq, NEST_SIM_FAULT_PASID_RANGE, 0, 0, ret_fault);
 	if (dev->devtlb) {
-		e = sim_tlb_lookup(dev->devtlb, dev->dom->id, rq->pasid, rq->addr);
+		e = sim_tlb_lookup(dev->devtlb, dev->dom->id, rq->tag, rq->addr);
 		if (e && sim_xlate_hit_ok(e, rq->access)) {
 			sim->cnt.devtlb_hits++;
 			return sim_xlate_hit(sim, rq, e, NEST_SIM_CACHE_DEV_IOTLB, xl);
@@ -250,7 +251,7 @@ static int sim_xlate(struct nest_sim *sim, const struct sim_req *rq, struct nest
 	reason = sim_fmt_get(pe->fmt)->entry_check(pe, rq->access);
 	if (reason)
 		return sim_xlate_fault(sim, rq, reason, 0, 0, ret_fault);
-	e = sim_tlb_lookup(sim->iotlb, did, rq->pasid, rq->addr);
+	e = sim_tlb_lookup(sim->iotlb, did, rq->tag, rq->addr);
 	if (e && sim_xlate_hit_ok(e, rq->access)) {
 		sim->cnt.iotlb_hits++;
 		if (dev->devtlb) /* the translation completion fills the device TLB */
@@ -290,6 +291,7 @@ static int sim_req_init(struct nest_sim *sim, uint32_t dev_id, uint32_t pasid, u
 	if (!rq->dev)
 		return -ENOENT;
 	rq->pasid = pasid;
+	rq->tag = sim_device_tag(rq->dev, pasid);
 	rq->access = access;
 	return 0;
 }

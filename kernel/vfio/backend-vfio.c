@@ -79,8 +79,20 @@ static int vfio_ctx_info(struct nest_backend *be, struct nest_be_ctx *bctx,
 			 struct nest_backend_info *ret)
 {
 	struct vfio_ctx *ctx = (struct vfio_ctx *)bctx;
+	bool alone = ctx->n_devs > 0;
 
 	vfio_info_from(be, ctx->n_conts ? ctx->conts[0] : NULL, ret);
+	/*
+	 * The seed series binds a PASID on a container (every group in it): a bind on one device
+	 * is what it does only when each device has a container to itself. It has no RID bind
+	 * and no replace (BIND_PGTBL of a bound PASID fails): no BIND_RID, no BIND_REPLACE.
+	 */
+	for (unsigned i = 0; i < ctx->n_devs && alone; i++)
+		for (unsigned k = 0; k < ctx->n_devs; k++)
+			if (k != i && ctx->devs[k].grp->cont == ctx->devs[i].grp->cont)
+				alone = false;
+	if (alone && (ret->features & NEST_FEAT_BIND_PGTBL))
+		ret->features |= NEST_FEAT_BIND_DEVICE;
 	return 0;
 }
 

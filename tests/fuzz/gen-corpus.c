@@ -160,7 +160,7 @@ static void gen_invalid(void)
 {
 	static uint8_t buf[1 << 16];
 	struct nest_bind b = {.size = sizeof(b) + 8, .flags = NEST_BIND_F_GPASID, .gpasid = 2};
-	struct nest_unbind u = {.size = sizeof(u), .hpasid = 1, .__reserved = 1};
+	struct nest_unbind u = {.size = sizeof(u), .hpasid = 1, .flags = 1u << 7};
 	static const char *const bad_caps[] = {
 		"{\"max_fds\":99999999999999999999999}",
 		"{\"max_batch\":1e400}",

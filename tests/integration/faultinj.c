@@ -3,8 +3,8 @@
  * faultinj.c - nestd-faultinject: nestd with a fault-injection hook (test builds only).
  *
  * Linked with --wrap for malloc, calloc, realloc, strdup, nest_backend_select and
- * dispatch_message. The first request whose op is $NESTD_FAULT_OP arms the hook for the time
- * it is handled: its $NESTD_FAULT_N-th fallible call (an allocation by nestd's own code, or a
+ * dispatch_message. The first request whose op is $NESTD_FAULT_OP (after $NESTD_FAULT_SKIP
+ * of them, default 0) arms the hook for the time it is handled: its $NESTD_FAULT_N-th fallible call (an allocation by nestd's own code, or a
  * backend call that can fail) fails: the allocation returns NULL, the backend call -EIO. When
  * the fault fired, the file $NESTD_FAULT_FIRED is created. Nothing else changes: every other
  * request, and everything after, runs normally.
@@ -40,6 +40,7 @@ static struct {
 	bool init, done, armed;
 	int op;
 	long n, count;
+	long skip; /* NESTD_FAULT_SKIP: requests of the op that run before the faulted one */
 	const char *fired_path;
 	const struct nest_backend_ops *real;
 	struct nest_backend_ops ops;
@@ -127,6 +128,12 @@ static int fi_bind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t de
 	return fi_hit() ? -EIO : fi.real->bind(be, ctx, dev_id, b);
 }
 
+static int fi_rebind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+		     const struct nest_be_bind *b)
+{
+	return fi_hit() ? -EIO : fi.real->rebind(be, ctx, dev_id, b);
+}
+
 static int fi_invalidate_batch(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
 			       const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done)
 {
@@ -170,6 +177,7 @@ int __wrap_nest_backend_select(const struct nest_backend_params *p,
 	FI_WRAP(device_attach);
 	FI_WRAP(pasid_alloc);
 	FI_WRAP(bind);
+	FI_WRAP(rebind);
 	FI_WRAP(invalidate_batch);
 	FI_WRAP(invalidate);
 	FI_WRAP(set_checker);
@@ -191,10 +199,13 @@ void __wrap_dispatch_message(struct conn *c, const uint8_t *buf, size_t len, int
 		fi.op = op ? atoi(op) : -1;
 		fi.n = n ? atol(n) : 0;
 		fi.fired_path = getenv("NESTD_FAULT_FIRED");
+		fi.skip = getenv("NESTD_FAULT_SKIP") ? atol(getenv("NESTD_FAULT_SKIP")) : 0;
 	}
 	if (!fi.done && fi.n > 0 && len >= sizeof(h)) {
 		memcpy(&h, buf, sizeof(h));
-		if (h.op == fi.op) {
+		if (h.op == fi.op && fi.skip > 0) {
+			fi.skip--;
+		} else if (h.op == fi.op) {
 			fi.done = true;
 			fi.armed = true;
 			fi.count = 0;

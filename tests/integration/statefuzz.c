@@ -53,10 +53,12 @@ static const char *const sf_vm_names[SF_VMS] = {"vm0", "vm1", "vm2"};
 struct sf_pasid {
 	uint32_t pasid;
 	bool bound;
+	unsigned devs; /* bound on these devices of its VM (bit = index in the VM), when bound */
 };
 
 struct sf_vm {
-	int conn; /* slot attached, or -1 */
+	int conn;     /* slot attached, or -1 */
+	unsigned rid; /* devices (bit = index in the VM) whose RID has a stage-1 table */
 	struct sf_pasid pasids[SF_QUOTA];
 	unsigned n_pasids;
 	bool region[SF_SLOTS];
@@ -127,6 +129,13 @@ static void sf_fail(struct sf *s, const char *fmt, ...)
 		td_stop(&s->d);
 	exit(1);
 }
+
+/* The devices of the configuration: id, VM, index in the VM (sf_start's config). */
+static const struct {
+	uint32_t id;
+	int vm, idx;
+} sf_devs[] = {{1, 0, 0}, {2, 0, 1}, {7, 1, 0}, {9, 2, 0}};
+static const unsigned sf_all_devs[] = {3, 1, 1}; /* per VM: every device's bit */
 
 /* ---- model updates ---- */
 
@@ -345,8 +354,70 @@ static void sf_step_bind(struct sf *s, int slot)
 	}
 	struct sf_pasid *p = sf_find(&s->vm[c->vm], pasid);
 	sf_expect(s, "bind", r, !p ? -ENOENT : p->bound ? -EBUSY : 0);
-	if (r == 0)
+	if (r == 0) {
 		p->bound = true;
+		p->devs = sf_all_devs[c->vm];
+	}
+}
+
+/*
+ * Protocol 1.2: a bind or unbind on one device (DEVICE) or on a device's RID (RID), with a
+ * device that may be another VM's (ENOENT like none). Same table as sf_step_bind's, so a DEVICE
+ * bind may join a PASID other devices have bound.
+ */
+static void sf_step_nesting(struct sf *s, int slot)
+{
+	struct sf_conn *c = &s->conn[slot];
+	unsigned d = sf_pick(s, sizeof(sf_devs) / sizeof(sf_devs[0])), what = sf_pick(s, 4);
+	bool rid = what >= 2, unbind = what & 1;
+	uint32_t flags = NEST_BIND_F_DEVICE | (rid ? NEST_BIND_F_RID : 0);
+	uint32_t pasid = rid ? 0 : sf_some_pasid(s, c->vm);
+	struct nest_bind b = {.size = sizeof(b),
+			      .flags = flags,
+			      .format = NEST_BIND_FMT_VTD_FL,
+			      .addr_width = 48,
+			      .gpgd = 0x1000,
+			      .hpasid = pasid,
+			      .dev_id = sf_devs[d].id};
+	struct nest_unbind u = {
+		.size = sizeof(u), .flags = flags, .hpasid = pasid, .dev_id = sf_devs[d].id};
+	int r = unbind ? tc_call(c->t, NEST_OP_UNBIND, &u, sizeof(u), NULL, 0, NULL, 0, NULL, 0,
+				 NULL)
+		       : tc_call(c->t, NEST_OP_BIND, &b, sizeof(b), NULL, 0, NULL, 0, NULL, 0,
+				 NULL);
+
+	sf_log(s, "conn %d: %s%s %u device %u = %d", slot, unbind ? "unbind" : "bind",
+	       rid ? " RID" : "", pasid, sf_devs[d].id, r);
+	if (c->vm < 0) {
+		sf_expect(s, "nesting op without a VM", r, -EPERM);
+		sf_conn_gone(s, slot);
+		return;
+	}
+	struct sf_vm *vm = &s->vm[c->vm];
+	unsigned bit = 1u << sf_devs[d].idx;
+	if (sf_devs[d].vm != c->vm) {
+		sf_expect(s, "another VM's device", r, -ENOENT);
+		return;
+	}
+	if (rid) {
+		sf_expect(s, unbind ? "RID unbind" : "RID bind", r,
+			  unbind ? (vm->rid & bit ? 0 : -ENOENT) : (vm->rid & bit ? -EBUSY : 0));
+		if (r == 0)
+			vm->rid ^= bit;
+		return;
+	}
+	struct sf_pasid *p = sf_find(vm, pasid);
+	if (unbind) {
+		sf_expect(s, "device unbind", r, p && p->bound && (p->devs & bit) ? 0 : -ENOENT);
+		if (r == 0 && !(p->devs &= ~bit))
+			p->bound = false;
+	} else {
+		sf_expect(s, "device bind", r, !p ? -ENOENT : (p->devs & bit) ? -EBUSY : 0);
+		if (r == 0) {
+			p->bound = true;
+			p->devs |= bit;
+		}
+	}
 }
 
 static void sf_step_unbind(struct sf *s, int slot)
@@ -363,8 +434,10 @@ static void sf_step_unbind(struct sf *s, int slot)
 	}
 	struct sf_pasid *p = sf_find(&s->vm[c->vm], pasid);
 	sf_expect(s, "unbind", r, p && p->bound ? 0 : -ENOENT);
-	if (r == 0)
+	if (r == 0) {
 		p->bound = false;
+		p->devs = 0;
+	}
 }
 
 static void sf_step_invalidate(struct sf *s, int slot)
@@ -493,6 +566,7 @@ static int sf_compare(struct sf *s, char *why, size_t len)
 			continue;
 		for (unsigned k = 0; k < m->n_pasids; k++)
 			bound += m->pasids[k].bound;
+		bound += (unsigned)__builtin_popcount(m->rid);
 		for (unsigned k = 0; k < SF_SLOTS; k++)
 			regions += m->region[k];
 		if (strcmp(state, m->conn >= 0 ? "attached" : "detached") != 0 ||
@@ -587,8 +661,10 @@ static void sf_run_step(struct sf *s)
 		sf_step_pasid_free(s, slot);
 	} else if (k < 76) {
 		sf_step_bind(s, slot);
-	} else if (k < 84) {
+	} else if (k < 80) {
 		sf_step_unbind(s, slot);
+	} else if (k < 86) {
+		sf_step_nesting(s, slot);
 	} else if (k < 92) {
 		sf_step_invalidate(s, slot);
 	} else {

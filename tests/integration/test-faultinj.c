@@ -17,7 +17,24 @@ struct fi_case {
 	const char *name;
 	uint16_t op;
 	unsigned setup; /* steps of the standard setup before the op: see fi_setup() */
+	uint32_t flags; /* BIND: NEST_BIND_F_* (REPLACE: of the setup's binding by table 2) */
 };
+
+/* A second guest table (PML4 0x5000 .. PT 0x8000): GVA 0x400000 -> GPA 0x102000 ("BBBB"). */
+#define FI_GPGD2 0x5000u
+
+static void fi_table2(struct it_guest *g)
+{
+	uint64_t *pml4 = (uint64_t *)(g->mem + 0x5000), *pdpt = (uint64_t *)(g->mem + 0x6000);
+	uint64_t *pd = (uint64_t *)(g->mem + 0x7000), *pt = (uint64_t *)(g->mem + 0x8000);
+
+	pml4[0] = 0x6000 | IT_PTE_FLAGS;
+	pdpt[0] = 0x7000 | IT_PTE_FLAGS;
+	pd[2] = 0x8000 | IT_PTE_FLAGS;
+	pt[0] = (IT_GPA + 0x2000) | IT_PTE_FLAGS;
+	memcpy(g->mem + IT_GPA, "AAAA", 4);
+	memcpy(g->mem + IT_GPA + 0x2000, "BBBB", 4);
+}
 
 /* 0: nothing, 1: attach, 2: + memory, 3: + PASID, 4: + bind */
 static uint32_t fi_setup(struct tc *t, struct it_guest *g, unsigned level)
@@ -36,8 +53,9 @@ static uint32_t fi_setup(struct tc *t, struct it_guest *g, unsigned level)
 	return pasid;
 }
 
-static int fi_do(struct tc *t, struct it_guest *g, uint16_t op, uint32_t pasid)
+static int fi_do(struct tc *t, struct it_guest *g, const struct fi_case *fc, uint32_t pasid)
 {
+	uint16_t op = fc->op;
 	struct nest_inv_entry e[2] = {
 		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID, .pasid = pasid},
 		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
@@ -63,6 +81,17 @@ static int fi_do(struct tc *t, struct it_guest *g, uint16_t op, uint32_t pasid)
 	case NEST_OP_PASID_FREE:
 		return tc_pasid_free(t, pasid, pasid, NULL);
 	case NEST_OP_BIND:
+		if (fc->flags & NEST_BIND_F_REPLACE) {
+			struct nest_bind b = {.size = sizeof(b),
+					      .flags = fc->flags,
+					      .format = NEST_BIND_FMT_VTD_FL,
+					      .addr_width = 48,
+					      .gpgd = FI_GPGD2,
+					      .hpasid = pasid};
+
+			return tc_call(t, NEST_OP_BIND, &b, sizeof(b), NULL, 0, NULL, 0, NULL, 0,
+				       NULL);
+		}
 		return tc_bind(t, pasid, IT_GPGD, 48, 0);
 	case NEST_OP_UNBIND:
 		return tc_unbind(t, pasid);
@@ -80,13 +109,38 @@ static int fi_do(struct tc *t, struct it_guest *g, uint16_t op, uint32_t pasid)
 	}
 }
 
-/* The VM's state as vm.list reports it, as one comparable string. */
-static void fi_snapshot(struct tc *a, char *out, size_t len)
+/*
+ * The VM's state as vm.list reports it, as one comparable string; for a replace also what each
+ * device reads through the PASID once the caches are invalidated (all old or all new: "AAAA"
+ * or "BBBB" on both devices, never a mix, a fault or nothing).
+ */
+static void fi_snapshot(struct tc *a, struct tc *t, const struct fi_case *fc, uint32_t pasid,
+			char *out, size_t len)
 {
-	snprintf(out, len, "state %ld regions %ld pasids %ld bindings %ld bytes %ld",
-		 it_vm_field(a, "vm0", "state"), it_vm_field(a, "vm0", "regions"),
-		 it_vm_field(a, "vm0", "pasids"), it_vm_field(a, "vm0", "bindings"),
-		 it_vm_field(a, "vm0", "mem_bytes"));
+	int n = snprintf(out, len, "state %ld regions %ld pasids %ld bindings %ld bytes %ld",
+			 it_vm_field(a, "vm0", "state"), it_vm_field(a, "vm0", "regions"),
+			 it_vm_field(a, "vm0", "pasids"), it_vm_field(a, "vm0", "bindings"),
+			 it_vm_field(a, "vm0", "mem_bytes"));
+
+	if (!(fc->flags & NEST_BIND_F_REPLACE))
+		return;
+	struct nest_inv_entry e[2] = {
+		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_PASID,
+		 .granularity = NEST_INV_GRANU_DOMAIN},
+		{.cache = NEST_CACHE_DEV_IOTLB,
+		 .granularity = NEST_INV_GRANU_ADDR,
+		 .addr = IT_GVA,
+		 .granule_size = 4096,
+		 .nb_granules = 1},
+	};
+	cr_assert_eq(tc_invalidate(t, e, 2, NULL), 0);
+	for (uint32_t dev = 1; dev <= 2; dev++) {
+		struct nest_sim_dma_reply dr;
+		char buf[5] = {0};
+
+		cr_assert_eq(tc_dma(t, dev, pasid, IT_GVA, 0, buf, 4, &dr), 0);
+		n += snprintf(out + n, len - (size_t)n, " dev%u %s/%u", dev, buf, dr.fault_reason);
+	}
 }
 
 /*
@@ -98,7 +152,7 @@ static bool fi_run(const struct fi_case *fc, long n, int *ret, char *before, cha
 {
 	struct td d;
 	struct it_guest g;
-	char conf[2048], op[32], nn[32], fired[200], path[160];
+	char conf[2048], op[32], nn[32], fired[200], path[160], skip[48];
 	struct stat st;
 
 	td_init(&d);
@@ -112,16 +166,22 @@ static bool fi_run(const struct fi_case *fc, long n, int *ret, char *before, cha
 	d.env[0] = op;
 	d.env[1] = nn;
 	d.env[2] = fired;
-	d.env[3] = NULL;
+	/* the setup's own BIND (level 4) runs before the BIND under test */
+	snprintf(skip, sizeof(skip), "NESTD_FAULT_SKIP=%d",
+		 fc->op == NEST_OP_BIND && fc->setup >= 4 ? 1 : 0);
+	d.env[3] = skip;
+	d.env[4] = NULL;
 	cr_assert_eq(td_start(&d), 0);
 	it_guest_init(&g);
 	struct tc *a = it_admin(&d);
 	struct tc *t = it_client(&d);
-	uint32_t pasid = fi_setup(t, &g, fc->setup);
+	uint32_t pasid;
 
-	fi_snapshot(a, before, len);
-	*ret = fi_do(t, &g, fc->op, pasid);
-	fi_snapshot(a, after, len);
+	fi_table2(&g);
+	pasid = fi_setup(t, &g, fc->setup);
+	fi_snapshot(a, t, fc, pasid, before, len);
+	*ret = fi_do(t, &g, fc, pasid);
+	fi_snapshot(a, t, fc, pasid, after, len);
 	bool did = stat(path, &st) == 0;
 	/* the connection is still served */
 	cr_expect_eq(tc_call(t, 250, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL), -ENOTTY,
@@ -165,7 +225,7 @@ static void fi_sweep(const struct fi_case *fc)
 #define FI_TEST(nm, opv, lvl)                                                                      \
 	Test(faultinj, nm)                                                                         \
 	{                                                                                          \
-		static const struct fi_case fc = {#nm, opv, lvl};                                  \
+		static const struct fi_case fc = {#nm, opv, lvl, 0};                               \
 		fi_sweep(&fc);                                                                     \
 		NO_LEAKS();                                                                        \
 	}
@@ -181,3 +241,12 @@ FI_TEST(unbind, NEST_OP_UNBIND, 4)
 FI_TEST(pasid_free, NEST_OP_PASID_FREE, 4)
 FI_TEST(mem_remove, NEST_OP_MEM_REMOVE, 2)
 FI_TEST(vm_detach, NEST_OP_VM_DETACH, 4)
+
+/* REPLACE on both devices: a fault on the second device's swap puts the first one back. */
+Test(faultinj, bind_replace)
+{
+	static const struct fi_case fc = {"bind_replace", NEST_OP_BIND, 4, NEST_BIND_F_REPLACE};
+
+	fi_sweep(&fc);
+	NO_LEAKS();
+}

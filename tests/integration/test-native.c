@@ -165,8 +165,8 @@ Test(native, bind_native_framing)
 	b->flags = 0x80000000u;
 	cr_expect_eq(raw(t, NEST_OP_BIND_NATIVE, body, 24, 8, NULL, 0), -EOPNOTSUPP, "flags");
 	b->flags = 0;
-	b->__reserved = 1;
-	cr_expect_eq(raw(t, NEST_OP_BIND_NATIVE, body, 24, 7, NULL, 0), -EOPNOTSUPP, "reserved");
+	b->dev_id = 1; /* 1.2: no longer __reserved: the broken tail answers (§8.14 checks later) */
+	cr_expect_eq(raw(t, NEST_OP_BIND_NATIVE, body, 24, 7, NULL, 0), -EINVAL, "dev_id");
 	/* the data tail: exactly data_len bytes, 1 .. 256 */
 	cr_expect_eq(bn(t, p, MOCK_HWPT, 0, 0), -EINVAL, "no data");
 	cr_expect_eq(bn(t, p, MOCK_HWPT, 0, 8), -EINVAL, "data_len 0 with data");
@@ -218,7 +218,7 @@ Test(native, invalidate_native_framing)
 	v->size = 24;
 	v->entry_num = 0;
 	cr_expect_eq(raw(t, NEST_OP_INVALIDATE_NATIVE, body, 24, 8, NULL, 0), -EINVAL);
-	v->flags = 1;
+	v->flags = 2; /* 1.2: bit 0 is NEST_INV_NATIVE_F_RID */
 	cr_expect_eq(raw(t, NEST_OP_INVALIDATE_NATIVE, body, 24, 8, NULL, 0), -EOPNOTSUPP, "flags");
 	/* the entries: entry_len 4 .. 64, entry_num >= 1, an exact fit, no 32-bit overflow */
 	cr_expect_eq(in(t, bound, MOCK_INV, 8, 0, 0), -EINVAL, "entry_num 0");

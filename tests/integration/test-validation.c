@@ -201,7 +201,7 @@ static size_t build_cases(struct vcase *cases, uint32_t pasid, uint32_t bound)
 	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = pasid);
 	CASE("bind vtd flags", NEST_OP_BIND, FD_NONE, EOPNOTSUPP, nest_bind, .format = 1,
 	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = pasid, .vtd_flags = 0x80);
-	CASE("bind flags", NEST_OP_BIND, FD_NONE, EOPNOTSUPP, nest_bind, .flags = 2, .format = 1,
+	CASE("bind flags", NEST_OP_BIND, FD_NONE, EOPNOTSUPP, nest_bind, .flags = 16, .format = 1,
 	     .addr_width = 48, .gpgd = IT_GPGD, .hpasid = pasid);
 	CASE("bind addr width", NEST_OP_BIND, FD_NONE, EINVAL, nest_bind, .format = 1,
 	     .addr_width = 39, .gpgd = IT_GPGD, .hpasid = pasid);
@@ -216,8 +216,10 @@ static size_t build_cases(struct vcase *cases, uint32_t pasid, uint32_t bound)
 	/* UNBIND */
 	CASE("unbind not bound", NEST_OP_UNBIND, FD_NONE, ENOENT, nest_unbind, .hpasid = pasid);
 	CASE("unbind not owned", NEST_OP_UNBIND, FD_NONE, ENOENT, nest_unbind, .hpasid = 777);
-	CASE("unbind reserved", NEST_OP_UNBIND, FD_NONE, EOPNOTSUPP, nest_unbind, .hpasid = bound,
-	     .__reserved = 1);
+	CASE("unbind dev_id without DEVICE", NEST_OP_UNBIND, FD_NONE, EINVAL, nest_unbind,
+	     .hpasid = bound, .dev_id = 1);
+	CASE("unbind unknown flag", NEST_OP_UNBIND, FD_NONE, EOPNOTSUPP, nest_unbind,
+	     .hpasid = bound, .flags = 1u << 7);
 	/* INVALIDATE request level */
 	CASE("inv entry_num 0", NEST_OP_INVALIDATE, FD_NONE, EINVAL, nest_invalidate,
 	     .entry_len = 40, .entry_num = 0);

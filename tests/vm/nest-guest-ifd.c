@@ -233,6 +233,65 @@ static int cmd_mock(nest_client *c, const char *vm)
 	return failures;
 }
 
+/* All four IOTLB slots of (dev, pasid) hold @v (pasid 0: the RID's nested HWPT). */
+static bool slots_are(const char *vm, uint32_t dev, uint32_t pasid, uint32_t v)
+{
+	for (uint32_t s = 0; s < 4; s++)
+		if (iotlb_is(vm, dev, pasid, s, v) != 1)
+			return false;
+	return true;
+}
+
+/*
+ * Protocol 1.2 on the mock (PASID @pasid bound natively on both devices, slots flushed): a
+ * replace of the PASID's table (the mock's PASID_REPLACE), unbinding one device, a stage-1 bind
+ * on device 1's RID (a nested HWPT attached by MOCK_DOMAIN_REPLACE), its replace, the RID flag
+ * of INVALIDATE_NATIVE, and its unbind.
+ */
+static void native_12(nest_client *c, const char *vm, uint32_t pasid,
+		      const struct nest_vm_info *info)
+{
+	const uint32_t want = NEST_FEAT_BIND_DEVICE | NEST_FEAT_BIND_RID | NEST_FEAT_BIND_REPLACE;
+	const uint32_t dr = NEST_BIND_F_DEVICE | NEST_BIND_F_RID;
+	struct iommu_hwpt_selftest st = {.iotlb = 0xabcd};
+	struct iommu_hwpt_invalidate_selftest all = {.flags = IOMMU_TEST_INVALIDATE_FLAG_ALL};
+	size_t done = 0;
+	int first = 0, r;
+
+	check((info->features & want) == want,
+	      "VM_ATTACH announces bind-device, bind-rid, "
+	      "bind-replace: features 0x%x",
+	      info->features);
+	r = nest_bind_native_ex(c, NEST_BIND_F_REPLACE, pasid, 0, IOMMU_HWPT_DATA_SELFTEST, &st,
+				sizeof(st));
+	check(r == 0 && slots_are(vm, 1, pasid, 0xabcd) && slots_are(vm, 2, pasid, 0xabcd),
+	      "REPLACE of PASID %u's table on both devices: {0xabcd} (%d)", pasid, r);
+	r = nest_unbind_ex(c, NEST_BIND_F_DEVICE, pasid, 2);
+	check(r == 0 && iotlb_is(vm, 2, pasid, 0, 0xabcd) == -ENOENT &&
+		      slots_are(vm, 1, pasid, 0xabcd),
+	      "UNBIND with DEVICE: device 2 only, device 1 keeps the table (%d)", r);
+	st.iotlb = 0xbeef;
+	r = nest_bind_native_ex(c, dr, 0, 1, IOMMU_HWPT_DATA_SELFTEST, &st, sizeof(st));
+	check(r == 0 && slots_are(vm, 1, 0, 0xbeef),
+	      "BIND_NATIVE on device 1's RID: a nested HWPT {0xbeef} on the RID (%d)", r);
+	check(iotlb_is(vm, 2, 0, 0, 0xbeef) == -ENOENT, "device 2's RID stays on stage 2");
+	r = nest_bind_native_ex(c, dr, 0, 1, IOMMU_HWPT_DATA_SELFTEST, &st, sizeof(st));
+	check(r == -EBUSY, "the RID is bound already: %d", r);
+	st.iotlb = 0xcafe;
+	r = nest_bind_native_ex(c, dr | NEST_BIND_F_REPLACE, 0, 1, IOMMU_HWPT_DATA_SELFTEST, &st,
+				sizeof(st));
+	check(r == 0 && slots_are(vm, 1, 0, 0xcafe), "REPLACE of the RID's table: {0xcafe} (%d)",
+	      r);
+	check(slots_are(vm, 1, pasid, 0xabcd), "the PASID's table on device 1 is untouched");
+	r = nest_invalidate_native_rid(c, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, &all, sizeof(all), 1,
+				       &done, &first);
+	check(r == 0 && done == 1 && slots_are(vm, 1, 0, 0) && slots_are(vm, 1, pasid, 0xabcd),
+	      "INVALIDATE_NATIVE with the RID flag flushes the RID's HWPT only (%d)", r);
+	r = nest_unbind_ex(c, dr, 0, 1);
+	check(r == 0 && iotlb_is(vm, 1, 0, 0, 0) == -ENOENT,
+	      "UNBIND of the RID: back on its stage-2 parent, the HWPT gone (%d)", r);
+}
+
 static int cmd_native(nest_client *c, const char *vm)
 {
 	struct iommu_hwpt_selftest st = {.iotlb = 0xfeed};
@@ -275,6 +334,7 @@ static int cmd_native(nest_client *c, const char *vm)
 				   sizeof(inv[0]), 1, &done, &first);
 	check(r == 0 && done == 1, "INVALIDATE_NATIVE flush-all (%d)", r);
 	expect_iotlb(vm, pasid, (const uint32_t[4]){0, 0, 0, 0}, "native flush-all");
+	native_12(c, vm, pasid, &info);
 	r = nest_unbind(c, pasid);
 	check(r == 0, "UNBIND of a native binding (%d)", r);
 	check(nest_vm_detach(c, 0) == 0, "VM_DETACH");

@@ -247,9 +247,21 @@ int nest_pasid_alloc(nest_client *c, uint32_t min, uint32_t max, uint32_t gpasid
 /* Free every PASID of the VM in [min, max] (bound ones are unbound); *ret_n: how many. */
 int nest_pasid_free(nest_client *c, uint32_t min, uint32_t max, uint32_t *ret_n);
 
-/* @b->size is filled in by the library. */
+/*
+ * @b->size is filled in by the library. Protocol 1.2 (LIBNEST_0.4; vm_info.features says what
+ * the VM can do): b->flags NEST_BIND_F_DEVICE binds on device b->dev_id only
+ * (NEST_FEAT_BIND_DEVICE), NEST_BIND_F_RID (with DEVICE, hpasid 0) on that device's RID, for
+ * its DMA without PASID (NEST_FEAT_BIND_RID), NEST_BIND_F_REPLACE swaps the table bound there
+ * for this one with no instant without translation (NEST_FEAT_BIND_REPLACE).
+ */
 int nest_bind(nest_client *c, const struct nest_bind *b);
 int nest_unbind(nest_client *c, uint32_t hpasid);
+/*
+ * nest_unbind_ex() - UNBIND with @flags (protocol 1.2): NEST_BIND_F_DEVICE unbinds @hpasid on
+ * device @dev_id only, NEST_BIND_F_RID | NEST_BIND_F_DEVICE (@hpasid 0) puts @dev_id's RID
+ * back on stage 2 alone. -ENOENT: nothing bound there; -EOPNOTSUPP: the VM cannot do it.
+ */
+int nest_unbind_ex(nest_client *c, uint32_t flags, uint32_t hpasid, uint32_t dev_id);
 
 /*
  * nest_invalidate() - process @n entries in order. Batches larger than the negotiated max_batch
@@ -280,6 +292,17 @@ int nest_invalidate(nest_client *c, const struct nest_inv_entry *entries, size_t
  */
 int nest_bind_native(nest_client *c, uint32_t hpasid, uint32_t data_type, const void *data,
 		     uint32_t len);
+/*
+ * nest_bind_native_ex() - nest_bind_native() with the 1.2 @flags (NEST_BIND_F_DEVICE, _RID,
+ * _REPLACE, as nest_bind()) and @dev_id (with DEVICE). nest_invalidate_native_rid() - the
+ * entries for every device whose RID has a native binding (INVALIDATE_NATIVE with
+ * NEST_INV_NATIVE_F_RID); as nest_invalidate_native() otherwise.
+ */
+int nest_bind_native_ex(nest_client *c, uint32_t flags, uint32_t hpasid, uint32_t dev_id,
+			uint32_t data_type, const void *data, uint32_t len);
+int nest_invalidate_native_rid(nest_client *c, uint32_t data_type, const void *entries,
+			       uint32_t entry_len, size_t n, size_t *ret_done,
+			       int *ret_first_error);
 int nest_invalidate_native(nest_client *c, uint32_t hpasid, uint32_t data_type, const void *entries,
 			   uint32_t entry_len, size_t n, size_t *ret_done, int *ret_first_error);
 

@@ -166,7 +166,7 @@ static void fake_serve_native(int c)
 		_exit(22);
 	memcpy(&b, m.body, sizeof(b));
 	if (b.size != sizeof(b) || b.flags || b.hpasid != NATIVE_PASID ||
-	    b.data_type != NATIVE_HWPT || b.data_len != 8 || b.__reserved ||
+	    b.data_type != NATIVE_HWPT || b.data_len != 8 || b.dev_id ||
 	    memcmp(m.body + sizeof(b), "\1\0\0\0\0\0\0\0", 8))
 		_exit(23);
 	fake_send(c, NEST_OP_BIND_NATIVE, NEST_MSG_F_REPLY, m.hdr.id, NULL, 0);

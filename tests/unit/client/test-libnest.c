@@ -4,6 +4,7 @@
  * path, pipelining, batch splitting, events, error mapping, fd hygiene, the native ops on a
  * backend without them.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -517,7 +518,7 @@ Test(libnest, native_ops_on_the_sim)
 
 	cr_assert_eq(nest_client_connect(d.sock, 0, &c), 0);
 	cr_assert_eq(nest_client_get_limits(c, &l), 0);
-	cr_expect_eq(l.proto_minor, 1, "nestd speaks 1.1");
+	cr_expect_eq(l.proto_minor, 2, "nestd speaks 1.2");
 	cr_expect_eq(l.features & NEST_FEAT_NATIVE, 0);
 	memset(&info, 0xa5, sizeof(info));
 	cr_assert_eq(nest_vm_attach(c, "vm0", 0, &info), 0);
@@ -677,4 +678,60 @@ Test(libnest, timeouts_against_a_stopped_nestd)
 	cr_expect_eq(nest_vm_detach(c, 0), 0);
 	nest_client_free(c);
 	NO_LEAKS();
+}
+
+/* The LIBNEST_0.1 nest_bind, as a program built against the 48-byte struct of 1.0/1.1 calls it. */
+typedef int (*bind_0_1_fn)(nest_client *c, const void *b);
+
+/* Protocol 1.2 through libnest (LIBNEST_0.4): a subset bind, a RID bind, a replace, unbinds. */
+Test(libnest, bind_device_rid_replace)
+{
+	struct test_vm t;
+	struct guest_ram g;
+	struct nest_bind b = {.format = NEST_BIND_FMT_VTD_FL, .addr_width = 48};
+	struct nest_bind old[2]; /* 48 bytes of 1.1 struct, then what the caller has behind it */
+	uint64_t gpgd2 = 0;
+	const uint8_t data[8] = {0};
+	uint32_t pasid = 0;
+	size_t done = 9;
+	int first = 9;
+	bind_0_1_fn bind_0_1;
+
+	test_vm_attach(&t, &d, 0, RAM);
+	guest_ram_init(&g, t.ram, t.ram_size, 0x100000, 0x180000);
+	cr_assert_eq(guest_pt_new(&g, &b.gpgd), 0);
+	cr_assert_eq(guest_pt_new(&g, &gpgd2), 0);
+	cr_assert_eq(nest_pasid_alloc(t.c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &pasid), 0);
+	b.hpasid = pasid;
+	b.flags = NEST_BIND_F_DEVICE;
+	b.dev_id = 2;
+	cr_assert_eq(nest_bind(t.c, &b), 0, "%s", nest_client_last_error(t.c));
+	b.flags = NEST_BIND_F_DEVICE | NEST_BIND_F_REPLACE;
+	b.gpgd = gpgd2;
+	cr_expect_eq(nest_bind(t.c, &b), 0, "%s", nest_client_last_error(t.c));
+	cr_expect_eq(nest_unbind_ex(t.c, NEST_BIND_F_DEVICE, pasid, 1), -ENOENT);
+	cr_expect_eq(nest_unbind_ex(t.c, NEST_BIND_F_DEVICE, pasid, 2), 0);
+	/* the RID */
+	b.flags = NEST_BIND_F_DEVICE | NEST_BIND_F_RID;
+	b.hpasid = 0;
+	b.dev_id = 1;
+	cr_expect_eq(nest_bind(t.c, &b), 0, "%s", nest_client_last_error(t.c));
+	cr_expect_eq(nest_unbind_ex(t.c, NEST_BIND_F_DEVICE | NEST_BIND_F_RID, 0, 1), 0);
+	cr_expect_eq(nest_unbind_ex(t.c, NEST_BIND_F_DEVICE | NEST_BIND_F_RID, 0, 1), -ENOENT);
+	/* the sim has no native forms */
+	cr_expect_eq(nest_bind_native_ex(t.c, NEST_BIND_F_DEVICE | NEST_BIND_F_RID, 0, 1, 1, data,
+					 sizeof(data)),
+		     -EOPNOTSUPP);
+	cr_expect_eq(nest_invalidate_native_rid(t.c, 1, data, 8, 1, &done, &first), -EOPNOTSUPP);
+	/* LIBNEST_0.1: only the 48 bytes of the older struct are read, not what follows them */
+	memset(old, 0xa5, sizeof(old));
+	memcpy(&old[0], &b, 48);
+	old[0].flags = 0;
+	old[0].hpasid = pasid;
+	bind_0_1 = (bind_0_1_fn)dlvsym(RTLD_DEFAULT, "nest_bind", "LIBNEST_0.1");
+	cr_assert_not_null(bind_0_1, "nest_bind@LIBNEST_0.1: %s", dlerror());
+	cr_expect_neq((void *)bind_0_1, (void *)nest_bind, "the default is LIBNEST_0.4");
+	cr_expect_eq(nest_bind(t.c, &old[0]), -EOPNOTSUPP, "the 1.2 struct reads garbage past 48");
+	cr_expect_eq(bind_0_1(t.c, &old[0]), 0, "%s", nest_client_last_error(t.c));
+	test_vm_free(&t);
 }

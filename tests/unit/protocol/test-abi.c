@@ -31,7 +31,7 @@ _Static_assert(offsetof(struct nest_invalidate_native, entry_len) ==
 		       offsetof(struct nest_invalidate_native, entry_num) ==
 			       offsetof(struct nest_invalidate, entry_num),
 	       "entry_len/entry_num where INVALIDATE has them");
-_Static_assert(SZ(nest_bind, gpgd) + SZ(nest_bind, vtd_flags) + 8 * 4 == sizeof(struct nest_bind),
+_Static_assert(SZ(nest_bind, gpgd) + SZ(nest_bind, vtd_flags) + 10 * 4 == sizeof(struct nest_bind),
 	       "hole");
 _Static_assert(1 + 1 + 2 + 4 * 3 + 8 * 3 == sizeof(struct nest_inv_entry), "hole");
 _Static_assert(4 * 4 + 8 + 4 * 2 == sizeof(struct nest_sim_dma), "hole");
@@ -96,8 +96,8 @@ static const struct exp_op expected[] = {
 	{NEST_OP_DEVICE_GET, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {48, 48, 3, 0, 1, 0, 0, 0}},
 	{NEST_OP_PASID_ALLOC, V, 0, {24, 16, 1, 0, 0, 0, 20, 4}, {8, 8, NF, 0, 0, 0, 0, 0}},
 	{NEST_OP_PASID_FREE, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {8, 8, NF, 0, 0, 0, 0, 0}},
-	{NEST_OP_BIND, V, 0, {48, 40, 1, 0, 0, 0, 0, 0}, {0}},
-	{NEST_OP_UNBIND, V, 0, {16, 12, 0, 0, 0, 0, 12, 4}, {0}},
+	{NEST_OP_BIND, V, 0, {56, 40, 0xf, 0, 0, 0, 52, 4}, {0}},
+	{NEST_OP_UNBIND, V, 0, {16, 12, 6, 0, 0, 0, 0, 0}, {0}},
 	{NEST_OP_INVALIDATE,
 	 V,
 	 0,
@@ -113,11 +113,11 @@ static const struct exp_op expected[] = {
 	 0,
 	 {0, 0, NF, 0, 0, NEST_TAIL_JSON, 0, 0},
 	 {0, 0, NF, 0, 0, NEST_TAIL_JSON, 0, 0}},
-	{NEST_OP_BIND_NATIVE, V, 0, {24, 20, 0, 0, 0, NEST_TAIL_BLOB, 20, 4}, {0}},
+	{NEST_OP_BIND_NATIVE, V, 0, {24, 20, 0xe, 0, 0, NEST_TAIL_BLOB, 0, 0}, {0}},
 	{NEST_OP_INVALIDATE_NATIVE,
 	 V,
 	 0,
-	 {24, 24, 0, 0, 0, NEST_TAIL_NATIVE_ARRAY, 0, 0},
+	 {24, 24, 1, 0, 0, NEST_TAIL_NATIVE_ARRAY, 0, 0},
 	 {16, 12, NF, 0, 0, 0, 12, 4}},
 	{NEST_OP_PAGE_RESPONSE, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {0}},
 	{NEST_OP_VIOMMU_ALLOC, V, 0, {16, 16, 0, 0, 0, 0, 0, 0}, {8, 8, NF, 0, 0, 0, 0, 0}},

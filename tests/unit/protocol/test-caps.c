@@ -172,14 +172,18 @@ Test(caps, software_and_features)
 
 		cr_assert_eq(parse("{\"features\": [\"bind-pgtbl\", \"cache-invld\","
 				   " \"syswide-pasid\", \"sim-dma\", \"fault-events\","
-				   " \"checker\", \"native\", \"page-requests\", \"viommu\"]}",
+				   " \"checker\", \"native\", \"page-requests\", \"viommu\","
+				   " \"bind-device\", \"bind-rid\", \"bind-replace\"]}",
 				   &c),
 			     0);
 		cr_expect_eq(c.features, NEST_FEAT_VALID);
 		cr_expect_eq(NEST_FEAT_NATIVE, 0x40);
 		cr_expect_eq(NEST_FEAT_PAGE_REQUESTS, 0x80);
 		cr_expect_eq(NEST_FEAT_VIOMMU, 0x100);
-		cr_expect_eq(NEST_FEAT_VALID, 0x1ff);
+		cr_expect_eq(NEST_FEAT_BIND_DEVICE, 0x200);
+		cr_expect_eq(NEST_FEAT_BIND_RID, 0x400);
+		cr_expect_eq(NEST_FEAT_BIND_REPLACE, 0x800);
+		cr_expect_eq(NEST_FEAT_VALID, 0xfff);
 		cr_assert_eq(parse("{\"features\": [\"viommu\", \"vIOMMU\"]}", &c), 0);
 		cr_expect_eq(c.features, NEST_FEAT_VIOMMU);
 		cr_assert_eq(parse("{\"features\": [\"native\"]}", &c), 0);

@@ -150,6 +150,29 @@ Test(vfio_nesting, singleton_containers_and_info, .fini = teardown)
 		close(fds[i]);
 }
 
+/*
+ * Protocol 1.2: the series binds a PASID on a container, so a bind on one device is offered only
+ * while every device has a container to itself; never a RID bind or a replace (no such uAPI).
+ */
+Test(vfio_nesting, bind_device_only_with_a_container_per_device, .fini = teardown)
+{
+	struct nest_backend_info info;
+	int fds[3];
+	struct nest_be_ctx *ctx = setup_vm(fds);
+
+	cr_assert_eq(ops->ctx_info(be, ctx, &info), 0);
+	cr_expect_eq(info.features & NEST_FEAT_BIND_DEVICE, 0, "edu1 and edu2 share group 8");
+	ops->device_detach(be, ctx, 12);
+	cr_assert_eq(ops->ctx_info(be, ctx, &info), 0);
+	cr_expect_eq(info.features & NEST_FEAT_BIND_DEVICE, NEST_FEAT_BIND_DEVICE,
+		     "edu0 and edu1 each alone in a container");
+	cr_expect_eq(info.features & (NEST_FEAT_BIND_RID | NEST_FEAT_BIND_REPLACE), 0);
+	cr_expect_null(ops->rebind);
+	ops->ctx_free(be, ctx);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
 Test(vfio_nesting, pasid_request_bytes, .fini = teardown)
 {
 	struct vfio_iommu_type1_pasid_request rq;
