@@ -343,7 +343,12 @@ static void ifd_device_detach(struct nest_backend *be, struct nest_be_ctx *bctx,
 	ctx->devs[i] = ctx->devs[--ctx->n_devs];
 }
 
-/* IOMMU_IOAS_IOVA_RANGES of the VM's IOAS (refreshed after every attach); MAP_FILE maps pages. */
+/*
+ * IOMMU_IOAS_IOVA_RANGES of the VM's IOAS (refreshed after every attach). The IOAS maps any
+ * multiple of its alignment: the host page size (MAP_FILE maps pages), or the kernel's
+ * out_iova_alignment where that is larger (an IOMMU with larger pages), rounded up to a power of
+ * two should the kernel say otherwise.
+ */
 static int ifd_be_iova_info(struct nest_backend *be, struct nest_be_ctx *bctx,
 			    uint64_t *ret_pgsizes, struct nest_iova_range *ret_ranges, uint32_t cap)
 {
@@ -351,11 +356,16 @@ static int ifd_be_iova_info(struct nest_backend *be, struct nest_be_ctx *bctx,
 	struct nest_iova_range rg[IFD_RANGES_MAX];
 	const struct nest_iova_range all = {0, UINT64_MAX};
 	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t align = pg > 0 ? (uint64_t)pg : 4096;
 
 	(void)be;
+	if (ctx->iova_align > (1ull << 63))
+		align = 1ull << 63;
+	else if (ctx->iova_align > align)
+		align = 1ull << (64 - __builtin_clzll(ctx->iova_align - 1));
 	for (uint32_t i = 0; i < ctx->n_ranges; i++)
 		rg[i] = (struct nest_iova_range){ctx->ranges[i].start, ctx->ranges[i].last};
-	*ret_pgsizes = pg > 0 ? (uint64_t)pg : 4096;
+	*ret_pgsizes = align;
 	return (int)nest_be_iova_intersect(rg, ctx->n_ranges, &all, 1, ret_ranges, cap);
 }
 

@@ -32,6 +32,7 @@ int ifd_ctx_refresh_ranges(struct nest_backend *be, struct ifd_ctx *ctx)
 	if (r < 0)
 		return ifd_fail(be, -r, "IOMMU_IOAS_IOVA_RANGES of IOAS %u", ctx->ioas);
 	n = q.num_iovas < IFD_RANGES_MAX ? q.num_iovas : IFD_RANGES_MAX;
+	ctx->iova_align = q.out_iova_alignment;
 	ctx->n_ranges = 0;
 	for (uint32_t i = 0; i < n; i++)
 		if (rg[i].start <= rg[i].last)

@@ -131,6 +131,7 @@ struct ifd_ctx {
 	struct ifd_viommu viommus[IFD_VIOMMUS_MAX];
 	uint32_t n_ranges;
 	struct ifd_range ranges[IFD_RANGES_MAX];
+	uint64_t iova_align; /* IOAS_IOVA_RANGES' out_iova_alignment (0: none said) */
 	unsigned n_devs;
 	struct ifd_dev devs[IFD_DEVS_MAX];
 	unsigned n_pasids, cap_pasids;

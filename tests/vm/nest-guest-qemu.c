@@ -4,7 +4,8 @@
  * and drive it over the qtest protocol (vm-qemu, tests/vm/qemu.sh). Runs as root in the guest and
  * drops to --uid before it execs QEMU; QEMU's stdin/stdout are the qtest channel.
  *
- *   nest-guest-qemu --qemu BIN --fw DIR --socket PATH --uid UID --vm NAME --dev ID --log FILE MODE
+ *   nest-guest-qemu --qemu BIN --fw DIR --socket PATH --uid UID --vm NAME --dev ID --log FILE
+ *                   [--pidfile F] [--qmp SOCK --on-unplug CMD] MODE
  *
  * MODE:
  *   dma       inner guest RAM (16 MiB memfd) gets a pattern through qtest; the driver enables the
@@ -14,6 +15,12 @@
  *   hold      as dma, then print "ready" on stdout and wait for SIGKILL of QEMU by the script
  *             (reads the QEMU pid from --pidfile).
  *   refused   QEMU must fail to start; its stderr (in --log) is printed for the script to check.
+ *   replug    as dma (on the i440fx machine: its root bus has ACPI hotplug, q35's PCIe root bus
+ *             has none), then over QMP (--qmp, QEMU's socket) device_del of the edu vfio-pci,
+ *             ejected through the ACPI hotplug registers as a guest's ACPI code would; once
+ *             QEMU reports DEVICE_DELETED, CMD (--on-unplug, through /bin/sh) must succeed (the
+ *             script checks nestd's side); then device_add of the same device, the DMA round
+ *             trip again, and SIGTERM.
  * Exit 0 on success, 1 on failure, with a reason on stderr.
  */
 
@@ -22,6 +29,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -29,21 +37,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "edu.h"
 
-#define RAM_SIZE  (16u << 20)
-#define SRC_GPA	  0x100000u
-#define DST_GPA	  0x101000u
-#define DMA_LEN	  2048u
-#define BAR0_ADDR 0xe0000000u
-#define PCI_DEV	  4u /* inner 00:04.0 */
+#define RAM_SIZE       (16u << 20)
+#define SRC_GPA	       0x100000u
+#define DST_GPA	       0x101000u
+#define DMA_LEN	       2048u
+#define BAR0_ADDR      0xe0000000u
+#define PCI_DEV	       4u /* inner 00:04.0 */
+/* i440fx's ACPI PCI hotplug registers (PIIX4 PM): bus select and eject, one bit per slot */
+#define ACPI_PCIHP_SEL 0xae10u
+#define ACPI_PCIHP_EJ  0xae08u
+#define QMP_TIMEOUT_MS 15000
 
 static FILE *to_qemu, *from_qemu;
 static pid_t qemu_pid = -1;
+static int qmp_fd = -1;
+static bool qmp_deleted;	  /* DEVICE_DELETED of edu0 seen */
+static const char *qmp_last = ""; /* the command waiting for its answer */
 
 __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...)
 {
@@ -102,6 +119,79 @@ __attribute__((format(printf, 1, 2))) static uint64_t qtest_num(const char *fmt,
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	return strtoull(qtest("%s", cmd), NULL, 0);
+}
+
+/* One line from QMP (static buffer), or die after QMP_TIMEOUT_MS. */
+static const char *qmp_line(void)
+{
+	static char buf[8192];
+	static size_t have;
+	static char line[sizeof(buf)];
+	struct timespec t0, t;
+	char *nl;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!(nl = memchr(buf, '\n', have))) {
+		struct pollfd pfd = {.fd = qmp_fd, .events = POLLIN};
+		long left;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = QMP_TIMEOUT_MS -
+		       ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			die("no answer from QMP within %d ms to %s", QMP_TIMEOUT_MS, qmp_last);
+		if (have == sizeof(buf))
+			die("QMP line longer than %zu bytes", sizeof(buf));
+		n = read(qmp_fd, buf + have, sizeof(buf) - have);
+		if (n <= 0)
+			die("QMP connection closed");
+		have += (size_t)n;
+	}
+	*nl = 0;
+	snprintf(line, sizeof(line), "%s", buf);
+	have -= (size_t)(nl + 1 - buf);
+	memmove(buf, nl + 1, have);
+	if (strstr(line, "\"event\": \"DEVICE_DELETED\"") && strstr(line, "\"device\": \"edu0\""))
+		qmp_deleted = true;
+	return line;
+}
+
+/* Send a QMP command (JSON); die unless it returns, not errors. */
+static void qmp(const char *json)
+{
+	const char *l;
+
+	qmp_last = json;
+	if (write(qmp_fd, json, strlen(json)) != (ssize_t)strlen(json))
+		die("QMP write: %s", strerror(errno));
+	do {
+		l = qmp_line();
+		if (strncmp(l, "{\"error\"", strlen("{\"error\"")) == 0)
+			die("QMP %s: %s", json, l);
+	} while (strncmp(l, "{\"return\"", strlen("{\"return\"")) != 0);
+}
+
+static void qmp_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("QMP socket path too long");
+	strcpy(sa.sun_path, path);
+	qmp_last = "(the greeting)";
+	qmp_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (qmp_fd < 0)
+		die("socket: %s", strerror(errno));
+	/* QEMU creates the socket during its start-up */
+	for (int i = 0; connect(qmp_fd, (struct sockaddr *)&sa, sizeof(sa)); i++) {
+		if ((errno != ENOENT && errno != ECONNREFUSED) || i == 100)
+			die("QMP connect %s: %s", path, strerror(errno));
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	}
+	if (!strstr(qmp_line(), "\"QMP\""))
+		die("no QMP greeting on %s", path);
+	qmp("{\"execute\": \"qmp_capabilities\"}\n");
 }
 
 static uint32_t cfg_addr(unsigned reg)
@@ -164,15 +254,18 @@ static void hex_of(const uint8_t *b, size_t n, char *out)
 }
 
 static void start_qemu(const char *qemu, const char *fw, const char *sock, const char *vm,
-		       unsigned dev, uid_t uid, const char *log)
+		       unsigned dev, uid_t uid, const char *log, const char *qmp_sock)
 {
 	int in[2], out[2];
-	char obj[512], devopt[128], mem[64];
+	char obj[512], devopt[128], mem[64], qmpopt[256];
+	/* i440fx for the hotplug of replug (its root bus has ACPI hotplug), q35 otherwise */
+	const char *machine = qmp_sock ? "pc,memory-backend=ram" : "q35,memory-backend=ram";
 
 	snprintf(obj, sizeof(obj), "nestd,id=n0,socket=%s,vm=%s", sock, vm);
 	snprintf(devopt, sizeof(devopt), "vfio-pci,id=edu0,nestd=n0,nestd-dev=%u,addr=0x%x", dev,
 		 PCI_DEV);
 	snprintf(mem, sizeof(mem), "memory-backend-memfd,id=ram,size=%u", RAM_SIZE);
+	snprintf(qmpopt, sizeof(qmpopt), "unix:%s,server=on,wait=off", qmp_sock ? qmp_sock : "");
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
 		die("pipe: %s", strerror(errno));
 	qemu_pid = fork();
@@ -185,10 +278,12 @@ static void start_qemu(const char *qemu, const char *fw, const char *sock, const
 			_exit(126);
 		if (fchown(2, uid, uid) || setgroups(0, NULL) || setgid(uid) || setuid(uid))
 			_exit(126);
-		execl(qemu, qemu, "-machine", "q35,memory-backend=ram", "-accel", "qtest", "-m",
-		      "16M", "-object", mem, "-object", obj, "-device", devopt, "-L", fw,
-		      "-display", "none", "-nodefaults", "-monitor", "none", "-serial", "none",
-		      "-qtest", "stdio", "-qtest-log", "/dev/null", (char *)NULL);
+		execl(qemu, qemu, "-machine", machine, "-accel", "qtest", "-m", "16M", "-object",
+		      mem, "-object", obj, "-device", devopt, "-L", fw, "-display", "none",
+		      "-nodefaults", "-monitor", "none", "-serial", "none", "-qtest", "stdio",
+		      "-qtest-log", "/dev/null", "-trace", "nestd*", "-trace", "vfio_nestd*",
+		      "-trace", "vfio_listener_region_del", qmp_sock ? "-qmp" : (char *)NULL,
+		      qmpopt, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -254,15 +349,55 @@ static void dma_round_trip(void)
 	fflush(stdout);
 }
 
+/*
+ * device_del of edu0 over QMP, ejected through the ACPI hotplug registers (what the guest's _EJ0
+ * does), until QEMU reports DEVICE_DELETED; then @on_unplug; then device_add of it again.
+ */
+static void replug(const char *qmp_sock, const char *on_unplug, unsigned dev)
+{
+	char cmd[256];
+	int i, rc;
+
+	qmp_connect(qmp_sock);
+	qmp("{\"execute\": \"device_del\", \"arguments\": {\"id\": \"edu0\"}}\n");
+	qtest("outl 0x%x 0x0", ACPI_PCIHP_SEL); /* the root bus */
+	qtest("outl 0x%x 0x%x", ACPI_PCIHP_EJ, 1u << PCI_DEV);
+	for (i = 0; !qmp_deleted; i++) {
+		if (i == 100)
+			die("no DEVICE_DELETED of edu0 after the eject");
+		qmp("{\"execute\": \"query-status\"}\n"); /* reads the events in between */
+		if (!qmp_deleted)
+			nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	}
+	if (cfg_read32(0) != 0xffffffffu)
+		die("inner 00:04.0 still answers after device_del");
+	printf("ok device_del: edu0 unplugged (DEVICE_DELETED), inner 00:04.0 empty\n");
+	fflush(stdout);
+	rc = system(on_unplug);
+	if (rc != 0)
+		die("'%s' failed (status 0x%x)", on_unplug, rc);
+
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"vfio-pci\", "
+		 "\"id\": \"edu0\", \"nestd\": \"n0\", \"nestd-dev\": %u, \"addr\": \"0x%x\"}}\n",
+		 dev, PCI_DEV);
+	qmp(cmd);
+	printf("ok device_add: edu0 back (DEVICE_GET again)\n");
+	dma_round_trip();
+}
+
 int main(int argc, char **argv)
 {
 	const char *qemu = NULL, *fw = NULL, *sock = NULL, *vm = NULL, *log = NULL, *pidfile = NULL;
+	const char *qmp_sock = NULL, *on_unplug = NULL;
+	bool replugging;
 	unsigned dev = 1;
 	uid_t uid = 65534;
 	static const struct option opts[] = {
-		{"qemu", 1, 0, 'q'}, {"fw", 1, 0, 'f'},	     {"socket", 1, 0, 's'},
-		{"vm", 1, 0, 'v'},   {"dev", 1, 0, 'd'},     {"uid", 1, 0, 'u'},
-		{"log", 1, 0, 'l'},  {"pidfile", 1, 0, 'p'}, {0, 0, 0, 0},
+		{"qemu", 1, 0, 'q'},	  {"fw", 1, 0, 'f'},	  {"socket", 1, 0, 's'},
+		{"vm", 1, 0, 'v'},	  {"dev", 1, 0, 'd'},	  {"uid", 1, 0, 'u'},
+		{"log", 1, 0, 'l'},	  {"pidfile", 1, 0, 'p'}, {"qmp", 1, 0, 'm'},
+		{"on-unplug", 1, 0, 'x'}, {0, 0, 0, 0},
 	};
 	int c, st;
 
@@ -292,18 +427,29 @@ int main(int argc, char **argv)
 		case 'p':
 			pidfile = optarg;
 			break;
+		case 'm':
+			qmp_sock = optarg;
+			break;
+		case 'x':
+			on_unplug = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !qemu || !fw || !sock || !vm || !log) {
+	replugging = optind == argc - 1 && strcmp(argv[optind], "replug") == 0;
+	if (optind != argc - 1 || !qemu || !fw || !sock || !vm || !log ||
+	    replugging != (qmp_sock && on_unplug)) {
 		fprintf(stderr,
 			"usage: nest-guest-qemu --qemu BIN --fw DIR --socket PATH --vm NAME "
-			"--dev ID --uid UID --log FILE [--pidfile F] dma|hold|refused\n");
+			"--dev ID --uid UID --log FILE [--pidfile F] dma|hold|refused\n"
+			"       ... --qmp SOCK --on-unplug CMD replug\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	start_qemu(qemu, fw, sock, vm, dev, uid, log);
+	if (qmp_sock)
+		unlink(qmp_sock);
+	start_qemu(qemu, fw, sock, vm, dev, uid, log, qmp_sock);
 	if (pidfile) {
 		FILE *f = fopen(pidfile, "w");
 
@@ -321,6 +467,8 @@ int main(int argc, char **argv)
 	}
 
 	dma_round_trip();
+	if (replugging)
+		replug(qmp_sock, on_unplug, dev);
 	if (strcmp(argv[optind], "hold") == 0) {
 		printf("ready\n");
 		fflush(stdout);

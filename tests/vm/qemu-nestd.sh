@@ -3,7 +3,8 @@
 #
 # The vm-qemu-build fixture: QEMU built with the client/qemu/ series against this build's libnest
 # (scripts/fetch-qemu: source and meson through a private apt configuration, cached in
-# /var/cache/nestd-tests keyed on the QEMU version, the series, the script and libnest's headers).
+# /var/cache/nestd-tests keyed on the QEMU version, the series and the script; libnest is linked
+# dynamically through its stable ABI, so it is not part of the key).
 #   qemu-nestd.sh OUTDIR NEST_BUILD_DIR
 # On success OUTDIR/qemu-system-x86_64 links to the cached binary. When the source cannot be had,
 # OUTDIR/qemu-system-x86_64.skip holds the reason, which vm-qemu reports as its SKIP (a failure

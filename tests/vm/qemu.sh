@@ -4,7 +4,7 @@
 # (scripts/fetch-qemu) as an unprivileged nestd client. nestd (vfio-type1) serves vm0 (edu at
 # 00:04.0, owner 65534) and vm1 (edu at 00:05.0, owner 65533); QEMU runs as uid 65534 with
 # -accel qtest, 16 MiB memfd RAM and -device vfio-pci,nestd=...; nest-guest-qemu drives it over
-# qtest so that edu DMAs to and from the inner guest's RAM.
+# qtest so that edu DMAs to and from the inner guest's RAM, and over QMP unplugs and replugs edu.
 set -eu
 D=/run/nest
 FW=/usr/local/share/qemu
@@ -73,6 +73,35 @@ cat $D/qemu-refused.log
 grep -q "nestd: cannot attach VM 'vm1': VM_ATTACH: ENOENT" $D/qemu-refused.log ||
 	fail "QEMU's refusal does not carry nestd's answer"
 echo "ok QEMU with a VM it does not own stops with nestd's answer"
+
+# --- device_del and device_add over QMP: QEMU gives the device back (DEVICE_PUT) and, as its last
+# device leaves, the DMA mappings (MEM_REMOVE COVERED for each RAM section its listener mapped,
+# then MEM_REMOVE ALL); device_add gets the device again (DEVICE_GET) and maps RAM anew
+mkdir -p $D/qmp
+chown 65534:65534 $D/qmp
+cat >$D/unplugged.sh <<EOF
+# nestd's side after device_del, while QEMU still runs with the VM attached
+nestctl -s $D/admin.sock --json=short vm show vm0 >$D/show-unplugged.json || exit 1
+ok=1
+grep -q '"state": *"attached"' $D/show-unplugged.json || { echo "vm0 not attached"; ok=0; }
+grep -q '"taken": *false' $D/show-unplugged.json || { echo "edu0 still handed out"; ok=0; }
+grep -q '"regions": *\[ *\]' $D/show-unplugged.json || { echo "vm0 keeps regions"; ok=0; }
+grep -q 'device-put' $D/nestd.log || { echo "no device-put in nestd's log"; ok=0; }
+grep -q 'mem-remove.*covered gpa 0x[0-9a-f]* len 0x[0-9a-f]*: [1-9][0-9]* regions removed' $D/nestd.log ||
+	{ echo "no MEM_REMOVE COVERED that removed regions"; ok=0; }
+grep -q 'mem-remove.*all gpa 0x0 len 0x0: [0-9]* regions removed' $D/nestd.log ||
+	{ echo "no MEM_REMOVE ALL"; ok=0; }
+[ \$ok -eq 1 ] || { cat $D/show-unplugged.json; exit 1; }
+echo "ok after device_del: edu0 given back (taken false, device-put), no regions (COVERED, then ALL)"
+EOF
+t0=$(cut -d' ' -f1 /proc/uptime)
+$RUN --uid 65534 --vm vm0 --dev 1 --log $D/qemu-replug.log --qmp $D/qmp/qmp.sock \
+	--on-unplug "sh $D/unplugged.sh" replug || fail "QEMU device_del / device_add"
+t1=$(cut -d' ' -f1 /proc/uptime)
+grep 'mem-remove.*\(covered\|all\)\|device-put\|device-get' $D/nestd.log | sed 's/^/  /'
+echo "ok QEMU device_del + device_add with DMA before and after took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s"
+waitfor "[ \$(fdcount $NPID) -eq $base ]" 10 || fail "fd count after the replug run: $(fdcount $NPID), not $base"
+[ "$(vmlck $NPID)" -eq 0 ] || fail "nestd still pins $(vmlck $NPID) kB after the replug run"
 
 # --- SIGKILL of QEMU with the VM attached, RAM mapped and the device in use
 rm -f $D/hold.out $D/qemu.pid
