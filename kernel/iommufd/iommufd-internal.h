@@ -184,13 +184,11 @@ int ifd_dev_open(struct nest_backend *be, struct ifd_ctx *ctx, const struct nest
 		 struct ifd_dev *ret);
 int ifd_dev_attach_rid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
 		       uint32_t pt);
+/* @replace: @pasid, attached already, moves to @hwpt in one step (the kernel's replace). */
 int ifd_dev_attach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
-			 uint32_t pasid, uint32_t hwpt);
+			 uint32_t pasid, uint32_t hwpt, bool replace);
 void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
 			  uint32_t pasid);
-/* @pasid, attached already, moves to @hwpt in one step (the kernel's replace). */
-int ifd_dev_replace_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
-			  uint32_t pasid, uint32_t hwpt);
 void ifd_dev_close(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d);
 int ifd_mock_check_iotlb(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t hwpt, uint32_t slot,
 			 uint32_t value);

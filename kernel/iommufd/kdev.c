@@ -190,41 +190,23 @@ int ifd_dev_open(struct nest_backend *be, struct ifd_ctx *ctx, const struct nest
 }
 
 int ifd_dev_attach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
-			 uint32_t pasid, uint32_t hwpt)
+			 uint32_t pasid, uint32_t hwpt, bool replace)
 {
 	int r;
 
 	if (d->mock) {
-		struct iommu_test_cmd c = {.size = sizeof(c),
-					   .op = IOMMU_TEST_OP_PASID_ATTACH,
-					   .id = d->stdev,
-					   .pasid_attach = {.pasid = pasid, .pt_id = hwpt}};
+		struct iommu_test_cmd c = {.size = sizeof(c), .id = d->stdev};
 
-		r = ifd_ioctl(be, ctx->fd, IOMMU_TEST_CMD, &c);
-	} else {
-		struct vfio_device_attach_iommufd_pt a = {.argsz = sizeof(a),
-							  .flags = VFIO_DEVICE_ATTACH_PASID,
-							  .pt_id = hwpt,
-							  .pasid = pasid};
-
-		r = ifd_ioctl(be, d->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
-	}
-	return r < 0 ? ifd_fail(be, -r, "attach PASID %u of device %u to HWPT %u", pasid, d->dev_id,
-				hwpt)
-		     : 0;
-}
-
-int ifd_dev_replace_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
-			  uint32_t pasid, uint32_t hwpt)
-{
-	int r;
-
-	if (d->mock) {
-		struct iommu_test_cmd c = {.size = sizeof(c),
-					   .op = IOMMU_TEST_OP_PASID_REPLACE,
-					   .id = d->stdev,
-					   .pasid_replace = {.pasid = pasid, .pt_id = hwpt}};
-
+		/* the two ops' payloads have the same layout (pasid, pt_id) */
+		if (replace) {
+			c.op = IOMMU_TEST_OP_PASID_REPLACE;
+			c.pasid_replace.pasid = pasid;
+			c.pasid_replace.pt_id = hwpt;
+		} else {
+			c.op = IOMMU_TEST_OP_PASID_ATTACH;
+			c.pasid_attach.pasid = pasid;
+			c.pasid_attach.pt_id = hwpt;
+		}
 		r = ifd_ioctl(be, ctx->fd, IOMMU_TEST_CMD, &c);
 	} else {
 		/* VFIO treats an attach of an attached PASID as iommufd_device_replace() */
@@ -235,8 +217,9 @@ int ifd_dev_replace_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct i
 
 		r = ifd_ioctl(be, d->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
 	}
-	return r < 0 ? ifd_fail(be, -r, "replace PASID %u of device %u by HWPT %u", pasid,
-				d->dev_id, hwpt)
+	return r < 0 ? ifd_fail(be, -r, "%s PASID %u of device %u %s HWPT %u",
+				replace ? "replace" : "attach", pasid, d->dev_id,
+				replace ? "by" : "to", hwpt)
 		     : 0;
 }
 

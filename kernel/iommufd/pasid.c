@@ -148,10 +148,8 @@ static int ifd_bind_hwpt(struct nest_backend *be, struct ifd_ctx *ctx, unsigned 
 				d->fmt->name, rid ? "the RID" : "PASID", pasid, d->dev_id);
 	if (rid)
 		r = ifd_dev_attach_rid(be, ctx, d, a.out_hwpt_id);
-	else if (replace)
-		r = ifd_dev_replace_pasid(be, ctx, d, pasid, a.out_hwpt_id);
 	else
-		r = ifd_dev_attach_pasid(be, ctx, d, pasid, a.out_hwpt_id);
+		r = ifd_dev_attach_pasid(be, ctx, d, pasid, a.out_hwpt_id, replace);
 	if (r < 0) {
 		(void)ifd_destroy(be, ctx->fd, a.out_hwpt_id);
 		return r;
