@@ -350,11 +350,15 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		r = -EINVAL;
 	if (r == 0 && p)
 		r = bind_check_gpasid(vm, p, b);
-	if (r == 0)
+	/* the guest PASID is recorded before the bind, so that a failure to record it undoes nothing */
+	bool new_g = r == 0 && p && bb.has_gpasid && !p->has_gpasid;
+
+	if (new_g)
+		r = vm_pasid_set_gpasid(vm, p, bb.gpasid);
+	if (r == 0) {
 		r = bind_exec(vm, p, &q);
-	if (r == 0 && p && bb.has_gpasid && !p->has_gpasid) {
-		p->has_gpasid = true;
-		p->gpasid = bb.gpasid;
+		if (r < 0 && new_g)
+			vm_pasid_clear_gpasid(vm, p);
 	}
 	ar.result = r;
 	audit_log(&ar, "%s: gpgd 0x%llx aw %u flags 0x%llx",

@@ -73,6 +73,7 @@ struct vm *vm_free(struct vm *vm)
 	free(vm->regions);
 	free(vm->pasids);
 	pasid_index_free(&vm->pasid_ix);
+	pasid_index_free(&vm->gpasid_ix);
 	free(vm);
 	return NULL;
 }
@@ -335,6 +336,7 @@ void vm_teardown(struct vm *vm, const char *why)
 		vm->n_pasids--;
 	}
 	pasid_index_clear(&vm->pasid_ix);
+	pasid_index_clear(&vm->gpasid_ix);
 	while (vm->n_regions) {
 		struct vm_region *r = &vm->regions[vm->n_regions - 1];
 
@@ -382,10 +384,9 @@ struct vm_pasid *vm_pasid_find(struct vm *vm, uint32_t pasid)
 
 struct vm_pasid *vm_gpasid_find(struct vm *vm, uint32_t gpasid)
 {
-	for (uint32_t i = 0; i < vm->n_pasids; i++)
-		if (vm->pasids[i].has_gpasid && vm->pasids[i].gpasid == gpasid)
-			return &vm->pasids[i];
-	return NULL;
+	int64_t i = gpasid ? pasid_index_get(&vm->gpasid_ix, gpasid) : -1;
+
+	return i < 0 ? NULL : &vm->pasids[i];
 }
 
 int vm_device_index(const struct vm *vm, uint32_t dev_id)
@@ -409,6 +410,10 @@ int vm_pasid_add(struct vm *vm, uint32_t pasid, bool has_gpasid, uint32_t gpasid
 	}
 	if (pasid_index_add(&vm->pasid_ix, pasid, vm->n_pasids) < 0)
 		return -ENOMEM;
+	if (has_gpasid && pasid_index_add(&vm->gpasid_ix, gpasid, vm->n_pasids) < 0) {
+		pasid_index_del(&vm->pasid_ix, pasid);
+		return -ENOMEM;
+	}
 	vm->pasids[vm->n_pasids++] = (struct vm_pasid){
 		.pasid = pasid,
 		.gpasid = gpasid,
@@ -417,14 +422,37 @@ int vm_pasid_add(struct vm *vm, uint32_t pasid, bool has_gpasid, uint32_t gpasid
 	return 0;
 }
 
+int vm_pasid_set_gpasid(struct vm *vm, struct vm_pasid *p, uint32_t gpasid)
+{
+	if (pasid_index_add(&vm->gpasid_ix, gpasid, (uint32_t)(p - vm->pasids)) < 0)
+		return -ENOMEM;
+	p->has_gpasid = true;
+	p->gpasid = gpasid;
+	return 0;
+}
+
+void vm_pasid_clear_gpasid(struct vm *vm, struct vm_pasid *p)
+{
+	if (!p->has_gpasid)
+		return;
+	pasid_index_del(&vm->gpasid_ix, p->gpasid);
+	p->has_gpasid = false;
+	p->gpasid = 0;
+}
+
 void vm_pasid_remove(struct vm *vm, struct vm_pasid *p)
 {
 	uint32_t i = (uint32_t)(p - vm->pasids);
 
 	pasid_index_del(&vm->pasid_ix, p->pasid);
+	if (p->has_gpasid)
+		pasid_index_del(&vm->gpasid_ix, p->gpasid);
 	vm->pasids[i] = vm->pasids[--vm->n_pasids]; /* order does not matter */
-	if (i < vm->n_pasids)
+	if (i < vm->n_pasids) {
 		pasid_index_move(&vm->pasid_ix, vm->pasids[i].pasid, i);
+		if (vm->pasids[i].has_gpasid)
+			pasid_index_move(&vm->gpasid_ix, vm->pasids[i].gpasid, i);
+	}
 }
 
 int vm_region_find(const struct vm *vm, uint64_t gpa, uint64_t len)

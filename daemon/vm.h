@@ -124,7 +124,8 @@ struct vm {
 	struct vm_pasid *pasids; /* unsorted, at most cfg.pasid_quota */
 	uint32_t n_pasids;
 	uint32_t cap_pasids;
-	struct pasid_index pasid_ix; /* host PASID -> slot in pasids */
+	struct pasid_index pasid_ix;  /* host PASID -> slot in pasids */
+	struct pasid_index gpasid_ix; /* guest PASID -> slot, for the PASIDs that record one */
 	uint32_t n_bound;
 
 	struct vm_device devices[NESTD_VM_DEVICES_MAX]; /* parallel to cfg.devices */
@@ -214,6 +215,9 @@ int vm_device_index(const struct vm *vm, uint32_t dev_id); /* index or -ENOENT *
 
 /* PASID table and region table edits (the backend call is the caller's). */
 int vm_pasid_add(struct vm *vm, uint32_t pasid, bool has_gpasid, uint32_t gpasid);
+/* Record @gpasid (1..NEST_PASID_MAX, not recorded by another PASID) for @p: 0 or -ENOMEM. */
+int vm_pasid_set_gpasid(struct vm *vm, struct vm_pasid *p, uint32_t gpasid);
+void vm_pasid_clear_gpasid(struct vm *vm, struct vm_pasid *p);
 void vm_pasid_remove(struct vm *vm, struct vm_pasid *p);
 /* Unbind @p on every device it is bound on (no-op if unbound). Cannot fail. */
 void vm_pasid_unbind(struct vm *vm, struct vm_pasid *p);

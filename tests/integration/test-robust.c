@@ -175,6 +175,33 @@ Test(robust, reused_pasid_serves_no_stale_translation)
 	cr_assert_eq(tc_pasid_free(t, pg, pg, NULL), 0);
 	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 42, &pg2), 0);
 
+	/* freeing a PASID moves the VM's last record into its slot: its gpasid must follow */
+	uint32_t g3[3];
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 100 + i, &g3[i]), 0);
+	cr_assert_eq(tc_pasid_free(t, g3[0], g3[0], NULL), 0);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 102, NULL), -EEXIST);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 101, NULL), -EEXIST);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 100, NULL), 0);
+	cr_assert_eq(tc_pasid_free(t, g3[2], g3[2], NULL), 0);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 102, NULL), 0);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 101, NULL), -EEXIST);
+
+	/* a BIND with GPASID records the guest PASID of a PASID allocated without one */
+	uint32_t pb2 = 0;
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &pb2), 0);
+	struct nest_bind nb = {.size = sizeof(nb),
+			       .flags = NEST_BIND_F_GPASID,
+			       .format = NEST_BIND_FMT_VTD_FL,
+			       .addr_width = 48,
+			       .gpgd = IT_GPGD,
+			       .hpasid = pb2,
+			       .gpasid = 77};
+	cr_assert_eq(tc_call(t, NEST_OP_BIND, &nb, sizeof(nb), NULL, 0, NULL, 0, NULL, 0, NULL), 0);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 77, NULL), -EEXIST);
+	cr_assert_eq(tc_pasid_free(t, pb2, pb2, NULL), 0);
+	cr_expect_eq(tc_pasid_alloc_g(t, 1, NEST_PASID_MAX, 77, NULL), 0);
+
 	tc_free(b);
 	tc_free(t);
 	it_guest_fini(&gb);
