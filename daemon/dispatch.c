@@ -228,11 +228,23 @@ void dispatch_refuse_fd_short(struct conn *c, const uint8_t *buf, size_t len)
 void dispatch_message(struct conn *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds)
 {
 	struct nestd *d = c->d;
-	struct op_reply rp = {.fd = -1};
+	/*
+	 * Not zero-initialised as a whole: fixed[] and err[] are 384 bytes on every request of the
+	 * hot path. fixed[] is only read up to fixed_len, which op_reply_set() fills; err[] is read
+	 * as a string.
+	 */
+	struct op_reply rp;
 	struct nest_msg m;
 	char tag[80];
 	int r;
 
+	rp.fixed_len = 0;
+	rp.tail = NULL;
+	rp.tail_len = 0;
+	rp.fd = -1;
+	rp.tail_owned = NULL;
+	rp.json = NULL;
+	rp.err[0] = '\0';
 	r = nest_msg_parse(buf, len, c->caps.max_msg_size, &m);
 	if (r == 0 && !(m.hdr.flags & NEST_MSG_F_REQUEST))
 		r = -EPROTO; /* clients send requests only */
