@@ -87,22 +87,22 @@ static struct json_object *admin_pasid_json(const struct vm *vm, const struct vm
 						      json_object_new_int64(vm->cfg.devices[i].id));
 		json_object_object_add(o, "devices", devs);
 	}
-	if (p->bound && !p->native) /* a native binding's table address is the kernel data's */
-		admin_add_hex(o, "gpgd", p->bind.gpgd);
+	if (p->bound && !p->s1.native) /* a native binding's table address is the kernel data's */
+		admin_add_hex(o, "gpgd", p->s1.bind.gpgd);
 	else
 		admin_add_null(o, "gpgd");
 	if (with_vm)
 		return o;
-	if (p->bound && p->native) {
+	if (p->bound && p->s1.native) {
 		admin_add_str(o, "format", "native");
-		admin_add_int(o, "data_type", p->native_type);
+		admin_add_int(o, "data_type", p->s1.native_type);
 		admin_add_null(o, "addr_width");
 		admin_add_null(o, "vtd_flags");
 	} else if (p->bound) {
 		admin_add_str(o, "format", "vtd-fl");
 		admin_add_null(o, "data_type");
-		admin_add_int(o, "addr_width", p->bind.addr_width);
-		admin_add_int(o, "vtd_flags", (int64_t)p->bind.vtd_flags);
+		admin_add_int(o, "addr_width", p->s1.bind.addr_width);
+		admin_add_int(o, "vtd_flags", (int64_t)p->s1.bind.vtd_flags);
 	} else {
 		admin_add_null(o, "format");
 		admin_add_null(o, "data_type");

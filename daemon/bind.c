@@ -156,17 +156,17 @@ static int bind_flags_check(const struct vm *vm, uint32_t flags, uint32_t hpasid
 	return 0;
 }
 
-/* @w is the table @p is bound to (a DEVICE bind adds a device to a PASID's one table). */
-static bool bind_same_table(const struct bind_what *w, const struct vm_pasid *p)
+/* @w is the table @s (a DEVICE bind adds a device to a PASID's one table). */
+static bool bind_same_table(const struct bind_what *w, const struct vm_s1 *s)
 {
-	const struct nest_be_bind *a = w->bb, *b = &p->bind;
+	const struct nest_be_bind *a = w->bb, *b = &s->bind;
 
 	if (a)
-		return !p->native && a->format == b->format && a->addr_width == b->addr_width &&
+		return !s->native && a->format == b->format && a->addr_width == b->addr_width &&
 		       a->gpgd == b->gpgd && a->vtd_flags == b->vtd_flags && a->pat == b->pat &&
 		       a->emt == b->emt;
-	return p->native && p->native_type == w->data_type && p->nlen == w->len &&
-	       memcmp(p->ndata, w->data, w->len) == 0;
+	return s->native && s->native_type == w->data_type && s->len == w->len &&
+	       memcmp(s->data, w->data, w->len) == 0;
 }
 
 static uint64_t bind_attached_mask(const struct vm *vm)
@@ -192,6 +192,20 @@ static int bind_copy(const struct bind_what *w, uint8_t **ret)
 	return 0;
 }
 
+/* @s becomes the table @w, whose native data @copy (bind_copy()) it takes over. */
+static void bind_s1_set(struct vm_s1 *s, const struct bind_what *w, uint8_t *copy)
+{
+	vm_s1_clear(s);
+	s->native = !w->bb;
+	if (w->bb) {
+		s->bind = *w->bb;
+	} else {
+		s->native_type = w->data_type;
+		s->data = copy;
+		s->len = w->len;
+	}
+}
+
 /*
  * A PASID target: the whole VM (no DEVICE), one more device of the PASID's table (DEVICE), or
  * the table swapped where it is bound (REPLACE; with DEVICE only when that is its one device).
@@ -211,7 +225,7 @@ static int bind_pasid(struct vm *vm, struct vm_pasid *p, const struct bind_req *
 			return -EBUSY; /* other devices share the table: replace it without DEVICE */
 		mask = p->devs;
 	} else if (bit) {
-		if ((p->devs & bit) || (p->bound && !bind_same_table(&q->w, p)))
+		if ((p->devs & bit) || (p->bound && !bind_same_table(&q->w, &p->s1)))
 			return -EBUSY;
 		mask = bit;
 	} else {
@@ -222,12 +236,12 @@ static int bind_pasid(struct vm *vm, struct vm_pasid *p, const struct bind_req *
 	r = bind_copy(&q->w, &copy);
 	if (r < 0)
 		return r;
-	if (p->native) {
-		old.data_type = p->native_type;
-		old.data = p->ndata;
-		old.len = p->nlen;
+	if (p->s1.native) {
+		old.data_type = p->s1.native_type;
+		old.data = p->s1.data;
+		old.len = p->s1.len;
 	} else {
-		old.bb = &p->bind;
+		old.bb = &p->s1.bind;
 	}
 	r = bind_devices(vm, &q->w, mask, replace ? &old : NULL);
 	if (r < 0 || (p->bound && !replace)) { /* failed, or one more device of the same table */
@@ -238,16 +252,9 @@ static int bind_pasid(struct vm *vm, struct vm_pasid *p, const struct bind_req *
 	}
 	if (!p->bound)
 		vm->n_bound++;
-	free(p->ndata);
 	p->bound = true;
 	p->devs = mask;
-	p->native = !q->w.bb;
-	p->ndata = copy;
-	p->nlen = copy ? q->w.len : 0;
-	if (q->w.bb)
-		p->bind = *q->w.bb;
-	else
-		p->native_type = q->w.data_type;
+	bind_s1_set(&p->s1, &q->w, copy);
 	return 0;
 }
 
@@ -275,14 +282,8 @@ static int bind_rid(struct vm *vm, const struct bind_req *q)
 	}
 	if (!dev->rid_bound)
 		vm->n_bound++;
-	free(dev->rid.data);
 	dev->rid_bound = true;
-	dev->rid = (struct vm_s1){.native = !q->w.bb,
-				  .native_type = q->w.bb ? 0 : q->w.data_type,
-				  .len = copy ? q->w.len : 0,
-				  .data = copy};
-	if (q->w.bb)
-		dev->rid.bind = *q->w.bb;
+	bind_s1_set(&dev->rid, &q->w, copy);
 	return 0;
 }
 

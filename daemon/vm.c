@@ -253,15 +253,18 @@ void vm_release(struct vm *vm, bool keep)
 					: "detached");
 }
 
+void vm_s1_clear(struct vm_s1 *s)
+{
+	free(s->data);
+	*s = (struct vm_s1){0};
+}
+
 /* The books of @p once no device has it bound any more. */
 static void vm_pasid_unbound(struct vm *vm, struct vm_pasid *p)
 {
 	p->bound = false;
-	p->native = false;
 	p->devs = 0;
-	free(p->ndata);
-	p->ndata = NULL;
-	p->nlen = 0;
+	vm_s1_clear(&p->s1);
 	vm->n_bound--;
 }
 
@@ -295,8 +298,7 @@ void vm_rid_unbind(struct vm *vm, int idx)
 	if (dev->attached)
 		vm->d->be_ops->unbind(vm->d->be, vm->ctx, vm->cfg.devices[idx].id,
 				      NEST_BE_PASID_RID);
-	free(dev->rid.data);
-	dev->rid = (struct vm_s1){0};
+	vm_s1_clear(&dev->rid);
 	dev->rid_bound = false;
 	vm->n_bound--;
 }

@@ -37,6 +37,7 @@ struct vm_region {
  * One stage-1 table as a client bound it: nestd's generic form (BIND) or the kernel's own data
  * (BIND_NATIVE, a copy kept to roll a failed REPLACE back and to compare a DEVICE bind with).
  */
+/* A guest stage-1 table as bound (on a PASID, or on a device's RID). */
 struct vm_s1 {
 	bool native;		  /* bound by BIND_NATIVE: native_type and data are valid */
 	uint32_t native_type;	  /* the kernel's HWPT data type of a native binding */
@@ -54,12 +55,8 @@ struct vm_pasid {
 	uint32_t gpasid;
 	bool has_gpasid;
 	bool bound;
-	bool native;		  /* bound by BIND_NATIVE: native_type is valid, bind is not */
-	uint32_t native_type;	  /* the kernel's HWPT data type of a native binding */
-	struct nest_be_bind bind; /* valid when bound and not native */
-	uint64_t devs;		  /* devices the table is bound on */
-	uint8_t *ndata;		  /* native: a copy of the kernel data (nlen bytes), owned */
-	uint32_t nlen;
+	uint64_t devs;	 /* devices the table is bound on */
+	struct vm_s1 s1; /* the table, valid when bound */
 };
 
 struct vm_device {
@@ -214,6 +211,8 @@ struct vm_pasid *vm_gpasid_find(struct vm *vm, uint32_t gpasid);
 int vm_device_index(const struct vm *vm, uint32_t dev_id); /* index or -ENOENT */
 
 /* PASID table and region table edits (the backend call is the caller's). */
+/* Free the table's kernel data and forget it. */
+void vm_s1_clear(struct vm_s1 *s);
 int vm_pasid_add(struct vm *vm, uint32_t pasid, bool has_gpasid, uint32_t gpasid);
 /* Record @gpasid (1..NEST_PASID_MAX, not recorded by another PASID) for @p: 0 or -ENOMEM. */
 int vm_pasid_set_gpasid(struct vm *vm, struct vm_pasid *p, uint32_t gpasid);
