@@ -50,6 +50,8 @@ struct vm_s1 {
  * A PASID of the VM. One table per PASID, bound on the devices of `devs` (bit i: cfg.devices[i];
  * every attached device for a plain BIND, a subset with NEST_BIND_F_DEVICE). bound == devs != 0.
  */
+_Static_assert(NESTD_VM_DEVICES_MAX <= 64, "vm_pasid.devs is a 64-bit mask of cfg.devices");
+
 struct vm_pasid {
 	uint32_t pasid; /* host PASID */
 	uint32_t gpasid;
