@@ -101,6 +101,12 @@ static int inv_collect(nest_client *c, const struct inv_batch *b, const struct i
 			err = chunks[i].error;
 			break;
 		}
+		if (chunks[i].done > want) { /* more done than sent: not a reply we can trust */
+			err = -EPROTO;
+			client_set_error(c, EPROTO, "%s: nestd says %u entries done of %zu",
+					 nest_op_name(b->op), chunks[i].done, want);
+			break;
+		}
 		done += chunks[i].done;
 		if (chunks[i].first_error || chunks[i].done < want) {
 			first = chunks[i].first_error ? chunks[i].first_error : -EIO;

@@ -140,6 +140,24 @@ NEST_PUBLIC int nest_device_hot_reset(nest_client *c, uint32_t dev_id)
 	return r;
 }
 
+/*
+ * What the wire layout cannot say of a VM_IOVA_INFO reply, checked before a VMM builds its
+ * address map from it (PROTOCOL.md §8.23): at most NEST_IOVA_RANGES_MAX ranges, each
+ * start <= last, sorted and disjoint, and a page size when there is a range.
+ */
+static int iova_info_check(nest_client *c, const struct nest_vm_iova_info *v)
+{
+	bool ok = v->num_ranges <= NEST_IOVA_RANGES_MAX && (v->pgsizes || !v->num_ranges);
+
+	for (uint32_t i = 0; ok && i < v->num_ranges; i++)
+		ok = v->ranges[i].start <= v->ranges[i].last &&
+		     (i == 0 || v->ranges[i - 1].last < v->ranges[i].start);
+	if (ok)
+		return 0;
+	client_set_error(c, EPROTO, "VM_IOVA_INFO: nestd's reply has no valid range list");
+	return -EPROTO;
+}
+
 NEST_PUBLIC int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret)
 {
 	struct nest_vm_iova_info_req req = {.size = sizeof(req)};
@@ -158,7 +176,7 @@ NEST_PUBLIC int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret)
 	if (r < 0)
 		return r;
 	memcpy(ret, s.fixed, sizeof(*ret));
-	return 0;
+	return iova_info_check(c, ret);
 }
 
 NEST_PUBLIC int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *ret,

@@ -91,6 +91,7 @@ enum fake_mode {
 	FAKE_NATIVE,	    /* a 1.1 nestd with native nesting, see fake_serve_native() */
 	FAKE_PRQ,	    /* a 1.1 nestd that sends page requests, see fake_serve_prq() */
 	FAKE_VIOMMU,	    /* a 1.1 nestd with vIOMMU objects, see fake_serve_viommu() */
+	FAKE_BAD_REPLIES,   /* well-framed replies whose contents lie, see fake_serve_bad() */
 };
 
 /* The iommufd selftest mock's types (kernel/uapi/iommufd-test.h), as VM_ATTACH announces them. */
@@ -472,6 +473,33 @@ static void fake_serve_viommu(int c)
 	_exit(0);
 }
 
+/*
+ * HELLO, then a VM_IOVA_INFO reply with a range that ends before it starts and an INVALIDATE
+ * reply that says more entries were done than were sent: both pass the wire checks.
+ */
+static void fake_serve_bad(int c)
+{
+	struct nest_vm_iova_info iova = {.size = sizeof(iova),
+					 .pgsizes = 4096,
+					 .num_ranges = 1,
+					 .ranges = {{.start = 0x2000, .last = 0x1000}}};
+	struct nest_invalidate_reply inv = {.size = sizeof(inv), .done = 3};
+	uint8_t buf[8192];
+	struct nest_msg m;
+
+	fake_hello(c);
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_VM_IOVA_INFO)
+		_exit(30);
+	fake_reply(c, m.hdr.op, m.hdr.id, 0, &iova, sizeof(iova));
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_INVALIDATE)
+		_exit(31);
+	fake_reply(c, m.hdr.op, m.hdr.id, 0, &inv, sizeof(inv));
+	(void)recv(c, buf, sizeof(buf), 0); /* wait for the client to hang up */
+	_exit(0);
+}
+
 static void fake_serve_short(int c, enum fake_mode mode)
 {
 	struct nest_ev_device_gone ev = {.size = sizeof(ev), .dev_id = 7};
@@ -487,6 +515,8 @@ static void fake_serve_short(int c, enum fake_mode mode)
 		fake_serve_prq(c);
 	if (mode == FAKE_VIOMMU)
 		fake_serve_viommu(c);
+	if (mode == FAKE_BAD_REPLIES)
+		fake_serve_bad(c);
 	fake_hello(c);
 	fake_recv(c, &m, buf, sizeof(buf));
 	if (mode == FAKE_DIE_IN_CALL) {
@@ -688,6 +718,26 @@ Test(libnest_proto, reply_with_wrong_op_is_eproto, .timeout = 10)
 	/* the id matches the DEVICE_GET in flight, the op (PASID_ALLOC) does not */
 	cr_expect_eq(nest_device_get(c, 1, NULL, NULL), -EPROTO);
 	cr_expect_eq(nest_vm_detach(c, 0), -EPROTO);
+	nest_client_free(c);
+	fake_finish(pid, dir, path, before);
+	NO_LEAKS();
+}
+
+/* Replies nestd could frame correctly but whose contents cannot be true are EPROTO, not used. */
+Test(libnest_proto, replies_that_lie_are_eproto, .timeout = 10)
+{
+	char dir[] = "/tmp/nest-fake-XXXXXX", path[128];
+	struct nest_vm_iova_info iova;
+	struct nest_inv_entry e = {.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_DOMAIN};
+	nest_client *c = NULL;
+	size_t done = 0;
+	int first = 0, before = nest_test_count_fds();
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_BAD_REPLIES);
+
+	cr_assert_eq(nest_client_connect(path, 0, &c), 0);
+	cr_expect_eq(nest_vm_iova_info(c, &iova), -EPROTO, "a range with last < start");
+	cr_expect_eq(nest_invalidate(c, &e, 1, &done, &first), -EPROTO, "3 done of 1 sent");
+	cr_expect_leq(done, 1, "ret_done never says more than was sent");
 	nest_client_free(c);
 	fake_finish(pid, dir, path, before);
 	NO_LEAKS();
