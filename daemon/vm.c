@@ -339,6 +339,8 @@ void vm_teardown(struct vm *vm, const char *why)
 	}
 	pasid_index_clear(&vm->pasid_ix);
 	pasid_index_clear(&vm->gpasid_ix);
+	for (size_t i = 0; i < vm->cfg.n_devices; i++)
+		vm_rid_unbind(vm, (int)i); /* the RIDs back on stage 2 before stage 2 goes */
 	while (vm->n_regions) {
 		struct vm_region *r = &vm->regions[vm->n_regions - 1];
 
@@ -346,8 +348,6 @@ void vm_teardown(struct vm *vm, const char *why)
 		vm->n_regions--;
 	}
 	vm->mem_bytes = 0;
-	for (size_t i = 0; i < vm->cfg.n_devices; i++)
-		vm_rid_unbind(vm, (int)i); /* the RIDs back on stage 2 before the devices go */
 	vm->n_bound = 0;
 	vm_viommu_free_all(vm); /* before the devices they nest on */
 	vm_ctx_destroy(vm);
