@@ -215,7 +215,7 @@ static int bind_pasid(struct vm *vm, struct vm_pasid *p, const struct bind_req *
 	bool replace = q->flags & NEST_BIND_F_REPLACE;
 	struct bind_what old = {.hpasid = p->pasid};
 	uint64_t bit = q->idx >= 0 ? UINT64_C(1) << q->idx : 0, mask;
-	uint8_t *copy;
+	uint8_t *copy = NULL;
 	int r;
 
 	if (replace) {
@@ -233,7 +233,8 @@ static int bind_pasid(struct vm *vm, struct vm_pasid *p, const struct bind_req *
 			return -EBUSY;
 		mask = bind_attached_mask(vm);
 	}
-	r = bind_copy(&q->w, &copy);
+	/* a DEVICE bind that adds a device to the table keeps the table's own copy */
+	r = p->bound && !replace ? 0 : bind_copy(&q->w, &copy);
 	if (r < 0)
 		return r;
 	if (p->s1.native) {
