@@ -69,8 +69,12 @@ void pasid_index_move(struct pasid_index *x, uint32_t pasid, uint32_t idx)
 
 void pasid_index_del(struct pasid_index *x, uint32_t pasid)
 {
-	uint32_t mask = (UINT32_C(1) << x->bits) - 1, hole = pidx_find(x, pasid);
+	uint32_t mask, hole;
 
+	if (!x->bits) /* never filled: nothing to delete */
+		return;
+	mask = (UINT32_C(1) << x->bits) - 1;
+	hole = pidx_find(x, pasid);
 	if (!x->s[hole].pasid)
 		return;
 	x->s[hole].pasid = 0;

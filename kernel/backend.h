@@ -281,7 +281,8 @@ struct nest_backend_ops {
 	 * itself brings into existence in a VM's memory files (sim: the holes its DMA and page
 	 * walks fill, charged to nestd). The daemon keeps one per VM for the VM's life and hands it
 	 * to every ctx_new() of that VM, so detaching and attaching again does not reset it. An
-	 * account is freed only when no context uses it. Optional (NULL: nothing is materialised).
+	 * account is freed only when no context uses it. Optional, all three or none (NULL:
+	 * nothing is materialised).
 	 */
 	int (*mem_acct_new)(struct nest_backend *be, struct nest_be_mem_acct **ret);
 	void (*mem_acct_free)(struct nest_backend *be, struct nest_be_mem_acct *a);
