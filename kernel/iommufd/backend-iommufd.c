@@ -276,8 +276,11 @@ static void ifd_ctx_free(struct nest_backend *be, struct nest_be_ctx *bctx)
 		ifd_pasid_free(be, ctx, ctx->pasids[ctx->n_pasids - 1].pasid);
 	for (unsigned i = 0; i < IFD_VIOMMUS_MAX; i++) /* vDEVICEs before their devices */
 		ifd_viommu_free(be, ctx, ctx->viommus[i].id);
-	for (unsigned i = 0; i < ctx->n_devs; i++)
+	for (unsigned i = 0; i < ctx->n_devs; i++) {
+		ifd_unbind(be, ctx, i,
+			   NEST_BE_PASID_RID); /* a RID's nested HWPT holds its parent */
 		ifd_dev_close(be, ctx, &ctx->devs[i]);
+	}
 	ctx->n_devs = 0;
 	while (ctx->n_maps)
 		ifd_unmap(be, ctx, ctx->maps[0].gpa, ctx->maps[0].len);

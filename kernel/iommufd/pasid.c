@@ -87,9 +87,15 @@ void ifd_unbind(struct nest_backend *be, struct ifd_ctx *ctx, unsigned dev, uint
 	if (!slot || !*slot)
 		return;
 	if (pasid == NEST_BE_PASID_RID) {
-		/* back on the stage-2 parent (a replace: never untranslated), then the HWPT goes */
-		if (ifd_dev_attach_rid(be, ctx, d, d->parent ? d->parent : ctx->ioas) < 0)
+		/*
+		 * back on the stage-2 parent (a replace: never untranslated), then the HWPT goes;
+		 * if the kernel refuses, the HWPT is still attached and cannot be destroyed: it stays
+		 * recorded, so that the context's teardown (which detaches the device) ends it
+		 */
+		if (ifd_dev_attach_rid(be, ctx, d, d->parent ? d->parent : ctx->ioas) < 0) {
 			be->ctr.teardown_errors++;
+			return;
+		}
 	} else {
 		ifd_dev_detach_pasid(be, ctx, d, pasid);
 	}
