@@ -386,6 +386,8 @@ int sim_touch(const struct sim_s2 *s2, const void *hva, size_t len)
 			return -ENOMEM;
 		}
 	}
+	if (!fresh) /* every page is there already (the usual case): nothing to record */
+		return 0;
 	before = a->pages;
 	r = touch_charge(a, rg, start, end);
 	s2->touch->bytes += (a->pages - before) * SIM_PAGE_SIZE;
