@@ -201,9 +201,7 @@ int nest_fds_recv_burst(int sock, struct nest_rx_burst *b, unsigned n, size_t ca
 		b->iov[i].iov_len = cap;
 		b->mm[i].msg_hdr.msg_controllen = sizeof(b->ctl[i].buf);
 	}
-	do
-		got = recvmmsg(sock, b->mm, n, MSG_CMSG_CLOEXEC | flags, NULL);
-	while (got < 0 && errno == EINTR);
+	got = recvmmsg(sock, b->mm, n, MSG_CMSG_CLOEXEC | flags, NULL);
 	if (got < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	for (int i = 0; i < got; i++) {

@@ -75,7 +75,8 @@ void nest_rx_burst_init(struct nest_rx_burst *b, uint8_t *bufs, size_t each);
  * recvmmsg(2), each checked like nest_fds_recv() (rx[i].len: length, 0 for EOF, -EPROTO for a
  * truncated datagram whose fds were closed; rx[i].fd_short as nest_fds_recv_short()). Returns how many slots were filled (>= 1; fewer
  * than @n means the socket had no more at that moment, so no further read is needed), -EAGAIN
- * when nothing was there, or -errno. A slot with len <= 0 ends the stream: the caller stops
+ * when nothing was there, -EINTR (a signal; not retried, so that a blocking MSG_WAITFORONE read
+ * can be interrupted), or -errno. A slot with len <= 0 ends the stream: the caller stops
  * there and closes the fds of the slots after it.
  */
 int nest_fds_recv_burst(int sock, struct nest_rx_burst *b, unsigned n, size_t cap, unsigned max_fds,

@@ -44,6 +44,7 @@ struct nest_client {
 	uint8_t *txbuf;
 	uint8_t *scratch; /* request bodies built before encoding (invalidate.c), bufsize bytes */
 	size_t bufsize;
+	struct client_rx *rx; /* receive burst (rx.c), allocated on first use; NULL until then */
 	nest_event_cb ev_cb;
 	void *ev_opaque;
 	nest_log_cb log_cb;
@@ -70,6 +71,24 @@ void client_set_error(nest_client *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void client_clear_error(nest_client *c);
 void client_log(nest_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Handle one received datagram in @buf. Takes ownership of @fds. Returns 0 or -errno (dead). */
+int client_dispatch(nest_client *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds);
+
+/*
+ * Receive bursts (rx.c): up to NEST_RX_BURST_MAX datagrams per recvmmsg(2). client_rx_recv()
+ * reads one burst (@flags: MSG_DONTWAIT, or MSG_WAITFORONE to block for the first one) and
+ * returns how many arrived, 0 when none (EAGAIN: SO_RCVTIMEO, or a non-blocking socket), -EINTR,
+ * -ENOMEM when the burst buffers cannot be allocated (nothing was read), or the -errno that
+ * killed the connection. client_rx_next() dispatches the oldest datagram received and not yet
+ * dispatched: 1, 0 when there is none, or -errno. client_rx_pending() says whether there is one.
+ * client_rx_discard() closes the fds of those never dispatched; client_rx_free() frees it all.
+ */
+int client_rx_recv(nest_client *c, int flags);
+int client_rx_next(nest_client *c);
+bool client_rx_pending(const nest_client *c);
+void client_rx_discard(nest_client *c);
+void client_rx_free(nest_client *c);
 
 /* Mark the connection dead and complete every pending request with @err. Returns @err. */
 int client_kill(nest_client *c, int err);

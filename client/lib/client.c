@@ -309,6 +309,7 @@ NEST_PUBLIC nest_client *nest_client_free(nest_client *c)
 		return NULL;
 	if (c->fd >= 0)
 		close(c->fd);
+	client_rx_free(c);
 	free(c->pending);
 	free(c->rxbuf);
 	free(c->txbuf);

@@ -52,6 +52,7 @@ int client_kill(nest_client *c, int err)
 	if (c->dead)
 		return c->dead;
 	c->dead = err;
+	client_rx_discard(c);
 	if (err == -ETIMEDOUT)
 		snprintf(detail, sizeof(detail),
 			 "no answer from nestd within %d ms (the handle is closed)", c->timeout_ms);
@@ -277,11 +278,10 @@ static void client_on_event(nest_client *c, const struct nest_msg *m)
 		client_refuse_page_request(c, &ev.u.page_request);
 }
 
-/* Handle one received datagram. Takes ownership of @fds. */
-static int client_dispatch(nest_client *c, size_t len, int *fds, unsigned nfds)
+int client_dispatch(nest_client *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds)
 {
 	struct nest_msg m;
-	int r = nest_msg_parse(c->rxbuf, len, c->bufsize, &m);
+	int r = nest_msg_parse(buf, len, c->bufsize, &m);
 
 	if (r < 0) {
 		nest_fds_close(fds, nfds);
@@ -298,14 +298,9 @@ static int client_dispatch(nest_client *c, size_t len, int *fds, unsigned nfds)
 	return client_kill(c, -EPROTO);
 }
 
-NEST_PUBLIC int nest_client_process(nest_client *c)
+/* The read of nest_client_process() when the burst buffers cannot be allocated: one by one. */
+static int client_process_one_by_one(nest_client *c, int handled)
 {
-	int handled = 0;
-
-	if (!c)
-		return -EINVAL;
-	if (c->dead)
-		return c->dead;
 	while (handled < CLIENT_PROCESS_BUDGET) {
 		int fds[NEST_FDS_PER_MSG_MAX] = {-1, -1, -1, -1};
 		unsigned nfds = 0;
@@ -319,7 +314,7 @@ NEST_PUBLIC int nest_client_process(nest_client *c)
 			return client_kill(c, -ECONNRESET);
 		if (n < 0)
 			return client_kill(c, (int)n);
-		r = client_dispatch(c, (size_t)n, fds, nfds);
+		r = client_dispatch(c, c->rxbuf, (size_t)n, fds, nfds);
 		if (r < 0)
 			return r;
 		handled++;
@@ -327,6 +322,47 @@ NEST_PUBLIC int nest_client_process(nest_client *c)
 			return c->dead;
 	}
 	return handled;
+}
+
+/*
+ * Dispatch what the last burst brought, then read on in bursts (MSG_DONTWAIT) until one comes
+ * back short (the socket was empty: no read that would find nothing) or the budget is spent.
+ * @drained: the burst before was already short.
+ */
+static int client_process(nest_client *c, bool drained)
+{
+	int handled = 0;
+
+	while (handled < CLIENT_PROCESS_BUDGET) {
+		int r = client_rx_next(c);
+
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			handled++;
+			continue;
+		}
+		if (drained)
+			break;
+		r = client_rx_recv(c, MSG_DONTWAIT);
+		if (r == -ENOMEM)
+			return client_process_one_by_one(c, handled);
+		if (r == 0 || r == -EINTR)
+			break;
+		if (r < 0)
+			return r;
+		drained = r < (int)NEST_RX_BURST_MAX;
+	}
+	return c->dead ? c->dead : handled;
+}
+
+NEST_PUBLIC int nest_client_process(nest_client *c)
+{
+	if (!c)
+		return -EINVAL;
+	if (c->dead)
+		return c->dead;
+	return client_process(c, false);
 }
 
 /*
@@ -338,9 +374,12 @@ static int client_recv_one(nest_client *c)
 {
 	int fds[NEST_FDS_PER_MSG_MAX] = {-1, -1, -1, -1};
 	unsigned nfds = 0;
-	ssize_t n = nest_fds_recv(c->fd, c->rxbuf, c->bufsize, fds, NEST_FDS_PER_MSG_MAX, &nfds, 0);
-	int r;
+	ssize_t n;
+	int r = client_rx_next(c); /* the rest of a burst first: nestd's order */
 
+	if (r != 0)
+		return r;
+	n = nest_fds_recv(c->fd, c->rxbuf, c->bufsize, fds, NEST_FDS_PER_MSG_MAX, &nfds, 0);
 	if (n == -EAGAIN)
 		return 0;
 	if (n == -EINTR)
@@ -349,15 +388,18 @@ static int client_recv_one(nest_client *c)
 		return client_kill(c, -ECONNRESET);
 	if (n < 0)
 		return client_kill(c, (int)n);
-	r = client_dispatch(c, (size_t)n, fds, nfds);
+	r = client_dispatch(c, c->rxbuf, (size_t)n, fds, nfds);
 	return r < 0 ? r : 1;
 }
 
 /*
- * Waiting forever on libnest's blocking socket, the first message is read with a blocking
- * recvmsg() instead of poll() + recvmsg(): one system call less per wake-up of a pipelining VMM
- * (issue 12). Only when that read finds nothing (SO_RCVTIMEO ran out, or the VMM made the fd
- * non-blocking) does poll() wait.
+ * Waiting forever on libnest's blocking socket is one recvmmsg(MSG_WAITFORONE): it blocks for the
+ * first message and returns with every one that is there by then, up to NEST_RX_BURST_MAX (rx.c):
+ * one system call per wake-up of a pipelining VMM and never a read that finds nothing (issue 12);
+ * a full burst is not followed by a read that may find nothing, the next wait reads on. Only when
+ * that read finds nothing (SO_RCVTIMEO ran out, or the VMM made the fd non-blocking) does poll()
+ * wait. Datagrams of a burst not dispatched yet (a callback's blocking call came back here) are
+ * dispatched without waiting.
  */
 NEST_PUBLIC int nest_client_wait(nest_client *c, int timeout_ms)
 {
@@ -368,17 +410,25 @@ NEST_PUBLIC int nest_client_wait(nest_client *c, int timeout_ms)
 		return -EINVAL;
 	if (c->dead)
 		return c->dead;
+	if (client_rx_pending(c))
+		return client_process(c, true);
 	if (timeout_ms < 0) {
-		r = client_recv_one(c);
-		if (r == -EINTR)
-			return 0;
-		if (r < 0)
-			return r;
-		if (r > 0) {
-			if (c->dead)
-				return c->dead;
-			r = nest_client_process(c);
-			return r < 0 ? r : r + 1;
+		r = client_rx_recv(c, MSG_WAITFORONE);
+		if (r == -ENOMEM) {
+			r = client_recv_one(c);
+			if (r == -EINTR)
+				return 0;
+			if (r < 0)
+				return r;
+			if (r > 0)
+				return c->dead ? c->dead : 1;
+		} else {
+			if (r == -EINTR)
+				return 0;
+			if (r < 0)
+				return r;
+			if (r > 0) /* the next wait reads on: a full burst may have been all */
+				return client_process(c, true);
 		}
 	}
 	pfd = (struct pollfd){.fd = c->fd, .events = POLLIN};

@@ -151,7 +151,14 @@ void nest_client_set_event_cb(nest_client *c, nest_event_cb cb, void *opaque);
  */
 int nest_client_process(nest_client *c);
 
-/* Like nest_client_process(), but first wait up to @timeout_ms (-1: forever) for input. */
+/*
+ * Like nest_client_process(), but first wait up to @timeout_ms (-1: forever) for input. With -1
+ * it handles what one receive brings (every message there when the first arrived, up to 16) and
+ * returns: call it again for more. Pipelined replies arrive in bursts of up to 16 per system
+ * call; the burst buffers (16 x the message size, 1 MiB of address space) are allocated on the
+ * first nest_client_wait() or nest_client_process() call, and only the pages replies land in
+ * are touched.
+ */
 int nest_client_wait(nest_client *c, int timeout_ms);
 
 /* A reply as handed to a reply callback. */
