@@ -21,6 +21,15 @@
 /* Messages handled per nest_client_process() call, so a flood cannot starve the caller. */
 #define CLIENT_PROCESS_BUDGET 1024
 
+/*
+ * A request's id carries its pending slot in the low bits, so that a reply finds its request
+ * without a search (max_inflight can be 1,024); the rest is a sequence number (from 1, so no id
+ * is 0), which a stale or forged id is unlikely to match.
+ */
+#define CLIENT_SLOT_BITS 10
+#define CLIENT_SEQ_MAX	 ((1u << (32 - CLIENT_SLOT_BITS)) - 1)
+_Static_assert(NEST_INFLIGHT_MAX <= 1u << CLIENT_SLOT_BITS, "slot index must fit in an id");
+
 struct client_pending {
 	uint32_t id; /* 0: free slot */
 	uint16_t op;
@@ -31,14 +40,16 @@ struct client_pending {
 struct nest_client {
 	int fd;
 	bool admin;
-	int dead;	/* 0, or the -errno that killed the connection */
-	int timeout_ms; /* of blocking steps, -1: none (nest_client_set_timeout()) */
-	uint32_t next_id;
+	int dead;	       /* 0, or the -errno that killed the connection */
+	int timeout_ms;	       /* of blocking steps, -1: none (nest_client_set_timeout()) */
+	uint32_t next_seq;     /* request ids: next_seq << CLIENT_SLOT_BITS | pending slot */
 	struct nest_caps caps; /* negotiated; before HELLO our own announcement */
 	uint16_t peer_major;
 	uint16_t peer_minor;
 	struct client_pending *pending;
 	unsigned pending_cap; /* == effective max_inflight */
+	unsigned *free_slots; /* indexes of the free pending slots (a stack), pending_cap of room */
+	unsigned n_free;
 	unsigned inflight;
 	uint8_t *rxbuf;
 	uint8_t *txbuf;

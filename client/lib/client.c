@@ -185,19 +185,27 @@ out:
 	return r;
 }
 
-/* Grow the pending table to the negotiated in-flight limit. */
+/* Grow the pending table (and its free-slot stack) to the negotiated in-flight limit. */
 static int client_size_pending(nest_client *c)
 {
 	struct client_pending *p;
-	unsigned n = c->caps.max_inflight ? c->caps.max_inflight : 1;
+	unsigned n = c->caps.max_inflight ? c->caps.max_inflight : 1, *f;
 
+	if (n > NEST_INFLIGHT_MAX)
+		n = NEST_INFLIGHT_MAX;
 	if (n <= c->pending_cap)
 		return 0;
+	f = realloc(c->free_slots, n * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	c->free_slots = f;
 	p = realloc(c->pending, n * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	memset(p + c->pending_cap, 0, (n - c->pending_cap) * sizeof(*p));
 	c->pending = p;
+	for (unsigned i = n; i-- > c->pending_cap;) /* slot 0 on top */
+		c->free_slots[c->n_free++] = i;
 	c->pending_cap = n;
 	return 0;
 }
@@ -211,7 +219,7 @@ static int client_new(bool admin, nest_client **ret)
 	c->fd = -1;
 	c->admin = admin;
 	c->timeout_ms = NEST_DEFAULT_TIMEOUT_MS;
-	c->next_id = 1;
+	c->next_seq = 1;
 	client_our_caps(&c->caps);
 	c->caps.max_inflight = 1; /* only HELLO until it is answered */
 	c->bufsize = NEST_MSG_SIZE_DEFAULT;
@@ -311,6 +319,7 @@ NEST_PUBLIC nest_client *nest_client_free(nest_client *c)
 		close(c->fd);
 	client_rx_free(c);
 	free(c->pending);
+	free(c->free_slots);
 	free(c->rxbuf);
 	free(c->txbuf);
 	free(c->scratch);

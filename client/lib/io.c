@@ -27,10 +27,11 @@
 
 static struct client_pending *client_find_pending(nest_client *c, uint32_t id)
 {
-	for (unsigned i = 0; i < c->pending_cap; i++)
-		if (c->pending[i].id == id && id != 0)
-			return &c->pending[i];
-	return NULL;
+	unsigned slot = id & ((1u << CLIENT_SLOT_BITS) - 1);
+
+	if (id == 0 || slot >= c->pending_cap || c->pending[slot].id != id)
+		return NULL;
+	return &c->pending[slot];
 }
 
 static void client_complete(nest_client *c, struct client_pending *p, struct nest_reply *r)
@@ -40,6 +41,7 @@ static void client_complete(nest_client *c, struct client_pending *p, struct nes
 	/* free the slot first: the callback may send the next request */
 	p->id = 0;
 	c->inflight--;
+	c->free_slots[c->n_free++] = (unsigned)(p - c->pending);
 	if (done.cb)
 		done.cb(c, r, done.opaque);
 	nest_fds_close(r->fds, NEST_FDS_PER_MSG_MAX);
@@ -116,6 +118,7 @@ NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *
 {
 	struct nest_msg_hdr h = {.op = op, .flags = NEST_MSG_F_REQUEST};
 	struct client_pending *p;
+	unsigned slot;
 	ssize_t len;
 	int r;
 
@@ -128,15 +131,12 @@ NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *
 	if (len < 0)
 		return client_op_error(c, op, (int)len,
 				       "request larger than the negotiated message size");
-	p = NULL;
-	for (unsigned i = 0; i < c->pending_cap && !p; i++)
-		if (!c->pending[i].id)
-			p = &c->pending[i];
-	if (!p)
-		return -EBUSY; /* cannot happen after client_wait_slot() */
-	h.id = c->next_id++;
-	if (c->next_id == 0)
-		c->next_id = 1;
+	if (!c->n_free)
+		return -EBUSY;		     /* cannot happen after client_wait_slot() */
+	slot = c->free_slots[c->n_free - 1]; /* taken once the request is sent */
+	p = &c->pending[slot];
+	h.id = c->next_seq << CLIENT_SLOT_BITS | slot;
+	c->next_seq = c->next_seq == CLIENT_SEQ_MAX ? 1 : c->next_seq + 1;
 	memcpy(c->txbuf + offsetof(struct nest_msg_hdr, id), &h.id, sizeof(h.id));
 	r = nest_fds_send(c->fd, c->txbuf, (size_t)len, fds, nfds, 0);
 	if (r < 0) {
@@ -148,6 +148,7 @@ NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *
 		return client_op_error(c, op, r, NULL);
 	}
 	*p = (struct client_pending){.id = h.id, .op = op, .cb = cb, .opaque = opaque};
+	c->n_free--;
 	c->inflight++;
 	client_log(c, "sent %s id %u (%zd bytes, %u fds)", nest_op_name(op), h.id, len, nfds);
 	if (ret_id)
