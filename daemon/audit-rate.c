@@ -54,6 +54,9 @@ static struct {
 	struct ar_key keys[AR_KEYS];
 	struct ar_key overflow;
 	uint64_t folded_total; /* records folded since start (for tests and stats) */
+	uint32_t n_folding;    /* keys folding now */
+	void (*on_fold)(void *arg);
+	void *on_fold_arg;
 } ar = {.period_sec = 10};
 
 static uint64_t ar_now_usec(void)
@@ -74,6 +77,17 @@ void audit_rate_set(uint32_t rate, uint32_t burst, uint32_t summary_sec)
 uint64_t audit_rate_folded(void)
 {
 	return ar.folded_total;
+}
+
+bool audit_rate_folding(void)
+{
+	return ar.n_folding > 0;
+}
+
+void audit_rate_on_fold(void (*fn)(void *arg), void *arg)
+{
+	ar.on_fold = fn;
+	ar.on_fold_arg = arg;
 }
 
 static void ar_refill(struct ar_key *k, uint64_t now)
@@ -182,6 +196,7 @@ static void ar_period(struct ar_key *k, uint64_t now)
 		char detail[128];
 
 		k->folding = false;
+		ar.n_folding--;
 		k->tokens_milli = (uint64_t)ar.burst * 1000u;
 		k->last_usec = now;
 		snprintf(detail, sizeof(detail),
@@ -241,8 +256,11 @@ bool audit_rate_admit(const struct audit_rec *r, const char *vm, const char *res
 		ar_emit_note(k, "audit-fold", detail);
 	}
 	k->folding = true;
+	ar.n_folding++;
 	k->period_start = now;
 	ar_count(k, r, result);
+	if (ar.on_fold)
+		ar.on_fold(ar.on_fold_arg);
 	return false;
 }
 

@@ -11,6 +11,7 @@
 #define NESTD_LOG_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <syslog.h>
@@ -70,9 +71,14 @@ static inline const char *plural_s(unsigned long long n)
  * folding starts and stops. @rate 0 (the default until set): never fold. audit_rate_tick():
  * write the summaries that are due (call about once a second). audit_rate_flush(): write every
  * pending summary now (shutdown). audit_rate_folded(): records folded so far.
+ * audit_rate_folding(): whether any key is folding (only then is a tick needed);
+ * audit_rate_on_fold(): @fn(@arg) runs whenever a key starts folding (nestd arms its tick then,
+ * so that an idle nestd has no timer and its epoll_wait() no timeout).
  */
 void audit_rate_set(uint32_t rate, uint32_t burst, uint32_t summary_sec);
 void audit_rate_tick(void);
+bool audit_rate_folding(void);
+void audit_rate_on_fold(void (*fn)(void *arg), void *arg);
 void audit_rate_flush(void);
 uint64_t audit_rate_folded(void);
 

@@ -334,23 +334,42 @@ static void nestd_on_sighup(evutil_socket_t sig, short what, void *arg)
 	(void)nestd_reload(arg, NULL, err, sizeof(err));
 }
 
+/* While a key folds: its summaries are due every AuditSummarySec=; looked at once a second. */
 static void nestd_on_audit_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct nestd *d = arg;
+
 	audit_rate_tick();
+	if (!audit_rate_folding())
+		event_del(d->ev_audit); /* idle again: no timer, epoll_wait() without a timeout */
 }
 
-/* The audit rate limit from the config (at start and on reload), and its summary timer. */
+static void nestd_on_audit_fold(void *arg)
+{
+	struct nestd *d = arg;
+	struct timeval tv = {.tv_sec = 1};
+
+	if (d->ev_audit && !event_pending(d->ev_audit, EV_TIMEOUT, NULL))
+		event_add(d->ev_audit, &tv);
+}
+
+/*
+ * The audit rate limit from the config (at start and on reload), and its summary timer, armed
+ * only while some key folds (nestd_on_audit_fold()).
+ */
 int nestd_audit_setup(struct nestd *d)
 {
 	const struct nestd_limits *l = &d->cfg->limits;
-	struct timeval tv = {.tv_sec = 1};
 
 	audit_rate_set(l->audit_rate, l->audit_burst, l->audit_summary_sec);
 	if (d->ev_audit)
 		return 0;
 	d->ev_audit = event_new(d->base, -1, EV_PERSIST, nestd_on_audit_tick, d);
-	if (!d->ev_audit || event_add(d->ev_audit, &tv) < 0)
+	if (!d->ev_audit)
 		return -ENOMEM;
+	audit_rate_on_fold(nestd_on_audit_fold, d);
+	if (audit_rate_folding())
+		nestd_on_audit_fold(d);
 	return 0;
 }
 
@@ -469,8 +488,10 @@ struct nestd *nestd_free(struct nestd *d)
 		event_free(d->ev_backend);
 	if (d->ev_watchdog)
 		event_free(d->ev_watchdog);
+	audit_rate_on_fold(NULL, NULL);
 	if (d->ev_audit)
 		event_free(d->ev_audit);
+	d->ev_audit = NULL;
 	audit_rate_flush(); /* the exact counts of what was folded, before nestd goes */
 	if (d->be_ops)
 		d->be_ops->close(d->be);

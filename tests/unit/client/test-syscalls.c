@@ -179,3 +179,47 @@ Test(syscalls, nestd_reads_once_per_blocking_request, .timeout = 60)
 	free(text);
 #endif
 }
+
+/* epoll_wait() calls of a nestd that ran @idle_ms with no client (but nestd_start()'s probe). */
+static unsigned long idle_epoll_waits(unsigned idle_ms)
+{
+	struct nestd_proc d;
+	char out[256], *text = NULL;
+	size_t len = 0;
+	unsigned long n;
+	FILE *f;
+
+	snprintf(out, sizeof(out), "/tmp/nest-syscount-idle-%d", (int)getpid());
+	setenv("LD_PRELOAD", SYSCOUNT_SO, 1);
+	setenv("NEST_SYSCOUNT_OUT", out, 1);
+	nestd_start(&d, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("NEST_SYSCOUNT_OUT");
+	usleep(idle_ms * 1000);
+	cr_assert_eq(nestd_stop(&d), 0);
+	f = fopen(out, "re");
+	cr_assert_not_null(f, "nestd wrote no counts to %s", out);
+	cr_assert_geq(getdelim(&text, &len, '\0', f), 0);
+	fclose(f);
+	unlink(out);
+	n = count_of(text, "epoll_wait", false);
+	free(text);
+	return n;
+}
+
+/*
+ * An idle nestd sleeps: no timer wakes it (the audit summary tick runs only while some VM's
+ * records are being folded). 2.5 s more of idling add no epoll_wait() (give or take the one a
+ * late wake-up of the start-up probe may take); with a once-a-second tick they added 2 or 3.
+ */
+Test(syscalls, idle_nestd_has_no_timer, .timeout = 60)
+{
+#ifdef NEST_SANITIZED
+	cr_skip_test("the LD_PRELOAD shim is not used with sanitizers (runtime link order)");
+#else
+	unsigned long brief = idle_epoll_waits(50), idle = idle_epoll_waits(2550);
+
+	cr_expect_leq(idle, brief + 1, "epoll_wait() calls: %lu after 2.55 s idle, %lu after 50 ms",
+		      idle, brief);
+#endif
+}
