@@ -50,8 +50,10 @@ enum bench_kind {
 	BENCH_INV,	/* nest_invalidate(), blocking */
 	BENCH_INV_PIPE, /* INVALIDATE x1 with nest_client_send_async(), DEPTH in flight */
 	BENCH_INV_RAW, /* INVALIDATE x1, DEPTH in flight, the wire protocol by hand (bench-raw.h) */
-	BENCH_DEVGET,  /* nest_device_get(), blocking: a valid op that changes nothing */
-	BENCH_ENOTTY,  /* an unknown op: framing and dispatch only */
+	BENCH_INV_RAW1, /* INVALIDATE x1, blocking, the wire protocol by hand: nestd without libnest */
+	BENCH_DEVGET,	 /* nest_device_get(), blocking: a valid op that changes nothing */
+	BENCH_ENOTTY,	 /* an unknown op: framing and dispatch only */
+	BENCH_LOOP_ECHO, /* no nestd: the event-loop echo (bench-echo.h) against the raw echo */
 };
 
 /*
@@ -73,34 +75,45 @@ struct bench_case {
 	const char *goal; /* issue 12's goal for the Markdown row, or "-" */
 	bool busy;	  /* one busy-looping process per online CPU while it runs */
 	enum bench_place place;
-	int hog_nice; /* the busy processes' nice value (0: the same as ours) */
+	int hog_nice;	 /* the busy processes' nice value (0: the same as ours) */
+	bool loop_floor; /* the floor is the event-loop echo, not the raw one */
 };
 
 static const struct bench_case bench_cases[] = {
-	{"invalidate x1", BENCH_INV, 1, "<= 1.10x", false, PLACE_ANY, 0},
-	{"invalidate x16", BENCH_INV, 16, "-", false, PLACE_ANY, 0},
-	{"invalidate x64", BENCH_INV, 64, "-", false, PLACE_ANY, 0},
-	{"invalidate x256", BENCH_INV, 256, "-", false, PLACE_ANY, 0},
-	{"invalidate x1024", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry", false, PLACE_ANY, 0},
-	{"invalidate x1, 32 in flight", BENCH_INV_PIPE, 1, "<= 1.15x", false, PLACE_ANY, 0},
+	{"invalidate x1", BENCH_INV, 1, "<= 1.10x", false, PLACE_ANY, 0, false},
+	{"invalidate x16", BENCH_INV, 16, "-", false, PLACE_ANY, 0, false},
+	{"invalidate x64", BENCH_INV, 64, "-", false, PLACE_ANY, 0, false},
+	{"invalidate x256", BENCH_INV, 256, "-", false, PLACE_ANY, 0, false},
+	{"invalidate x1024", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry", false, PLACE_ANY, 0,
+	 false},
+	{"invalidate x1, 32 in flight", BENCH_INV_PIPE, 1, "<= 1.15x", false, PLACE_ANY, 0, false},
 	{"invalidate x1, 32 in flight, CPUs busy", BENCH_INV_PIPE, 1, "<= 1.15x", true, PLACE_ANY,
-	 0},
+	 0, false},
 	{"invalidate x1, 32 in flight, CPUs busy at nice 19", BENCH_INV_PIPE, 1, "<= 1.15x", true,
-	 PLACE_ANY, 19},
+	 PLACE_ANY, 19, false},
 	{"invalidate x1, 32 in flight, raw client", BENCH_INV_RAW, 1, "<= 1.15x", false, PLACE_ANY,
-	 0},
+	 0, false},
 	{"invalidate x1, 32 in flight, raw client, CPUs busy", BENCH_INV_RAW, 1, "<= 1.15x", true,
-	 PLACE_ANY, 0},
-	{"invalidate x1, one CPU", BENCH_INV, 1, "<= 1.10x", false, PLACE_SAME, 0},
-	{"invalidate x1, two CPUs", BENCH_INV, 1, "<= 1.10x", false, PLACE_SPLIT, 0},
+	 PLACE_ANY, 0, false},
+	{"invalidate x1, one CPU", BENCH_INV, 1, "<= 1.10x", false, PLACE_SAME, 0, false},
+	{"invalidate x1, two CPUs", BENCH_INV, 1, "<= 1.10x", false, PLACE_SPLIT, 0, false},
 	{"invalidate x1024, one CPU", BENCH_INV, 1024, "nestd adds <= 0.030 us/entry", false,
-	 PLACE_SAME, 0},
+	 PLACE_SAME, 0, false},
 	{"invalidate x1, 32 in flight, one CPU", BENCH_INV_PIPE, 1, "<= 1.15x", false, PLACE_SAME,
-	 0},
+	 0, false},
 	{"invalidate x1, 32 in flight, two CPUs", BENCH_INV_PIPE, 1, "<= 1.15x", false, PLACE_SPLIT,
-	 0},
-	{"DEVICE_GET", BENCH_DEVGET, 0, "-", false, PLACE_ANY, 0},
-	{"unknown op (ENOTTY)", BENCH_ENOTTY, 0, "-", false, PLACE_ANY, 0},
+	 0, false},
+	{"DEVICE_GET", BENCH_DEVGET, 0, "-", false, PLACE_ANY, 0, false},
+	{"unknown op (ENOTTY)", BENCH_ENOTTY, 0, "-", false, PLACE_ANY, 0, false},
+	/* the floor of the design: what waiting in epoll costs, and nestd against that */
+	{"event-loop echo x1", BENCH_LOOP_ECHO, 1, "-", false, PLACE_ANY, 0, false},
+	{"event-loop echo x1, one CPU", BENCH_LOOP_ECHO, 1, "-", false, PLACE_SAME, 0, false},
+	{"invalidate x1 vs the event-loop echo", BENCH_INV, 1, "-", false, PLACE_ANY, 0, true},
+	{"invalidate x1, one CPU, vs the event-loop echo", BENCH_INV, 1, "-", false, PLACE_SAME, 0,
+	 true},
+	{"invalidate x1, raw client, one CPU", BENCH_INV_RAW1, 1, "-", false, PLACE_SAME, 0, false},
+	{"invalidate x1, raw client, one CPU, vs the event-loop echo", BENCH_INV_RAW1, 1, "-",
+	 false, PLACE_SAME, 0, true},
 };
 #define N_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 
@@ -114,6 +127,8 @@ struct bench_async {
 struct bench {
 	struct bench_echo echo; /* raw echo baseline */
 	int echo_fd;
+	struct bench_echo loop; /* event-loop echo (BENCH_ECHO_LOOP) */
+	int loop_fd;
 	struct bench_nestd nestd;
 	/* the VM */
 	nest_client *c;
@@ -270,6 +285,8 @@ static size_t bench_case_req_len(const struct bench_case *k)
 	case BENCH_INV:
 	case BENCH_INV_PIPE:
 	case BENCH_INV_RAW:
+	case BENCH_INV_RAW1:
+	case BENCH_LOOP_ECHO:
 		return INV_REQ(k->entries);
 	case BENCH_DEVGET:
 		return HDR + sizeof(struct nest_device_get);
@@ -286,6 +303,8 @@ static uint32_t bench_case_reply_len(const struct bench_case *k)
 	case BENCH_INV:
 	case BENCH_INV_PIPE:
 	case BENCH_INV_RAW:
+	case BENCH_INV_RAW1:
+	case BENCH_LOOP_ECHO:
 		return INV_REPLY;
 	case BENCH_DEVGET:
 		return HDR + sizeof(struct nest_device_info);
@@ -309,10 +328,14 @@ static int bench_case_nestd(struct bench *b, const struct bench_case *k, double 
 	case BENCH_INV_PIPE:
 		return bench_async_run(b, NEST_OP_INVALIDATE, DEPTH, window, ret);
 	case BENCH_INV_RAW:
+	case BENCH_INV_RAW1:
 		return bench_raw_run(nest_client_get_fd(b->c), NEST_OP_INVALIDATE, b->inv_body,
-				     sizeof(b->inv_body), DEPTH, 1, window, ret);
+				     sizeof(b->inv_body), bench_case_depth(k), 1, window, ret);
 	case BENCH_DEVGET:
 		return bench_devget_run(b, window, ret);
+	case BENCH_LOOP_ECHO:
+		return bench_echo_run(&b->loop, b->loop_fd, bench_case_req_len(k),
+				      bench_case_reply_len(k), 1, window, ret);
 	case BENCH_ENOTTY:
 		break;
 	}
@@ -336,7 +359,10 @@ static int bench_case_echo(void *arg, double window, struct bench_sample *ret)
 {
 	struct bench_case_arg *a = arg;
 
-	return bench_echo_run(&a->b->echo, a->b->echo_fd, bench_case_req_len(a->k),
+	struct bench *b = a->b;
+
+	return bench_echo_run(a->k->loop_floor ? &b->loop : &b->echo,
+			      a->k->loop_floor ? b->loop_fd : b->echo_fd, bench_case_req_len(a->k),
 			      bench_case_reply_len(a->k), bench_case_depth(a->k), window, ret);
 }
 
@@ -403,10 +429,10 @@ static int bench_place(struct bench *b, enum bench_place place, const cpu_set_t 
 {
 	int server = bench_nth_cpu(all, 0), client = bench_nth_cpu(all, 1);
 	cpu_set_t s, cl;
-	const pid_t pids[] = {b->nestd.pid, b->echo.pid, 0};
+	const pid_t pids[] = {b->nestd.pid, b->echo.pid, b->loop.pid, 0};
 
 	if (place == PLACE_ANY) {
-		for (size_t i = 0; i < 3; i++)
+		for (size_t i = 0; i < 4; i++)
 			if (sched_setaffinity(pids[i], sizeof(*all), all) < 0)
 				return bench_fail(NULL, "sched_setaffinity", -errno);
 		return 0;
@@ -419,6 +445,7 @@ static int bench_place(struct bench *b, enum bench_place place, const cpu_set_t 
 	CPU_SET(place == PLACE_SAME ? server : client, &cl);
 	if (sched_setaffinity(b->nestd.pid, sizeof(s), &s) < 0 ||
 	    sched_setaffinity(b->echo.pid, sizeof(s), &s) < 0 ||
+	    sched_setaffinity(b->loop.pid, sizeof(s), &s) < 0 ||
 	    sched_setaffinity(0, sizeof(cl), &cl) < 0)
 		return bench_fail(NULL, "sched_setaffinity", -errno);
 	return 0;
@@ -427,7 +454,8 @@ static int bench_place(struct bench *b, enum bench_place place, const cpu_set_t 
 static int bench_case_run(struct bench *b, const struct bench_case *k, struct bench_ratio *res)
 {
 	struct bench_case_arg a = {.b = b, .k = k};
-	struct bench_servers srv = {.run = b->nestd.pid, .floor = b->echo.pid};
+	struct bench_servers srv = {.run = k->kind == BENCH_LOOP_ECHO ? b->loop.pid : b->nestd.pid,
+				    .floor = k->loop_floor ? b->loop.pid : b->echo.pid};
 	pid_t hogs[HOGS_MAX];
 	unsigned n_hogs = 0;
 	cpu_set_t all;
@@ -491,6 +519,13 @@ static void bench_print_meaning(const struct bench_case *k, const struct bench_r
 		printf("%.3f us/entry, %.0fx cheaper per entry than x1; nestd adds %.3f us/entry "
 		       "over a raw round trip of the same size\n",
 		       res->us / k->entries, x1->us / (res->us / k->entries), extra / k->entries);
+	else if (k->kind == BENCH_LOOP_ECHO)
+		printf("an event-driven server that does nothing takes %.2f us, %.2fx a raw round "
+		       "trip (%.2f us)\n",
+		       res->us, res->ratio, res->floor_us);
+	else if (k->loop_floor)
+		printf("nestd + libnest add %.2f us (%.0f%%) to an event-loop echo's %.2f us\n",
+		       extra, 100.0 * extra / res->floor_us, res->floor_us);
 	else if (bench_case_depth(k) > 1)
 		printf("one completion every %.2f us with %u in flight, %.1fx the blocking x1 "
 		       "rate (raw echo pipelined: %.2f us)\n",
@@ -509,7 +544,8 @@ static void bench_print_markdown(const struct bench_case *k, const struct bench_
 		printf(", %.3f us/entry; nestd adds %.3f us/entry (CPU %.3f)", res->us / k->entries,
 		       (res->us - res->floor_us) / k->entries,
 		       (res->cpu_us - res->floor_cpu_us) / k->entries);
-	printf(" | raw round trip%s %.2f us (CPU %.2f us) | %.2fx (CPU %.2fx) | %s |\n",
+	printf(" | %s%s %.2f us (CPU %.2f us) | %.2fx (CPU %.2fx) | %s |\n",
+	       k->loop_floor ? "event-loop echo round trip" : "raw round trip",
 	       bench_case_depth(k) > 1 ? ", 32 in flight," : "", res->floor_us, res->floor_cpu_us,
 	       res->ratio, res->cpu_ratio, k->goal);
 }
@@ -560,6 +596,10 @@ static int bench_teardown(struct bench *b)
 		close(b->echo_fd);
 	if ((q = bench_echo_stop(&b->echo)) < 0)
 		r = q;
+	if (b->loop_fd >= 0)
+		close(b->loop_fd);
+	if ((q = bench_echo_stop(&b->loop)) < 0)
+		r = q;
 	if ((q = bench_nestd_cleanup(&b->nestd)) < 0)
 		r = q;
 	if (b->memfd >= 0)
@@ -571,12 +611,22 @@ static int bench_teardown(struct bench *b)
 static int bench_start(struct bench *b, const char *binary)
 {
 	const struct bench_nestd_conf cf = {.n_vms = 1};
+	char path[128];
 	int r;
 
 	if ((r = bench_nestd_init(&b->nestd, binary, "daemon")) < 0)
 		return r;
-	if ((b->echo_fd = bench_echo_open(&b->echo, b->nestd.dir)) < 0)
-		return b->echo_fd;
+	/* both children before either connection: a child must not inherit the other's client */
+	snprintf(path, sizeof(path), "%s/echo.sock", b->nestd.dir);
+	if ((r = bench_echo_start(&b->echo, path, BENCH_ECHO_BLOCKING)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/echo-loop.sock", b->nestd.dir);
+	if ((r = bench_echo_start(&b->loop, path, BENCH_ECHO_LOOP)) < 0)
+		return r;
+	if ((b->echo_fd = bench_echo_connect(&b->echo)) < 0)
+		return bench_fail(NULL, "connect to echo", b->echo_fd);
+	if ((b->loop_fd = bench_echo_connect(&b->loop)) < 0)
+		return bench_fail(NULL, "connect to the event-loop echo", b->loop_fd);
 	if ((b->memfd = bench_memfd("bench-daemon", MEM_LEN)) < 0)
 		return b->memfd;
 	if ((r = bench_nestd_config(&b->nestd, &cf)) < 0 ||
@@ -635,7 +685,7 @@ static int bench_usage(void)
 
 int main(int argc, char **argv)
 {
-	struct bench b = {.echo_fd = -1, .memfd = -1, .nestd.notify_fd = -1};
+	struct bench b = {.echo_fd = -1, .loop_fd = -1, .memfd = -1, .nestd.notify_fd = -1};
 	unsigned long count = 0, entries = 0;
 	char *end;
 	int r, arg = 1;

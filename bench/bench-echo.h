@@ -8,6 +8,12 @@
  * Echoing the whole request would double the copies of a 40 KiB batch and flatter nestd, whose
  * reply is 32 bytes whatever the batch size. A caller keeps at most one connection open at a
  * time: the child serves the next one only when the previous one is closed.
+ *
+ * BENCH_ECHO_LOOP serves the same answers the way an event-driven server must: epoll_wait(), then
+ * a non-blocking recvmsg() with room for passed fds, then sendmsg(). It is the floor of the
+ * design, not of the socket: the least a daemon that waits on many sockets at once (nestd) pays
+ * per blocking round trip, so nestd / loop echo is nestd's own cost and loop echo / echo what
+ * waiting in epoll costs.
  */
 #ifndef NEST_BENCH_ECHO_H
 #define NEST_BENCH_ECHO_H
@@ -20,6 +26,11 @@
 
 #define BENCH_ECHO_BUF (64u * 1024) /* largest datagram, NEST_MSG_SIZE_DEFAULT */
 
+enum bench_echo_mode {
+	BENCH_ECHO_BLOCKING, /* recv(), send() */
+	BENCH_ECHO_LOOP,     /* epoll_wait(), recvmsg(MSG_DONTWAIT) with fd room, sendmsg() */
+};
+
 struct bench_echo {
 	pid_t pid;
 	char path[108]; /* the listening socket */
@@ -27,9 +38,14 @@ struct bench_echo {
 };
 
 /* Fork the child listening on @path (a fresh name in a private directory). */
-int bench_echo_start(struct bench_echo *e, const char *path);
+int bench_echo_start(struct bench_echo *e, const char *path, enum bench_echo_mode mode);
 
-/* bench_echo_start() on @dir/echo.sock, then bench_echo_connect(): the connection, or -errno. */
+/*
+ * bench_echo_start() of a blocking echo on @dir/echo.sock, then bench_echo_connect(): the
+ * connection, or -errno. (A second echo must be started before the first is connected: each
+ * child keeps the fds it inherited, and an echo serves its next connection only when the client
+ * end of the last one is closed everywhere.)
+ */
 int bench_echo_open(struct bench_echo *e, const char *dir);
 
 /* A new connection to the child: an fd (caller closes it), or -errno. */
