@@ -48,7 +48,8 @@
 
 enum bench_kind {
 	BENCH_INV,	/* nest_invalidate(), blocking */
-	BENCH_INV_PIPE, /* INVALIDATE x1 with nest_client_send_async(), DEPTH in flight */
+	BENCH_INV_PIPE, /* INVALIDATE x1 with nest_client_send_async(), DEPTH in flight, corked */
+	BENCH_INV_PIPE_NOCORK, /* the same without nest_client_cork(): one sendmsg() per request */
 	BENCH_INV_RAW, /* INVALIDATE x1, DEPTH in flight, the wire protocol by hand (bench-raw.h) */
 	BENCH_INV_RAW1, /* INVALIDATE x1, blocking, the wire protocol by hand: nestd without libnest */
 	BENCH_DEVGET,	 /* nest_device_get(), blocking: a valid op that changes nothing */
@@ -91,6 +92,8 @@ static const struct bench_case bench_cases[] = {
 	 0, false},
 	{"invalidate x1, 32 in flight, CPUs busy at nice 19", BENCH_INV_PIPE, 1, "<= 1.15x", true,
 	 PLACE_ANY, 19, false},
+	{"invalidate x1, 32 in flight, uncorked", BENCH_INV_PIPE_NOCORK, 1, "<= 1.15x", false,
+	 PLACE_ANY, 0, false},
 	{"invalidate x1, 32 in flight, raw client", BENCH_INV_RAW, 1, "<= 1.15x", false, PLACE_ANY,
 	 0, false},
 	{"invalidate x1, 32 in flight, raw client, CPUs busy", BENCH_INV_RAW, 1, "<= 1.15x", true,
@@ -246,7 +249,7 @@ static void bench_async_cb(nest_client *c, struct nest_reply *r, void *opaque)
 }
 
 /* @op requests (INVALIDATE x1 or UNKNOWN_OP) with @depth in flight for @window seconds. */
-static int bench_async_run(struct bench *b, uint16_t op, unsigned depth, double window,
+static int bench_async_run(struct bench *b, uint16_t op, unsigned depth, bool cork, double window,
 			   struct bench_sample *ret)
 {
 	const void *body = op == UNKNOWN_OP ? NULL : b->inv_body;
@@ -255,6 +258,8 @@ static int bench_async_run(struct bench *b, uint16_t op, unsigned depth, double 
 	int r;
 
 	b->as = (struct bench_async){.op = op};
+	if ((r = nest_client_cork(b->c, cork)) < 0)
+		return bench_fail(b->c, "nest_client_cork", r);
 	while (!b->as.error) {
 		bool more = bench_now() < end;
 
@@ -270,6 +275,8 @@ static int bench_async_run(struct bench *b, uint16_t op, unsigned depth, double 
 		if (r < 0)
 			return bench_fail(b->c, "nest_client_wait", r);
 	}
+	if ((r = nest_client_cork(b->c, false)) < 0)
+		return bench_fail(b->c, "nest_client_cork", r);
 	if (b->as.error)
 		return bench_fail(b->c, nest_op_str(op), b->as.error);
 	ret->ops = b->as.done;
@@ -284,6 +291,7 @@ static size_t bench_case_req_len(const struct bench_case *k)
 	switch (k->kind) {
 	case BENCH_INV:
 	case BENCH_INV_PIPE:
+	case BENCH_INV_PIPE_NOCORK:
 	case BENCH_INV_RAW:
 	case BENCH_INV_RAW1:
 	case BENCH_LOOP_ECHO:
@@ -302,6 +310,7 @@ static uint32_t bench_case_reply_len(const struct bench_case *k)
 	switch (k->kind) {
 	case BENCH_INV:
 	case BENCH_INV_PIPE:
+	case BENCH_INV_PIPE_NOCORK:
 	case BENCH_INV_RAW:
 	case BENCH_INV_RAW1:
 	case BENCH_LOOP_ECHO:
@@ -316,7 +325,10 @@ static uint32_t bench_case_reply_len(const struct bench_case *k)
 
 static unsigned bench_case_depth(const struct bench_case *k)
 {
-	return k->kind == BENCH_INV_PIPE || k->kind == BENCH_INV_RAW ? DEPTH : 1;
+	return k->kind == BENCH_INV_PIPE || k->kind == BENCH_INV_PIPE_NOCORK ||
+			       k->kind == BENCH_INV_RAW
+		       ? DEPTH
+		       : 1;
 }
 
 static int bench_case_nestd(struct bench *b, const struct bench_case *k, double window,
@@ -326,7 +338,9 @@ static int bench_case_nestd(struct bench *b, const struct bench_case *k, double 
 	case BENCH_INV:
 		return bench_inv_run(b, k->entries, window, ret);
 	case BENCH_INV_PIPE:
-		return bench_async_run(b, NEST_OP_INVALIDATE, DEPTH, window, ret);
+	case BENCH_INV_PIPE_NOCORK:
+		return bench_async_run(b, NEST_OP_INVALIDATE, DEPTH, k->kind == BENCH_INV_PIPE,
+				       window, ret);
 	case BENCH_INV_RAW:
 	case BENCH_INV_RAW1:
 		return bench_raw_run(nest_client_get_fd(b->c), NEST_OP_INVALIDATE, b->inv_body,
@@ -339,7 +353,7 @@ static int bench_case_nestd(struct bench *b, const struct bench_case *k, double 
 	case BENCH_ENOTTY:
 		break;
 	}
-	return bench_async_run(b, UNKNOWN_OP, 1, window, ret);
+	return bench_async_run(b, UNKNOWN_OP, 1, false, window, ret);
 }
 
 /* One case as bench_alternate() calls it. */

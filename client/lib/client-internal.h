@@ -56,6 +56,8 @@ struct nest_client {
 	uint8_t *scratch; /* request bodies built before encoding (invalidate.c), bufsize bytes */
 	size_t bufsize;
 	struct client_rx *rx; /* receive burst (rx.c), allocated on first use; NULL until then */
+	struct client_tx *tx; /* requests queued while corked (tx.c), allocated on first use */
+	bool corked;
 	nest_event_cb ev_cb;
 	void *ev_opaque;
 	nest_log_cb log_cb;
@@ -100,6 +102,20 @@ int client_rx_next(nest_client *c);
 bool client_rx_pending(const nest_client *c);
 void client_rx_discard(nest_client *c);
 void client_rx_free(nest_client *c);
+
+/*
+ * The cork (tx.c). client_tx_slot(): where to encode the next request, queued, when corked and
+ * the queue can take it (a full queue is sent first), else NULL (send it at once);
+ * client_tx_queued(): the request encoded there (@len bytes) is queued. client_tx_flush(): send
+ * what is queued; 0, or the -errno that killed the handle. client_tx_drop(): forget the queue
+ * (the handle died). client_tx_free(): free it all.
+ */
+#define CLIENT_TX_BURST 16
+uint8_t *client_tx_slot(nest_client *c);
+void client_tx_queued(nest_client *c, size_t len);
+int client_tx_flush(nest_client *c);
+void client_tx_drop(nest_client *c);
+void client_tx_free(nest_client *c);
 
 /* Mark the connection dead and complete every pending request with @err. Returns @err. */
 int client_kill(nest_client *c, int err);

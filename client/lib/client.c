@@ -318,6 +318,7 @@ NEST_PUBLIC nest_client *nest_client_free(nest_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	client_rx_free(c);
+	client_tx_free(c);
 	free(c->pending);
 	free(c->free_slots);
 	free(c->rxbuf);

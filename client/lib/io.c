@@ -55,6 +55,7 @@ int client_kill(nest_client *c, int err)
 		return c->dead;
 	c->dead = err;
 	client_rx_discard(c);
+	client_tx_drop(c);
 	if (err == -ETIMEDOUT)
 		snprintf(detail, sizeof(detail),
 			 "no answer from nestd within %d ms (the handle is closed)", c->timeout_ms);
@@ -118,6 +119,7 @@ NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *
 {
 	struct nest_msg_hdr h = {.op = op, .flags = NEST_MSG_F_REQUEST};
 	struct client_pending *p;
+	uint8_t *buf = NULL;
 	unsigned slot;
 	ssize_t len;
 	int r;
@@ -127,7 +129,17 @@ NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *
 	r = client_wait_slot(c);
 	if (r < 0)
 		return r;
-	len = nest_msg_encode(c->txbuf, c->caps.max_msg_size, &h, NULL, 0, body, body_len);
+	if (c->corked) {
+		/* a request with fds is sent at once, the queue first: nestd's order is ours */
+		if (nfds == 0)
+			buf = client_tx_slot(c);
+		else
+			(void)client_tx_flush(c);
+		if (c->dead)
+			return c->dead;
+	}
+	len = nest_msg_encode(buf ? buf : c->txbuf, c->caps.max_msg_size, &h, NULL, 0, body,
+			      body_len);
 	if (len < 0)
 		return client_op_error(c, op, (int)len,
 				       "request larger than the negotiated message size");
@@ -137,8 +149,14 @@ NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *
 	p = &c->pending[slot];
 	h.id = c->next_seq << CLIENT_SLOT_BITS | slot;
 	c->next_seq = c->next_seq == CLIENT_SEQ_MAX ? 1 : c->next_seq + 1;
-	memcpy(c->txbuf + offsetof(struct nest_msg_hdr, id), &h.id, sizeof(h.id));
-	r = nest_fds_send(c->fd, c->txbuf, (size_t)len, fds, nfds, 0);
+	if (buf) {
+		memcpy(buf + offsetof(struct nest_msg_hdr, id), &h.id, sizeof(h.id));
+		client_tx_queued(c, (size_t)len);
+		r = 0;
+	} else {
+		memcpy(c->txbuf + offsetof(struct nest_msg_hdr, id), &h.id, sizeof(h.id));
+		r = nest_fds_send(c->fd, c->txbuf, (size_t)len, fds, nfds, 0);
+	}
 	if (r < 0) {
 		if (r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN)
 			return client_kill(c, -ECONNRESET);
@@ -150,7 +168,8 @@ NEST_PUBLIC int nest_client_send_async(nest_client *c, uint16_t op, const void *
 	*p = (struct client_pending){.id = h.id, .op = op, .cb = cb, .opaque = opaque};
 	c->n_free--;
 	c->inflight++;
-	client_log(c, "sent %s id %u (%zd bytes, %u fds)", nest_op_name(op), h.id, len, nfds);
+	client_log(c, "%s %s id %u (%zd bytes, %u fds)", buf ? "queued" : "sent", nest_op_name(op),
+		   h.id, len, nfds);
 	if (ret_id)
 		*ret_id = h.id;
 	return 0;
@@ -409,7 +428,7 @@ NEST_PUBLIC int nest_client_wait(nest_client *c, int timeout_ms)
 
 	if (!c)
 		return -EINVAL;
-	if (c->dead)
+	if (client_tx_flush(c) < 0 || c->dead) /* never wait for replies to requests not sent */
 		return c->dead;
 	if (client_rx_pending(c))
 		return client_process(c, true);
@@ -455,6 +474,7 @@ static int client_recv_blocking(nest_client *c)
 
 void client_wait_done(nest_client *c, int64_t deadline, const bool *done)
 {
+	(void)client_tx_flush(c); /* a dead handle has completed everything */
 	if (!*done)
 		(void)client_recv_blocking(c); /* a dead connection has completed everything */
 	while (!*done) {

@@ -22,6 +22,7 @@
 #ifndef NEST_LIBNEST_H
 #define NEST_LIBNEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -190,8 +191,21 @@ int nest_client_send_async(nest_client *c, uint16_t op, const void *body, size_t
 			   const int *fds, unsigned nfds, nest_reply_cb cb, void *opaque,
 			   uint32_t *ret_id);
 
-/* Number of requests sent whose reply has not been handled yet. */
+/* Number of requests sent (or queued by the cork) whose reply has not been handled yet. */
 unsigned nest_client_inflight(const nest_client *c);
+
+/*
+ * nest_client_cork() - while @on, nest_client_send_async() queues requests that carry no fds
+ * (up to 16) and sends them together in one sendmmsg(2): when 16 are queued, before a request
+ * with fds, before libnest waits for anything (nest_client_wait(), a blocking call, a full
+ * in-flight window), at nest_client_flush(), and when the cork is taken out (@on false). A
+ * pipelining VMM corks, refills its window after each nest_client_wait(), and pays one system
+ * call per refill instead of one per request. A queued request is in flight (its callback runs
+ * exactly once, as for any other). A queue that cannot be sent kills the handle. Both return 0,
+ * or the -errno of a dead handle.
+ */
+int nest_client_cork(nest_client *c, bool on);
+int nest_client_flush(nest_client *c);
 
 /* ---- VM socket operations (blocking; events arriving meanwhile are delivered) -------------- */
 

@@ -130,6 +130,52 @@ Test(syscalls, libnest_wait_forever_reads_without_poll, .timeout = 60)
 	nestd_stop(&d);
 }
 
+/*
+ * The same pipeline corked (nest_client_cork()): no request leaves in a sendmsg() of its own;
+ * the first window goes in two sendmmsg() of 16 and each refill in one, so even if every wait
+ * brought a single reply there are at most N - 30 sends for N requests.
+ */
+Test(syscalls, libnest_corked_pipeline_sends_in_batches, .timeout = 60)
+{
+	struct nestd_proc d;
+	struct test_vm t;
+	unsigned long b[SC_N], a[SC_N], eb[SC_N], empty[SC_N];
+	struct nest_invalidate inv = {
+		.size = sizeof(inv), .entry_len = sizeof(struct nest_inv_entry), .entry_num = 1};
+	uint8_t body[sizeof(struct nest_invalidate) + sizeof(struct nest_inv_entry)];
+	struct pipe_ctx p = {0};
+	struct nest_inv_entry e;
+	uint32_t pasid = 0;
+	unsigned sent = 0;
+
+	nestd_start(&d, NULL);
+	test_vm_attach(&t, &d, 0, 1u << 20);
+	cr_assert_eq(nest_pasid_alloc(t.c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &pasid), 0);
+	e = inv_entry(pasid);
+	memcpy(body, &inv, sizeof(inv));
+	memcpy(body + sizeof(inv), &e, sizeof(e));
+	cr_assert_eq(nest_client_cork(t.c, true), 0);
+	nest_syscount_snapshot(b, eb);
+	while (p.done < N) {
+		while (sent < N && nest_client_inflight(t.c) < 32) {
+			cr_assert_eq(nest_client_send_async(t.c, NEST_OP_INVALIDATE, body,
+							    sizeof(body), NULL, 0, pipe_cb, &p,
+							    NULL),
+				     0);
+			sent++;
+		}
+		cr_assert_geq(nest_client_wait(t.c, -1), 1);
+	}
+	nest_syscount_snapshot(a, empty);
+	cr_expect_eq(p.error, 0);
+	cr_expect_eq(a[SC_SENDMSG] - b[SC_SENDMSG], 0, "%lu sendmsg() calls",
+		     a[SC_SENDMSG] - b[SC_SENDMSG]);
+	cr_expect_leq(a[SC_SENDMMSG] - b[SC_SENDMMSG], N - 30, "%lu sends for %d requests",
+		      a[SC_SENDMMSG] - b[SC_SENDMMSG], N);
+	test_vm_free(&t);
+	nestd_stop(&d);
+}
+
 static __attribute__((unused)) unsigned long count_of(const char *text, const char *name,
 						      bool empty)
 {
