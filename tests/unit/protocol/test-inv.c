@@ -102,6 +102,32 @@ Test(inv, longer_entries_need_a_zero_tail)
 	NO_LEAKS();
 }
 
+/* Entries of the receiver's size take nest_array_entry()'s inline copy: same results. */
+Test(inv, entries_of_the_receivers_size)
+{
+	uint8_t body[4096], dst[16];
+	struct nest_inv_entry e, e2;
+	struct nest_tail t;
+	size_t n = inv_body(body, sizeof(struct nest_inv_entry), 3, 3);
+
+	cr_assert_eq(nest_body_decode(inv_bd(), body, n, dst, &t), 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		memset(&e, 0xcc, sizeof(e));
+		memset(&e2, 0x33, sizeof(e2));
+		cr_assert_eq(nest_array_entry(&t, i, &e, sizeof(e)), 0);
+		cr_assert_eq(nest_array_entry_resize(&t, i, &e2, sizeof(e2)), 0);
+		cr_expect_eq(memcmp(&e, &e2, sizeof(e)), 0);
+		cr_expect_eq(e.pasid, i + 1);
+		cr_expect_eq(memcmp(&e, t.ptr + i * sizeof(e), sizeof(e)), 0);
+	}
+	memset(&e, 0xcc, sizeof(e));
+	e2 = e;
+	cr_expect_eq(nest_array_entry(&t, 3, &e, sizeof(e)), -EINVAL, "index out of range");
+	cr_expect_eq(nest_array_entry(&t, UINT32_MAX, &e, sizeof(e)), -EINVAL);
+	cr_expect_eq(memcmp(&e, &e2, sizeof(e)), 0, "untouched");
+	NO_LEAKS();
+}
+
 /* Independent statement of the table in PROTOCOL.md: rows granularity, columns cache bit. */
 static bool expected_combo(unsigned cache, unsigned granu)
 {
