@@ -25,7 +25,7 @@
  * changes ownership in the middle of a request, so a run of entries on one PASID (the usual
  * batch) looks it up once.
  */
-static int invalidate_check(struct vm *vm, const struct nest_inv_entry *e, uint32_t *owned)
+static inline int invalidate_check(struct vm *vm, const struct nest_inv_entry *e, uint32_t *owned)
 {
 	int r = nest_inv_entry_check(e);
 
@@ -33,7 +33,8 @@ static int invalidate_check(struct vm *vm, const struct nest_inv_entry *e, uint3
 		return r;
 	if (!(vm->info.features & NEST_FEAT_CACHE_INVLD))
 		return -EOPNOTSUPP; /* VM_ATTACH said so */
-	if (nest_inv_all_pasids(e) || (e->pasid == *owned && e->pasid))
+	/* a checked entry has PASID 0 exactly when it is for every PASID: nest_inv_all_pasids() */
+	if (e->pasid == 0 || e->pasid == *owned)
 		return 0;
 	if (!vm_pasid_find(vm, e->pasid))
 		return -ENOENT;

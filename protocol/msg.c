@@ -184,7 +184,7 @@ int nest_body_decode(const struct nest_body_desc *bd, const void *body, size_t b
 	return r;
 }
 
-int nest_array_entry(const struct nest_tail *t, uint32_t i, void *dst, size_t dst_size)
+int nest_array_entry_resize(const struct nest_tail *t, uint32_t i, void *dst, size_t dst_size)
 {
 	const uint8_t *e;
 	size_t n;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "nest-proto.h"
@@ -121,12 +122,23 @@ struct nest_tail {
 int nest_body_decode(const struct nest_body_desc *bd, const void *body, size_t body_len, void *dst,
 		     struct nest_tail *ret_tail);
 
+/* nest_array_entry() of an entry whose size differs from @dst_size, or out of range. */
+int nest_array_entry_resize(const struct nest_tail *t, uint32_t i, void *dst, size_t dst_size);
+
 /*
  * nest_array_entry() - copy entry @i of an ARRAY tail into @dst (zero-extended to @dst_size).
  * Returns 0, -E2BIG when the entry has non-zero bytes beyond @dst_size (@dst untouched), or
- * -EINVAL if @i >= entry_num.
+ * -EINVAL if @i >= entry_num. Inline: entries of the receiver's own size (the usual case) are a
+ * plain copy, of a constant size where the caller's @dst_size is one.
  */
-int nest_array_entry(const struct nest_tail *t, uint32_t i, void *dst, size_t dst_size);
+static inline int nest_array_entry(const struct nest_tail *t, uint32_t i, void *dst,
+				   size_t dst_size)
+{
+	if (t->entry_len != dst_size || i >= t->entry_num)
+		return nest_array_entry_resize(t, i, dst, dst_size);
+	memcpy(dst, t->ptr + (size_t)i * dst_size, dst_size);
+	return 0;
+}
 
 /*
  * nest_msg_encode() - lay out header + @fixed + @tail into @buf.

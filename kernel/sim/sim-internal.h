@@ -171,7 +171,21 @@ void sim_tlb_insert(struct sim_tlb *t, const struct sim_tlbe *ne);
 /* Drop the one entry with this exact tag, if cached. */
 void sim_tlb_remove(struct sim_tlb *t, uint32_t domain, uint32_t pasid, uint64_t va,
 		    uint32_t shift);
-uint32_t sim_tlb_flush(struct sim_tlb *t, const struct sim_tlb_match *m);
+/* sim_tlb_flush() of a cache holding at least one entry. */
+uint32_t sim_tlb_flush_entries(struct sim_tlb *t, const struct sim_tlb_match *m);
+
+/*
+ * Drop every entry @m matches; returns how many. Inline: an invalidation usually finds some of
+ * the caches it covers (IOTLB, paging-structure cache, device TLB) empty, and then costs a load.
+ */
+static inline uint32_t sim_tlb_flush(struct sim_tlb *t, const struct sim_tlb_match *m)
+{
+	if (!t->n) {
+		t->shifts = 0;
+		return 0;
+	}
+	return sim_tlb_flush_entries(t, m);
+}
 
 /* ---- PASID cache (sim-pcache.c) ---- */
 

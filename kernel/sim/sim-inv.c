@@ -15,24 +15,39 @@
  */
 #include "sim-internal.h"
 
-static bool sim_inv_combo_valid(uint32_t cache, uint32_t granu)
+/* The cache bits each granularity may carry: the table above. */
+static const uint32_t sim_inv_allowed[NEST_SIM_GRANU_MAX] = {
+	[NEST_SIM_GRANU_DOMAIN] = NEST_SIM_CACHE_IOTLB | NEST_SIM_CACHE_PASID,
+	[NEST_SIM_GRANU_PASID] =
+		NEST_SIM_CACHE_IOTLB | NEST_SIM_CACHE_DEV_IOTLB | NEST_SIM_CACHE_PASID,
+	[NEST_SIM_GRANU_ADDR] = NEST_SIM_CACHE_IOTLB | NEST_SIM_CACHE_DEV_IOTLB,
+};
+
+/*
+ * Does @dom own @pasid? *@owned is a PASID found owned by @dom earlier in the same batch (0:
+ * none yet): nothing allocates or frees a PASID during a batch, so a run of requests on one
+ * PASID looks it up once.
+ */
+static bool sim_inv_owned(struct nest_sim *sim, const struct sim_domain *dom, uint32_t pasid,
+			  uint32_t *owned)
 {
-	if (granu == NEST_SIM_GRANU_DOMAIN && (cache & NEST_SIM_CACHE_DEV_IOTLB))
+	if (pasid && pasid == *owned)
+		return true;
+	if (!sim_pasids_owned(&sim->pasids, dom->id, pasid))
 		return false;
-	if (granu == NEST_SIM_GRANU_ADDR && (cache & NEST_SIM_CACHE_PASID))
-		return false;
+	*owned = pasid;
 	return true;
 }
 
 static int sim_inv_check(struct nest_sim *sim, const struct sim_domain *dom,
-			 const struct nest_sim_inv *inv, struct sim_tlb_match *m)
+			 const struct nest_sim_inv *inv, uint32_t *owned, struct sim_tlb_match *m)
 {
-	uint64_t size;
+	uint64_t gs = inv->granule_size, size;
 
-	if ((inv->cache & ~NEST_SIM_CACHE_VALID) || inv->granu >= NEST_SIM_GRANU_MAX ||
-	    (inv->flags & ~NEST_SIM_INV_F_VALID))
+	if (((inv->cache & ~NEST_SIM_CACHE_VALID) | (inv->flags & ~NEST_SIM_INV_F_VALID)) != 0 ||
+	    inv->granu >= NEST_SIM_GRANU_MAX)
 		return -EOPNOTSUPP;
-	if (!inv->cache || !sim_inv_combo_valid(inv->cache, inv->granu))
+	if (!inv->cache || (inv->cache & ~sim_inv_allowed[inv->granu]))
 		return -EINVAL;
 	if (inv->flags && inv->granu != NEST_SIM_GRANU_ADDR)
 		return -EINVAL;
@@ -41,7 +56,7 @@ static int sim_inv_check(struct nest_sim *sim, const struct sim_domain *dom,
 		return 0;
 	if (inv->granu == NEST_SIM_GRANU_ADDR && inv->pasid == 0) {
 		/* every PASID of the domain: the match keeps the domain tag, never wider */
-	} else if (!sim_pasids_owned(&sim->pasids, dom->id, inv->pasid)) {
+	} else if (!sim_inv_owned(sim, dom, inv->pasid, owned)) {
 		return -ENOENT;
 	} else {
 		m->pasid = inv->pasid;
@@ -49,10 +64,9 @@ static int sim_inv_check(struct nest_sim *sim, const struct sim_domain *dom,
 	}
 	if (inv->granu == NEST_SIM_GRANU_PASID)
 		return 0;
-	if (!sim_is_pow2(inv->granule_size) || inv->granule_size < SIM_PAGE_SIZE ||
-	    !inv->nb_granules)
+	if (!sim_is_pow2(gs) | (gs < SIM_PAGE_SIZE) | !inv->nb_granules)
 		return -EINVAL;
-	if (__builtin_mul_overflow(inv->granule_size, inv->nb_granules, &size))
+	if (__builtin_mul_overflow(gs, inv->nb_granules, &size))
 		return -EOVERFLOW;
 	m->start = inv->addr & ~SIM_PAGE_MASK;
 	if (__builtin_add_overflow(m->start, size - 1, &m->last))
@@ -87,10 +101,10 @@ static bool sim_inv_dev_ok(struct nest_sim *sim, const struct sim_domain *dom, u
 
 /* One request on @dom, the device already checked: validity, then the flushes. */
 static int sim_inv_one(struct nest_sim *sim, struct sim_domain *dom, const struct nest_sim_inv *inv,
-		       uint32_t dev_id, bool dev_ok)
+		       uint32_t dev_id, bool dev_ok, uint32_t *owned)
 {
 	struct sim_tlb_match m;
-	int r = sim_inv_check(sim, dom, inv, &m);
+	int r = sim_inv_check(sim, dom, inv, owned, &m);
 
 	if (r < 0)
 		return r;
@@ -113,20 +127,11 @@ static int sim_inv_one(struct nest_sim *sim, struct sim_domain *dom, const struc
 	return 0;
 }
 
-int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest_sim_inv *inv,
-			uint32_t dev_id)
-{
-	struct sim_domain *dom = sim_domain_get(sim, domain);
-
-	if (!dom)
-		return -ENOENT;
-	return sim_inv_one(sim, dom, inv, dev_id, sim_inv_dev_ok(sim, dom, dev_id));
-}
-
 int nest_sim_invalidate_n(struct nest_sim *sim, uint32_t domain, const struct nest_sim_inv *inv,
 			  uint32_t n, uint32_t dev_id, uint32_t *ret_done)
 {
 	struct sim_domain *dom = sim_domain_get(sim, domain);
+	uint32_t i, owned = 0;
 	bool dev_ok;
 	int r = 0;
 
@@ -134,10 +139,20 @@ int nest_sim_invalidate_n(struct nest_sim *sim, uint32_t domain, const struct ne
 	if (!dom)
 		return -ENOENT;
 	dev_ok = sim_inv_dev_ok(sim, dom, dev_id);
-	for (uint32_t i = 0; r == 0 && i < n; i++) {
-		r = sim_inv_one(sim, dom, &inv[i], dev_id, dev_ok);
-		if (r == 0)
-			*ret_done = i + 1;
+	for (i = 0; i < n; i++) {
+		r = sim_inv_one(sim, dom, &inv[i], dev_id, dev_ok, &owned);
+		if (r < 0)
+			break;
 	}
+	*ret_done = i;
 	return r;
+}
+
+/* One request is a batch of one: sim_inv_one() has a single caller, which the compiler inlines. */
+int nest_sim_invalidate(struct nest_sim *sim, uint32_t domain, const struct nest_sim_inv *inv,
+			uint32_t dev_id)
+{
+	uint32_t done;
+
+	return nest_sim_invalidate_n(sim, domain, inv, 1, dev_id, &done);
 }

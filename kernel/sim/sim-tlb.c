@@ -183,15 +183,11 @@ static uint32_t sim_tlb_flush_probed(struct sim_tlb *t, const struct sim_tlb_mat
 	return n;
 }
 
-uint32_t sim_tlb_flush(struct sim_tlb *t, const struct sim_tlb_match *m)
+uint32_t sim_tlb_flush_entries(struct sim_tlb *t, const struct sim_tlb_match *m)
 {
 	size_t total = (size_t)SIM_TLB_WAYS << t->set_bits;
 	uint32_t n = 0;
 
-	if (!t->n) {
-		t->shifts = 0;
-		return 0;
-	}
 	if (sim_tlb_probes(t, m) != SIZE_MAX) {
 		n = sim_tlb_flush_probed(t, m);
 		if (!t->n)

@@ -92,10 +92,13 @@ static void fuzz_json(const uint8_t *p, size_t len)
 static void fuzz_entries(const struct nest_tail *t)
 {
 	for (uint32_t i = 0; i < t->entry_num; i++) {
-		struct nest_inv_entry e;
+		struct nest_inv_entry e, e2;
 		int r = nest_array_entry(t, i, &e, sizeof(e));
 
 		CHECK(r == 0 || r == -E2BIG);
+		/* the inline copy of an entry of the receiver's size and the general path agree */
+		CHECK(nest_array_entry_resize(t, i, &e2, sizeof(e2)) == r);
+		CHECK(r < 0 || memcmp(&e, &e2, sizeof(e)) == 0);
 		if (r == 0 && nest_inv_entry_check(&e) == 0)
 			CHECK(nest_inv_valid_combo(e.cache, e.granularity));
 	}

@@ -535,6 +535,156 @@ Test(robust, invalidate_batch_limits_and_partial_failure)
 	NO_LEAKS();
 }
 
+/* What (t, dev, pasid) reads at IT_GVA: "AAAA" while stale, "BBBB" once invalidated. */
+static bool reads_new(struct tc *t, uint32_t dev, uint32_t pasid)
+{
+	char buf[4];
+
+	read4(t, dev, pasid, buf);
+	cr_assert(memcmp(buf, "AAAA", 4) == 0 || memcmp(buf, "BBBB", 4) == 0);
+	return memcmp(buf, "BBBB", 4) == 0;
+}
+
+/* Cache IT_GVA -> "AAAA" for each of @p in the IOTLB, then remap it without invalidating. */
+static void make_stale(struct tc *t, struct it_guest *g, const uint32_t *p, int n)
+{
+	struct nest_inv_entry dom = {.cache = NEST_CACHE_IOTLB,
+				     .granularity = NEST_INV_GRANU_DOMAIN};
+	struct nest_invalidate_reply ir;
+
+	*it_guest_pte(g, 0) = IT_GPA | IT_PTE_FLAGS;
+	cr_assert_eq(tc_invalidate(t, &dom, 1, &ir), 0);
+	cr_assert_eq(ir.done, 1);
+	for (int k = 0; k < n; k++)
+		cr_assert(!reads_new(t, 2, p[k]));
+	*it_guest_pte(g, 0) = (IT_GPA + 0x2000) | IT_PTE_FLAGS;
+	for (int k = 0; k < n; k++)
+		cr_assert(!reads_new(t, 2, p[k]), "remapped without invalidation: still cached");
+}
+
+/*
+ * nestd looks the PASID of a run of entries up once per request. A run that switches PASID, an
+ * entry of another VM's PASID or of nobody's in the middle of a run, and mixed granularities
+ * (every-PASID entries carry PASID 0) are still checked entry by entry: done and first_error
+ * say where the batch stopped, the entries before it took effect and none after it did, and
+ * the other VM's cached translation is never touched. Reads go through device 2 (no ATS), so
+ * they show the IOTLB.
+ */
+Test(robust, invalidate_runs_switch_pasids_and_stop_where_they_should)
+{
+	struct td d;
+	struct it_guest g0, g1;
+	struct nest_invalidate_reply ir;
+	struct nest_inv_entry e[6];
+	uint32_t p[2], q, freed;
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g0);
+	it_guest_init(&g1);
+	struct tc *t0 = it_client(&d);
+	struct tc *t1 = it_client(&d);
+	p[0] = it_setup_vm(t0, "vm0", &g0, 0);
+	cr_assert_eq(tc_pasid_alloc(t0, 1, NEST_PASID_MAX, &p[1]), 0);
+	cr_assert_eq(tc_bind(t0, p[1], IT_GPGD, 48, 0), 0);
+	q = it_setup_vm(t1, "vm1", &g1, 0);
+	for (struct it_guest *g = &g0; g; g = g == &g0 ? &g1 : NULL) {
+		memcpy(g->mem + IT_GPA, "AAAA", 4);
+		memcpy(g->mem + IT_GPA + 0x2000, "BBBB", 4);
+	}
+	cr_assert(!reads_new(t1, 7, q));
+	*it_guest_pte(&g1, 0) = (IT_GPA + 0x2000) | IT_PTE_FLAGS; /* vm1's stays stale throughout */
+
+	/* another VM's PASID in the middle of a run: the run's first two entries only */
+	make_stale(t0, &g0, p, 2);
+	e[0] = e[1] = inv_addr(p[0]);
+	e[2] = inv_addr(q);
+	e[3] = inv_addr(p[1]);
+	cr_assert_eq(tc_invalidate(t0, e, 4, &ir), 0);
+	cr_expect_eq(ir.done, 2, "done %u, first_error %d", ir.done, ir.first_error);
+	cr_expect_eq(ir.first_error, ENOENT);
+	cr_expect(reads_new(t0, 2, p[0]));
+	cr_expect(!reads_new(t0, 2, p[1]), "an entry after the failed one was applied");
+
+	/* nobody's PASID after a run, then the run's PASID again */
+	make_stale(t0, &g0, p, 2);
+	e[0] = e[1] = inv_addr(p[1]);
+	e[2] = inv_addr(999);
+	e[3] = inv_addr(p[0]);
+	cr_assert_eq(tc_invalidate(t0, e, 4, &ir), 0);
+	cr_expect_eq(ir.done, 2, "done %u, first_error %d", ir.done, ir.first_error);
+	cr_expect_eq(ir.first_error, ENOENT);
+	cr_expect(reads_new(t0, 2, p[1]));
+	cr_expect(!reads_new(t0, 2, p[0]));
+
+	/* runs that switch back and forth: all done, both fresh */
+	make_stale(t0, &g0, p, 2);
+	e[0] = inv_addr(p[1]);
+	e[1] = inv_addr(p[0]);
+	e[2] = inv_addr(p[1]);
+	e[3] = inv_addr(p[0]);
+	cr_assert_eq(tc_invalidate(t0, e, 4, &ir), 0);
+	cr_expect_eq(ir.done, 4, "done %u, first_error %d", ir.done, ir.first_error);
+	cr_expect_eq(ir.first_error, 0);
+	cr_expect(reads_new(t0, 2, p[0]) && reads_new(t0, 2, p[1]));
+
+	/*
+	 * Mixed granularities: PASID p1, ADDR p1 with LEAF, ADDR on every PASID elsewhere (covers
+	 * neither), then vm1's PASID with PASID granularity: three done, p0 untouched.
+	 */
+	make_stale(t0, &g0, p, 2);
+	e[0] = (struct nest_inv_entry){.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
+				       .granularity = NEST_INV_GRANU_PASID,
+				       .pasid = p[1]};
+	e[1] = inv_addr(p[1]);
+	e[1].flags = NEST_INV_F_LEAF;
+	e[2] = inv_addr(0);
+	e[2].addr = IT_GVA + 0x100000;
+	e[3] = e[0];
+	e[3].pasid = q;
+	e[4] = inv_addr(p[0]);
+	cr_assert_eq(tc_invalidate(t0, e, 5, &ir), 0);
+	cr_expect_eq(ir.done, 3, "done %u, first_error %d", ir.done, ir.first_error);
+	cr_expect_eq(ir.first_error, ENOENT);
+	cr_expect(reads_new(t0, 2, p[1]));
+	cr_expect(!reads_new(t0, 2, p[0]));
+
+	/* ADDR on every PASID, DOMAIN, then PASID granularity with PASID 0: no shortcut, EINVAL */
+	make_stale(t0, &g0, p, 2);
+	e[0] = inv_addr(0);
+	e[1] = (struct nest_inv_entry){.cache = NEST_CACHE_IOTLB | NEST_CACHE_PASID,
+				       .granularity = NEST_INV_GRANU_DOMAIN};
+	e[2] = (struct nest_inv_entry){.cache = NEST_CACHE_IOTLB,
+				       .granularity = NEST_INV_GRANU_PASID};
+	cr_assert_eq(tc_invalidate(t0, e, 3, &ir), 0);
+	cr_expect_eq(ir.done, 2, "done %u, first_error %d", ir.done, ir.first_error);
+	cr_expect_eq(ir.first_error, EINVAL);
+	cr_expect(reads_new(t0, 2, p[0]) && reads_new(t0, 2, p[1]));
+	e[2] = inv_addr(999); /* after every-PASID entries, nobody's PASID is still ENOENT */
+	cr_assert_eq(tc_invalidate(t0, e, 3, &ir), 0);
+	cr_expect_eq(ir.done, 2, "done %u, first_error %d", ir.done, ir.first_error);
+	cr_expect_eq(ir.first_error, ENOENT);
+
+	/* what a request found owned is not remembered by the next: p1 freed is ENOENT */
+	e[0] = inv_addr(p[1]);
+	cr_assert_eq(tc_invalidate(t0, e, 1, &ir), 0);
+	cr_expect_eq(ir.done, 1, "done %u, first_error %d", ir.done, ir.first_error);
+	cr_assert_eq(tc_unbind(t0, p[1]), 0);
+	cr_assert_eq(tc_pasid_free(t0, p[1], p[1], &freed), 0);
+	cr_assert_eq(freed, 1);
+	e[1] = inv_addr(p[0]);
+	cr_assert_eq(tc_invalidate(t0, e, 2, &ir), 0);
+	cr_expect_eq(ir.done, 0, "done %u, first_error %d", ir.done, ir.first_error);
+	cr_expect_eq(ir.first_error, ENOENT);
+
+	cr_expect(!reads_new(t1, 7, q), "vm0's invalidations reached vm1");
+	tc_free(t0);
+	tc_free(t1);
+	it_guest_fini(&g0);
+	it_guest_fini(&g1);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
 /* Every fd a client sends with a refused request is closed by nestd: its fd count is unchanged. */
 Test(robust, refused_requests_leak_no_fds)
 {

@@ -734,3 +734,103 @@ Test(cache, invalidate_n_stops_at_the_first_failure)
 	cr_expect_eq(ndone, 1);
 	done();
 }
+
+static uint64_t gpa_at(uint32_t pasid)
+{
+	struct nest_sim_xlate xl;
+
+	cr_assert_eq(nest_sim_translate(g.sim, TG_DEV, pasid, VA, 0, &xl, NULL), 0);
+	return xl.gpa;
+}
+
+/* Translations of @p[0..1] cached for VA -> GPA1, then VA remapped to GPA2 without invalidation. */
+static void stale_both(const uint32_t *p)
+{
+	remap(GPA1);
+	cr_assert_eq(tg_inv(&g, NEST_SIM_CACHE_IOTLB, NEST_SIM_GRANU_DOMAIN, 0, 0, 0, 0), 0);
+	for (int k = 0; k < 2; k++)
+		cr_assert_eq(gpa_at(p[k]), GPA1);
+	remap(GPA2);
+	for (int k = 0; k < 2; k++)
+		cr_assert_eq(gpa_at(p[k]), GPA1, "remapped without invalidation: still cached");
+}
+
+static struct nest_sim_inv inv_at(uint32_t granu, uint32_t pasid)
+{
+	struct nest_sim_inv inv = {.cache = NEST_SIM_CACHE_IOTLB, .granu = granu, .pasid = pasid};
+
+	if (granu == NEST_SIM_GRANU_ADDR) {
+		inv.addr = VA;
+		inv.granule_size = 4096;
+		inv.nb_granules = 1;
+	}
+	return inv;
+}
+
+/*
+ * nest_sim_invalidate_n() looks the PASID of a run of requests up once: a PASID of another
+ * domain (or of nobody) in the middle of a run, runs that switch PASID and PASID 0 after a run
+ * are still checked request by request, and exactly the requests before the failed one apply.
+ */
+Test(cache, invalidate_n_checks_each_request_of_a_run)
+{
+	struct nest_sim_bind b = {.fmt = NEST_SIM_FMT_VTD_FL, .addr_width = 48};
+	struct nest_sim_inv inv[6];
+	uint32_t p[2], other, q, ndone;
+
+	setup(TG_DEV);
+	p[0] = g.pasid;
+	cr_assert_eq(nest_sim_pasid_alloc(g.sim, g.dom, 1, 1000, &p[1]), 0);
+	b.gpgd = g.root;
+	cr_assert_eq(nest_sim_bind(g.sim, TG_DEV, p[1], &b), 0);
+	cr_assert_eq(nest_sim_domain_new(g.sim, 4, &other), 0);
+	cr_assert_eq(nest_sim_pasid_alloc(g.sim, other, 1, 1000, &q), 0);
+
+	/* another domain's PASID in the middle of a run */
+	stale_both(p);
+	inv[0] = inv[1] = inv_at(NEST_SIM_GRANU_ADDR, p[0]);
+	inv[2] = inv_at(NEST_SIM_GRANU_ADDR, q);
+	inv[3] = inv_at(NEST_SIM_GRANU_ADDR, p[1]);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, inv, 4, NEST_SIM_DEV_ALL, &ndone),
+		     -ENOENT);
+	cr_expect_eq(ndone, 2);
+	cr_expect_eq(gpa_at(p[0]), GPA2);
+	cr_expect_eq(gpa_at(p[1]), GPA1, "a request after the failed one was applied");
+
+	/* PASID granularity with PASID 0, first or after a run: no PASID, ENOENT */
+	inv[0] = inv_at(NEST_SIM_GRANU_PASID, 0);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, inv, 1, NEST_SIM_DEV_ALL, &ndone),
+		     -ENOENT);
+	cr_expect_eq(ndone, 0);
+	inv[0] = inv_at(NEST_SIM_GRANU_PASID, p[1]);
+	inv[1] = inv_at(NEST_SIM_GRANU_PASID, 0);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, inv, 2, NEST_SIM_DEV_ALL, &ndone),
+		     -ENOENT);
+	cr_expect_eq(ndone, 1);
+	cr_expect_eq(gpa_at(p[1]), GPA2);
+
+	/* runs that switch back and forth, an every-PASID ADDR, then nobody's PASID */
+	stale_both(p);
+	inv[0] = inv_at(NEST_SIM_GRANU_ADDR, p[1]);
+	inv[1] = inv_at(NEST_SIM_GRANU_PASID, p[0]);
+	inv[2] = inv_at(NEST_SIM_GRANU_ADDR, p[1]);
+	inv[3] = inv_at(NEST_SIM_GRANU_ADDR, p[0]);
+	inv[4] = inv_at(NEST_SIM_GRANU_ADDR, 0);
+	inv[5] = inv_at(NEST_SIM_GRANU_PASID, 999);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, inv, 6, NEST_SIM_DEV_ALL, &ndone),
+		     -ENOENT);
+	cr_expect_eq(ndone, 5);
+	cr_expect_eq(gpa_at(p[0]), GPA2);
+	cr_expect_eq(gpa_at(p[1]), GPA2);
+
+	/* every PASID of the domain, then the other domain's PASID: ENOENT after one */
+	stale_both(p);
+	inv[0] = inv_at(NEST_SIM_GRANU_ADDR, 0);
+	inv[1] = inv_at(NEST_SIM_GRANU_PASID, q);
+	cr_expect_eq(nest_sim_invalidate_n(g.sim, g.dom, inv, 2, NEST_SIM_DEV_ALL, &ndone),
+		     -ENOENT);
+	cr_expect_eq(ndone, 1);
+	cr_expect_eq(gpa_at(p[0]), GPA2);
+	cr_expect_eq(gpa_at(p[1]), GPA2);
+	done();
+}
