@@ -227,7 +227,7 @@ Test(syscalls, nestd_reads_once_per_blocking_request, .timeout = 60)
 }
 
 /* epoll_wait() calls of a nestd that ran @idle_ms with no client (but nestd_start()'s probe). */
-static unsigned long idle_epoll_waits(unsigned idle_ms)
+static __attribute__((unused)) unsigned long idle_epoll_waits(unsigned idle_ms)
 {
 	struct nestd_proc d;
 	char out[256], *text = NULL;
