@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test-libnest-cork.c - nest_client_cork(): requests queued and sent together, in order, and
- * never left unsent while libnest waits.
+ * test-libnest-pipeline.c - pipelining through libnest: replies read in bursts (rx.c) and
+ * dispatched in nestd's order even when a callback makes a blocking call mid-burst; the cork
+ * (tx.c): requests queued and sent together, in order, and never left unsent while libnest
+ * waits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@ static void teardown(void)
 }
 
 TestSuite(cork, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(libnest, .init = setup, .fini = teardown, .timeout = 60);
 
 struct cork_state {
 	unsigned done;
@@ -164,5 +167,68 @@ Test(cork, a_request_with_fds_sends_the_queue_first)
 	close(fd);
 	cr_expect_eq(s.done, 3, "the three queued before it were answered before it");
 	wait_all(t.c, &s, 3);
+	test_vm_free(&t);
+}
+
+/* Replies received in one burst (rx.c), a blocking call made from inside one of them. */
+struct burst_state {
+	unsigned done;
+	unsigned order[20];
+	uint32_t ids[20];
+	int nested; /* the blocking call's result; 1 until it ran */
+	unsigned done_after_nested;
+};
+
+struct burst_req {
+	struct burst_state *s;
+	unsigned idx;
+	nest_client *c;
+};
+
+static void burst_cb(nest_client *c, struct nest_reply *r, void *opaque)
+{
+	struct burst_req *q = opaque;
+	struct burst_state *s = q->s;
+	struct nest_vm_iova_info info;
+
+	cr_assert_eq(r->id, s->ids[q->idx], "reply matched to the wrong request");
+	cr_assert_eq(r->error, 0);
+	s->order[s->done++] = q->idx;
+	if (q->idx == 2) { /* the rest of the burst is still unread by the caller's loop */
+		s->nested = nest_vm_iova_info(c, &info);
+		s->done_after_nested = s->done;
+	}
+}
+
+Test(libnest, burst_keeps_order_across_a_blocking_call_in_a_callback)
+{
+	struct burst_state s = {.nested = 1};
+	struct burst_req q[20];
+	struct test_vm t;
+	int n, waits = 0;
+
+	test_vm_attach(&t, &d, 0, 0);
+	for (unsigned i = 0; i < 20; i++) {
+		struct nest_device_get req = {.size = sizeof(req), .dev_id = 1 + i % 2};
+
+		q[i] = (struct burst_req){&s, i, t.c};
+		cr_assert_eq(nest_client_send_async(t.c, NEST_OP_DEVICE_GET, &req, sizeof(req),
+						    NULL, 0, burst_cb, &q[i], &s.ids[i]),
+			     0);
+	}
+	usleep(200 * 1000); /* every reply queued: the first wait reads a full burst of 16 */
+	while (s.done < 20) {
+		n = nest_client_wait(t.c, -1);
+		cr_assert_geq(n, 1);
+		cr_assert_leq(n, 20);
+		waits++;
+	}
+	cr_expect_eq(s.nested, 0, "the blocking call inside the callback: %d", s.nested);
+	/* it dispatched the 13 older replies of the burst first, then read the other 4 */
+	cr_expect_eq(s.done_after_nested, 20);
+	for (unsigned i = 0; i < 20; i++)
+		cr_expect_eq(s.order[i], i, "reply %u dispatched as %u", i, s.order[i]);
+	cr_expect_eq(waits, 1, "one nest_client_wait() for it all");
+	cr_expect_eq(nest_client_inflight(t.c), 0);
 	test_vm_free(&t);
 }
