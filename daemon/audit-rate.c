@@ -90,6 +90,12 @@ void audit_rate_on_fold(void (*fn)(void *arg), void *arg)
 	ar.on_fold_arg = arg;
 }
 
+void audit_rate_on_fold_release(void *arg)
+{
+	if (ar.on_fold_arg == arg)
+		audit_rate_on_fold(NULL, NULL);
+}
+
 static void ar_refill(struct ar_key *k, uint64_t now)
 {
 	uint64_t cap = (uint64_t)ar.burst * 1000u, add;
@@ -239,6 +245,8 @@ bool audit_rate_admit(const struct audit_rec *r, const char *vm, const char *res
 	ar_period(k, now);
 	if (k->folding) {
 		ar_count(k, r, result);
+		if (ar.on_fold) /* again: a tick that could not be armed when folding started */
+			ar.on_fold(ar.on_fold_arg);
 		return false;
 	}
 	ar_refill(k, now);

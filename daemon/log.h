@@ -72,13 +72,15 @@ static inline const char *plural_s(unsigned long long n)
  * write the summaries that are due (call about once a second). audit_rate_flush(): write every
  * pending summary now (shutdown). audit_rate_folded(): records folded so far.
  * audit_rate_folding(): whether any key is folding (only then is a tick needed);
- * audit_rate_on_fold(): @fn(@arg) runs whenever a key starts folding (nestd arms its tick then,
- * so that an idle nestd has no timer and its epoll_wait() no timeout).
+ * audit_rate_on_fold(): @fn(@arg) runs whenever a record is folded (nestd arms its tick then if
+ * it is not armed, so that an idle nestd has no timer and its epoll_wait() no timeout);
+ * audit_rate_on_fold_release(): forget the callback if @arg is the one registered.
  */
 void audit_rate_set(uint32_t rate, uint32_t burst, uint32_t summary_sec);
 void audit_rate_tick(void);
 bool audit_rate_folding(void);
 void audit_rate_on_fold(void (*fn)(void *arg), void *arg);
+void audit_rate_on_fold_release(void *arg);
 void audit_rate_flush(void);
 uint64_t audit_rate_folded(void);
 

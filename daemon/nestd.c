@@ -346,11 +346,17 @@ static void nestd_on_audit_tick(evutil_socket_t fd, short what, void *arg)
 
 static void nestd_on_audit_fold(void *arg)
 {
+	static bool warned; /* one line, not one per folded record of a flood */
 	struct nestd *d = arg;
 	struct timeval tv = {.tv_sec = 1};
 
-	if (d->ev_audit && !event_pending(d->ev_audit, EV_TIMEOUT, NULL))
-		event_add(d->ev_audit, &tv);
+	if (!d->ev_audit || event_pending(d->ev_audit, EV_TIMEOUT, NULL))
+		return;
+	if (event_add(d->ev_audit, &tv) < 0 && !warned) {
+		warned = true;
+		log_msg(LOG_ERR, "audit: cannot arm the summary timer (tried again on each folded "
+				 "record)");
+	}
 }
 
 /*
@@ -488,7 +494,7 @@ struct nestd *nestd_free(struct nestd *d)
 		event_free(d->ev_backend);
 	if (d->ev_watchdog)
 		event_free(d->ev_watchdog);
-	audit_rate_on_fold(NULL, NULL);
+	audit_rate_on_fold_release(d);
 	if (d->ev_audit)
 		event_free(d->ev_audit);
 	d->ev_audit = NULL;
