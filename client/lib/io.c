@@ -440,8 +440,8 @@ NEST_PUBLIC int nest_client_wait(nest_client *c, int timeout_ms)
 				return 0;
 			if (r < 0)
 				return r;
-			if (r > 0)
-				return c->dead ? c->dead : 1;
+			if (r > 0) /* then read on, one by one, as before bursts */
+				return c->dead ? c->dead : client_process_one_by_one(c, 1);
 		} else {
 			if (r == -EINTR)
 				return 0;

@@ -111,8 +111,7 @@ int client_rx_next(nest_client *c)
 	if (m->len <= 0 || m->fd_short) {
 		int err = m->len == 0 ? -ECONNRESET : m->fd_short ? -EMFILE : (int)m->len;
 
-		client_rx_discard(c);
-		r = client_kill(c, err);
+		r = client_kill(c, err); /* closes the fds of the slots after this one */
 		if (m->fd_short)
 			client_set_error(c, err,
 					 "out of fds: the fds of a message could not be received");

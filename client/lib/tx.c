@@ -12,6 +12,8 @@
  * kills the handle: its requests hold pending slots that no reply would ever free.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -61,6 +63,26 @@ void client_tx_drop(nest_client *c)
 		c->tx->n = 0;
 }
 
+/*
+ * sendmmsg() said EAGAIN: on libnest's blocking socket SO_SNDTIMEO ran out (-ETIMEDOUT); on an fd
+ * the VMM made non-blocking, wait up to the handle's timeout for room (0 when there is).
+ */
+static int client_tx_wait_room(nest_client *c)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+	int fl = fcntl(c->fd, F_GETFL), r;
+
+	if (fl < 0 || !(fl & O_NONBLOCK))
+		return -ETIMEDOUT;
+	do
+		r = poll(&pfd, 1, c->timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r > 0 && (pfd.revents & POLLOUT))
+		return 0;
+	errno = EAGAIN; /* for the caller's error: nestd's queue stayed full */
+	return -ETIMEDOUT;
+}
+
 int client_tx_flush(nest_client *c)
 {
 	struct client_tx *tx = c->tx;
@@ -77,18 +99,21 @@ int client_tx_flush(nest_client *c)
 
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == EAGAIN && client_tx_wait_room(c) == 0)
+			continue; /* a non-blocking fd that had no room: it has now */
 		if (r <= 0) {
 			int err = r < 0 ? -errno : -EIO;
+			unsigned queued = tx->n;
 
 			tx->n = 0;
-			if (err == -EAGAIN) /* SO_SNDTIMEO: nestd's queue stayed full */
+			if (err == -EAGAIN) /* SO_SNDTIMEO or our poll: nestd's queue stayed full */
 				err = -ETIMEDOUT;
 			else if (err == -EPIPE || err == -ENOTCONN)
 				err = -ECONNRESET;
 			r = client_kill(c, err);
 			client_set_error(c, err,
 					 "queued requests could not be sent (%u of %u were)", sent,
-					 tx->n);
+					 queued);
 			return r;
 		}
 		sent += (unsigned)r;

@@ -201,8 +201,10 @@ unsigned nest_client_inflight(const nest_client *c);
  * in-flight window), at nest_client_flush(), and when the cork is taken out (@on false). A
  * pipelining VMM corks, refills its window after each nest_client_wait(), and pays one system
  * call per refill instead of one per request. A queued request is in flight (its callback runs
- * exactly once, as for any other). A queue that cannot be sent kills the handle. Both return 0,
- * or the -errno of a dead handle.
+ * exactly once, as for any other). A VMM that waits on nest_client_get_fd() in its own loop must
+ * call nest_client_flush() before it waits (nest_client_process() does not send). A queue that
+ * cannot be sent (nestd gone; no room within the handle's timeout) kills the handle. Both return
+ * 0, or the -errno of a dead handle.
  */
 int nest_client_cork(nest_client *c, bool on);
 int nest_client_flush(nest_client *c);

@@ -170,6 +170,40 @@ Test(cork, a_request_with_fds_sends_the_queue_first)
 	test_vm_free(&t);
 }
 
+static void err_cb(nest_client *c, struct nest_reply *r, void *opaque)
+{
+	int *errs = opaque;
+
+	(void)c;
+	errs[0]++;
+	if (r->error)
+		errs[1]++;
+}
+
+/* A queue that cannot be sent (nestd is gone) kills the handle: each request completes once. */
+Test(cork, a_queue_that_cannot_be_sent_completes_every_request)
+{
+	struct test_vm t;
+	int errs[2] = {0, 0};
+
+	test_vm_attach(&t, &d, 0, 0);
+	cr_assert_eq(nest_client_cork(t.c, true), 0);
+	for (unsigned i = 0; i < 5; i++) {
+		struct nest_device_get req = {.size = sizeof(req), .dev_id = 1};
+
+		cr_assert_eq(nest_client_send_async(t.c, NEST_OP_DEVICE_GET, &req, sizeof(req),
+						    NULL, 0, err_cb, errs, NULL),
+			     0);
+	}
+	nestd_stop(&d);
+	cr_expect_lt(nest_client_flush(t.c), 0, "sending to a stopped nestd");
+	cr_expect_eq(errs[0], 5, "every queued request completed once: %d", errs[0]);
+	cr_expect_eq(errs[1], 5, "with the error");
+	cr_expect_eq(nest_client_inflight(t.c), 0);
+	cr_expect_lt(nest_client_flush(t.c), 0, "the handle is dead");
+	test_vm_free(&t);
+}
+
 /* Replies received in one burst (rx.c), a blocking call made from inside one of them. */
 struct burst_state {
 	unsigned done;

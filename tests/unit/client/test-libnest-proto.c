@@ -15,6 +15,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,7 @@ enum fake_mode {
 	FAKE_PRQ,	    /* a 1.1 nestd that sends page requests, see fake_serve_prq() */
 	FAKE_VIOMMU,	    /* a 1.1 nestd with vIOMMU objects, see fake_serve_viommu() */
 	FAKE_BAD_REPLIES,   /* well-framed replies whose contents lie, see fake_serve_bad() */
+	FAKE_BURST_FDS,	    /* a bogus reply, then replies with fds: see fake_serve_burst() */
 };
 
 /* The iommufd selftest mock's types (kernel/uapi/iommufd-test.h), as VM_ATTACH announces them. */
@@ -500,6 +502,40 @@ static void fake_serve_bad(int c)
 	_exit(0);
 }
 
+/*
+ * HELLO, then BURST_N DEVICE_GETs read; answered with a reply to an id nobody sent (the client
+ * dies of it, -EPROTO) followed by BURST_N - 1 true replies that each carry an fd, all sent
+ * before the client reads: one burst whose fds after the fatal slot are never dispatched.
+ */
+#define BURST_N 4
+static void fake_serve_burst(int c)
+{
+	uint32_t ids[BURST_N];
+	uint8_t buf[8192];
+	struct nest_msg m;
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null_fd < 0)
+		_exit(15);
+	fake_hello(c);
+	for (int i = 0; i < BURST_N; i++) {
+		fake_recv(c, &m, buf, sizeof(buf));
+		ids[i] = m.hdr.id;
+	}
+	fake_send(c, NEST_OP_DEVICE_GET, NEST_MSG_F_REPLY, ids[0] ^ 0x80000000u, NULL, 0);
+	for (int i = 1; i < BURST_N; i++) {
+		struct nest_device_info di = {.size = sizeof(di), .dev_id = 1};
+		struct nest_msg_hdr h = {
+			.op = NEST_OP_DEVICE_GET, .flags = NEST_MSG_F_REPLY, .id = ids[i]};
+		ssize_t n = nest_msg_encode(buf, sizeof(buf), &h, &di, sizeof(di), NULL, 0);
+
+		if (n < 0 || nest_fds_send(c, buf, (size_t)n, &null_fd, 1, 0) < 0)
+			_exit(16);
+	}
+	(void)recv(c, buf, sizeof(buf), 0); /* wait for the client to hang up */
+	_exit(0);
+}
+
 static void fake_serve_short(int c, enum fake_mode mode)
 {
 	struct nest_ev_device_gone ev = {.size = sizeof(ev), .dev_id = 7};
@@ -517,6 +553,8 @@ static void fake_serve_short(int c, enum fake_mode mode)
 		fake_serve_viommu(c);
 	if (mode == FAKE_BAD_REPLIES)
 		fake_serve_bad(c);
+	if (mode == FAKE_BURST_FDS)
+		fake_serve_burst(c);
 	fake_hello(c);
 	fake_recv(c, &m, buf, sizeof(buf));
 	if (mode == FAKE_DIE_IN_CALL) {
@@ -1010,4 +1048,40 @@ Test(libnest_proto, viommu_objects, .timeout = 10)
 	nest_client_free(c);
 	fake_finish(pid, dir, path, before);
 	NO_LEAKS();
+}
+
+/*
+ * libnest reads replies in bursts (rx.c): when one datagram of a burst kills the handle, the fds
+ * that came with the datagrams after it, never dispatched, are closed, and every pending request
+ * completes once with the error.
+ */
+Test(libnest_proto, fds_of_a_burst_after_a_fatal_reply_are_closed, .timeout = 10)
+{
+	char dir[] = "/tmp/nest-fake-XXXXXX", path[128];
+	struct state s = {0};
+	struct req q[BURST_N];
+	nest_client *c = NULL;
+	int before = nest_test_count_fds(), idle;
+	pid_t pid = fake_start(dir, path, sizeof(path), FAKE_BURST_FDS);
+
+	cr_assert_eq(nest_client_connect(path, 0, &c), 0);
+	for (unsigned i = 0; i < BURST_N; i++) {
+		struct nest_device_get g = {.size = sizeof(g), .dev_id = 1};
+
+		q[i] = (struct req){&s, i};
+		cr_assert_eq(nest_client_send_async(c, NEST_OP_DEVICE_GET, &g, sizeof(g), NULL, 0,
+						    reply_cb, &q[i], NULL),
+			     0);
+	}
+	usleep(200 * 1000); /* every reply in the socket: one burst takes them all */
+	idle = nest_test_count_fds();
+	cr_expect_eq(nest_client_wait(c, -1), -EPROTO);
+	cr_expect_eq(nest_test_count_fds(), idle,
+		     "the fds of the undispatched replies were closed");
+	cr_expect_eq(s.done, BURST_N, "every request completed once");
+	for (unsigned i = 0; i < BURST_N; i++)
+		cr_expect_eq(s.err[i], -EPROTO, "request %u: %d", i, s.err[i]);
+	cr_expect_eq(nest_client_inflight(c), 0);
+	nest_client_free(c);
+	fake_finish(pid, dir, path, before);
 }
