@@ -33,6 +33,7 @@ _Static_assert(NEST_INFLIGHT_MAX <= 1u << CLIENT_SLOT_BITS, "slot index must fit
 struct client_pending {
 	uint32_t id; /* 0: free slot */
 	uint16_t op;
+	bool fds; /* its reply may carry fds */
 	nest_reply_cb cb;
 	void *opaque;
 };
@@ -50,6 +51,7 @@ struct nest_client {
 	unsigned pending_cap; /* == effective max_inflight */
 	unsigned *free_slots; /* indexes of the free pending slots (a stack), pending_cap of room */
 	unsigned n_free;
+	unsigned inflight_fds; /* requests in flight whose reply may carry fds */
 	unsigned inflight;
 	uint8_t *rxbuf;
 	uint8_t *txbuf;

@@ -498,6 +498,24 @@ static void fake_serve_bad(int c)
 	if (m.hdr.op != NEST_OP_INVALIDATE)
 		_exit(31);
 	fake_reply(c, m.hdr.op, m.hdr.id, 0, &inv, sizeof(inv));
+	/* a true reply, but with an fd INVALIDATE's reply cannot carry; then one without */
+	inv.done = 1;
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_INVALIDATE)
+		_exit(32);
+	{
+		struct nest_msg_hdr h = {.op = m.hdr.op, .flags = NEST_MSG_F_REPLY, .id = m.hdr.id};
+		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ssize_t n = nest_msg_encode(buf, sizeof(buf), &h, &inv, sizeof(inv), NULL, 0);
+
+		if (null_fd < 0 || n < 0 || nest_fds_send(c, buf, (size_t)n, &null_fd, 1, 0) < 0)
+			_exit(33);
+		close(null_fd);
+	}
+	fake_recv(c, &m, buf, sizeof(buf));
+	if (m.hdr.op != NEST_OP_INVALIDATE)
+		_exit(34);
+	fake_reply(c, m.hdr.op, m.hdr.id, 0, &inv, sizeof(inv));
 	(void)recv(c, buf, sizeof(buf), 0); /* wait for the client to hang up */
 	_exit(0);
 }
@@ -776,6 +794,10 @@ Test(libnest_proto, replies_that_lie_are_eproto, .timeout = 10)
 	cr_expect_eq(nest_vm_iova_info(c, &iova), -EPROTO, "a range with last < start");
 	cr_expect_eq(nest_invalidate(c, &e, 1, &done, &first), -EPROTO, "3 done of 1 sent");
 	cr_expect_leq(done, 1, "ret_done never says more than was sent");
+	/* the blocking call's receive has no room for fds: the kernel closes them, the reply fails */
+	cr_expect_eq(nest_invalidate(c, &e, 1, &done, &first), -EPROTO, "a reply with an fd");
+	cr_expect_eq(nest_invalidate(c, &e, 1, &done, &first), 0, "the handle lives on");
+	cr_expect_eq(done, 1);
 	nest_client_free(c);
 	fake_finish(pid, dir, path, before);
 	NO_LEAKS();
