@@ -397,11 +397,6 @@ NEST_PUBLIC int nest_client_process(nest_client *c)
 }
 
 /*
- * One message with a blocking read (SO_RCVTIMEO bounds it): 1 when a message was handled, 0 when
- * nothing came (EAGAIN: the timeout, or a socket the VMM made non-blocking), -EINTR, or -errno
- * when the connection died.
- */
-/*
  * One datagram when nothing in flight can be answered with fds (events never carry any): no
  * control buffer, which the kernel's receive path handles for less (issue 12's blocking call:
  * about 0.3 us a round trip here). Fds that arrive anyway were closed by the kernel
@@ -422,6 +417,11 @@ static ssize_t client_recv_nofds(nest_client *c, bool *ret_dropped)
 	return n;
 }
 
+/*
+ * One message: the next of a burst not dispatched yet, else a blocking read (SO_RCVTIMEO bounds
+ * it). 1 when a message was handled, 0 when nothing came (EAGAIN: the timeout, or a socket the
+ * VMM made non-blocking), -EINTR, or -errno when the connection died.
+ */
 static int client_recv_one(nest_client *c)
 {
 	int fds[NEST_FDS_PER_MSG_MAX] = {-1, -1, -1, -1};
