@@ -58,10 +58,9 @@ void scale_print(const struct scale_res *res)
 		printf("PASID_ALLOC latency, %s:\n", place_name[i]);
 		printf("  %-42s p50 %.1f us p99 %.1f us\n", "empty space", l->empty_p50,
 		       l->empty_p99);
-		printf("  %-42s p50 %.1f us p99 %.1f us; full/empty p99 %.2f (goal <= 1.5), p50 "
-		       "%.2f\n",
+		printf("  %-42s p50 %.1f us p99 %.1f us; full/empty p99 %.2f%s, p50 %.2f\n",
 		       "full space", l->full_p50, l->full_p99, l->full_p99 / l->empty_p99,
-		       l->full_p50 / l->empty_p50);
+		       i == SCALE_ONE_CPU ? " (goal <= 1.5)" : "", l->full_p50 / l->empty_p50);
 		printf("  %-42s %.1f us full, %.1f us empty: %.2fx\n", "nestd CPU per alloc+free",
 		       l->cpu_full_us, l->cpu_empty_us, l->cpu_full_us / l->cpu_empty_us);
 		printf("  %-42s %.3f full, %.3f empty\n", "nestd minor faults per alloc+free",
@@ -100,10 +99,12 @@ void scale_print(const struct scale_res *res)
 
 		if (!l->done)
 			continue;
+		/* the goal is on the one-CPU row: across CPUs p99 is the host's wake-up tail */
 		printf("| scale | PASID_ALLOC p50 / p99, full space, %s | %.1f / %.1f us | empty: "
-		       "%.1f / %.1f us | p99 %.2fx (p50 %.2fx) | p99 <= 1.5x |\n",
+		       "%.1f / %.1f us | p99 %.2fx (p50 %.2fx) | %s |\n",
 		       place_name[i], l->full_p50, l->full_p99, l->empty_p50, l->empty_p99,
-		       l->full_p99 / l->empty_p99, l->full_p50 / l->empty_p50);
+		       l->full_p99 / l->empty_p99, l->full_p50 / l->empty_p50,
+		       i == SCALE_ONE_CPU ? "p99 <= 1.5x" : "-");
 		printf("| scale | nestd CPU per PASID_ALLOC + PASID_FREE, full space, %s | %.1f us "
 		       "(%.3f minor faults) | empty: %.1f us (%.3f) | %.2fx | - |\n",
 		       place_name[i], l->cpu_full_us, l->flt_full, l->cpu_empty_us, l->flt_empty,

@@ -16,8 +16,9 @@
  *    timed until the admin socket's vm.list says "detached" (median of TEARDOWN_REPS).
  * 3. scale, as many VMs as nestd accepts (NESTD_VMS_MAX, at most 1,024), all attached at once on
  *    their own connections, the whole 20-bit PASID space allocated across them (each VM from its
- *    own range), RSS per allocated PASID; PASID_ALLOC latency (blocking, [1, NEST_PASID_MAX]) at
- *    that full space against an empty one: a second nestd with the same configuration runs
+ *    own range), RSS per allocated PASID; PASID_ALLOC latency (blocking, [1, NEST_PASID_MAX]) on
+ *    the last VM attached (the last of everything nestd keeps per VM) at that full space against
+ *    an empty one: a second nestd with the same configuration runs
  *    meanwhile, and the samples alternate between the two (each PASID freed again, untimed), so
  *    that machine load hits both alike. The one PASID left free in the full space is the highest,
  *    the worst case for an allocator that hands out the lowest free PASID. The samples are taken
@@ -602,7 +603,10 @@ static int scale_place(struct scale *full, struct scale *empty, enum scale_place
 	return 0;
 }
 
-/* PASID_ALLOC latency on @full's vm0 and on @empty's, alternating, placed as @l says. */
+/*
+ * PASID_ALLOC latency on the last VM of @full and on @empty's (the same name), alternating,
+ * placed as @l says.
+ */
 static int scale_latency_at(struct scale *full, struct scale *empty, struct scale_lat *l)
 {
 	double f0 = bench_cpu(full->nestd.pid), e0 = bench_cpu(empty->nestd.pid);
@@ -611,7 +615,7 @@ static int scale_latency_at(struct scale *full, struct scale *empty, struct scal
 
 	for (unsigned i = 0; i < LAT_N; i++)
 		if ((r = scale_alloc_timed(empty->c0, &full->lat_empty[i])) < 0 ||
-		    (r = scale_alloc_timed(full->cs[0], &full->lat_full[i])) < 0)
+		    (r = scale_alloc_timed(full->cs[SCALE_VMS - 1], &full->lat_full[i])) < 0)
 			return r;
 	/* each nestd works only for its own requests: its CPU time per PASID_ALLOC + PASID_FREE */
 	l->cpu_full_us = (bench_cpu(full->nestd.pid) - f0) * 1e6 / LAT_N;
@@ -752,6 +756,7 @@ static int scale_space_run(struct scale *s, struct scale *e)
 {
 	struct scale_res *res = s->res;
 	long rss0, rss1;
+	char last[32];
 	uint32_t p;
 	int r;
 
@@ -761,7 +766,8 @@ static int scale_space_run(struct scale *s, struct scale *e)
 		return r;
 	if ((res->rss_attached_kib = scale_rss(s)) < 0)
 		return -EIO;
-	if ((r = nest_vm_attach(e->c0, "vm0", 0, NULL)) < 0)
+	snprintf(last, sizeof(last), "vm%u", SCALE_VMS - 1);
+	if ((r = nest_vm_attach(e->c0, last, 0, NULL)) < 0)
 		return bench_fail(e->c0, "VM_ATTACH", r);
 	if ((rss0 = scale_rss(s)) < 0 || (r = scale_fill(s)) < 0 || (rss1 = scale_rss(s)) < 0)
 		return r < 0 ? r : -EIO;
@@ -816,8 +822,8 @@ static int scale_sync(const char *say)
 
 /*
  * SCALE_VMS VMs attached, the space filled as part 3 does when @full, then "ready" on stdout and
- * a line from stdin, @count blocking PASID_ALLOC ([1, NEST_PASID_MAX]) + PASID_FREE pairs on vm0,
- * then "done" and a line from stdin again before nestd is stopped.
+ * a line from stdin, @count blocking PASID_ALLOC ([1, NEST_PASID_MAX]) + PASID_FREE pairs on the
+ * last VM attached, then "done" and a line from stdin again before nestd is stopped.
  */
 static int scale_profile(const char *binary, unsigned long count, bool full)
 {
@@ -841,7 +847,7 @@ static int scale_profile(const char *binary, unsigned long count, bool full)
 	if (r == 0)
 		r = scale_sync("ready");
 	for (unsigned long i = 0; i < count && r == 0; i++)
-		r = scale_alloc_timed(s.cs[0], &us);
+		r = scale_alloc_timed(s.cs[SCALE_VMS - 1], &us);
 	if (r == 0)
 		r = scale_sync("done");
 	return scale_end(&s, r);
