@@ -16,11 +16,15 @@
  *    timed until the admin socket's vm.list says "detached" (median of TEARDOWN_REPS).
  * 3. scale, as many VMs as nestd accepts (NESTD_VMS_MAX, at most 1,024), all attached at once on
  *    their own connections, the whole 20-bit PASID space allocated across them (each VM from its
- *    own range), RSS per allocated PASID; PASID_ALLOC latency (blocking, [1, NEST_PASID_MAX]) at
- *    that full space against an empty one: a second nestd with the same configuration runs
+ *    own range), RSS per allocated PASID; PASID_ALLOC latency (blocking, [1, NEST_PASID_MAX]) on
+ *    the last VM attached (the last of everything nestd keeps per VM) at that full space against
+ *    an empty one: a second nestd with the same configuration runs
  *    meanwhile, and the samples alternate between the two (each PASID freed again, untimed), so
  *    that machine load hits both alike. The one PASID left free in the full space is the highest,
- *    the worst case for an allocator that hands out the lowest free PASID.
+ *    the worst case for an allocator that hands out the lowest free PASID. The samples are taken
+ *    twice, with the bench and both nestds pinned to one CPU and with the bench on a second CPU:
+ *    left to the scheduler, one nestd often shares the bench's CPU and the other does not, and a
+ *    cross-CPU wake-up (two per pair) costs nestd more CPU than the pair's work (scale_place()).
  *
  * Every figure is printed with its goal where issue 12 gives one, in a human table and as
  * Markdown rows ("| ...") that bench/run collects. Nothing passes or fails on a figure: the exit
@@ -29,6 +33,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -541,27 +546,119 @@ static int scale_alloc_timed(nest_client *c, double *us)
 	return 0;
 }
 
-/* PASID_ALLOC latency on @full's vm0 and on @empty's, alternating. */
-static int scale_latency(struct scale *full, struct scale *empty)
+/* nestd's minor page faults so far (/proc/PID/stat), or -errno. */
+static long scale_minflt(pid_t pid)
 {
-	struct scale_res *res = full->res;
+	char path[64], buf[1024], *p;
+	unsigned long flt;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after "pid (comm)": state ppid pgrp session tty_nr tpgid flags minflt */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %lu", &flt) != 1)
+		return -EPROTO;
+	return (long)flt;
+}
+
+/* The @n-th CPU (0-based) of @set, or -1. */
+static int scale_nth_cpu(const cpu_set_t *set, int n)
+{
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, set) && n-- == 0)
+			return cpu;
+	return -1;
+}
+
+/*
+ * Both nestds on the first CPU of @all, this process there too (@place SCALE_ONE_CPU) or on the
+ * second (SCALE_TWO_CPUS; -EOPNOTSUPP without one); with @restore, all three back on @all.
+ */
+static int scale_place(struct scale *full, struct scale *empty, enum scale_place place,
+		       const cpu_set_t *all, bool restore)
+{
+	int server = scale_nth_cpu(all, 0), client = scale_nth_cpu(all, 1);
+	cpu_set_t s, cl;
+
+	if (restore) {
+		s = cl = *all;
+	} else {
+		if (place == SCALE_TWO_CPUS && client < 0)
+			return -EOPNOTSUPP;
+		CPU_ZERO(&s);
+		CPU_SET(server, &s);
+		CPU_ZERO(&cl);
+		CPU_SET(place == SCALE_ONE_CPU ? server : client, &cl);
+	}
+	if (sched_setaffinity(full->nestd.pid, sizeof(s), &s) < 0 ||
+	    sched_setaffinity(empty->nestd.pid, sizeof(s), &s) < 0 ||
+	    sched_setaffinity(0, sizeof(cl), &cl) < 0)
+		return bench_fail(NULL, "sched_setaffinity", -errno);
+	return 0;
+}
+
+/*
+ * PASID_ALLOC latency on the last VM of @full and on @empty's (the same name), alternating,
+ * placed as @l says.
+ */
+static int scale_latency_at(struct scale *full, struct scale *empty, struct scale_lat *l)
+{
 	double f0 = bench_cpu(full->nestd.pid), e0 = bench_cpu(empty->nestd.pid);
+	long ff0 = scale_minflt(full->nestd.pid), ef0 = scale_minflt(empty->nestd.pid), ff1, ef1;
 	int r;
 
 	for (unsigned i = 0; i < LAT_N; i++)
 		if ((r = scale_alloc_timed(empty->c0, &full->lat_empty[i])) < 0 ||
-		    (r = scale_alloc_timed(full->cs[0], &full->lat_full[i])) < 0)
+		    (r = scale_alloc_timed(full->cs[SCALE_VMS - 1], &full->lat_full[i])) < 0)
 			return r;
 	/* each nestd works only for its own requests: its CPU time per PASID_ALLOC + PASID_FREE */
-	res->cpu_full_us = (bench_cpu(full->nestd.pid) - f0) * 1e6 / LAT_N;
-	res->cpu_empty_us = (bench_cpu(empty->nestd.pid) - e0) * 1e6 / LAT_N;
-	if (f0 < 0 || e0 < 0 || res->cpu_full_us < 0 || res->cpu_empty_us < 0)
+	l->cpu_full_us = (bench_cpu(full->nestd.pid) - f0) * 1e6 / LAT_N;
+	l->cpu_empty_us = (bench_cpu(empty->nestd.pid) - e0) * 1e6 / LAT_N;
+	if (f0 < 0 || e0 < 0 || l->cpu_full_us < 0 || l->cpu_empty_us < 0)
 		return bench_fail(NULL, "CPU clock of nestd", -EIO);
-	res->lat_empty_p50 = bench_percentile(full->lat_empty, LAT_N, 50);
-	res->lat_empty_p99 = bench_percentile(full->lat_empty, LAT_N, 99);
-	res->lat_full_p50 = bench_percentile(full->lat_full, LAT_N, 50);
-	res->lat_full_p99 = bench_percentile(full->lat_full, LAT_N, 99);
+	ff1 = scale_minflt(full->nestd.pid);
+	ef1 = scale_minflt(empty->nestd.pid);
+	if (ff0 < 0 || ef0 < 0 || ff1 < 0 || ef1 < 0)
+		return bench_fail(NULL, "minor faults of nestd", -EIO);
+	l->flt_full = (double)(ff1 - ff0) / LAT_N;
+	l->flt_empty = (double)(ef1 - ef0) / LAT_N;
+	l->empty_p50 = bench_percentile(full->lat_empty, LAT_N, 50);
+	l->empty_p99 = bench_percentile(full->lat_empty, LAT_N, 99);
+	l->full_p50 = bench_percentile(full->lat_full, LAT_N, 50);
+	l->full_p99 = bench_percentile(full->lat_full, LAT_N, 99);
+	l->done = true;
 	return 0;
+}
+
+/*
+ * The latency samples at each placement (scale_place()): pinned, both nestds get the same kind
+ * of wake-up, so the ratios compare nestd's work at a full space and at an empty one.
+ */
+static int scale_latency(struct scale *full, struct scale *empty)
+{
+	cpu_set_t all;
+	int r = 0, q;
+
+	if (sched_getaffinity(0, sizeof(all), &all) < 0)
+		return bench_fail(NULL, "sched_getaffinity", -errno);
+	for (int place = 0; place < SCALE_PLACES && r == 0; place++) {
+		r = scale_place(full, empty, place, &all, false);
+		if (r == -EOPNOTSUPP) {
+			r = 0;
+			continue;
+		}
+		if (r == 0)
+			r = scale_latency_at(full, empty, &full->res->lat[place]);
+		q = scale_place(full, empty, place, &all, true);
+		r = r < 0 ? r : q;
+	}
+	return r;
 }
 
 /* How many vms_attached the admin socket's status reports, or -errno. */
@@ -659,6 +756,7 @@ static int scale_space_run(struct scale *s, struct scale *e)
 {
 	struct scale_res *res = s->res;
 	long rss0, rss1;
+	char last[32];
 	uint32_t p;
 	int r;
 
@@ -668,7 +766,8 @@ static int scale_space_run(struct scale *s, struct scale *e)
 		return r;
 	if ((res->rss_attached_kib = scale_rss(s)) < 0)
 		return -EIO;
-	if ((r = nest_vm_attach(e->c0, "vm0", 0, NULL)) < 0)
+	snprintf(last, sizeof(last), "vm%u", SCALE_VMS - 1);
+	if ((r = nest_vm_attach(e->c0, last, 0, NULL)) < 0)
 		return bench_fail(e->c0, "VM_ATTACH", r);
 	if ((rss0 = scale_rss(s)) < 0 || (r = scale_fill(s)) < 0 || (rss1 = scale_rss(s)) < 0)
 		return r < 0 ? r : -EIO;
@@ -723,8 +822,8 @@ static int scale_sync(const char *say)
 
 /*
  * SCALE_VMS VMs attached, the space filled as part 3 does when @full, then "ready" on stdout and
- * a line from stdin, @count blocking PASID_ALLOC ([1, NEST_PASID_MAX]) + PASID_FREE pairs on vm0,
- * then "done" and a line from stdin again before nestd is stopped.
+ * a line from stdin, @count blocking PASID_ALLOC ([1, NEST_PASID_MAX]) + PASID_FREE pairs on the
+ * last VM attached, then "done" and a line from stdin again before nestd is stopped.
  */
 static int scale_profile(const char *binary, unsigned long count, bool full)
 {
@@ -748,7 +847,7 @@ static int scale_profile(const char *binary, unsigned long count, bool full)
 	if (r == 0)
 		r = scale_sync("ready");
 	for (unsigned long i = 0; i < count && r == 0; i++)
-		r = scale_alloc_timed(s.cs[0], &us);
+		r = scale_alloc_timed(s.cs[SCALE_VMS - 1], &us);
 	if (r == 0)
 		r = scale_sync("done");
 	return scale_end(&s, r);

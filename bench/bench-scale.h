@@ -3,6 +3,7 @@
 #ifndef BENCH_SCALE_H
 #define BENCH_SCALE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bench-util.h"
@@ -11,6 +12,26 @@
 #define READY_REPS    5
 #define TEARDOWN_REPS 3
 
+/*
+ * Where the PASID_ALLOC latency samples ran: the bench and both nestds on one CPU, or the bench
+ * on a second CPU and both nestds on the first (every round trip a cross-CPU wake-up). Left to
+ * the scheduler, each nestd lands on the bench's CPU or on the other one depending on history
+ * and load, and that alone moves its CPU time per pair 2-4x (docs/PERFORMANCE.md).
+ */
+enum scale_place {
+	SCALE_ONE_CPU,
+	SCALE_TWO_CPUS,
+	SCALE_PLACES,
+};
+
+/* PASID_ALLOC latency and nestd's cost per PASID_ALLOC + PASID_FREE, at one placement. */
+struct scale_lat {
+	bool done; /* false: not measured (no second CPU for SCALE_TWO_CPUS) */
+	double empty_p50, empty_p99, full_p50, full_p99;
+	double cpu_empty_us, cpu_full_us; /* nestd's CPU time per pair */
+	double flt_empty, flt_full;	  /* nestd's minor page faults per pair */
+};
+
 /* Everything the run measured, for the tables. */
 struct scale_res {
 	double ready_ms, ready_min_ms, ready_max_ms;
@@ -18,8 +39,7 @@ struct scale_res {
 	struct bench_ratio bind, alloc, conn, inv;
 	double bytes_per_bound_pasid, bytes_per_binding, bytes_per_pasid;
 	double teardown_ms[TEARDOWN_REPS], teardown_med_ms;
-	double lat_empty_p50, lat_empty_p99, lat_full_p50, lat_full_p99;
-	double cpu_empty_us, cpu_full_us; /* nestd's CPU time per PASID_ALLOC + PASID_FREE */
+	struct scale_lat lat[SCALE_PLACES];
 	double fill_s, free_s, attach_s;
 	unsigned n_vms;
 	uint64_t n_fill;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -290,5 +291,115 @@ Test(log, journal_backend_runs_without_journald)
 	r.result = -EINVAL;
 	audit_log(&r, NULL);
 	cr_expect_eq(log_errno(LOG_ERR, -EIO, "x"), -EIO);
+	NO_LEAKS();
+}
+
+/* ---- audit folding with a full key table ---- */
+
+static unsigned count_str(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+#define AUDIT_VMS 1032u /* more (VM, uid) keys than the table holds (1,024) */
+
+static void audit_n(const char *vm, unsigned n)
+{
+	struct audit_rec r = {.vm = vm, .uid = 1000, .pid = 1, .pasid = 7, .op = "bind"};
+
+	for (unsigned i = 0; i < n; i++)
+		audit_log(&r, NULL);
+}
+
+/* Seconds for @n records of @vm, all folded. */
+static double audit_time(const char *vm, unsigned n)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	audit_n(vm, n);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+}
+
+/*
+ * Every key of a full table keeps its own bucket and counts, the keys past it share "*", and the
+ * record of the last key found costs what the first one's does (the lookup is a hash; a scan of
+ * the table made the 1,024th VM's records ~100x the first's).
+ */
+Test(log, audit_fold_full_key_table, .timeout = 60)
+{
+	struct capture cap;
+	char vm[32], line[128], *got;
+	double first = 1e9, last = 1e9;
+
+	capture_begin(&cap);
+	audit_rate_set(1, 2, 3600);
+	for (unsigned i = 0; i < AUDIT_VMS; i++) {
+		snprintf(vm, sizeof(vm), "vm%u", i);
+		audit_n(vm, 3); /* two written, the third starts folding */
+	}
+	for (unsigned i = 0; i < 1024; i++) {
+		snprintf(vm, sizeof(vm), "vm%u", i);
+		audit_n(vm, 1); /* folded into its own key */
+	}
+	cr_expect_eq(audit_rate_folded(), 1024u * 2 + (AUDIT_VMS - 1024) * 3 - 2);
+	for (int rep = 0; rep < 7; rep++) {
+		double f = audit_time("vm0", 2000), l = audit_time("vm1023", 2000);
+
+		first = f < first ? f : first;
+		last = l < last ? l : last;
+	}
+	audit_rate_flush();
+	got = capture_end(&cap);
+	cr_expect_eq(count_str(got, "op=bind vm=vm1023 "), 2);
+	/* the overflow key's bucket took vm1024's two, then folded the rest */
+	cr_expect_eq(count_str(got, "op=bind vm=vm1024 "), 2);
+	cr_expect_eq(count_str(got, "op=bind vm=vm1025 "), 0);
+	cr_expect_eq(count_str(got, "op=audit-fold "), 1025);
+	cr_expect_eq(count_str(got, "op=audit-summary "), 1025);
+	cr_expect_eq(count_str(got, "vm=vm1023 uid=1000 pid=0 result=ok folded 14002 records"), 1,
+		     "vm1023's summary");
+	snprintf(line, sizeof(line), "vm=* uid=4294967295 pid=0 result=ok folded %u records",
+		 (AUDIT_VMS - 1024) * 3 - 2);
+	cr_expect_eq(count_str(got, line), 1, "the overflow key's summary");
+	cr_expect_leq(last, first * 4 + 1e-4, "2,000 records of vm1023 %.0f us, of vm0 %.0f us",
+		      last * 1e6, first * 1e6);
+	free(got);
+	NO_LEAKS();
+}
+
+/* An idle key is reused for another (VM, uid), and the one it held gets a key of its own again. */
+Test(log, audit_fold_reuses_idle_keys, .timeout = 60)
+{
+	struct capture cap;
+	char vm[32], *got;
+
+	capture_begin(&cap);
+	audit_rate_set(1000, 1, 3600); /* a bucket of 1, refilled every millisecond */
+	for (unsigned i = 0; i < 1024; i++) {
+		snprintf(vm, sizeof(vm), "vm%u", i);
+		audit_n(vm, 1);
+	}
+	usleep(20 * 1000);   /* every key idle again */
+	audit_n("vmnew", 2); /* takes vm0's key: written, then folding */
+	audit_n("vm0", 2);   /* takes vm1's: written, then folding */
+	audit_n("vm1", 2);   /* and vm2's */
+	audit_n("vmnew", 1); /* still its own key, folding */
+	cr_expect_eq(audit_rate_folded(), 4);
+	audit_rate_flush();
+	got = capture_end(&cap);
+	cr_expect_eq(count_str(got, "op=bind vm=vm0 "), 2);
+	cr_expect_eq(count_str(got, "op=bind vm=vmnew "), 1);
+	cr_expect_eq(count_str(got, "op=audit-fold vm=vmnew "), 1);
+	cr_expect_eq(count_str(got, "op=audit-fold vm=vm0 "), 1);
+	cr_expect_eq(count_str(got, "op=audit-fold vm=vm1 "), 1);
+	cr_expect_eq(count_str(got, "vm=vmnew uid=1000 pid=0 result=ok folded 2 records"), 1);
+	cr_expect_eq(count_str(got, "vm=vm0 uid=1000 pid=0 result=ok folded 1 records"), 1);
+	free(got);
 	NO_LEAKS();
 }
