@@ -62,6 +62,7 @@ static struct {
 	struct ar_key overflow;
 	uint64_t folded_total; /* records folded since start (for tests and stats) */
 	uint32_t n_folding;    /* keys folding now */
+	uint64_t probes;       /* keys compared by ar_lookup() since start (for tests) */
 	void (*on_fold)(void *arg);
 	void *on_fold_arg;
 } ar = {.period_sec = 10};
@@ -84,6 +85,11 @@ void audit_rate_set(uint32_t rate, uint32_t burst, uint32_t summary_sec)
 uint64_t audit_rate_folded(void)
 {
 	return ar.folded_total;
+}
+
+uint64_t audit_rate_probes(void)
+{
+	return ar.probes;
 }
 
 bool audit_rate_folding(void)
@@ -170,6 +176,7 @@ static struct ar_key *ar_lookup(const char *vm, uid_t uid, uint64_t now)
 	for (uint32_t i = *head; i; i = ar.keys[i - 1].next) {
 		struct ar_key *k = &ar.keys[i - 1];
 
+		ar.probes++;
 		if (k->hash == h && k->uid == uid && strcmp(k->vm, vm) == 0)
 			return k;
 	}
