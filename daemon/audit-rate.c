@@ -19,15 +19,17 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log-internal.h"
 #include "log.h"
 
 #define AR_KEYS	      1024
-#define AR_BUCKETS    2048 /* a power of two: chains of one or two keys */
-#define AR_OPS	      24   /* distinct (op, result) pairs counted per key and period */
-#define AR_VM_MAX     260
+#define AR_BUCKETS    2048	   /* a power of two: chains of one or two keys */
+#define AR_OPS	      24	   /* distinct (op, result) pairs counted per key and period */
+#define AR_VM_MAX     AUDIT_VM_MAX /* the escaped name audit.c passes: a shorter key never matches */
 #define AR_RESULT_MAX 24
 
 struct ar_count {
@@ -144,10 +146,23 @@ static bool ar_key_idle(struct ar_key *k, uint64_t now)
 	return k->tokens_milli >= (uint64_t)ar.burst * 1000u;
 }
 
-/* FNV-1a of @vm and @uid. */
+/*
+ * FNV-1a of @vm and @uid from a basis seeded at random once per process: VM names come from
+ * clients (a refused attach is audited with the name asked for), and an unseeded hash would let
+ * one pick names that share a chain and bring the table scan back.
+ */
 static uint32_t ar_hash(const char *vm, uid_t uid)
 {
-	uint32_t h = 2166136261u;
+	static uint32_t seed;
+	static bool seeded;
+	uint32_t h;
+
+	if (!seeded) {
+		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+			seed = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+		seeded = true;
+	}
+	h = 2166136261u ^ seed;
 
 	for (const unsigned char *p = (const unsigned char *)vm; *p; p++)
 		h = (h ^ *p) * 16777619u;

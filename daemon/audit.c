@@ -18,7 +18,6 @@
 
 #define AUDIT_MSG_MAX	 2048
 #define AUDIT_FIELDS_MAX 12
-#define AUDIT_VM_MAX	 260 /* a 64-byte name, every byte escaped as \xNN, + NUL */
 
 /* "ok", or the symbolic errno name ("ENOENT"), or "errno-<n>" for a number glibc does not know. */
 static const char *audit_result_name(int result, char *buf, size_t len)

@@ -7,6 +7,9 @@
 
 #include <stdbool.h>
 
+/* An escaped VM name in audit records and audit-rate keys: 64 bytes, each as \xNN, + NUL. */
+#define AUDIT_VM_MAX 260
+
 /* True when records go to journald (log_setup() chose it). */
 bool log_journal_active(void);
 

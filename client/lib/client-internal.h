@@ -52,6 +52,7 @@ struct nest_client {
 	unsigned *free_slots; /* indexes of the free pending slots (a stack), pending_cap of room */
 	unsigned n_free;
 	unsigned inflight_fds; /* requests in flight whose reply may carry fds */
+	bool rx_fds_dropped;   /* the next message dispatched came with fds the kernel closed */
 	unsigned inflight;
 	uint8_t *rxbuf;
 	uint8_t *txbuf;

@@ -203,7 +203,8 @@ static const char *client_error_detail(const struct nest_msg *m, char *buf, size
 	return s ? buf : NULL;
 }
 
-static int client_on_reply(nest_client *c, const struct nest_msg *m, int *fds, unsigned nfds)
+static int client_on_reply(nest_client *c, const struct nest_msg *m, int *fds, unsigned nfds,
+			   bool fds_dropped)
 {
 	struct client_pending *p = client_find_pending(c, m->hdr.id);
 	struct nest_reply r = {.op = m->hdr.op, .id = m->hdr.id};
@@ -227,7 +228,7 @@ static int client_on_reply(nest_client *c, const struct nest_msg *m, int *fds, u
 		/* an op this build does not know (sent with nest_client_send_async()): raw body */
 		r.tail = m->body_len ? m->body : NULL;
 		r.tail_len = m->body_len;
-	} else if (nfds > d->reply.max_fds) {
+	} else if (nfds > d->reply.max_fds || fds_dropped) {
 		r.error = -EPROTO;
 		r.detail = "too many fds on the reply";
 	} else if (d->reply.size > sizeof(fixed) ||
@@ -313,13 +314,15 @@ int client_dispatch(nest_client *c, const uint8_t *buf, size_t len, int *fds, un
 {
 	struct nest_msg m;
 	int r = nest_msg_parse(buf, len, c->bufsize, &m);
+	bool dropped = c->rx_fds_dropped; /* this message's, before a callback reads on */
 
+	c->rx_fds_dropped = false;
 	if (r < 0) {
 		nest_fds_close(fds, nfds);
 		return client_kill(c, r);
 	}
 	if (m.hdr.flags & NEST_MSG_F_REPLY)
-		return client_on_reply(c, &m, fds, nfds);
+		return client_on_reply(c, &m, fds, nfds, dropped);
 	nest_fds_close(fds, nfds); /* events and requests never carry fds for us */
 	if (m.hdr.flags & NEST_MSG_F_EVENT) {
 		client_on_event(c, &m);
@@ -407,8 +410,11 @@ static ssize_t client_recv_nofds(nest_client *c, bool *ret_dropped)
 {
 	struct iovec iov = {.iov_base = c->rxbuf, .iov_len = c->bufsize};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+	ssize_t n;
 
+	do /* as nest_fds_recv(): a signal does not cut a blocking call short */
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (mh.msg_flags & MSG_TRUNC)
@@ -436,8 +442,6 @@ static int client_recv_one(nest_client *c)
 		n = nest_fds_recv(c->fd, c->rxbuf, c->bufsize, fds, NEST_FDS_PER_MSG_MAX, &nfds, 0);
 	else
 		n = client_recv_nofds(c, &dropped);
-	if (dropped)
-		nfds = 1; /* fds[0] stays -1: the kernel closed what came */
 	if (n == -EAGAIN)
 		return 0;
 	if (n == -EINTR)
@@ -446,6 +450,7 @@ static int client_recv_one(nest_client *c)
 		return client_kill(c, -ECONNRESET);
 	if (n < 0)
 		return client_kill(c, (int)n);
+	c->rx_fds_dropped = dropped; /* taken by client_dispatch() */
 	r = client_dispatch(c, c->rxbuf, (size_t)n, fds, nfds);
 	return r < 0 ? r : 1;
 }

@@ -361,9 +361,10 @@ Test(log, audit_fold_full_key_table, .timeout = 60)
 	snprintf(line, sizeof(line), "vm=* uid=4294967295 pid=0 result=ok folded %u records",
 		 (AUDIT_VMS - 1024) * 3 - 2);
 	cr_expect_eq(count_str(got, line), 1, "the overflow key's summary");
-	cr_expect_leq(first, 2000u * 4, "keys compared for 2,000 records of vm0: %llu",
+	/* 1,032 keys in 2,048 buckets, seeded at random: chains of 8 are all but impossible */
+	cr_expect_leq(first, 2000u * 8, "keys compared for 2,000 records of vm0: %llu",
 		      (unsigned long long)first);
-	cr_expect_leq(last, 2000u * 4, "keys compared for 2,000 records of vm1023: %llu",
+	cr_expect_leq(last, 2000u * 8, "keys compared for 2,000 records of vm1023: %llu",
 		      (unsigned long long)last);
 	free(got);
 	NO_LEAKS();
@@ -376,12 +377,12 @@ Test(log, audit_fold_reuses_idle_keys, .timeout = 60)
 	char vm[32], *got;
 
 	capture_begin(&cap);
-	audit_rate_set(1000, 1, 3600); /* a bucket of 1, refilled every millisecond */
+	audit_rate_set(50, 1, 3600); /* a bucket of 1, refilled every 20 ms */
 	for (unsigned i = 0; i < 1024; i++) {
 		snprintf(vm, sizeof(vm), "vm%u", i);
 		audit_n(vm, 1);
 	}
-	usleep(20 * 1000);   /* every key idle again */
+	usleep(60 * 1000);   /* every key idle again */
 	audit_n("vmnew", 2); /* takes vm0's key: written, then folding */
 	audit_n("vm0", 2);   /* takes vm1's: written, then folding */
 	audit_n("vm1", 2);   /* and vm2's */
