@@ -83,16 +83,19 @@ static void pipe_cb(nest_client *c, struct nest_reply *r, void *opaque)
 	p->done++;
 }
 
-/*
- * A pipelining VMM waiting with nest_client_wait(-1): no poll() on libnest's blocking socket, and
- * every reply read by a recvmmsg(MSG_WAITFORONE) burst: never more receives than replies and
- * never one that finds nothing.
- */
-Test(syscalls, libnest_wait_forever_reads_without_poll, .timeout = 60)
+/* Calls and empty calls (EAGAIN) counted in this process, before and after a run. */
+struct sc_delta {
+	unsigned long b[SC_N], a[SC_N], eb[SC_N], ea[SC_N];
+};
+
+#define SC_CALLS(x, k) ((x)->a[k] - (x)->b[k])
+#define SC_EMPTY(x, k) ((x)->ea[k] - (x)->eb[k])
+
+/* N INVALIDATE x1 through libnest, 32 in flight, refilled after each nest_client_wait(-1). */
+static void pipeline_n(bool cork, struct sc_delta *x)
 {
 	struct nestd_proc d;
 	struct test_vm t;
-	unsigned long b[SC_N], a[SC_N], eb[SC_N], empty[SC_N];
 	struct nest_invalidate inv = {
 		.size = sizeof(inv), .entry_len = sizeof(struct nest_inv_entry), .entry_num = 1};
 	uint8_t body[sizeof(struct nest_invalidate) + sizeof(struct nest_inv_entry)];
@@ -107,7 +110,8 @@ Test(syscalls, libnest_wait_forever_reads_without_poll, .timeout = 60)
 	e = inv_entry(pasid);
 	memcpy(body, &inv, sizeof(inv));
 	memcpy(body + sizeof(inv), &e, sizeof(e));
-	nest_syscount_snapshot(b, eb);
+	cr_assert_eq(nest_client_cork(t.c, cork), 0);
+	nest_syscount_snapshot(x->b, x->eb);
 	while (p.done < N) {
 		while (sent < N && nest_client_inflight(t.c) < 32) {
 			cr_assert_eq(nest_client_send_async(t.c, NEST_OP_INVALIDATE, body,
@@ -118,17 +122,28 @@ Test(syscalls, libnest_wait_forever_reads_without_poll, .timeout = 60)
 		}
 		cr_assert_geq(nest_client_wait(t.c, -1), 1, "waiting forever handles something");
 	}
-	nest_syscount_snapshot(a, empty);
+	nest_syscount_snapshot(x->a, x->ea);
 	cr_expect_eq(p.error, 0);
-	cr_expect_eq(a[SC_POLL] - b[SC_POLL], 0, "%lu poll() calls", a[SC_POLL] - b[SC_POLL]);
-	cr_expect_eq(a[SC_RECVMSG] - b[SC_RECVMSG], 0, "%lu recvmsg() calls",
-		     a[SC_RECVMSG] - b[SC_RECVMSG]);
-	cr_expect_leq(a[SC_RECVMMSG] - b[SC_RECVMMSG], N, "%lu receives for %d replies",
-		      a[SC_RECVMMSG] - b[SC_RECVMMSG], N);
-	cr_expect_eq(empty[SC_RECVMMSG] - eb[SC_RECVMMSG], 0, "%lu receives found nothing",
-		     empty[SC_RECVMMSG] - eb[SC_RECVMMSG]);
 	test_vm_free(&t);
 	nestd_stop(&d);
+}
+
+/*
+ * A pipelining VMM waiting with nest_client_wait(-1): no poll() on libnest's blocking socket, and
+ * every reply read by a recvmmsg(MSG_WAITFORONE) burst: never more receives than replies and
+ * never one that finds nothing.
+ */
+Test(syscalls, libnest_wait_forever_reads_without_poll, .timeout = 60)
+{
+	struct sc_delta x;
+
+	pipeline_n(false, &x);
+	cr_expect_eq(SC_CALLS(&x, SC_POLL), 0, "%lu poll() calls", SC_CALLS(&x, SC_POLL));
+	cr_expect_eq(SC_CALLS(&x, SC_RECVMSG), 0, "%lu recvmsg() calls", SC_CALLS(&x, SC_RECVMSG));
+	cr_expect_leq(SC_CALLS(&x, SC_RECVMMSG), N, "%lu receives for %d replies",
+		      SC_CALLS(&x, SC_RECVMMSG), N);
+	cr_expect_eq(SC_EMPTY(&x, SC_RECVMMSG), 0, "%lu receives found nothing",
+		     SC_EMPTY(&x, SC_RECVMMSG));
 }
 
 /*
@@ -138,43 +153,12 @@ Test(syscalls, libnest_wait_forever_reads_without_poll, .timeout = 60)
  */
 Test(syscalls, libnest_corked_pipeline_sends_in_batches, .timeout = 60)
 {
-	struct nestd_proc d;
-	struct test_vm t;
-	unsigned long b[SC_N], a[SC_N], eb[SC_N], empty[SC_N];
-	struct nest_invalidate inv = {
-		.size = sizeof(inv), .entry_len = sizeof(struct nest_inv_entry), .entry_num = 1};
-	uint8_t body[sizeof(struct nest_invalidate) + sizeof(struct nest_inv_entry)];
-	struct pipe_ctx p = {0};
-	struct nest_inv_entry e;
-	uint32_t pasid = 0;
-	unsigned sent = 0;
+	struct sc_delta x;
 
-	nestd_start(&d, NULL);
-	test_vm_attach(&t, &d, 0, 1u << 20);
-	cr_assert_eq(nest_pasid_alloc(t.c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &pasid), 0);
-	e = inv_entry(pasid);
-	memcpy(body, &inv, sizeof(inv));
-	memcpy(body + sizeof(inv), &e, sizeof(e));
-	cr_assert_eq(nest_client_cork(t.c, true), 0);
-	nest_syscount_snapshot(b, eb);
-	while (p.done < N) {
-		while (sent < N && nest_client_inflight(t.c) < 32) {
-			cr_assert_eq(nest_client_send_async(t.c, NEST_OP_INVALIDATE, body,
-							    sizeof(body), NULL, 0, pipe_cb, &p,
-							    NULL),
-				     0);
-			sent++;
-		}
-		cr_assert_geq(nest_client_wait(t.c, -1), 1);
-	}
-	nest_syscount_snapshot(a, empty);
-	cr_expect_eq(p.error, 0);
-	cr_expect_eq(a[SC_SENDMSG] - b[SC_SENDMSG], 0, "%lu sendmsg() calls",
-		     a[SC_SENDMSG] - b[SC_SENDMSG]);
-	cr_expect_leq(a[SC_SENDMMSG] - b[SC_SENDMMSG], N - 30, "%lu sends for %d requests",
-		      a[SC_SENDMMSG] - b[SC_SENDMMSG], N);
-	test_vm_free(&t);
-	nestd_stop(&d);
+	pipeline_n(true, &x);
+	cr_expect_eq(SC_CALLS(&x, SC_SENDMSG), 0, "%lu sendmsg() calls", SC_CALLS(&x, SC_SENDMSG));
+	cr_expect_leq(SC_CALLS(&x, SC_SENDMMSG), N - 30, "%lu sends for %d requests",
+		      SC_CALLS(&x, SC_SENDMMSG), N);
 }
 
 static __attribute__((unused)) unsigned long count_of(const char *text, const char *name,
