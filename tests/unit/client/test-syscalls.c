@@ -175,6 +175,34 @@ static __attribute__((unused)) unsigned long count_of(const char *text, const ch
 	return empty ? e : calls;
 }
 
+/* A nestd with the syscount shim preloaded, writing its counts to @out at exit. */
+static __attribute__((unused)) void nestd_start_counted(struct nestd_proc *d, char *out, size_t cap,
+							const char *tag)
+{
+	snprintf(out, cap, "/tmp/nest-syscount-%s-%d", tag, (int)getpid());
+	setenv("LD_PRELOAD", SYSCOUNT_SO, 1);
+	setenv("NEST_SYSCOUNT_OUT", out, 1);
+	nestd_start(d, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("NEST_SYSCOUNT_OUT");
+}
+
+/* Stop it (it must exit 0) and return the counts it wrote (free() them). */
+static __attribute__((unused)) char *nestd_stop_counts(struct nestd_proc *d, const char *out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_eq(nestd_stop(d), 0);
+	f = fopen(out, "re");
+	cr_assert_not_null(f, "nestd wrote no counts to %s", out);
+	cr_assert_geq(getdelim(&text, &len, '\0', f), 0);
+	fclose(f);
+	unlink(out);
+	return text;
+}
+
 Test(syscalls, nestd_reads_once_per_blocking_request, .timeout = 60)
 {
 #ifdef NEST_SANITIZED
@@ -182,24 +210,11 @@ Test(syscalls, nestd_reads_once_per_blocking_request, .timeout = 60)
 #else
 	struct nestd_proc d;
 	unsigned long b[SC_N], a[SC_N];
-	char out[256], env[512], *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char out[256], *text;
 
-	snprintf(out, sizeof(out), "/tmp/nest-syscount-%d", (int)getpid());
-	snprintf(env, sizeof(env), "%s", SYSCOUNT_SO);
-	setenv("LD_PRELOAD", env, 1);
-	setenv("NEST_SYSCOUNT_OUT", out, 1);
-	nestd_start(&d, NULL);
-	unsetenv("LD_PRELOAD");
-	unsetenv("NEST_SYSCOUNT_OUT");
+	nestd_start_counted(&d, out, sizeof(out), "inv");
 	invalidate_n(&d, b, a);
-	cr_assert_eq(nestd_stop(&d), 0);
-	f = fopen(out, "re");
-	cr_assert_not_null(f, "nestd wrote no counts to %s", out);
-	cr_assert_geq(getdelim(&text, &len, '\0', f), 0);
-	fclose(f);
-	unlink(out);
+	text = nestd_stop_counts(&d, out);
 	/* setup (HELLO, attach, MEM_ADD, PASID_ALLOC, detach) is a handful of requests more */
 	cr_expect_leq(count_of(text, "recvmsg", false) + count_of(text, "recvmmsg", false), N + 20,
 		      "receives:\n%s", text);
@@ -215,24 +230,12 @@ Test(syscalls, nestd_reads_once_per_blocking_request, .timeout = 60)
 static __attribute__((unused)) unsigned long idle_epoll_waits(unsigned idle_ms)
 {
 	struct nestd_proc d;
-	char out[256], *text = NULL;
-	size_t len = 0;
+	char out[256], *text;
 	unsigned long n;
-	FILE *f;
 
-	snprintf(out, sizeof(out), "/tmp/nest-syscount-idle-%d", (int)getpid());
-	setenv("LD_PRELOAD", SYSCOUNT_SO, 1);
-	setenv("NEST_SYSCOUNT_OUT", out, 1);
-	nestd_start(&d, NULL);
-	unsetenv("LD_PRELOAD");
-	unsetenv("NEST_SYSCOUNT_OUT");
+	nestd_start_counted(&d, out, sizeof(out), "idle");
 	usleep(idle_ms * 1000);
-	cr_assert_eq(nestd_stop(&d), 0);
-	f = fopen(out, "re");
-	cr_assert_not_null(f, "nestd wrote no counts to %s", out);
-	cr_assert_geq(getdelim(&text, &len, '\0', f), 0);
-	fclose(f);
-	unlink(out);
+	text = nestd_stop_counts(&d, out);
 	n = count_of(text, "epoll_wait", false);
 	free(text);
 	return n;
