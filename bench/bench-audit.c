@@ -68,18 +68,6 @@ static pid_t journald_pid(void)
 	return pid;
 }
 
-static int audit_pair(nest_client *c)
-{
-	uint32_t p, n;
-	int r = nest_pasid_alloc(c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &p);
-
-	if (r < 0)
-		return bench_fail(c, "PASID_ALLOC", r);
-	if ((r = nest_pasid_free(c, p, p, &n)) < 0 || n != 1)
-		return bench_fail(c, "PASID_FREE", r < 0 ? r : -EIO);
-	return 0;
-}
-
 static int audit_start(struct side *s, int which, const char *binary)
 {
 	const struct bench_nestd_conf cf = {
@@ -97,7 +85,7 @@ static int audit_start(struct side *s, int which, const char *binary)
 		return r;
 	if ((r = nest_vm_attach(s->c, "vm0", 0, NULL)) < 0)
 		return bench_fail(s->c, "VM_ATTACH", r);
-	return audit_pair(s->c); /* folded: the one record the burst allows */
+	return bench_pasid_pair(s->c, NULL); /* folded: the one record the burst allows */
 }
 
 /*
@@ -114,7 +102,7 @@ static int audit_window(struct side *s, pid_t extra, double window, double *us, 
 	int r;
 
 	do {
-		if ((r = audit_pair(s->c)) < 0)
+		if ((r = bench_pasid_pair(s->c, NULL)) < 0)
 			return r;
 		n++;
 	} while ((t = bench_now()) < end);

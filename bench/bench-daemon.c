@@ -649,19 +649,6 @@ static int bench_start(struct bench *b, const char *binary)
 	return bench_nestd_connect(&b->nestd, &b->c);
 }
 
-/* --profile ... pasid: one PASID_ALLOC and its PASID_FREE, two privileged (audited) requests. */
-static int bench_pasid_once(struct bench *b)
-{
-	uint32_t p, n;
-	int r = nest_pasid_alloc(b->c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &p);
-
-	if (r < 0)
-		return bench_fail(b->c, "PASID_ALLOC", r);
-	if ((r = nest_pasid_free(b->c, p, p, &n)) < 0 || n != 1)
-		return bench_fail(b->c, "PASID_FREE", r < 0 ? r : -EIO);
-	return 0;
-}
-
 /*
  * --profile: exactly @count INVALIDATE requests of @entries entries (or, with @entries 0,
  * PASID_ALLOC + PASID_FREE pairs), nothing timed, each after a pause of PROFILE_GAP_US. The pause
@@ -676,7 +663,7 @@ static int bench_profile(struct bench *b, unsigned long count, unsigned entries)
 	b->inv_n = entries;
 	for (unsigned long i = 0; i < count && r == 0; i++) {
 		usleep(PROFILE_GAP_US);
-		r = entries ? bench_inv_once(b) : bench_pasid_once(b);
+		r = entries ? bench_inv_once(b) : bench_pasid_pair(b->c, NULL);
 	}
 	if (r == 0 && entries)
 		printf("%lu INVALIDATE requests of %u entries done\n", count, entries);

@@ -532,21 +532,6 @@ static int scale_requests(const char *binary, struct scale_res *res)
 
 /* ---- part 3: many VMs, the whole PASID space ---------------------------------------------- */
 
-/* One PASID_ALLOC on @c timed into *@us, and the PASID freed again. */
-static int scale_alloc_timed(nest_client *c, double *us)
-{
-	double t0 = bench_now();
-	uint32_t p, n;
-	int r = nest_pasid_alloc(c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &p);
-
-	*us = (bench_now() - t0) * 1e6;
-	if (r < 0)
-		return bench_fail(c, "PASID_ALLOC", r);
-	if ((r = nest_pasid_free(c, p, p, &n)) < 0 || n != 1)
-		return bench_fail(c, "PASID_FREE", r < 0 ? r : -EIO);
-	return 0;
-}
-
 /* nestd's minor page faults so far (/proc/PID/stat), or -errno. */
 static long scale_minflt(pid_t pid)
 {
@@ -628,8 +613,8 @@ static int scale_latency_at(struct scale *full, struct scale *empty, struct scal
 	int r;
 
 	for (unsigned i = 0; i < LAT_N; i++)
-		if ((r = scale_alloc_timed(empty->c0, &full->lat_empty[i])) < 0 ||
-		    (r = scale_alloc_timed(full->cs[SCALE_VMS - 1], &full->lat_full[i])) < 0)
+		if ((r = bench_pasid_pair(empty->c0, &full->lat_empty[i])) < 0 ||
+		    (r = bench_pasid_pair(full->cs[SCALE_VMS - 1], &full->lat_full[i])) < 0)
 			return r;
 	/* each nestd works only for its own requests: its CPU time per PASID_ALLOC + PASID_FREE */
 	l->cpu_full_us = (bench_cpu(full->nestd.pid) - f0) * 1e6 / LAT_N;
@@ -861,7 +846,7 @@ static int scale_profile(const char *binary, unsigned long count, bool full)
 	if (r == 0)
 		r = scale_sync("ready");
 	for (unsigned long i = 0; i < count && r == 0; i++)
-		r = scale_alloc_timed(s.cs[SCALE_VMS - 1], &us);
+		r = bench_pasid_pair(s.cs[SCALE_VMS - 1], &us);
 	if (r == 0)
 		r = scale_sync("done");
 	return scale_end(&s, r);

@@ -77,6 +77,21 @@ int bench_fail(const nest_client *c, const char *what, int r)
 	return r < 0 ? r : -r;
 }
 
+int bench_pasid_pair(nest_client *c, double *alloc_us)
+{
+	double t0 = bench_now();
+	uint32_t p, n;
+	int r = nest_pasid_alloc(c, 1, NEST_PASID_MAX, NEST_GPASID_NONE, &p);
+
+	if (alloc_us)
+		*alloc_us = (bench_now() - t0) * 1e6;
+	if (r < 0)
+		return bench_fail(c, "PASID_ALLOC", r);
+	if ((r = nest_pasid_free(c, p, p, &n)) < 0 || n != 1)
+		return bench_fail(c, "PASID_FREE", r < 0 ? r : -EIO);
+	return 0;
+}
+
 int bench_memfd(const char *name, size_t len)
 {
 	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), r;

@@ -89,4 +89,10 @@ int bench_memfd(const char *name, size_t len);
  */
 int bench_fail(const nest_client *c, const char *what, int r);
 
+/*
+ * One PASID_ALLOC over the whole range and the PASID_FREE of what it got, both checked (the free
+ * must free exactly one). *@alloc_us (optional): the PASID_ALLOC's wall-clock time. 0 or -errno.
+ */
+int bench_pasid_pair(nest_client *c, double *alloc_us);
+
 #endif /* NEST_BENCH_UTIL_H */
