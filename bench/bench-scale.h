@@ -1,16 +1,26 @@
 /* SPDX-License-Identifier: MIT */
-/* bench-scale.h - what bench-scale measured, and its printing (bench-scale-print.c). */
+/*
+ * bench-scale.h - what bench-scale measured, and its printing (bench-scale-print.c); the nestd of
+ * a part of the run, and the PASID_ALLOC latency at each placement (bench-scale-place.c).
+ */
 #ifndef BENCH_SCALE_H
 #define BENCH_SCALE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <nest/libnest.h>
+
+#include "bench-echo.h"
+#include "bench-nestd.h"
 #include "bench-util.h"
+#include "config.h" /* NESTD_VMS_MAX */
 
 #define N_BOUND	      10000u /* bound PASIDs of the big VM */
 #define READY_REPS    5
 #define TEARDOWN_REPS 3
+#define LAT_N	      2000u /* PASID_ALLOC latency samples, each of empty and full */
+#define SCALE_VMS     (NESTD_VMS_MAX < 1024 ? NESTD_VMS_MAX : 1024)
 
 /*
  * Where the PASID_ALLOC latency samples ran: the bench and both nestds on one CPU, or the bench
@@ -44,6 +54,27 @@ struct scale_res {
 	unsigned n_vms;
 	uint64_t n_fill;
 };
+
+/* One nestd and the clients of one part of the run. */
+struct scale {
+	struct bench_nestd nestd;
+	struct bench_echo echo;
+	int echo_fd, memfd;
+	nest_client *c0, *c1, *admin;
+	nest_client **cs;	  /* part 3: one per VM */
+	uint32_t p_bound, p_free; /* vm0: bound with an empty table; allocated, not bound */
+	uint32_t *pasids;	  /* vm1's N_BOUND PASIDs */
+	size_t inv_next;
+	uint64_t inv_page;
+	double lat_empty[LAT_N], lat_full[LAT_N];
+	struct scale_res *res;
+};
+
+/*
+ * The PASID_ALLOC latency samples on the last VM of @full and on @empty's (the same name), at
+ * each placement, into full->res->lat (bench-scale-place.c). 0 or -errno.
+ */
+int scale_latency(struct scale *full, struct scale *empty);
 
 /* The human table and the Markdown rows bench/run collects. */
 void scale_print(const struct scale_res *res);
