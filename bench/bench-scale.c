@@ -33,8 +33,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
