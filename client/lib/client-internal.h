@@ -52,7 +52,6 @@ struct nest_client {
 	unsigned *free_slots; /* indexes of the free pending slots (a stack), pending_cap of room */
 	unsigned n_free;
 	unsigned inflight_fds; /* requests in flight whose reply may carry fds */
-	bool rx_fds_dropped;   /* the next message dispatched came with fds the kernel closed */
 	unsigned inflight;
 	uint8_t *rxbuf;
 	uint8_t *txbuf;
@@ -88,8 +87,13 @@ void client_set_error(nest_client *c, int err, const char *fmt, ...)
 void client_clear_error(nest_client *c);
 void client_log(nest_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Handle one received datagram in @buf. Takes ownership of @fds. Returns 0 or -errno (dead). */
-int client_dispatch(nest_client *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds);
+/*
+ * Handle one received datagram in @buf. Takes ownership of @fds. @fds_dropped: it came with fds
+ * the kernel closed (received without a control buffer): a reply is refused as one carrying fds
+ * it cannot. Returns 0 or -errno (dead).
+ */
+int client_dispatch(nest_client *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds,
+		    bool fds_dropped);
 
 /*
  * Receive bursts (rx.c): up to NEST_RX_BURST_MAX datagrams per recvmmsg(2). client_rx_recv()

@@ -310,19 +310,17 @@ static void client_on_event(nest_client *c, const struct nest_msg *m)
 		client_refuse_page_request(c, &ev.u.page_request);
 }
 
-int client_dispatch(nest_client *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds)
+int client_dispatch(nest_client *c, const uint8_t *buf, size_t len, int *fds, unsigned nfds,
+		    bool fds_dropped)
 {
 	struct nest_msg m;
 	int r = nest_msg_parse(buf, len, c->bufsize, &m);
-	bool dropped = c->rx_fds_dropped; /* this message's, before a callback reads on */
-
-	c->rx_fds_dropped = false;
 	if (r < 0) {
 		nest_fds_close(fds, nfds);
 		return client_kill(c, r);
 	}
 	if (m.hdr.flags & NEST_MSG_F_REPLY)
-		return client_on_reply(c, &m, fds, nfds, dropped);
+		return client_on_reply(c, &m, fds, nfds, fds_dropped);
 	nest_fds_close(fds, nfds); /* events and requests never carry fds for us */
 	if (m.hdr.flags & NEST_MSG_F_EVENT) {
 		client_on_event(c, &m);
@@ -348,7 +346,7 @@ static int client_process_one_by_one(nest_client *c, int handled)
 			return client_kill(c, -ECONNRESET);
 		if (n < 0)
 			return client_kill(c, (int)n);
-		r = client_dispatch(c, c->rxbuf, (size_t)n, fds, nfds);
+		r = client_dispatch(c, c->rxbuf, (size_t)n, fds, nfds, false);
 		if (r < 0)
 			return r;
 		handled++;
@@ -450,8 +448,7 @@ static int client_recv_one(nest_client *c)
 		return client_kill(c, -ECONNRESET);
 	if (n < 0)
 		return client_kill(c, (int)n);
-	c->rx_fds_dropped = dropped; /* taken by client_dispatch() */
-	r = client_dispatch(c, c->rxbuf, (size_t)n, fds, nfds);
+	r = client_dispatch(c, c->rxbuf, (size_t)n, fds, nfds, dropped);
 	return r < 0 ? r : 1;
 }
 

@@ -117,7 +117,7 @@ int client_rx_next(nest_client *c)
 					 "out of fds: the fds of a message could not be received");
 		return r;
 	}
-	r = client_dispatch(c, m->buf, (size_t)m->len, m->fds, m->nfds);
+	r = client_dispatch(c, m->buf, (size_t)m->len, m->fds, m->nfds, false);
 	m->nfds = 0; /* client_dispatch() took them */
 	return r < 0 ? r : 1;
 }
