@@ -15,6 +15,8 @@
  * busy the record shares the overflow key "*" (rate-limited like any other). Every audited
  * request looks its key up: a hash of (VM, uid) chains the keys, so that costs the same for the
  * 1,024th VM as for the first (a scan of the table cost ~36,000 instructions per record there).
+ * Only a new key of a full table scans it for an idle one, and a scan that finds none is not
+ * repeated before the soonest time a key can be idle.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -65,6 +67,7 @@ static struct {
 	uint64_t folded_total; /* records folded since start (for tests and stats) */
 	uint32_t n_folding;    /* keys folding now */
 	uint64_t probes;       /* keys compared by ar_lookup() since start (for tests) */
+	uint64_t scan_after;   /* a full table has no idle key before then: skip the scan */
 	void (*on_fold)(void *arg);
 	void *on_fold_arg;
 } ar = {.period_sec = 10};
@@ -82,6 +85,7 @@ void audit_rate_set(uint32_t rate, uint32_t burst, uint32_t summary_sec)
 	ar.rate = rate;
 	ar.burst = burst ? burst : 1;
 	ar.period_sec = summary_sec ? summary_sec : 1;
+	ar.scan_after = 0; /* the bound was computed with the old rate and burst */
 }
 
 uint64_t audit_rate_folded(void)
@@ -147,6 +151,45 @@ static bool ar_key_idle(struct ar_key *k, uint64_t now)
 }
 
 /*
+ * The earliest time @k (not idle) can be idle: a folding key stops folding at a period's end at
+ * the soonest (and then has a full bucket), a key that is not folding when its bucket has
+ * refilled (whole milliseconds, as ar_refill() adds). Records only push it later.
+ */
+static uint64_t ar_key_idle_at(const struct ar_key *k)
+{
+	uint64_t need;
+
+	if (k->folding)
+		return k->period_start + (uint64_t)ar.period_sec * 1000000u;
+	need = (uint64_t)ar.burst * 1000u - k->tokens_milli;
+	return k->last_usec + (need + ar.rate - 1) / ar.rate * 1000u;
+}
+
+/*
+ * An idle key of the full table to take over, or NULL. A scan that finds none notes when the
+ * first key can be idle at the soonest, and until then records of new keys go to "*" without a
+ * scan: a table full of busy keys costs no more per record than a hash lookup.
+ */
+static struct ar_key *ar_idle_key(uint64_t now)
+{
+	uint64_t soonest = UINT64_MAX;
+
+	if (now < ar.scan_after)
+		return NULL;
+	for (size_t i = 0; i < AR_KEYS; i++) {
+		struct ar_key *k = &ar.keys[i];
+
+		ar.probes++;
+		if (ar_key_idle(k, now))
+			return k;
+		if (ar_key_idle_at(k) < soonest)
+			soonest = ar_key_idle_at(k);
+	}
+	ar.scan_after = soonest;
+	return NULL;
+}
+
+/*
  * FNV-1a of @vm and @uid from a basis seeded at random once per process: VM names come from
  * clients (a refused attach is audited with the name asked for), and an unseeded hash would let
  * one pick names that share a chain and bring the table scan back.
@@ -197,11 +240,8 @@ static struct ar_key *ar_lookup(const char *vm, uid_t uid, uint64_t now)
 	}
 	if (ar.n_used < AR_KEYS)
 		spare = &ar.keys[ar.n_used++];
-	for (size_t i = 0; !spare && i < AR_KEYS; i++)
-		if (ar_key_idle(&ar.keys[i], now)) {
-			spare = &ar.keys[i];
-			ar_unlink(spare);
-		}
+	else if ((spare = ar_idle_key(now)))
+		ar_unlink(spare);
 	if (!spare) {
 		if (!ar.overflow.used)
 			ar_key_init(&ar.overflow, "*", (uid_t)-1, now);

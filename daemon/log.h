@@ -83,7 +83,7 @@ void audit_rate_on_fold(void (*fn)(void *arg), void *arg);
 void audit_rate_on_fold_release(void *arg);
 void audit_rate_flush(void);
 uint64_t audit_rate_folded(void);
-/* Keys compared while looking records' (VM, uid) keys up, since start: for tests. */
+/* Keys compared or scanned while looking records' (VM, uid) keys up, since start: for tests. */
 uint64_t audit_rate_probes(void);
 
 #endif /* NESTD_LOG_H */

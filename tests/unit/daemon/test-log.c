@@ -400,3 +400,41 @@ Test(log, audit_fold_reuses_idle_keys, .timeout = 60)
 	free(got);
 	NO_LEAKS();
 }
+
+/*
+ * A full table of busy keys is scanned once for an idle one, not for every record of a new key:
+ * until the soonest time a key can be idle, new keys share "*" at the cost of a hash lookup (a
+ * scan per record compared 1,024 keys). Once a key can be idle, the next new key scans and
+ * takes it.
+ */
+Test(log, audit_fold_busy_table_scanned_once, .timeout = 60)
+{
+	struct capture cap;
+	char vm[32], *got;
+	uint64_t probes;
+
+	capture_begin(&cap);
+	audit_rate_set(50, 2, 3600); /* a bucket of 2, a token every 20 ms */
+	for (unsigned i = 0; i < 1024; i++) {
+		snprintf(vm, sizeof(vm), "vm%u", i);
+		audit_n(vm, 1); /* one token left: busy for 20 ms */
+	}
+	probes = audit_rate_probes();
+	for (unsigned i = 0; i < 2000; i++) {
+		snprintf(vm, sizeof(vm), "new%u", i);
+		audit_n(vm, 1); /* no idle key: "*" */
+	}
+	probes = audit_rate_probes() - probes;
+	cr_expect_geq(probes, 1024u, "the first new key scans the table");
+	cr_expect_leq(probes, 1024u + 2000u * 8, "keys compared for 2,000 new keys: %llu",
+		      (unsigned long long)probes);
+	usleep(60 * 1000);  /* every key idle again */
+	audit_n("late", 3); /* scans, takes a key of its own: two written, then folding */
+	audit_rate_flush();
+	got = capture_end(&cap);
+	cr_expect_eq(count_str(got, "op=audit-fold vm=* "), 1, "the new keys shared \"*\"");
+	cr_expect_eq(count_str(got, "op=audit-fold vm=late "), 1, "late has a key of its own");
+	cr_expect_eq(count_str(got, "op=bind vm=late "), 2);
+	free(got);
+	NO_LEAKS();
+}
