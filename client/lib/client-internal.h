@@ -85,7 +85,13 @@ struct client_sync {
 void client_set_error(nest_client *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void client_clear_error(nest_client *c);
-void client_log(nest_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void client_log_(nest_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A debug message to the VMM's log callback; without one its arguments are not even evaluated. */
+#define client_log(c, ...)                                                                         \
+	do {                                                                                       \
+		if ((c)->log_cb)                                                                   \
+			client_log_((c), __VA_ARGS__);                                             \
+	} while (0)
 
 /*
  * Handle one received datagram in @buf. Takes ownership of @fds. @fds_dropped: it came with fds

@@ -43,13 +43,11 @@ void client_set_error(nest_client *c, int err, const char *fmt, ...)
 	client_log(c, "%s", c->err);
 }
 
-void client_log(nest_client *c, const char *fmt, ...)
+void client_log_(nest_client *c, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
 
-	if (!c->log_cb)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
