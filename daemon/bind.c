@@ -135,8 +135,10 @@ static int bind_devices(struct vm *vm, const struct bind_what *w, uint64_t mask,
 						vm->cfg.name, id);
 			log_msg(LOG_ERR,
 				"vm %s: replace of PASID %u failed on device %u, and device %u could "
-				"not be put back on the old table: unbinding PASID %u on device %u",
-				vm->cfg.name, w->hpasid, vm->cfg.devices[i].id, id, w->hpasid, id);
+				"not be put back on the old table: unbinding PASID %u on device %u "
+				"(device %u and the devices put back keep the old table)",
+				vm->cfg.name, w->hpasid, vm->cfg.devices[i].id, id, w->hpasid, id,
+				vm->cfg.devices[i].id);
 			*lost |= UINT64_C(1) << j;
 		}
 	}
@@ -350,7 +352,10 @@ static const char *bind_audit_what(const struct vm *vm, const struct bind_req *q
 	return buf;
 }
 
-/* "; device 2 left unbound (rollback failed)" for each device a failed replace unbound. */
+/*
+ * "; device 2 left unbound (rollback failed)" for each device a failed replace unbound, then
+ * where the others are.
+ */
 static const char *bind_audit_lost(const struct vm *vm, uint64_t lost, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -361,6 +366,8 @@ static const char *bind_audit_lost(const struct vm *vm, uint64_t lost, char *buf
 			n += (size_t)snprintf(buf + n, len - n,
 					      "; device %u left unbound (rollback failed)",
 					      vm->cfg.devices[i].id);
+	if (lost && n < len)
+		snprintf(buf + n, len - n, "; the other devices on the old table");
 	return buf;
 }
 

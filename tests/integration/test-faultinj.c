@@ -387,7 +387,8 @@ static bool fr_run(long n1, long n2, int *ret, struct fr_state *s, char *unbound
 					 "unbinding PASID %u on device %u", pasid, dev);
 				logged = logged || strstr(line, put_back);
 				audited = audited ||
-					  (strstr(line, "audit: op=bind ") && strstr(line, want));
+					  (strstr(line, "audit: op=bind ") && strstr(line, want) &&
+					   strstr(line, "; the other devices on the old table"));
 			}
 			cr_expect(logged, "no log line for device %u", dev);
 			cr_expect(audited, "no audit record for device %u", dev);
