@@ -4,8 +4,10 @@
  * every device of the VM, or (1.2) on a subset of them (DEVICE, one at a time), on a device's RID
  * without PASID (RID), or in place of the table bound there (REPLACE, atomic per device). A bind
  * is all-or-nothing: if one device refuses, the devices done are unbound again (a replace puts
- * them back on the old table). BIND_NATIVE carries the kernel's own nested HWPT data (PROTOCOL.md §8.14): the
- * daemon checks ownership, state and the announced type; the backend checks the bytes.
+ * them back on the old table; a device that cannot be put back is unbound, and the VMM told with
+ * EV_UNBOUND, so that nestd's books say what the device really has). BIND_NATIVE carries the
+ * kernel's own nested HWPT data (PROTOCOL.md §8.14): the daemon checks ownership, state and the
+ * announced type; the backend checks the bytes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -73,11 +75,15 @@ struct bind_what {
 	uint32_t len;
 };
 
-/* A bind request once decoded: flags, the target device (index, -1 without DEVICE), the table. */
+/*
+ * A bind request once decoded: flags, the target device (index, -1 without DEVICE), the table;
+ * and, out, the devices a failed replace left unbound (their rollback failed too).
+ */
 struct bind_req {
 	uint32_t flags;
 	int idx;
 	struct bind_what w;
+	uint64_t lost;
 };
 
 static int bind_one(struct vm *vm, uint32_t dev_id, const struct bind_what *w, bool replace)
@@ -93,10 +99,12 @@ static int bind_one(struct vm *vm, uint32_t dev_id, const struct bind_what *w, b
 /*
  * Bind (or, with @old, replace) on every attached device of @mask; all or nothing (R13): if one
  * device fails, the devices done are unbound again, or with a replace put back on @old (the
- * same atomic swap the other way, so they are never without a table either).
+ * same atomic swap the other way, so they are never without a table either). A device that
+ * refuses to go back stays on @w, a table the PASID's books do not have: it goes into *@lost for
+ * the caller to unbind (PROTOCOL.md §8.9).
  */
 static int bind_devices(struct vm *vm, const struct bind_what *w, uint64_t mask,
-			const struct bind_what *old)
+			const struct bind_what *old, uint64_t *lost)
 {
 	const struct nest_backend_ops *ops = vm->d->be_ops;
 	size_t n = vm->cfg.n_devices, done = 0, i;
@@ -120,13 +128,43 @@ static int bind_devices(struct vm *vm, const struct bind_what *w, uint64_t mask,
 
 		if (!vm->devices[j].attached || !(mask >> j & 1))
 			continue;
-		if (!old)
+		if (!old) {
 			ops->unbind(vm->d->be, vm->ctx, id, w->hpasid);
-		else if (bind_one(vm, id, old, true) < 0)
+		} else if (bind_one(vm, id, old, true) < 0) {
 			nestd_log_backend_error(vm->d, "vm %s: replace rollback on device %u",
 						vm->cfg.name, id);
+			log_msg(LOG_ERR,
+				"vm %s: replace of PASID %u failed on device %u, and device %u could "
+				"not be put back on the old table: unbinding PASID %u on device %u "
+				"(device %u and the devices put back keep the old table)",
+				vm->cfg.name, w->hpasid, vm->cfg.devices[i].id, id, w->hpasid, id,
+				vm->cfg.devices[i].id);
+			*lost |= UINT64_C(1) << j;
+		}
 	}
 	return r;
+}
+
+/*
+ * A failed replace left the devices of @lost on the new table, which the books do not have:
+ * unbind them there (unbind() cannot fail: the device ends with nothing on the PASID, its DMA
+ * with it faults), drop them from the PASID's devices (the last one unbinds the PASID) and tell
+ * the VMM, before the reply (EV_UNBOUND, to a client whose HELLO said minor >= 2).
+ */
+static void bind_drop_lost(struct vm *vm, struct vm_pasid *p, uint64_t lost)
+{
+	for (size_t i = 0; i < vm->cfg.n_devices; i++) {
+		struct nest_ev_unbound ev = {.size = sizeof(ev),
+					     .dev_id = vm->cfg.devices[i].id,
+					     .pasid = p->pasid,
+					     .reason = NEST_UNBOUND_REPLACE_ROLLBACK};
+
+		if (!(lost >> i & 1))
+			continue;
+		vm_pasid_unbind_dev(vm, p, (int)i);
+		if (vm->conn && vm->conn->peer_minor >= 2) /* a 1.2 event */
+			conn_send_event(vm->conn, NEST_EV_UNBOUND, &ev, sizeof(ev));
+	}
 }
 
 /*
@@ -210,7 +248,7 @@ static void bind_s1_set(struct vm_s1 *s, const struct bind_what *w, uint8_t *cop
  * A PASID target: the whole VM (no DEVICE), one more device of the PASID's table (DEVICE), or
  * the table swapped where it is bound (REPLACE; with DEVICE only when that is its one device).
  */
-static int bind_pasid(struct vm *vm, struct vm_pasid *p, const struct bind_req *q)
+static int bind_pasid(struct vm *vm, struct vm_pasid *p, struct bind_req *q)
 {
 	bool replace = q->flags & NEST_BIND_F_REPLACE;
 	struct bind_what old = {.hpasid = p->pasid};
@@ -244,7 +282,9 @@ static int bind_pasid(struct vm *vm, struct vm_pasid *p, const struct bind_req *
 	} else {
 		old.bb = &p->s1.bind;
 	}
-	r = bind_devices(vm, &q->w, mask, replace ? &old : NULL);
+	r = bind_devices(vm, &q->w, mask, replace ? &old : NULL, &q->lost);
+	if (q->lost)
+		bind_drop_lost(vm, p, q->lost);
 	if (r < 0 || (p->bound && !replace)) { /* failed, or one more device of the same table */
 		free(copy);
 		if (r == 0)
@@ -288,7 +328,7 @@ static int bind_rid(struct vm *vm, const struct bind_req *q)
 	return 0;
 }
 
-static int bind_exec(struct vm *vm, struct vm_pasid *p, const struct bind_req *q)
+static int bind_exec(struct vm *vm, struct vm_pasid *p, struct bind_req *q)
 {
 	int r = q->flags & NEST_BIND_F_RID ? bind_rid(vm, q) : bind_pasid(vm, p, q);
 
@@ -312,6 +352,25 @@ static const char *bind_audit_what(const struct vm *vm, const struct bind_req *q
 	return buf;
 }
 
+/*
+ * "; device 2 left unbound (rollback failed)" for each device a failed replace unbound, then
+ * where the others are.
+ */
+static const char *bind_audit_lost(const struct vm *vm, uint64_t lost, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < vm->cfg.n_devices && n < len; i++)
+		if (lost >> i & 1)
+			n += (size_t)snprintf(buf + n, len - n,
+					      "; device %u left unbound (rollback failed)",
+					      vm->cfg.devices[i].id);
+	if (lost && n < len)
+		snprintf(buf + n, len - n, "; the other devices on the old table");
+	return buf;
+}
+
 int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_bind *b = rq->req;
@@ -332,7 +391,7 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		.emt = b->emt,
 	};
 	struct bind_req q = {.flags = b->flags, .w = {.hpasid = b->hpasid, .bb = &bb}};
-	char what[48];
+	char what[48], lost[256];
 	int r;
 
 	if (!(vm->info.features & NEST_FEAT_BIND_PGTBL))
@@ -363,9 +422,10 @@ int op_bind(struct conn *c, struct op_req *rq, struct op_reply *rp)
 			vm_pasid_clear_gpasid(vm, p);
 	}
 	ar.result = r;
-	audit_log(&ar, "%s: gpgd 0x%llx aw %u flags 0x%llx",
+	audit_log(&ar, "%s: gpgd 0x%llx aw %u flags 0x%llx%s",
 		  bind_audit_what(vm, &q, what, sizeof(what)), (unsigned long long)b->gpgd,
-		  b->addr_width, (unsigned long long)b->vtd_flags);
+		  b->addr_width, (unsigned long long)b->vtd_flags,
+		  bind_audit_lost(vm, q.lost, lost, sizeof(lost)));
 	return r;
 }
 
@@ -387,7 +447,7 @@ int op_bind_native(struct conn *c, struct op_req *rq, struct op_reply *rp)
 				   .data = rq->tail.ptr,
 				   .len = (uint32_t)rq->tail.len}};
 	struct vm_pasid *p = NULL;
-	char what[48];
+	char what[48], lost[256];
 	int r;
 
 	if (!(vm->info.features & NEST_FEAT_NATIVE) || !c->d->be_ops->bind_native)
@@ -406,8 +466,8 @@ int op_bind_native(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	if (r == 0)
 		r = bind_exec(vm, p, &q);
 	ar.result = r;
-	audit_log(&ar, "%s: type %u len %u", bind_audit_what(vm, &q, what, sizeof(what)),
-		  b->data_type, b->data_len);
+	audit_log(&ar, "%s: type %u len %u%s", bind_audit_what(vm, &q, what, sizeof(what)),
+		  b->data_type, b->data_len, bind_audit_lost(vm, q.lost, lost, sizeof(lost)));
 	return r;
 }
 

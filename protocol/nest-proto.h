@@ -122,7 +122,8 @@ enum nest_op {
 	NEST_EV_STALE = 35,	   /* sim checker: a cache served a stale translation */
 	NEST_EV_PAGE_REQUEST = 36, /* 1.1: an I/O page request (IOPF) of a device of the VM */
 	NEST_EV_VEVENT = 37,	   /* 1.1: a record of one of the VM's vIOMMU event queues */
-	NEST_OP_MAX = 38,
+	NEST_EV_UNBOUND = 38,	   /* 1.2: nestd unbound a PASID on a device (a failed REPLACE) */
+	NEST_OP_MAX = 39,
 };
 
 /* -------------------------------------------------------------------------------------------- */
@@ -768,6 +769,24 @@ struct nest_ev_vevent {
 	uint32_t __reserved;
 };
 
+/*
+ * EV_UNBOUND (1.2): nestd unbound host PASID @pasid on device @dev_id itself, and says so before
+ * the reply to the request that caused it. NEST_UNBOUND_REPLACE_ROLLBACK: a BIND / BIND_NATIVE
+ * with REPLACE failed on a device and putting this device back on the old table failed too; the
+ * device is left unbound (its DMA with the PASID faults, as after UNBIND with DEVICE) rather than
+ * on a table nestd would not account for. The PASID stays allocated; the VMM binds it again.
+ */
+enum {
+	NEST_UNBOUND_REPLACE_ROLLBACK = 1,
+};
+
+struct nest_ev_unbound {
+	uint32_t size;
+	uint32_t dev_id; /* device of this VM */
+	uint32_t pasid;	 /* host PASID of this VM, now unbound on that device */
+	uint32_t reason; /* NEST_UNBOUND_* */
+};
+
 /* -------------------------------------------------------------------------------------------- */
 /* ABI locks                                                                                    */
 
@@ -998,6 +1017,10 @@ NEST_OFF(nest_ev_stale, cache, 12);
 NEST_OFF(nest_ev_stale, cached_gpa, 24);
 NEST_OFF(nest_ev_stale, current_gpa, 32);
 NEST_OFF(nest_ev_stale, __reserved, 44);
+NEST_ABI(nest_ev_unbound, 16);
+NEST_OFF(nest_ev_unbound, dev_id, 4);
+NEST_OFF(nest_ev_unbound, pasid, 8);
+NEST_OFF(nest_ev_unbound, reason, 12);
 
 #ifdef __cplusplus
 }

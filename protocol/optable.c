@@ -296,6 +296,13 @@ const struct nest_op_desc nest_op_table[NEST_OP_MAX] = {
 				.len_off = offsetof(struct nest_ev_vevent, data_len),
 				.nreserved = 1, .reserved = {RSV(nest_ev_vevent, __reserved)}},
 		},
+	[NEST_EV_UNBOUND] =
+		{
+			.name = "EV_UNBOUND",
+			.op = NEST_EV_UNBOUND,
+			.is_event = 1,
+			.req = {BODY_NOFLAGS(nest_ev_unbound, reason)},
+		},
 };
 
 const struct nest_op_desc *nest_op_desc(uint32_t op)

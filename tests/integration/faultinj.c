@@ -4,10 +4,12 @@
  *
  * Linked with --wrap for malloc, calloc, realloc, strdup, nest_backend_select and
  * dispatch_message. The first request whose op is $NESTD_FAULT_OP (after $NESTD_FAULT_SKIP
- * of them, default 0) arms the hook for the time it is handled: its $NESTD_FAULT_N-th fallible call (an allocation by nestd's own code, or a
- * backend call that can fail) fails: the allocation returns NULL, the backend call -EIO. When
- * the fault fired, the file $NESTD_FAULT_FIRED is created. Nothing else changes: every other
- * request, and everything after, runs normally.
+ * of them, default 0) arms the hook for the time it is handled: its $NESTD_FAULT_N-th fallible
+ * call (an allocation by nestd's own code, or a backend call that can fail) fails: the
+ * allocation returns NULL, the backend call -EIO. $NESTD_FAULT_N may list up to four numbers,
+ * "3,5": each of those calls fails (a failure and then one in its rollback). When the fault
+ * fired (the last of the list), the file $NESTD_FAULT_FIRED is created. Nothing else changes:
+ * every other request, and everything after, runs normally.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +38,12 @@ void __real_dispatch_message(struct conn *c, const uint8_t *buf, size_t len, int
 void __wrap_dispatch_message(struct conn *c, const uint8_t *buf, size_t len, int *fds,
 			     unsigned nfds);
 
+#define FI_N_MAX 4
+
 static struct {
 	bool init, done, armed;
 	int op;
-	long n, count;
+	long n[FI_N_MAX], count; /* n: the calls that fail, ascending; 0 ends the list */
 	long skip; /* NESTD_FAULT_SKIP: requests of the op that run before the faulted one */
 	const char *fired_path;
 	const struct nest_backend_ops *real;
@@ -49,11 +53,21 @@ static struct {
 /* One fallible call: true if this is the one that fails. */
 static bool fi_hit(void)
 {
-	int fd;
+	int fd, last = 0;
+	bool hit = false;
 
-	if (!fi.armed || ++fi.count != fi.n)
+	if (!fi.armed)
 		return false;
-	fi.armed = false; /* one fault per run */
+	fi.count++;
+	for (int i = 0; i < FI_N_MAX && fi.n[i] > 0; i++) {
+		hit = hit || fi.n[i] == fi.count;
+		last = i;
+	}
+	if (!hit)
+		return false;
+	if (fi.count < fi.n[last])
+		return true;
+	fi.armed = false; /* the list's faults per run */
 	if (fi.fired_path) {
 		fd = open(fi.fired_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0)
@@ -197,11 +211,18 @@ void __wrap_dispatch_message(struct conn *c, const uint8_t *buf, size_t len, int
 
 		fi.init = true;
 		fi.op = op ? atoi(op) : -1;
-		fi.n = n ? atol(n) : 0;
+		for (int i = 0; n && *n && i < FI_N_MAX; i++) {
+			char *end;
+
+			fi.n[i] = strtol(n, &end, 10);
+			if (i > 0 && fi.n[i] <= fi.n[i - 1])
+				abort(); /* a test's mistake: the list must ascend */
+			n = *end == ',' ? end + 1 : end;
+		}
 		fi.fired_path = getenv("NESTD_FAULT_FIRED");
 		fi.skip = getenv("NESTD_FAULT_SKIP") ? atol(getenv("NESTD_FAULT_SKIP")) : 0;
 	}
-	if (!fi.done && fi.n > 0 && len >= sizeof(h)) {
+	if (!fi.done && fi.n[0] > 0 && len >= sizeof(h)) {
 		memcpy(&h, buf, sizeof(h));
 		if (h.op == fi.op && fi.skip > 0) {
 			fi.skip--;

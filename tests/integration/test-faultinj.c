@@ -250,3 +250,198 @@ Test(faultinj, bind_replace)
 	fi_sweep(&fc);
 	NO_LEAKS();
 }
+
+/*
+ * REPLACE whose rollback fails too (PROTOCOL.md §8.9): three devices, a fault in the replace of
+ * device k and another one in the rollback of a device j < k (and every other pair of faults up
+ * to the op's end). The device that cannot go back is unbound and the VMM told (EV_UNBOUND,
+ * before the reply); the reply is the error; and in every run nestd's books (admin vm.show)
+ * match what each device really translates through the PASID (after a full invalidation: the
+ * old table "AAAA", the new one "BBBB", or unbound: pasid-not-present).
+ */
+#define FR_DEVS 3
+
+struct fr_state {
+	char hw[FR_DEVS];    /* per device: 'A' old table, 'B' new table, '-' unbound */
+	char books[FR_DEVS]; /* per device, from vm.show: its PASID's table, '-' not bound */
+};
+
+static void fr_state(struct tc *a, struct tc *t, uint32_t pasid, struct fr_state *s)
+{
+	struct json_object *res = NULL, *pasids, *p, *devs, *v;
+	struct nest_inv_entry e[2] = {
+		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_PASID,
+		 .granularity = NEST_INV_GRANU_DOMAIN},
+		{.cache = NEST_CACHE_DEV_IOTLB,
+		 .granularity = NEST_INV_GRANU_ADDR,
+		 .addr = IT_GVA,
+		 .granule_size = 4096,
+		 .nb_granules = 1},
+	};
+	char table = '-';
+
+	for (uint32_t dev = 1; dev <= FR_DEVS; dev++) {
+		struct nest_sim_dma_reply dr;
+		char buf[5] = {0};
+
+		/* the IOTLB is per domain (VT-d): flushed before each device, so that each one
+		 * reads through its own PASID entry, not through what another device cached */
+		cr_assert_eq(tc_invalidate(t, e, 2, NULL), 0);
+		cr_assert_eq(tc_dma(t, dev, pasid, IT_GVA, 0, buf, 4, &dr), 0);
+		if (dr.fault_reason == NEST_FAULT_PASID_NOT_PRESENT)
+			s->hw[dev - 1] = '-';
+		else if (dr.fault_reason == 0 && (!strcmp(buf, "AAAA") || !strcmp(buf, "BBBB")))
+			s->hw[dev - 1] = buf[0];
+		else
+			cr_assert_fail("device %u reads \"%s\", fault %u", dev, buf,
+				       dr.fault_reason);
+	}
+	cr_assert_eq(tc_admin(a, "vm.show", "{\"name\":\"vm0\"}", &res), 0);
+	cr_assert(json_object_object_get_ex(res, "pasids", &pasids));
+	cr_assert_eq(json_object_array_length(pasids), 1);
+	p = json_object_array_get_idx(pasids, 0);
+	cr_assert(json_object_object_get_ex(p, "gpgd", &v));
+	if (json_object_is_type(v, json_type_string))
+		table = strtoull(json_object_get_string(v), NULL, 16) == FI_GPGD2 ? 'B' : 'A';
+	cr_assert(json_object_object_get_ex(p, "devices", &devs));
+	memset(s->books, '-', sizeof(s->books));
+	for (size_t i = 0; i < json_object_array_length(devs); i++) {
+		int64_t id = json_object_get_int64(json_object_array_get_idx(devs, i));
+
+		cr_assert(id >= 1 && id <= FR_DEVS);
+		s->books[id - 1] = table;
+	}
+	json_object_put(res);
+}
+
+/*
+ * One run with the calls @n1 and @n2 of the REPLACE failing. Returns whether both were reached;
+ * *ret is the reply, @s the state after it, @unbound the devices EV_UNBOUND named ('U').
+ */
+static bool fr_run(long n1, long n2, int *ret, struct fr_state *s, char *unbound)
+{
+	struct td d;
+	struct it_guest g;
+	char conf[2048], op[32], nn[48], fired[200], path[160];
+	struct nest_ev_unbound ev;
+	struct stat st;
+
+	td_init(&d);
+	d.bin = NESTD_FAULTINJECT;
+	d.capture_stderr = true;
+	it_std_conf(conf, sizeof(conf), "Device=dsa2 id=3 ats=yes pasid-bits=20", NULL);
+	td_write_conf(&d, conf);
+	snprintf(op, sizeof(op), "NESTD_FAULT_OP=%u", NEST_OP_BIND);
+	snprintf(nn, sizeof(nn), "NESTD_FAULT_N=%ld,%ld", n1, n2);
+	snprintf(path, sizeof(path), "%s/fired", d.dir);
+	snprintf(fired, sizeof(fired), "NESTD_FAULT_FIRED=%s", path);
+	d.env[0] = op;
+	d.env[1] = nn;
+	d.env[2] = fired;
+	d.env[3] = "NESTD_FAULT_SKIP=1"; /* the setup's BIND */
+	d.env[4] = NULL;
+	cr_assert_eq(td_start(&d), 0);
+	it_guest_init(&g);
+	fi_table2(&g);
+	struct tc *a = it_admin(&d);
+	struct tc *t = it_client(&d);
+	uint32_t pasid = fi_setup(t, &g, 4);
+	struct nest_bind b = {.size = sizeof(b),
+			      .flags = NEST_BIND_F_REPLACE,
+			      .format = NEST_BIND_FMT_VTD_FL,
+			      .addr_width = 48,
+			      .gpgd = FI_GPGD2,
+			      .hpasid = pasid};
+
+	*ret = tc_call(t, NEST_OP_BIND, &b, sizeof(b), NULL, 0, NULL, 0, NULL, 0, NULL);
+	/* the events came before the reply: they are stashed already */
+	memset(unbound, '.', FR_DEVS);
+	while (tc_wait_event(t, NEST_EV_UNBOUND, &ev, sizeof(ev), 0) == 0) {
+		cr_assert_eq(ev.size, sizeof(ev));
+		cr_assert_eq(ev.pasid, pasid);
+		cr_assert_eq(ev.reason, NEST_UNBOUND_REPLACE_ROLLBACK);
+		cr_assert(ev.dev_id >= 1 && ev.dev_id <= FR_DEVS);
+		cr_assert_eq(unbound[ev.dev_id - 1], '.', "device %u named twice", ev.dev_id);
+		unbound[ev.dev_id - 1] = 'U';
+	}
+	fr_state(a, t, pasid, s);
+	bool did = stat(path, &st) == 0;
+	if (did && strchr(unbound, 'U')) { /* the log and the audit record say which device */
+		char want[160];
+		FILE *f = fopen(d.log, "r");
+		char line[1024];
+
+		cr_assert_not_null(f);
+		for (uint32_t dev = 1; dev <= FR_DEVS; dev++) {
+			bool logged = false, audited = false;
+
+			if (unbound[dev - 1] != 'U')
+				continue;
+			snprintf(want, sizeof(want), "device %u left unbound (rollback failed)",
+				 dev);
+			rewind(f);
+			while (fgets(line, sizeof(line), f)) {
+				char put_back[96];
+
+				snprintf(put_back, sizeof(put_back),
+					 "unbinding PASID %u on device %u", pasid, dev);
+				logged = logged || strstr(line, put_back);
+				audited = audited ||
+					  (strstr(line, "audit: op=bind ") && strstr(line, want) &&
+					   strstr(line, "; the other devices on the old table"));
+			}
+			cr_expect(logged, "no log line for device %u", dev);
+			cr_expect(audited, "no audit record for device %u", dev);
+		}
+		fclose(f);
+	}
+	/* the connection is still served; the PASID can be bound again on the lost device */
+	cr_expect_eq(tc_call(t, 250, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL), -ENOTTY);
+	tc_free(t);
+	tc_free(a);
+	it_guest_fini(&g);
+	cr_expect_eq(td_stop(&d), 0, "N=%ld,%ld: nestd did not exit 0 (leak?)", n1, n2);
+	return did;
+}
+
+Test(faultinj, bind_replace_rollback_fails)
+{
+	bool seen_j1 = false, seen_j2 = false;
+	long runs = 0;
+
+	/* the fallible calls: the swaps of devices 1, 2, 3, then the rollbacks, in device order */
+	for (long n1 = 1; n1 <= 5; n1++) {
+		for (long n2 = n1 + 1; n2 <= n1 + 3; n2++) {
+			struct fr_state s;
+			char unbound[FR_DEVS + 1] = {0}, hw[FR_DEVS + 1] = {0};
+			int r;
+
+			if (!fr_run(n1, n2, &r, &s, unbound))
+				continue; /* the op ended before the second fault */
+			runs++;
+			memcpy(hw, s.hw, FR_DEVS);
+			for (int i = 0; i < FR_DEVS; i++) {
+				cr_expect_eq(s.books[i], s.hw[i],
+					     "N=%ld,%ld: device %d: books '%c', device '%c' (%s)",
+					     n1, n2, i + 1, s.books[i], s.hw[i], hw);
+				cr_expect_eq(unbound[i] == 'U', s.hw[i] == '-',
+					     "N=%ld,%ld: device %d unbound '%c', event '%c'", n1,
+					     n2, i + 1, s.hw[i], unbound[i]);
+			}
+			if (r == 0) {
+				cr_expect_str_eq(hw, "BBB", "N=%ld,%ld: success, yet %s", n1, n2,
+						 hw);
+				continue;
+			}
+			cr_expect(r == -EIO || r == -ENOMEM, "N=%ld,%ld: errno %d", n1, n2, r);
+			cr_expect_null(strchr(hw, 'B'), "N=%ld,%ld: failed (%d), yet %s", n1, n2, r,
+				       hw);
+			seen_j1 = seen_j1 || !strcmp(hw, "-AA");
+			seen_j2 = seen_j2 || !strcmp(hw, "A-A");
+		}
+	}
+	cr_log_info("bind_replace_rollback_fails: %ld runs with both faults", runs);
+	cr_expect(seen_j1, "no run left device 1 unbound (its rollback failed)");
+	cr_expect(seen_j2, "no run left device 2 unbound (k = 3, j = 2)");
+	NO_LEAKS();
+}

@@ -121,7 +121,8 @@ struct nest_vevent {
  */
 struct nest_event {
 	uint32_t type; /* NEST_EV_FAULT, NEST_EV_DEVICE_GONE, NEST_EV_SHUTDOWN, NEST_EV_STALE,
-			  NEST_EV_PAGE_REQUEST, NEST_EV_VEVENT (protocol 1.1) */
+			  NEST_EV_PAGE_REQUEST, NEST_EV_VEVENT (protocol 1.1), NEST_EV_UNBOUND
+			  (1.2) */
 	union {
 		struct nest_ev_fault fault;
 		struct nest_ev_device_gone device_gone;
@@ -129,6 +130,7 @@ struct nest_event {
 		struct nest_ev_stale stale;
 		struct nest_ev_page_request page_request;
 		struct nest_vevent vevent; /* not the wire struct: see above */
+		struct nest_ev_unbound unbound;
 	} u;
 };
 

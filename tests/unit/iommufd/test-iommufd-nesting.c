@@ -275,3 +275,44 @@ Test(iommufd_nesting, pasid_replace_and_device_detach, .init = setup, .fini = te
 	cr_expect(rid_to_parent, "the RID went back to the parent before its HWPT was destroyed");
 	cr_expect(destroyed_rid && destroyed_pasid, "no stale HWPT");
 }
+
+/*
+ * What nestd does on a device whose REPLACE rollback fails (PROTOCOL.md §8.9): the device was
+ * swapped to the new table, the swap back is refused, and nestd unbinds the PASID there. The
+ * backend's record must follow the kernel: the failed swap back leaves the new HWPT attached
+ * (and recorded), and the unbind detaches the PASID and destroys that HWPT, the one the device
+ * really has, leaving nothing behind.
+ */
+Test(iommufd_nesting, pasid_replace_rollback_refused_then_unbind, .init = setup, .fini = teardown)
+{
+	uint32_t pasid = 0;
+	struct nest_be_bind b1, b2;
+	struct nest_inv_entry e = {.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID};
+
+	cr_assert_eq(ops->pasid_alloc(be, ctx, NEST_BE_DEV_NONE, 1, 100, &pasid), 0);
+	b1 = s1(pasid, 0x1000);
+	b2 = s1(pasid, 0x2000);
+	e.pasid = pasid;
+	cr_assert_eq(ops->bind(be, ctx, 1, &b1), 0);   /* HWPT PARENT + 1 */
+	cr_assert_eq(ops->rebind(be, ctx, 1, &b2), 0); /* PARENT + 2, PARENT + 1 destroyed */
+	kd.n = 0;
+	kd.fail_attach = true;
+	cr_expect_eq(ops->rebind(be, ctx, 1, &b1), -EINVAL, "the swap back is refused");
+	expect_call(0, IOMMU_HWPT_ALLOC, PARENT + 3, "refused swap back");
+	expect_call(1, IOMMU_DESTROY, PARENT + 3, "refused swap back");
+	cr_expect_eq(kd.n, 2);
+	kd.n = 0;
+	cr_assert_eq(ops->invalidate(be, ctx, 1, &e), 0);
+	expect_call(0, IOMMU_HWPT_INVALIDATE, PARENT + 2, "still on the new table");
+	kd.n = 0;
+	ops->unbind(be, ctx, 1, pasid);
+	expect_call(0, VFIO_DEVICE_DETACH_IOMMUFD_PT, 0, "unbind");
+	cr_expect_eq(kd.c[0].flags, VFIO_DEVICE_DETACH_PASID);
+	cr_expect_eq(kd.c[0].pasid, pasid);
+	expect_call(1, IOMMU_DESTROY, PARENT + 2, "unbind: the HWPT the device really had");
+	cr_expect_eq(kd.n, 2);
+	kd.n = 0;
+	cr_expect_eq(ops->rebind(be, ctx, 1, &b1), -ENOENT, "nothing bound any more");
+	ops->unbind(be, ctx, 1, pasid);
+	cr_expect_eq(kd.n, 0, "unbinding again is a no-op");
+}

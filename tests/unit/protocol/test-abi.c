@@ -139,6 +139,7 @@ static const struct exp_op expected[] = {
 	{NEST_EV_STALE, 0, 1, {48, 44, NF, 0, 0, 0, 44, 4}, {0}},
 	{NEST_EV_PAGE_REQUEST, 0, 1, {40, 40, 3, 0, 0, 0, 0, 0}, {0}},
 	{NEST_EV_VEVENT, 0, 1, {24, 20, 1, 0, 0, NEST_TAIL_VEVENT, 20, 4}, {0}},
+	{NEST_EV_UNBOUND, 0, 1, {16, 16, NF, 0, 0, 0, 0, 0}, {0}},
 };
 
 #define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
@@ -203,7 +204,9 @@ Test(abi, table_matches_the_header)
 	cr_expect_eq(NEST_OP_DEVICE_HOT_RESET, 25);
 	cr_expect_str_eq(nest_op_name(NEST_OP_VM_IOVA_INFO), "VM_IOVA_INFO");
 	cr_expect_eq(NEST_EV_VEVENT, 37);
-	cr_expect_eq(NEST_OP_MAX, 38);
+	cr_expect_eq(NEST_EV_UNBOUND, 38);
+	cr_expect_eq(NEST_OP_MAX, 39);
+	cr_expect_str_eq(nest_op_name(NEST_EV_UNBOUND), "EV_UNBOUND");
 	cr_expect_str_eq(nest_op_name(NEST_OP_VIOMMU_INVALIDATE), "VIOMMU_INVALIDATE");
 	cr_expect_str_eq(nest_op_name(NEST_EV_VEVENT), "EV_VEVENT");
 	cr_expect_str_eq(nest_op_name(NEST_OP_VIOMMU_ATTACH), "VIOMMU_ATTACH");

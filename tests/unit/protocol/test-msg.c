@@ -73,7 +73,7 @@ Test(msg, round_trip_every_op)
 		round_trip(d, &d->req, NEST_MSG_F_REQUEST, 0x1000 + op);
 		round_trip(d, &d->reply, NEST_MSG_F_REPLY, 0x1000 + op);
 	}
-	cr_expect_eq(n, 31);
+	cr_expect_eq(n, 32);
 	NO_LEAKS();
 }
 

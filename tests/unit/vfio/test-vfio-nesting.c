@@ -382,3 +382,85 @@ Test(vfio_nesting, invalidate_all_pasids_per_bound_pasid, .fini = teardown)
 	for (int i = 0; i < 3; i++)
 		close(fds[i]);
 }
+
+/* The container index (the double's) a NESTING_OP call went to, and the PASID it carried. */
+static void inv_call(unsigned n, int *ret_cont, uint64_t *ret_pasid)
+{
+	const struct kd_call *c = kd_find(&kd, VFIO_IOMMU_NESTING_OP, n);
+	struct iommu_cache_invalidate_info ci;
+	uint32_t argsz, flags;
+
+	cr_assert_not_null(c, "NESTING_OP #%u", n);
+	cr_assert_eq(c->kind, KD_CONTAINER);
+	memcpy(&ci, nesting_op(n, &argsz, &flags), sizeof(ci));
+	cr_assert_eq(flags, VFIO_IOMMU_NESTING_OP_CACHE_INVLD);
+	cr_expect_eq(ci.granularity, IOMMU_INV_GRANU_ADDR);
+	cr_expect_eq(ci.granu.addr_info.flags, IOMMU_INV_ADDR_FLAGS_PASID);
+	*ret_cont = c->obj;
+	*ret_pasid = ci.granu.addr_info.pasid;
+}
+
+/*
+ * An earlier review suspected that the all-PASID ADDR invalidation compares groups where it
+ * should compare containers, and so skips PASIDs bound through another group of the same
+ * container. It does not: the series binds and invalidates on a container and supports only
+ * singleton containers (one group each, UAPI-FACTS §1.1), so this backend gives every group its
+ * own container and "same group" is "same container". Pinned down here: a VM with two groups (two
+ * containers), PASIDs bound through group 7 only, through group 8's second device only, and
+ * through both; the daemon's all-PASID entry, sent for every device as INVALIDATE does, reaches
+ * every bound PASID exactly once on each container it is bound in, and nothing else.
+ */
+Test(vfio_nesting, invalidate_all_pasids_reaches_every_container, .fini = teardown)
+{
+	struct nest_be_bind b = {.format = NEST_BIND_FMT_VTD_FL, .addr_width = 48, .gpgd = 0x1000};
+	struct nest_inv_entry all = {.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB,
+				     .granularity = NEST_INV_GRANU_ADDR,
+				     .addr = 0x200000,
+				     .granule_size = 4096,
+				     .nb_granules = 1};
+	uint32_t p[4];
+	int fds[3], c7, c8;
+	uint64_t pasid;
+	unsigned base, seen[2][4] = {{0}};
+	struct nest_be_ctx *ctx = setup_vm(fds);
+
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(ops->pasid_alloc(be, ctx, NEST_BE_DEV_NONE, 1, 1000, &p[i]), 0);
+	b.hpasid = p[0];
+	cr_assert_eq(ops->bind(be, ctx, 10, &b), 0, "%s", last_error()); /* group 7 */
+	c7 = kd_find(&kd, VFIO_IOMMU_NESTING_OP, kd_count(&kd, VFIO_IOMMU_NESTING_OP) - 1)->obj;
+	b.hpasid = p[1];
+	cr_assert_eq(ops->bind(be, ctx, 12, &b), 0, "%s", last_error()); /* group 8, 2nd device */
+	c8 = kd_find(&kd, VFIO_IOMMU_NESTING_OP, kd_count(&kd, VFIO_IOMMU_NESTING_OP) - 1)->obj;
+	cr_assert_neq(c7, c8, "groups 7 and 8 share a container");
+	b.hpasid = p[2];
+	cr_assert_eq(ops->bind(be, ctx, 10, &b), 0, "%s", last_error()); /* both groups */
+	cr_assert_eq(ops->bind(be, ctx, 11, &b), 0, "%s", last_error());
+	/* p[3]: allocated, bound nowhere */
+	base = kd_count(&kd, VFIO_IOMMU_NESTING_OP);
+	for (uint32_t i = 0; i < 3; i++)
+		cr_assert_eq(ops->invalidate(be, ctx, 10 + i, &all), 0, "%s", last_error());
+	cr_assert_eq(kd_count(&kd, VFIO_IOMMU_NESTING_OP), base + 4,
+		     "p0 on group 7, p1 on group 8, p2 on both");
+	for (unsigned n = base; n < base + 4; n++) {
+		int cont, k;
+
+		inv_call(n, &cont, &pasid);
+		cr_assert(cont == c7 || cont == c8, "call %u on container %d", n, cont);
+		for (k = 0; k < 4 && p[k] != pasid; k++)
+			;
+		cr_assert_lt(k, 4, "call %u: PASID %llu is not the VM's", n,
+			     (unsigned long long)pasid);
+		seen[cont == c8][k]++;
+	}
+	cr_expect_eq(seen[0][0], 1, "PASID bound through group 7 only: on its container");
+	cr_expect_eq(seen[1][0], 0, "... and not on group 8's");
+	cr_expect_eq(seen[1][1], 1, "PASID bound through group 8's second device only");
+	cr_expect_eq(seen[0][1], 0, "... and not on group 7's container");
+	cr_expect_eq(seen[0][2], 1, "PASID bound through both groups: on group 7's container");
+	cr_expect_eq(seen[1][2], 1, "... and on group 8's");
+	cr_expect_eq(seen[0][3] + seen[1][3], 0, "a PASID bound nowhere has nothing to flush");
+	ops->ctx_free(be, ctx);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
