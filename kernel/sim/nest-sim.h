@@ -321,7 +321,9 @@ int nest_sim_domain_info(struct nest_sim *sim, uint32_t domain,
  * mapping stays valid after the caller closes it.
  * -EOVERFLOW if gpa + len or fd_offset + len wraps; -EINVAL if gpa, len or fd_offset is not
  * 4 KiB aligned, len is 0, the range exceeds 2^max_gaw, @fd is not a regular file at least
- * fd_offset + len long or cannot be mapped with @perms; -EOPNOTSUPP for unknown perms;
+ * fd_offset + len long or cannot be mapped with @perms, or is shmem that may get transparent
+ * huge pages while our mapping cannot be advised MADV_NOHUGEPAGE (docs/SIM.md); -EOPNOTSUPP
+ * for unknown perms;
  * -EEXIST if the range overlaps an existing region; -ENOSPC past NEST_SIM_REGIONS_MAX;
  * -ENOENT for an unknown domain.
  */

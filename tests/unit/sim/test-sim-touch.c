@@ -3,16 +3,29 @@
  * Suite "touch": the materialisation account (sim-touch.c). The work its bookkeeping does for the
  * runs a VMM can arrange (nest_sim_touch_steps(): runs compared or visited) grows as n log n, not
  * n^2, for DMA that records pages in front of all the others and holes that split a long run in
- * front of many.
+ * front of many; and our faults fill 4 KiB pages on shmem with transparent huge pages, as
+ * counted (sim-s2.c: MADV_NOHUGEPAGE on our mapping, sim_s2_thp_refused() where it is refused).
  */
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/magic.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nest-sim.h"
 #include "nest-test.h"
+#include "sim-internal.h"
 
 #include <criterion/criterion.h>
 
@@ -174,4 +187,233 @@ Test(touch, prune_splits_and_drops_exactly)
 	cr_expect_eq(info.touched, 78 * PG);
 	tt_fini(&t);
 	NO_LEAKS();
+}
+
+/* The decision where MADV_NOHUGEPAGE cannot be given, for every value shmem_enabled can show. */
+Test(touch, thp_refusal_decision)
+{
+	static const char *const may_be_huge[] = {
+		"[always] within_size advise never deny force\n",
+		"always [within_size] advise never deny force\n",
+		"always within_size [advise] never deny force\n",
+		"always within_size advise [never] deny force\n", /* a tmpfs mounted huge= still is */
+		"always within_size advise never deny [force]\n",
+		"garbage\n",
+	};
+
+	for (size_t i = 0; i < sizeof(may_be_huge) / sizeof(*may_be_huge); i++) {
+		cr_expect(sim_s2_thp_refused(EPERM, true, may_be_huge[i]), "%s", may_be_huge[i]);
+		cr_expect(sim_s2_thp_refused(ENOSYS, true, may_be_huge[i]), "%s", may_be_huge[i]);
+		cr_expect(!sim_s2_thp_refused(0, true, may_be_huge[i]), "advised: %s",
+			  may_be_huge[i]);
+		cr_expect(!sim_s2_thp_refused(EINVAL, true, may_be_huge[i]), "no THP: %s",
+			  may_be_huge[i]);
+		cr_expect(!sim_s2_thp_refused(EPERM, false, may_be_huge[i]), "not shmem: %s",
+			  may_be_huge[i]);
+	}
+	cr_expect(
+		!sim_s2_thp_refused(EPERM, true, "always within_size advise never [deny] force\n"));
+	cr_expect(!sim_s2_thp_refused(EPERM, true, NULL), "a kernel without THP");
+}
+
+/* Write @text to /proc/self/@file (a user namespace's setgroups and maps). */
+static int proc_write(const char *file, const char *text)
+{
+	char path[64];
+	ssize_t len = (ssize_t)strlen(text);
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = write(fd, text, (size_t)len) == len ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+static int resident(const uint8_t *p, uint64_t len)
+{
+	unsigned char vec[1024];
+	int n = 0;
+
+	if (len / PG > sizeof(vec) || mincore((void *)p, len, vec) < 0)
+		return -1;
+	for (uint64_t i = 0; i < len / PG; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/*
+ * In a child: a tmpfs mounted huge=always in a private mount namespace (of a new user namespace
+ * where that is allowed). Exit status 0 pass, 77 skip (no namespace, no mount, no THP), 1 fail.
+ */
+static int thp_child(const char *dir)
+{
+	struct nest_sim_config cfg = {.touch_limit = 64 * MIB};
+	struct nest_sim_counters c;
+	char path[64], uid_map[32], gid_map[32];
+	struct nest_sim *sim;
+	uint8_t *own, b = 1;
+	uint32_t dom;
+	int fd, n;
+
+	snprintf(uid_map, sizeof(uid_map), "0 %u 1", (unsigned)getuid());
+	snprintf(gid_map, sizeof(gid_map), "0 %u 1", (unsigned)getgid());
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0) {
+		if (proc_write("setgroups", "deny") < 0 || proc_write("uid_map", uid_map) < 0 ||
+		    proc_write("gid_map", gid_map) < 0)
+			return 77;
+	} else if (unshare(CLONE_NEWNS) < 0) {
+		return 77;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("nest-thp", dir, "tmpfs", 0, "huge=always,size=16m") < 0) {
+		fprintf(stderr, "thp: cannot mount a huge=always tmpfs: %m\n");
+		return 77;
+	}
+	snprintf(path, sizeof(path), "%s/ram", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)(4 * MIB)) < 0)
+		return 1;
+	own = mmap(NULL, 4 * MIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (own == MAP_FAILED)
+		return 1;
+	/* the premise: an ordinary fault here fills 2 MiB (else this kernel gives no THP: skip) */
+	own[2 * MIB + 5 * PG] = 1;
+	n = resident(own + 2 * MIB, 2 * MIB);
+	if (n != 512) {
+		fprintf(stderr, "thp: a fault filled %d pages, not a huge page: no shmem THP\n", n);
+		return 77;
+	}
+	if (nest_sim_new(&cfg, &sim) < 0 || nest_sim_domain_new(sim, 4, &dom) < 0 ||
+	    nest_sim_region_add(sim, dom, 0, 4 * MIB, fd, 0, NEST_SIM_PERM_R | NEST_SIM_PERM_W) <
+		    0 ||
+	    nest_sim_device_add(sim, dom, DEV, false, 20) < 0) {
+		fprintf(stderr, "thp: the sim refused the region\n");
+		return 1;
+	}
+	/* DMA into a hole of the first 2 MiB: one 4 KiB page, charged as one */
+	if (nest_sim_dma(sim, DEV, RID, 3 * PG, &b, 1, NEST_SIM_ACC_WRITE, NULL, NULL) < 0)
+		return 1;
+	n = resident(own, 2 * MIB);
+	nest_sim_get_counters(sim, &c);
+	if (n != 1 || c.touched_bytes != PG) {
+		fprintf(stderr, "thp: DMA filled %d pages, %llu bytes charged\n", n,
+			(unsigned long long)c.touched_bytes);
+		return 1;
+	}
+	nest_sim_free(sim);
+	return 0;
+}
+
+Test(touch, thp_shmem_fills_what_is_charged)
+{
+	char dir[] = "/tmp/nest-thp-XXXXXX";
+	int st = 0;
+	pid_t pid;
+
+	cr_assert(mkdtemp(dir));
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(thp_child(dir));
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	rmdir(dir); /* the mount was the child's namespace's only */
+	cr_assert(WIFEXITED(st), "the child died (status 0x%x)", st);
+	if (WEXITSTATUS(st) == 77)
+		cr_skip_test("no huge=always tmpfs here (namespaces or THP unavailable)");
+	cr_expect_eq(WEXITSTATUS(st), 0, "our DMA filled more than it charged (see stderr)");
+}
+
+/* madvise(..., MADV_NOHUGEPAGE) fails EPERM from now on, as under a seccomp filter refusing it. */
+static int refuse_nohugepage(void)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_madvise, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_NOHUGEPAGE, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(insns) / sizeof(*insns), .filter = insns};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -1;
+	return 0;
+}
+
+/* In a child: 0 as expected, 77 skip, 1 fail. */
+static int refused_child(const char *plain_dir)
+{
+	char buf[128] = "", path[256];
+	bool huge_possible = false;
+	struct nest_sim *sim;
+	struct statfs sf;
+	uint32_t dom;
+	int fd, r, tfd;
+
+	tfd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled", O_RDONLY | O_CLOEXEC);
+	if (tfd >= 0) {
+		ssize_t n = read(tfd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = 0;
+		huge_possible = !strstr(buf, "[deny]");
+		close(tfd);
+	}
+	if (refuse_nohugepage() < 0)
+		return 77;
+	if (nest_sim_new(NULL, &sim) < 0 || nest_sim_domain_new(sim, 4, &dom) < 0)
+		return 1;
+	fd = memfd_create("tt", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)MIB) < 0)
+		return 1;
+	r = nest_sim_region_add(sim, dom, 0, MIB, fd, 0, NEST_SIM_PERM_R);
+	if (r != (huge_possible ? -EINVAL : 0)) {
+		fprintf(stderr, "refused: memfd with shmem_enabled '%s': %d\n", buf, r);
+		return 1;
+	}
+	close(fd);
+	/* a file on a disk filesystem has no shmem huge pages: mapped without the advice */
+	if (statfs(plain_dir, &sf) == 0 && sf.f_type != (typeof(sf.f_type))TMPFS_MAGIC) {
+		snprintf(path, sizeof(path), "%s/nest-thp-plain-XXXXXX", plain_dir);
+		fd = mkstemp(path);
+		if (fd < 0)
+			return 1;
+		unlink(path);
+		if (ftruncate(fd, (off_t)MIB) < 0)
+			return 1;
+		r = nest_sim_region_add(sim, dom, 1ull << 30, MIB, fd, 0, NEST_SIM_PERM_R);
+		if (r != 0) {
+			fprintf(stderr, "refused: a file on %s: %d\n", plain_dir, r);
+			return 1;
+		}
+		close(fd);
+	}
+	nest_sim_free(sim);
+	return 0;
+}
+
+/*
+ * Where MADV_NOHUGEPAGE is refused, a memfd is refused unless this kernel cannot give shmem
+ * huge pages (no shmem_enabled, or "deny"); a file that is not on tmpfs is mapped anyway.
+ */
+Test(touch, thp_shmem_refused_without_the_advice)
+{
+	char cwd[200];
+	int st = 0;
+	pid_t pid;
+
+	cr_assert(getcwd(cwd, sizeof(cwd)));
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(refused_child(cwd));
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st), "the child died (status 0x%x)", st);
+	if (WEXITSTATUS(st) == 77)
+		cr_skip_test("no seccomp filter can be installed here");
+	cr_expect_eq(WEXITSTATUS(st), 0, "see stderr");
 }
