@@ -298,6 +298,12 @@ int nest_sim_touch_acct_new(uint64_t limit, struct nest_sim_touch_acct **ret);
 struct nest_sim_touch_acct *nest_sim_touch_acct_free(struct nest_sim_touch_acct *a);
 void nest_sim_touch_acct_info(const struct nest_sim_touch_acct *a, struct nest_sim_touch_info *ret);
 /*
+ * Runs of recorded pages compared or visited by the calling thread's account bookkeeping since
+ * the thread started, every account: the work, for tests (it grows as n log n in the runs a VMM
+ * can make, whatever order its DMA and holes come in).
+ */
+uint64_t nest_sim_touch_steps(void);
+/*
  * Make @domain charge @a (NULL: a private account again) from now on. Only while the domain has
  * no region (-EBUSY otherwise); -ENOENT for an unknown domain. The caller keeps @a and must not
  * free it before the domain is freed or given another account.
@@ -315,7 +321,9 @@ int nest_sim_domain_info(struct nest_sim *sim, uint32_t domain,
  * mapping stays valid after the caller closes it.
  * -EOVERFLOW if gpa + len or fd_offset + len wraps; -EINVAL if gpa, len or fd_offset is not
  * 4 KiB aligned, len is 0, the range exceeds 2^max_gaw, @fd is not a regular file at least
- * fd_offset + len long or cannot be mapped with @perms; -EOPNOTSUPP for unknown perms;
+ * fd_offset + len long or cannot be mapped with @perms, or is shmem that may get transparent
+ * huge pages while our mapping cannot be advised MADV_NOHUGEPAGE (docs/SIM.md); -EOPNOTSUPP
+ * for unknown perms;
  * -EEXIST if the range overlaps an existing region; -ENOSPC past NEST_SIM_REGIONS_MAX;
  * -ENOENT for an unknown domain.
  */

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Stage 2: the VM's RAM regions, mapped MAP_SHARED from the caller's fds, sorted by GPA. */
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include "sim-internal.h"
 
@@ -63,6 +67,52 @@ static int sim_s2_check_args(const struct nest_sim *sim, uint64_t gpa, uint64_t 
 	return 0;
 }
 
+#define SIM_SHMEM_THP "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+bool sim_s2_thp_refused(int madv_errno, bool shmem, const char *shmem_enabled)
+{
+	const char *sel;
+
+	if (madv_errno == 0 || madv_errno == EINVAL) /* advised, or a kernel without THP */
+		return false;
+	if (!shmem || !shmem_enabled) /* no shmem huge pages: not tmpfs, or no THP at all */
+		return false;
+	sel = strchr(shmem_enabled, '[');
+	/* "deny" turns huge pages off for every tmpfs mount and memfd; anything else may not */
+	return !(sel && strncmp(sel, "[deny]", 6) == 0);
+}
+
+/*
+ * Faults through our view of a hole must bring 4 KiB into existence, as sim-touch.c counts: on
+ * shmem with transparent huge pages (shmem_enabled "always", "within_size", "force", or a tmpfs
+ * mounted huge=) a fault would fill a whole 2 MiB page, charged to nestd. MADV_NOHUGEPAGE on our
+ * mapping makes our faults allocate base pages whatever the file's setting (the VMM's own
+ * mappings keep theirs). Where the advice is refused (a seccomp filter) and the file could get
+ * huge pages, the region is refused: what we would fill could not be bounded.
+ */
+static int sim_s2_no_thp(int fd, void *p, uint64_t len)
+{
+	char buf[128] = "";
+	struct statfs sf;
+	bool shmem;
+	ssize_t n;
+	int tfd, err;
+
+	if (madvise(p, (size_t)len, MADV_NOHUGEPAGE) == 0)
+		return 0;
+	err = errno;
+	if (err == EINVAL) /* a kernel without THP */
+		return 0;
+	shmem = fstatfs(fd, &sf) < 0 || sf.f_type == (typeof(sf.f_type))TMPFS_MAGIC;
+	tfd = open(SIM_SHMEM_THP, O_RDONLY | O_CLOEXEC);
+	if (tfd >= 0) {
+		n = read(tfd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		close(tfd);
+	}
+	return sim_s2_thp_refused(err, shmem, tfd >= 0 ? buf : NULL) ? -EINVAL : 0;
+}
+
 static int sim_s2_map(int fd, uint64_t len, uint64_t fd_offset, uint32_t perms, uint8_t **ret)
 {
 	struct stat st;
@@ -80,6 +130,10 @@ static int sim_s2_map(int fd, uint64_t len, uint64_t fd_offset, uint32_t perms, 
 	p = mmap(NULL, (size_t)len, prot, MAP_SHARED, fd, (off_t)fd_offset);
 	if (p == MAP_FAILED)
 		return errno == ENOMEM ? -ENOMEM : -EINVAL;
+	if (sim_s2_no_thp(fd, p, len) < 0) {
+		munmap(p, (size_t)len);
+		return -EINVAL;
+	}
 	*ret = p;
 	return 0;
 }

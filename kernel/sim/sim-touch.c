@@ -17,6 +17,7 @@
  * its pages alive), so its pages stay charged until it is mapped again or the account goes.
  */
 #include <errno.h>
+#include <search.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,15 +34,22 @@
  */
 #define SIM_TOUCH_PRUNE_NS 1000000000ull
 
-/* Recorded pages of one file: sorted, disjoint, non-adjacent runs [start, end) of page indexes. */
+/*
+ * Recorded pages of one file: disjoint, non-adjacent runs [start, end) of page indexes, each its
+ * own allocation, in a balanced search tree (tsearch(3), red-black in glibc) ordered by position.
+ * Finding, recording or dropping a page is O(log n) in the runs, whatever order the accesses
+ * come in: a VMM that arranges its holes and populated pages to make thousands of runs, and
+ * then DMA that records, or holes that split, them one by one in front of all the others, costs
+ * nestd n log n, not the n^2 a sorted array's shifting would.
+ */
 struct sim_touch_run {
 	uint64_t start, end;
 };
 
 struct sim_touch_file {
 	uint64_t dev, ino;
-	struct sim_touch_run *runs;
-	uint32_t n, cap;
+	void *root; /* tsearch() tree of struct sim_touch_run */
+	uint32_t n; /* runs in it */
 };
 
 struct nest_sim_touch_acct {
@@ -52,6 +60,27 @@ struct nest_sim_touch_acct {
 	struct sim_touch_file *files;
 	uint32_t n_files, cap_files;
 };
+
+/* Runs compared or visited by this thread since it started (nest_sim_touch_steps()). */
+static _Thread_local uint64_t touch_steps;
+
+uint64_t nest_sim_touch_steps(void)
+{
+	return touch_steps;
+}
+
+/* Runs in position order; overlapping ones compare equal: [pg, pg + 1) finds the run holding pg. */
+static int touch_run_cmp(const void *x, const void *y)
+{
+	const struct sim_touch_run *a = x, *b = y;
+
+	touch_steps++;
+	if (a->end <= b->start)
+		return -1;
+	if (a->start >= b->end)
+		return 1;
+	return 0;
+}
 
 int nest_sim_touch_acct_new(uint64_t limit, struct nest_sim_touch_acct **ret)
 {
@@ -69,7 +98,7 @@ struct nest_sim_touch_acct *nest_sim_touch_acct_free(struct nest_sim_touch_acct 
 	if (!a)
 		return NULL;
 	for (uint32_t i = 0; i < a->n_files; i++)
-		free(a->files[i].runs);
+		tdestroy(a->files[i].root, free);
 	free(a->files);
 	free(a);
 	return NULL;
@@ -106,64 +135,50 @@ static struct sim_touch_file *touch_file_find(struct nest_sim_touch_acct *a, uin
 	return NULL;
 }
 
-/* First run whose end is above @pg (the only one that may contain it). */
-static uint32_t touch_run_search(const struct sim_touch_file *f, uint64_t pg)
+/* The run of @f (NULL: none) holding page @pg, or NULL. */
+static struct sim_touch_run *touch_run_at(const struct sim_touch_file *f, uint64_t pg)
 {
-	uint32_t lo = 0, hi = f->n;
+	const struct sim_touch_run key = {pg, pg + 1};
+	void *const *node;
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (f->runs[mid].end <= pg)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	if (!f || !f->root)
+		return NULL;
+	node = tfind(&key, &f->root, touch_run_cmp);
+	return node ? *(struct sim_touch_run *const *)node : NULL;
 }
 
-static bool touch_recorded(const struct sim_touch_file *f, uint64_t pg)
-{
-	uint32_t at;
-
-	if (!f)
-		return false;
-	at = touch_run_search(f, pg);
-	return at < f->n && f->runs[at].start <= pg;
-}
-
-/* Record page @pg of @f (not recorded yet). */
+/* Record page @pg of @f (not recorded yet): grow a neighbour run, join two, or add one. */
 static int touch_record(struct sim_touch_file *f, uint64_t pg)
 {
-	uint32_t at = touch_run_search(f, pg);
-	bool join_prev = at > 0 && f->runs[at - 1].end == pg;
-	bool join_next = at < f->n && f->runs[at].start == pg + 1;
+	struct sim_touch_run *prev = pg ? touch_run_at(f, pg - 1) : NULL;
+	struct sim_touch_run *next = touch_run_at(f, pg + 1);
+	struct sim_touch_run *r;
+	void *node;
 
-	if (join_prev && join_next) {
-		f->runs[at - 1].end = f->runs[at].end;
-		memmove(&f->runs[at], &f->runs[at + 1], (f->n - at - 1) * sizeof(*f->runs));
+	if (prev && next) {
+		tdelete(next, &f->root, touch_run_cmp);
+		prev->end = next->end; /* in place: the order of the runs does not change */
+		free(next);
 		f->n--;
 		return 0;
 	}
-	if (join_prev) {
-		f->runs[at - 1].end = pg + 1;
+	if (prev) {
+		prev->end = pg + 1;
 		return 0;
 	}
-	if (join_next) {
-		f->runs[at].start = pg;
+	if (next) {
+		next->start = pg;
 		return 0;
 	}
-	if (f->n == f->cap) {
-		uint32_t cap = f->cap ? f->cap * 2 : 8;
-		struct sim_touch_run *nv = realloc(f->runs, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		f->runs = nv;
-		f->cap = cap;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*r = (struct sim_touch_run){pg, pg + 1};
+	node = tsearch(r, &f->root, touch_run_cmp);
+	if (!node || *(struct sim_touch_run **)node != r) {
+		free(r); /* out of memory (a run holding pg cannot exist) */
+		return -ENOMEM;
 	}
-	memmove(&f->runs[at + 1], &f->runs[at], (f->n - at) * sizeof(*f->runs));
-	f->runs[at] = (struct sim_touch_run){pg, pg + 1};
 	f->n++;
 	return 0;
 }
@@ -207,78 +222,103 @@ static int touch_mincore(const void *p, size_t n, unsigned char *vec)
 	return 1;
 }
 
+/* Runs of a file that meet the page window [first, last), collected in position order. */
+struct touch_window {
+	uint64_t first, last;
+	struct sim_touch_run **v;
+	uint32_t n;
+};
+
+static void touch_window_visit(const void *node, VISIT which, void *closure)
+{
+	struct touch_window *w = closure;
+	struct sim_touch_run *r = *(struct sim_touch_run *const *)node;
+
+	if (which != postorder &&
+	    which != leaf) /* in order: each node once, between its subtrees */
+		return;
+	touch_steps++;
+	if (r->end > w->first && r->start < w->last)
+		w->v[w->n++] = r;
+}
+
+/* Drop page @gone (not resident any more) from run @r, which holds it; the run that holds the
+ * pages after it, NULL if none: @r, or the tail @r was split into. */
+static struct sim_touch_run *touch_drop(struct nest_sim_touch_acct *a, struct sim_touch_file *f,
+					struct sim_touch_run *r, uint64_t gone)
+{
+	struct sim_touch_run *tail;
+	void *node;
+
+	if (gone != r->start && gone + 1 != r->end) { /* inside: split it in two */
+		tail = malloc(sizeof(*tail));
+		if (!tail)
+			return r; /* keep it charged: the bound still holds */
+		*tail = (struct sim_touch_run){gone + 1, r->end};
+		r->end = gone;
+		node = tsearch(tail, &f->root, touch_run_cmp);
+		if (!node || *(struct sim_touch_run **)node != tail) {
+			r->end = tail->end;
+			free(tail);
+			return r;
+		}
+		f->n++;
+		a->pages--;
+		a->released++;
+		return tail;
+	}
+	a->pages--;
+	a->released++;
+	if (r->end - r->start == 1) { /* it held only `gone`: gone (deleted while it compares) */
+		tdelete(r, &f->root, touch_run_cmp);
+		free(r);
+		f->n--;
+		return NULL;
+	}
+	if (gone == r->start)
+		r->start++;
+	else
+		r->end--;
+	return r;
+}
+
 /*
  * Release the recorded pages of @rg's file, inside @rg's window, that are no longer resident.
- * Without mincore() nothing can be seen gone: nothing is released.
+ * Without mincore() nothing can be seen gone: nothing is released. The runs are visited once
+ * and each page dropped costs O(log n): linear-ish in the runs and pages, whatever the pattern.
  */
 static void touch_prune_region(struct nest_sim_touch_acct *a, const struct sim_region *rg)
 {
 	struct sim_touch_file *f = touch_file_find(a, rg->file_dev, rg->file_ino);
 	uint64_t first = rg->fd_offset / SIM_PAGE_SIZE, last = first + rg->len / SIM_PAGE_SIZE;
+	struct touch_window w = {.first = first, .last = last};
 
-	if (!f)
+	if (!f || !f->n)
 		return;
-	for (uint32_t i = touch_run_search(f, first); i < f->n && f->runs[i].start < last;) {
-		uint64_t s = f->runs[i].start > first ? f->runs[i].start : first;
-		uint64_t e = f->runs[i].end < last ? f->runs[i].end : last;
-		bool split = false;
+	w.v = malloc(f->n * sizeof(*w.v));
+	if (!w.v) /* nothing released: the bound still holds */
+		return;
+	twalk_r(f->root, touch_window_visit, &w);
+	for (uint32_t i = 0; i < w.n; i++) {
+		struct sim_touch_run *r = w.v[i];
+		uint64_t s = r->start > first ? r->start : first;
+		uint64_t e = r->end < last ? r->end : last;
 
-		for (uint64_t pg = s; pg < e && !split;) {
+		/* every page of [pg, e) is in r, which is the original run or the tail of a split */
+		for (uint64_t pg = s; pg < e && r;) {
 			unsigned char vec[SIM_TOUCH_VEC];
 			size_t n = e - pg < SIM_TOUCH_VEC ? (size_t)(e - pg) : SIM_TOUCH_VEC;
 
 			if (touch_mincore(rg->hva + (pg - first) * SIM_PAGE_SIZE, n, vec) != 0)
-				return;
-			for (size_t k = 0; k < n; k++) {
-				struct sim_touch_run *r = &f->runs[i];
-				uint64_t gone = pg + k;
-
-				if (vec[k] & 1)
-					continue;
-				/* drop page `gone` from run i: shrink, or split it in two */
-				a->pages--;
-				a->released++;
-				if (gone == r->start) {
-					r->start++;
-				} else if (gone + 1 == r->end) {
-					r->end--;
-				} else {
-					struct sim_touch_run tail = {gone + 1, r->end};
-
-					if (f->n == f->cap) {
-						uint32_t cap = f->cap * 2;
-						struct sim_touch_run *nv =
-							realloc(f->runs, cap * sizeof(*nv));
-
-						if (!nv) { /* keep it charged: the bound still holds */
-							a->pages++;
-							a->released--;
-							continue;
-						}
-						f->runs = nv;
-						f->cap = cap;
-						r = &f->runs[i];
-					}
-					r->end = gone;
-					memmove(&f->runs[i + 2], &f->runs[i + 1],
-						(f->n - i - 1) * sizeof(*f->runs));
-					f->runs[i + 1] = tail;
-					f->n++;
-					split = true; /* go on with the tail as run i + 1 */
-					break;
-				}
-			}
+				goto out;
+			for (size_t k = 0; k < n && r; k++)
+				if (!(vec[k] & 1))
+					r = touch_drop(a, f, r, pg + k);
 			pg += n;
-			if (split)
-				break;
-		}
-		if (f->runs[i].start >= f->runs[i].end) {
-			memmove(&f->runs[i], &f->runs[i + 1], (f->n - i - 1) * sizeof(*f->runs));
-			f->n--;
-		} else {
-			i++;
 		}
 	}
+out:
+	free(w.v);
 }
 
 void sim_touch_region_added(const struct sim_s2 *s2, const struct sim_region *rg)
@@ -295,56 +335,62 @@ static const struct sim_region *touch_region_of(const struct sim_s2 *s2, uintptr
 	return NULL;
 }
 
-/* Pages of [start, end) (inside @rg) that are not resident and not recorded yet. */
-static int touch_count_new(const struct nest_sim_touch_acct *a, const struct sim_region *rg,
-			   uintptr_t start, uintptr_t end, uint64_t *ret)
+/*
+ * The pages of [start, end) (inside @rg) that are neither resident nor recorded in @f (NULL:
+ * nothing recorded), counted in *@ret_n (also on failure); with @record, recorded in @f.
+ */
+static int touch_walk(const struct sim_region *rg, struct sim_touch_file *f, uintptr_t start,
+		      uintptr_t end, bool record, uint64_t *ret_n)
 {
-	const struct sim_touch_file *f =
-		touch_file_find((struct nest_sim_touch_acct *)a, rg->file_dev, rg->file_ino);
 	uint64_t pg0 = rg->fd_offset / SIM_PAGE_SIZE + (start - (uintptr_t)rg->hva) / SIM_PAGE_SIZE;
 	uint64_t n = 0;
+	int r = 0;
 
-	for (uintptr_t p = start; p < end; p += SIM_TOUCH_VEC * SIM_PAGE_SIZE) {
+	for (uintptr_t p = start; p < end && !r; p += SIM_TOUCH_VEC * SIM_PAGE_SIZE) {
 		unsigned char vec[SIM_TOUCH_VEC];
 		size_t np = (end - p) / SIM_PAGE_SIZE < SIM_TOUCH_VEC ? (end - p) / SIM_PAGE_SIZE
 								      : SIM_TOUCH_VEC;
 		uint64_t pg = pg0 + (p - start) / SIM_PAGE_SIZE;
 
-		if (touch_mincore((const void *)p, np, vec) < 0)
-			return -EFAULT;
-		for (size_t k = 0; k < np; k++)
-			n += !(vec[k] & 1) && !touch_recorded(f, pg + k);
+		if (touch_mincore((const void *)p, np, vec) < 0) {
+			r = -EFAULT;
+			break;
+		}
+		for (size_t k = 0; k < np; k++) {
+			if ((vec[k] & 1) || touch_run_at(f, pg + k))
+				continue;
+			if (record && touch_record(f, pg + k) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			n++;
+		}
 	}
-	*ret = n;
-	return 0;
+	*ret_n = n;
+	return r;
+}
+
+/* Pages of [start, end) (inside @rg) that are not resident and not recorded yet. */
+static int touch_count_new(struct nest_sim_touch_acct *a, const struct sim_region *rg,
+			   uintptr_t start, uintptr_t end, uint64_t *ret)
+{
+	return touch_walk(rg, touch_file_find(a, rg->file_dev, rg->file_ino), start, end, false,
+			  ret);
 }
 
 static int touch_charge(struct nest_sim_touch_acct *a, const struct sim_region *rg, uintptr_t start,
 			uintptr_t end)
 {
 	struct sim_touch_file *f = touch_file_get(a, rg->file_dev, rg->file_ino);
-	uint64_t pg0 = rg->fd_offset / SIM_PAGE_SIZE + (start - (uintptr_t)rg->hva) / SIM_PAGE_SIZE;
+	uint64_t n;
+	int r;
 
 	if (!f)
 		return -ENOMEM;
-	for (uintptr_t p = start; p < end; p += SIM_TOUCH_VEC * SIM_PAGE_SIZE) {
-		unsigned char vec[SIM_TOUCH_VEC];
-		size_t np = (end - p) / SIM_PAGE_SIZE < SIM_TOUCH_VEC ? (end - p) / SIM_PAGE_SIZE
-								      : SIM_TOUCH_VEC;
-		uint64_t pg = pg0 + (p - start) / SIM_PAGE_SIZE;
-
-		if (touch_mincore((const void *)p, np, vec) < 0)
-			return -EFAULT;
-		for (size_t k = 0; k < np; k++) {
-			if ((vec[k] & 1) || touch_recorded(f, pg + k))
-				continue;
-			if (touch_record(f, pg + k) < 0)
-				return -ENOMEM;
-			a->pages++;
-			a->touched++;
-		}
-	}
-	return 0;
+	r = touch_walk(rg, f, start, end, true, &n);
+	a->pages += n;
+	a->touched += n;
+	return r;
 }
 
 int sim_touch(const struct sim_s2 *s2, const void *hva, size_t len)
