@@ -41,10 +41,12 @@
  * viommu_alloc on device 7 (vm1's) fails with -EPERM, as a kernel ioctl could.
  * VIOMMU_ATTACH attaches a device that has a vDEVICE on the vIOMMU (-ENOENT otherwise, -EBUSY
  * twice); data of 3 bytes fails with -EPERM, as a kernel ioctl could. The attachment goes with
- * the vDEVICE (device, vIOMMU, context).
+ * the vDEVICE (device, vIOMMU, context). vdevice_free (DEVICE_PUT) detaches and drops the
+ * device's vDEVICE; one with virt_id FAKE_VPUTFAIL that is attached refuses with -EPERM (the
+ * kernel refusing the RID's move back to its parent) and stays as it was.
  * Counters: vi_allocs, vi_frees, vi_live, vi_vdevs, vi_inv_calls, vi_inv_last_viommu,
  * vi_inv_last_type, vi_inv_last_n, vi_inv_last_len, vi_last_virt, vi_attaches, vi_detaches,
- * vi_attached (live), vi_at_last_viommu, vi_at_last_dev, vi_at_last_type, vi_at_last_len,
+ * vi_attached (live), vi_vdev_frees, vi_at_last_viommu, vi_at_last_dev, vi_at_last_type, vi_at_last_len,
  * vi_at_last_data (the first 4 data bytes).
  */
 #include <errno.h>
@@ -74,6 +76,7 @@
 #define FAKE_VDEV_MAX	   8
 #define FAKE_VFAIL	   0xfa150000u
 #define FAKE_VLOST	   0x1057u
+#define FAKE_VPUTFAIL	   0xbadu
 #define FAKE_DEV_CACHE	   0xcafeu
 #define FAKE_DEV_MAX	   16
 
@@ -120,8 +123,8 @@ static uint32_t fake_next_viommu = 1, fake_vevent_seq;
 static uint32_t fake_dev_cache[FAKE_DEV_MAX][4]; /* by policy dev_id (tests use 1, 2, 7) */
 static struct {
 	uint64_t allocs, frees, vdevs, inv_calls, inv_last_viommu, inv_last_type, inv_last_n,
-		inv_last_len, last_virt, attaches, detaches, at_last_viommu, at_last_dev,
-		at_last_type, at_last_len, at_last_data;
+		inv_last_len, last_virt, attaches, detaches, vdev_frees, at_last_viommu,
+		at_last_dev, at_last_type, at_last_len, at_last_data;
 } fake_vi_ctr;
 
 int __real_nest_backend_select(const struct nest_backend_params *p,
@@ -249,6 +252,7 @@ static int fake_vdevice_alloc(struct nest_backend *be, struct nest_be_ctx *ctx, 
 	if (v->n_vdevs >= FAKE_VDEV_MAX)
 		return -ENOSPC;
 	v->vdevs[v->n_vdevs].dev_id = dev_id;
+	v->vdevs[v->n_vdevs].attached = false; /* the slot may hold a moved entry's copy */
 	v->vdevs[v->n_vdevs++].virt_id = virt_id;
 	fake_vi_ctr.vdevs++;
 	fake_vi_ctr.last_virt = virt_id;
@@ -340,6 +344,25 @@ static void fake_viommu_detach(struct nest_backend *be, struct nest_be_ctx *ctx,
 		return;
 	v->vdevs[k].attached = false;
 	fake_vi_ctr.detaches++;
+}
+
+static int fake_vdevice_free(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id,
+			     uint32_t dev_id)
+{
+	struct fake_viommu *v = fake_vi_find(ctx, id);
+	int k = v ? fake_vdev_index(v, dev_id) : -1;
+
+	if (k < 0)
+		return -ENOENT;
+	if (v->vdevs[k].attached) {
+		if (v->vdevs[k].virt_id == FAKE_VPUTFAIL)
+			return -EPERM;
+		v->vdevs[k].attached = false;
+		fake_vi_ctr.detaches++;
+	}
+	v->vdevs[k] = v->vdevs[--v->n_vdevs];
+	fake_vi_ctr.vdev_frees++;
+	return 0;
 }
 
 /* The device's vDEVICE (the first vIOMMU that has one) raises an event with its virtual id. */
@@ -584,6 +607,7 @@ static int fake_counters(struct nest_backend *be, struct json_object **ret)
 	FAKE_VI_CTR(last_virt);
 	FAKE_VI_CTR(attaches);
 	FAKE_VI_CTR(detaches);
+	FAKE_VI_CTR(vdev_frees);
 	FAKE_VI_CTR(at_last_viommu);
 	FAKE_VI_CTR(at_last_dev);
 	FAKE_VI_CTR(at_last_type);
@@ -672,6 +696,7 @@ int __wrap_nest_backend_select(const struct nest_backend_params *p,
 	fake_ops.viommu_invalidate = fake_viommu_invalidate;
 	fake_ops.viommu_attach = fake_viommu_attach;
 	fake_ops.viommu_detach = fake_viommu_detach;
+	fake_ops.vdevice_free = fake_vdevice_free;
 	fake_ops.mock_trigger_vevent = fake_trigger_vevent;
 	fake_ops.mock_check_dev_cache = fake_check_dev_cache;
 	*ret_ops = &fake_ops;
