@@ -44,12 +44,18 @@
  * the vDEVICE (device, vIOMMU, context). vdevice_free (DEVICE_PUT) detaches and drops the
  * device's vDEVICE; one with virt_id FAKE_VPUTFAIL that is attached refuses with -EPERM (the
  * kernel refusing the RID's move back to its parent) and stays as it was.
+ * INVALIDATE (the sim's, counted per device): inv_calls_dN and inv_entries_dN (N = policy dev_id
+ * 1, 2, 7) count the backend calls and entries each device got; an ADDR entry at FAKE_INV_FAIL
+ * fails with EIO on device 2 (the entries before it done there). With NESTD_FAKE_NO_BATCH in the
+ * environment the fake has no invalidate_batch, so the daemon sends entry by entry.
  * Counters: vi_allocs, vi_frees, vi_live, vi_vdevs, vi_inv_calls, vi_inv_last_viommu,
  * vi_inv_last_type, vi_inv_last_n, vi_inv_last_len, vi_last_virt, vi_attaches, vi_detaches,
  * vi_attached (live), vi_vdev_frees, vi_at_last_viommu, vi_at_last_dev, vi_at_last_type, vi_at_last_len,
  * vi_at_last_data (the first 4 data bytes).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -79,6 +85,7 @@
 #define FAKE_VPUTFAIL	   0xbadu
 #define FAKE_DEV_CACHE	   0xcafeu
 #define FAKE_DEV_MAX	   16
+#define FAKE_INV_FAIL	   0xfa1100000ull
 
 struct fake_binding {
 	const struct nest_be_ctx *ctx; /* NULL: free slot */
@@ -121,6 +128,7 @@ struct fake_viommu {
 static struct fake_viommu fake_vis[FAKE_VIOMMU_MAX];
 static uint32_t fake_next_viommu = 1, fake_vevent_seq;
 static uint32_t fake_dev_cache[FAKE_DEV_MAX][4]; /* by policy dev_id (tests use 1, 2, 7) */
+static uint64_t fake_inv_calls[FAKE_DEV_MAX], fake_inv_entries[FAKE_DEV_MAX];
 static struct {
 	uint64_t allocs, frees, vdevs, inv_calls, inv_last_viommu, inv_last_type, inv_last_n,
 		inv_last_len, last_virt, attaches, detaches, vdev_frees, at_last_viommu,
@@ -427,6 +435,39 @@ static void fake_vi_forget(const struct nest_be_ctx *ctx, uint32_t dev_id)
 	}
 }
 
+static bool fake_inv_fails(const struct nest_inv_entry *e, uint32_t dev_id)
+{
+	return dev_id == 2 && e->granularity == NEST_INV_GRANU_ADDR && e->addr == FAKE_INV_FAIL;
+}
+
+static int fake_invalidate_batch(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				 const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done)
+{
+	uint32_t k = 0, done = 0;
+	int r;
+
+	if (dev_id < FAKE_DEV_MAX) {
+		fake_inv_calls[dev_id]++;
+		fake_inv_entries[dev_id] += n;
+	}
+	while (k < n && !fake_inv_fails(&e[k], dev_id))
+		k++;
+	r = k ? nest_backend_sim_ops.invalidate_batch(be, ctx, dev_id, e, k, &done) : 0;
+	*ret_done = done;
+	return r < 0 ? r : k < n ? -EIO : 0;
+}
+
+static int fake_invalidate(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			   const struct nest_inv_entry *e)
+{
+	if (dev_id < FAKE_DEV_MAX) {
+		fake_inv_calls[dev_id]++;
+		fake_inv_entries[dev_id]++;
+	}
+	return fake_inv_fails(e, dev_id) ? -EIO
+					 : nest_backend_sim_ops.invalidate(be, ctx, dev_id, e);
+}
+
 static int fake_bind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
 		     const struct nest_be_bind *b)
 {
@@ -594,6 +635,17 @@ static int fake_counters(struct nest_backend *be, struct json_object **ret)
 		for (unsigned k = 0; fake_vis[i].ctx && k < fake_vis[i].n_vdevs; k++)
 			pending += fake_vis[i].vdevs[k].attached;
 	json_object_object_add(o, "vi_attached", json_object_new_int64(pending));
+	for (size_t i = 0; i < 3; i++) {
+		static const unsigned devs[3] = {1, 2, 7}; /* the policy ids the tests use */
+		unsigned dv = devs[i];
+		char key[32];
+
+		snprintf(key, sizeof(key), "inv_calls_d%u", dv);
+		json_object_object_add(o, key, json_object_new_int64((int64_t)fake_inv_calls[dv]));
+		snprintf(key, sizeof(key), "inv_entries_d%u", dv);
+		json_object_object_add(o, key,
+				       json_object_new_int64((int64_t)fake_inv_entries[dv]));
+	}
 #define FAKE_VI_CTR(k)                                                                             \
 	json_object_object_add(o, "vi_" #k, json_object_new_int64((int64_t)fake_vi_ctr.k))
 	FAKE_VI_CTR(allocs);
@@ -699,6 +751,8 @@ int __wrap_nest_backend_select(const struct nest_backend_params *p,
 	fake_ops.vdevice_free = fake_vdevice_free;
 	fake_ops.mock_trigger_vevent = fake_trigger_vevent;
 	fake_ops.mock_check_dev_cache = fake_check_dev_cache;
+	fake_ops.invalidate = fake_invalidate;
+	fake_ops.invalidate_batch = getenv("NESTD_FAKE_NO_BATCH") ? NULL : fake_invalidate_batch;
 	*ret_ops = &fake_ops;
 	return 0;
 }
