@@ -12,7 +12,9 @@
  * Input: [0] PASIDs of vm0 (low 3 bits: 0..7), [1] which of them are bound (bit mask),
  *        [2] flags: bit 0 entry by entry (no invalidate_batch), bit 1 PASID fields index the
  *        table {vm0's, vm1's, 0, unowned} instead of being taken as they are, bit 2 the fixed
- *        struct is built by the harness (entry_len 40, entry_num from the length),
+ *        struct is built by the harness (entry_len 40, entry_num from the length), bit 3 the
+ *        bound PASIDs are bound on one device each (NEST_BIND_F_DEVICE: even ones on device 1,
+ *        odd ones on device 2) instead of on the whole VM,
  *        [3..] the body (fixed struct + entries, or only entries with bit 2).
  *
  * Invariants (abort on failure):
@@ -116,14 +118,17 @@ static void fz_attach(struct fzd_client *c, const char *name, int memfd)
 	fzd_call_ok(c, NEST_OP_MEM_ADD, &m, sizeof(m), NULL, 0, memfd, &rep);
 }
 
-static void fz_alloc(struct fzd_client *c, uint32_t pasid, bool bind)
+/* Allocate @pasid; bind it if @bind: on the whole VM (@dev 0) or on device @dev only. */
+static void fz_alloc(struct fzd_client *c, uint32_t pasid, bool bind, uint32_t dev)
 {
 	struct nest_pasid_alloc a = {.size = sizeof(a), .min = pasid, .max = pasid};
 	struct nest_bind b = {.size = sizeof(b),
 			      .format = NEST_BIND_FMT_VTD_FL,
 			      .addr_width = 48,
 			      .gpgd = FZD_GPGD,
-			      .hpasid = pasid};
+			      .hpasid = pasid,
+			      .flags = dev ? NEST_BIND_F_DEVICE : 0,
+			      .dev_id = dev};
 	static struct fzd_reply rep;
 	const struct nest_pasid_reply *pr =
 		fzd_call_ok(c, NEST_OP_PASID_ALLOC, &a, sizeof(a), NULL, 0, -1, &rep);
@@ -174,7 +179,7 @@ static void fz_setup(void)
 	fz.vm1 = nestd_find_vm(d, "vm1");
 	FZ_CHECK(fz.vm0 && fz.vm1 && fz.vm0->ctx && fz.vm1->ctx);
 	for (uint32_t i = 0; i < VM1_N; i++)
-		fz_alloc(&fz.c1, VM1_PASID_BASE + i, true);
+		fz_alloc(&fz.c1, VM1_PASID_BASE + i, true, 0);
 	fz.real = d->be_ops;
 	FZ_CHECK(fz.real->invalidate && fz.real->invalidate_batch && fz.real->translate);
 	fz.ops = *fz.real;
@@ -195,8 +200,8 @@ static void fz_setup(void)
 	fz.ready = true;
 }
 
-/* vm0: exactly PASIDs 100 .. 100 + n - 1, those in @bind_mask bound. */
-static void fz_vm0_pasids(unsigned n, unsigned bind_mask)
+/* vm0: exactly PASIDs 100 .. 100 + n - 1, those in @bind_mask bound (@one_dev: on one device). */
+static void fz_vm0_pasids(unsigned n, unsigned bind_mask, bool one_dev)
 {
 	struct nest_pasid_free f = {.size = sizeof(f), .min = 1, .max = NEST_PASID_MAX};
 	static struct fzd_reply rep;
@@ -205,7 +210,8 @@ static void fz_vm0_pasids(unsigned n, unsigned bind_mask)
 		fzd_call_ok(&fz.c0, NEST_OP_PASID_FREE, &f, sizeof(f), NULL, 0, -1, &rep);
 	FZ_CHECK(fz.vm0->n_pasids == 0);
 	for (unsigned i = 0; i < n; i++) {
-		fz_alloc(&fz.c0, VM0_PASID_BASE + i, bind_mask & (1u << i));
+		fz_alloc(&fz.c0, VM0_PASID_BASE + i, bind_mask & (1u << i),
+			 one_dev ? 1 + (i & 1) : 0);
 		fz.vm0_pasids[i] = VM0_PASID_BASE + i;
 	}
 	fz.n_vm0 = n;
@@ -272,8 +278,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_setup();
 	if (size < 3)
 		return 0;
-	fz_vm0_pasids(data[0] & 7u, data[1]);
 	flags = data[2];
+	fz_vm0_pasids(data[0] & 7u, data[1], flags & 8);
 	data += 3;
 	size -= 3;
 	max_body = fz.c0.conn->caps.max_msg_size - sizeof(struct nest_msg_hdr);
