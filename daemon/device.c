@@ -53,10 +53,15 @@ int op_device_get(struct conn *c, struct op_req *rq, struct op_reply *rp)
 }
 
 /*
- * DEVICE_PUT: the VMM gives back a device DEVICE_GET handed out (QEMU's hot-unplug). nestd resets
- * it through its own fd where the backend can (VFIO_DEVICE_RESET), so that the next DEVICE_GET
- * hands out a device in its initial state. The VMM's duplicate fd is its own to close: nestd
- * cannot take it back (SECURITY.md). ENOENT: not a device of this VM, or not handed out.
+ * DEVICE_PUT: the VMM gives back a device DEVICE_GET handed out (QEMU's hot-unplug), and nestd puts
+ * it back in its state right after VM_ATTACH, so that the next DEVICE_GET hands out a device that
+ * has nothing of the last user: its page request groups still waiting are answered invalid (while
+ * it is still attached, so the answer reaches it), it leaves every vIOMMU (the RID back on the
+ * stage-2 parent, its vDEVICEs destroyed), nestd resets it through its own fd where the backend
+ * can (VFIO_DEVICE_RESET), and its PASID and RID bindings go. The VMM's duplicate fd is its own to
+ * close: nestd cannot take it back (SECURITY.md). ENOENT: not a device of this VM, or not handed
+ * out. A step that fails stops there, with the device still handed out and the books showing
+ * what it still has (the same request may be sent again).
  */
 int op_device_put(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
@@ -66,12 +71,27 @@ int op_device_put(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	struct audit_rec ar = conn_audit_rec(c, vm->cfg.name, -1, "device-put");
 	int idx = vm_device_index(vm, p->dev_id);
 	struct vm_device *dev;
-	int r = 0;
+	uint32_t nprq, viommu = 0;
+	char what[96] = "";
+	int r;
 
 	(void)rp;
 	if (idx < 0 || !vm->devices[idx].attached || !vm->devices[idx].taken)
 		return -ENOENT;
 	dev = &vm->devices[idx];
+	nprq = vm_prq_refuse_device(vm, p->dev_id);
+	if (nprq)
+		snprintf(what, sizeof(what), ", %u page request group%s answered invalid", nprq,
+			 plural_s(nprq));
+	r = vm_viommu_put_device(vm, p->dev_id, &viommu);
+	if (r < 0) {
+		ar.result = r;
+		audit_log(&ar,
+			  "device %u (%s): vIOMMU detach failed, still attached to vIOMMU %u and "
+			  "handed out%s",
+			  p->dev_id, vm->cfg.devices[idx].name, viommu, what);
+		return r;
+	}
 	if (ops->device_reset && dev->fd >= 0) {
 		r = ops->device_reset(c->d->be, vm->ctx, p->dev_id, dev->fd);
 		if (r < 0)
@@ -82,10 +102,11 @@ int op_device_put(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		vm_device_unbind_all(vm, idx, true);
 		dev->taken = false;
 	}
-	audit_log(&ar, "device %u (%s)%s", p->dev_id, vm->cfg.devices[idx].name,
+	audit_log(&ar, "device %u (%s)%s%s", p->dev_id, vm->cfg.devices[idx].name,
 		  r < 0	  ? ": reset failed, still handed out"
 		  : r > 0 ? " given back, reset"
-			  : " given back");
+			  : " given back",
+		  what);
 	return r < 0 ? r : 0;
 }
 

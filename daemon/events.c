@@ -82,7 +82,7 @@ static void events_on_page_request(void *opaque, void *cookie,
 	sent = vm_prq_deliverable(vm) &&
 	       conn_send_event(vm->conn, NEST_EV_PAGE_REQUEST, &ev, sizeof(ev)) == 0;
 	if (last)
-		vm_prq_track(vm, ev.cookie, !sent);
+		vm_prq_track(vm, ev.cookie, ev.dev_id, !sent);
 }
 
 /* A record of one of the VM's vIOMMU event queues (viommu.c): to the client or dropped. */

@@ -4,9 +4,11 @@
  *
  * Entries are processed in order and processing stops at the first failure; the reply says how
  * many were done and why the next one failed. Each entry is fully checked (validity table,
- * PASID ownership) before the backend sees it, then applied on every device of the VM. An
- * entry for every PASID (DOMAIN, or ADDR with PASID 0) is the backend's to spread over the
- * VM's own objects (its sim domain, its bound PASIDs): it never reaches beyond the VM.
+ * PASID ownership) before the backend sees it, then applied on every device of the VM its PASID
+ * is bound on (all of them, or the subset of BIND with NEST_BIND_F_DEVICE; none while it is bound
+ * nowhere). An entry for every PASID (DOMAIN, or ADDR with PASID 0) goes to every device and is
+ * the backend's to spread over the VM's own objects (its sim domain, its bound PASIDs, the RIDs'
+ * tables): it never reaches beyond the VM.
  *
  * INVALIDATE_NATIVE: a batch of the kernel's own entries on one bound PASID. The daemon checks
  * the request (batch limit, announced type, PASID); the backend checks each entry for its type
@@ -20,13 +22,25 @@
 #include "vm.h"
 
 /*
- * Everything the daemon checks of one entry, in the order of the errno vocabulary. *@owned is
- * the PASID an earlier entry of the same request was found to own (0: none yet): nothing
- * changes ownership in the middle of a request, so a run of entries on one PASID (the usual
- * batch) looks it up once.
+ * The PASID an earlier entry of the same request was found to own (pasid 0: none yet) and the
+ * devices it is bound on: nothing changes ownership or bindings in the middle of a request, so a
+ * run of entries on one PASID (the usual batch) looks it up once.
  */
-static inline int invalidate_check(struct vm *vm, const struct nest_inv_entry *e, uint32_t *owned)
+struct inv_owner {
+	uint32_t pasid;
+	uint64_t devs;
+};
+
+/*
+ * Everything the daemon checks of one entry, in the order of the errno vocabulary. *@devs: the
+ * devices the entry reaches, by index: those its PASID is bound on (all of the VM's, or the
+ * subset of BIND with NEST_BIND_F_DEVICE; none while it is bound nowhere), or every device for
+ * an entry for every PASID.
+ */
+static inline int invalidate_check(struct vm *vm, const struct nest_inv_entry *e,
+				   struct inv_owner *o, uint64_t *devs)
 {
+	const struct vm_pasid *p;
 	int r = nest_inv_entry_check(e);
 
 	if (r < 0)
@@ -34,23 +48,30 @@ static inline int invalidate_check(struct vm *vm, const struct nest_inv_entry *e
 	if (!(vm->info.features & NEST_FEAT_CACHE_INVLD))
 		return -EOPNOTSUPP; /* VM_ATTACH said so */
 	/* a checked entry has PASID 0 exactly when it is for every PASID: nest_inv_all_pasids() */
-	if (e->pasid == 0 || e->pasid == *owned)
+	if (e->pasid == 0) {
+		*devs = UINT64_MAX;
 		return 0;
-	if (!vm_pasid_find(vm, e->pasid))
-		return -ENOENT;
-	*owned = e->pasid;
+	}
+	if (e->pasid != o->pasid) {
+		if (!(p = vm_pasid_find(vm, e->pasid)))
+			return -ENOENT;
+		o->pasid = e->pasid;
+		o->devs = p->devs;
+	}
+	*devs = o->devs;
 	return 0;
 }
 
-static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e, uint32_t *owned)
+static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e, struct inv_owner *o)
 {
 	const struct nest_backend_ops *ops = vm->d->be_ops;
-	int r = invalidate_check(vm, e, owned);
+	uint64_t devs;
+	int r = invalidate_check(vm, e, o, &devs);
 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < vm->cfg.n_devices; i++) {
-		if (!vm->devices[i].attached)
+		if (!vm->devices[i].attached || !(devs >> i & 1))
 			continue;
 		r = ops->invalidate(vm->d->be, vm->ctx, vm->cfg.devices[i].id, e);
 		if (r < 0) {
@@ -62,24 +83,58 @@ static int invalidate_one(struct vm *vm, const struct nest_inv_entry *e, uint32_
 }
 
 /*
- * Backends that batch (iommufd): the checked prefix of the batch goes to each device in one
- * backend call; `done` is the least any device did, `first_error` that device's reason, or the
- * check's reason for the entry after the prefix.
+ * Device @i's part of the checked prefix @e (@n entries, @devs[k] the devices entry k reaches)
+ * when some entry does not reach it: the entries that do, in their order, in one backend call.
+ * *@ret_done: the batch index the device stopped at (@n: none).
+ */
+static int invalidate_subset(struct vm *vm, size_t i, const struct nest_inv_entry *e,
+			     const uint64_t *devs, uint32_t n, uint32_t *ret_done)
+{
+	static struct nest_inv_entry sub[NEST_BATCH_MAX];
+	static uint32_t pos[NEST_BATCH_MAX];
+	uint32_t cnt = 0, d = 0;
+	int r;
+
+	*ret_done = n;
+	for (uint32_t k = 0; k < n; k++)
+		if (devs[k] >> i & 1) {
+			sub[cnt] = e[k];
+			pos[cnt++] = k;
+		}
+	if (!cnt)
+		return 0;
+	r = vm->d->be_ops->invalidate_batch(vm->d->be, vm->ctx, vm->cfg.devices[i].id, sub, cnt,
+					    &d);
+	if (r < 0)
+		*ret_done = pos[d < cnt ? d : cnt - 1];
+	return r;
+}
+
+/*
+ * Backends that batch (iommufd, the sim): the checked prefix of the batch goes to each device in
+ * one backend call, less the entries of PASIDs not bound on it; `done` is the least any device
+ * did, `first_error` that device's reason, or the check's reason for the entry after the prefix.
+ * The usual batch reaches every device with every entry (its PASIDs are bound on all of them, or
+ * it is for every PASID): one mask test per entry, no copy.
  */
 static void invalidate_batched(struct vm *vm, const struct nest_tail *t,
 			       struct nest_invalidate_reply *out)
 {
 	static struct nest_inv_entry e[NEST_BATCH_MAX]; /* single-threaded daemon */
+	static uint64_t devs[NEST_BATCH_MAX];
 	const struct nest_backend_ops *ops = vm->d->be_ops;
-	uint32_t ok = 0, done, owned = 0;
+	struct inv_owner o = {0};
+	uint64_t all = UINT64_MAX; /* the devices every entry reaches */
+	uint32_t ok = 0, done;
 	int check_err = 0;
 
 	for (; ok < t->entry_num && ok < NEST_BATCH_MAX; ok++) {
 		check_err = nest_array_entry(t, ok, &e[ok], sizeof(e[ok]));
 		if (check_err == 0)
-			check_err = invalidate_check(vm, &e[ok], &owned);
+			check_err = invalidate_check(vm, &e[ok], &o, &devs[ok]);
 		if (check_err < 0)
 			break;
+		all &= devs[ok];
 	}
 	done = ok;
 	for (size_t i = 0; ok && i < vm->cfg.n_devices; i++) {
@@ -88,7 +143,11 @@ static void invalidate_batched(struct vm *vm, const struct nest_tail *t,
 
 		if (!vm->devices[i].attached)
 			continue;
-		r = ops->invalidate_batch(vm->d->be, vm->ctx, vm->cfg.devices[i].id, e, ok, &d);
+		if (all >> i & 1)
+			r = ops->invalidate_batch(vm->d->be, vm->ctx, vm->cfg.devices[i].id, e, ok,
+						  &d);
+		else
+			r = invalidate_subset(vm, i, e, devs, ok, &d);
 		if (r < 0 && d < done) {
 			done = d;
 			out->first_error = -r;
@@ -105,7 +164,7 @@ int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	const struct nest_tail *t = &rq->tail;
 	struct vm *vm = c->vm;
 	struct nest_invalidate_reply out = {.size = sizeof(out)};
-	uint32_t owned = 0;
+	struct inv_owner o = {0};
 
 	if (t->entry_num == 0 || t->entry_num > c->caps.max_batch)
 		return -EINVAL;
@@ -118,7 +177,7 @@ int op_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		int r = nest_array_entry(t, i, &e, sizeof(e));
 
 		if (r == 0)
-			r = invalidate_one(vm, &e, &owned);
+			r = invalidate_one(vm, &e, &o);
 		if (r < 0) {
 			out.first_error = -r;
 			break;

@@ -42,7 +42,7 @@ static struct vm_prq *vm_prq_find(struct vm *vm, uint32_t cookie)
 	return NULL;
 }
 
-void vm_prq_track(struct vm *vm, uint32_t cookie, bool refuse)
+void vm_prq_track(struct vm *vm, uint32_t cookie, uint32_t dev_id, bool refuse)
 {
 	struct vm_prq *p = vm_prq_find(vm, cookie);
 
@@ -66,6 +66,7 @@ void vm_prq_track(struct vm *vm, uint32_t cookie, bool refuse)
 		p = &vm->prqs[vm->n_prqs++];
 		p->cookie = cookie;
 	}
+	p->dev_id = dev_id;
 	p->refuse = refuse;
 	if (refuse)
 		event_active(vm->ev_prq, 0, 0);
@@ -85,6 +86,34 @@ void vm_prq_refuse_all(struct vm *vm)
 		vm->prqs[i].refuse = true;
 	if (vm->n_prqs)
 		event_active(vm->ev_prq, 0, 0);
+}
+
+/*
+ * DEVICE_PUT: the device is given back; nobody will answer what it asked (a client that got the
+ * group and answers later gets ENOENT). Answered now, before its bindings and its vIOMMU
+ * attachment go, so the answer reaches the device that asked.
+ */
+uint32_t vm_prq_refuse_device(struct vm *vm, uint32_t dev_id)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+	uint32_t j = 0, n = 0;
+
+	for (uint32_t i = 0; i < vm->n_prqs; i++) {
+		if (vm->prqs[i].dev_id != dev_id) {
+			vm->prqs[j++] = vm->prqs[i];
+			continue;
+		}
+		/* -ENOENT: answered meanwhile (the context's teardown, or the kernel's own) */
+		if (vm->ctx && ops->page_response &&
+		    ops->page_response(vm->d->be, vm->ctx, vm->prqs[i].cookie,
+				       NEST_PAGE_RESP_INVALID) == 0) {
+			vm->ctr.page_refusals++;
+			vm->d->stats.page_refusals++;
+			n++;
+		}
+	}
+	vm->n_prqs = j;
+	return n;
 }
 
 void vm_prq_clear(struct vm *vm)

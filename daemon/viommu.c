@@ -11,7 +11,8 @@
  * vDEVICEs are the backend's only: they go with their vIOMMU or their device. nestd also keeps
  * which devices' RIDs sit on a nested HWPT of each vIOMMU (VIOMMU_ATTACH), so that VIOMMU_DETACH
  * of something not attached is ENOENT before the backend, VIOMMU_FREE and teardown detach first,
- * and vm.show lists them.
+ * and vm.show lists them. DEVICE_PUT takes the device off every vIOMMU (its attachment and its
+ * vDEVICEs; the vIOMMUs stay, they are the VM's).
  *
  * vEVENTs need no answer: one that no client can take (none attached, minor 0, no "viommu" in
  * HELLO, a full output queue, a vIOMMU nestd does not know) is dropped and counted.
@@ -93,6 +94,31 @@ void vm_viommu_forget_device(struct vm *vm, uint32_t dev_id)
 			vm->viommus[j++] = *v;
 	}
 	vm->n_viommus = j;
+}
+
+int vm_viommu_put_device(struct vm *vm, uint32_t dev_id, uint32_t *ret_viommu)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+
+	for (uint32_t i = 0; vm->ctx && i < vm->n_viommus; i++) {
+		struct vm_viommu *v = &vm->viommus[i];
+		int k = viommu_attached_index(v, dev_id), r = 0;
+
+		if (ops->vdevice_free)
+			r = ops->vdevice_free(vm->d->be, vm->ctx, v->id, dev_id);
+		else if (k >= 0 && ops->viommu_detach)
+			ops->viommu_detach(vm->d->be, vm->ctx, v->id, dev_id);
+		if (r < 0 && r != -ENOENT) {
+			/* nothing changed there: the RID is still on the vIOMMU's nested HWPT */
+			nestd_log_backend_error(vm->d, "vm %s: device-put: vIOMMU %u device %u",
+						vm->cfg.name, v->id, dev_id);
+			*ret_viommu = v->id;
+			return viommu_be_errno(r);
+		}
+		if (k >= 0)
+			viommu_attached_remove(v, k);
+	}
+	return 0;
 }
 
 void vm_viommu_free_all(struct vm *vm)

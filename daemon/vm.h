@@ -98,6 +98,7 @@ struct vm_counters {
  */
 struct vm_prq {
 	uint32_t cookie;
+	uint32_t dev_id; /* the device that asked (DEVICE_PUT answers its groups) */
 	bool refuse;
 };
 
@@ -182,13 +183,16 @@ void vm_device_gone(struct vm *vm, int idx, bool detach);
  * client said minor >= 1 and "page-requests" in HELLO and can still be written to.
  * vm_prq_track(): remember the group of LAST_PAGE cookie @cookie, delivered or (@refuse) to be
  * answered invalid from the loop. vm_prq_forget(): the client answered it. vm_prq_refuse_all():
- * the client let go of the VM: answer every delivered group invalid. vm_prq_clear(): the context
- * goes (the backend answers what is pending). vm_prq_flush(): answer the refused groups now.
+ * the client let go of the VM: answer every delivered group invalid. vm_prq_refuse_device():
+ * DEVICE_PUT: answer device @dev_id's groups invalid now (never from a backend callback) and
+ * forget them; returns how many the backend took. vm_prq_clear(): the context goes (the
+ * backend answers what is pending). vm_prq_flush(): answer the refused groups now.
  */
 bool vm_prq_deliverable(const struct vm *vm);
-void vm_prq_track(struct vm *vm, uint32_t cookie, bool refuse);
+void vm_prq_track(struct vm *vm, uint32_t cookie, uint32_t dev_id, bool refuse);
 void vm_prq_forget(struct vm *vm, uint32_t cookie);
 void vm_prq_refuse_all(struct vm *vm);
+uint32_t vm_prq_refuse_device(struct vm *vm, uint32_t dev_id);
 void vm_prq_clear(struct vm *vm);
 void vm_prq_flush(struct vm *vm);
 
@@ -196,6 +200,10 @@ void vm_prq_flush(struct vm *vm);
  * vIOMMU objects (viommu.c). vm_viommu_find(): one of this VM's live vIOMMUs. 
  * vm_viommu_forget_device(): device @dev_id left; the backend dropped the vIOMMUs nested on it
  * and its RID's attachment to any vIOMMU.
+ * vm_viommu_put_device(): DEVICE_PUT: device @dev_id leaves every vIOMMU (its RID off their
+ * nested HWPTs, back on its stage-2 parent; its vDEVICEs destroyed; the vIOMMUs stay). 0, or the
+ * errno of a vIOMMU whose backend could not put the RID back (*@ret_viommu): the device stays
+ * attached there (and in the books), the vIOMMUs before it are done.
  * vm_viommu_free_all(): teardown: detach every attached RID, then free every vIOMMU (their
  * vDEVICEs and queues go with them).
  * vm_vevent_deliverable(): the VM announces NEST_FEAT_VIOMMU and its client said minor >= 1 and
@@ -204,6 +212,7 @@ void vm_prq_flush(struct vm *vm);
 struct vm_viommu *vm_viommu_find(struct vm *vm, uint32_t id);
 void vm_viommu_forget_device(struct vm *vm, uint32_t dev_id);
 void vm_viommu_free_all(struct vm *vm);
+int vm_viommu_put_device(struct vm *vm, uint32_t dev_id, uint32_t *ret_viommu);
 bool vm_vevent_deliverable(const struct vm *vm);
 void vm_vevent(struct vm *vm, const struct nest_be_vevent *ev);
 

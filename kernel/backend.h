@@ -435,6 +435,17 @@ struct nest_backend_ops {
 			     uint32_t dev_id, uint32_t data_type, const void *data, uint32_t len);
 	void (*viommu_detach)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t viommu,
 			      uint32_t dev_id);
+	/*
+	 * vdevice_free() - DEVICE_PUT: device @dev_id leaves vIOMMU @viommu. Its RID goes back on its
+	 * stage-2 parent if it was attached to a nested HWPT of @viommu (that HWPT destroyed, as
+	 * viommu_detach() does), then its vDEVICE on @viommu is destroyed. The vIOMMU stays, also
+	 * when it nests on this device's parent. 0 when done, -ENOENT when the device has no vDEVICE
+	 * on @viommu (nothing done), or -errno when the kernel refused to put the RID back on its
+	 * parent: then nothing changed (the RID is still on the nested HWPT, the vDEVICE is kept).
+	 * Optional: without it the daemon uses viommu_detach() and the vDEVICE stays.
+	 */
+	int (*vdevice_free)(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t viommu,
+			    uint32_t dev_id);
 	/* selftest mock only, for tests through the admin socket */
 	int (*mock_trigger_vevent)(struct nest_backend *be, struct nest_be_ctx *ctx,
 				   uint32_t dev_id);

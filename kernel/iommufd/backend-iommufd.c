@@ -546,6 +546,15 @@ static void ifd_be_viommu_detach(struct nest_backend *be, struct nest_be_ctx *bc
 		ifd_viommu_detach(be, ctx, id, &ctx->devs[i]);
 }
 
+static int ifd_be_vdevice_free(struct nest_backend *be, struct nest_be_ctx *bctx, uint32_t id,
+			       uint32_t dev_id)
+{
+	struct ifd_ctx *ctx = (struct ifd_ctx *)bctx;
+	int i = ifd_dev_index(ctx, dev_id);
+
+	return i < 0 ? -ENOENT : ifd_vdevice_free(be, ctx, id, &ctx->devs[i]);
+}
+
 static int ifd_be_mock_test(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t dev_id,
 			    struct iommu_test_cmd *c)
 {
@@ -670,6 +679,7 @@ const struct nest_backend_ops nest_backend_iommufd_ops = {
 	.viommu_invalidate = ifd_be_viommu_invalidate,
 	.viommu_attach = ifd_be_viommu_attach,
 	.viommu_detach = ifd_be_viommu_detach,
+	.vdevice_free = ifd_be_vdevice_free,
 	.mock_trigger_vevent = ifd_be_trigger_vevent,
 	.mock_check_dev_cache = ifd_be_check_dev_cache,
 	.page_response = ifd_be_page_response,

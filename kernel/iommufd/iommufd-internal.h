@@ -216,6 +216,7 @@ int ifd_viommu_attach(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id,
 		      uint32_t data_type, const void *data, uint32_t len);
 void ifd_viommu_detach(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id,
 		       struct ifd_dev *d);
+int ifd_vdevice_free(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id, struct ifd_dev *d);
 void ifd_viommu_drain(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t slot);
 void ifd_viommu_forget_device(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t dev_id);
 

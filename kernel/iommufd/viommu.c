@@ -182,6 +182,32 @@ void ifd_viommu_detach(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id
 	}
 }
 
+/*
+ * DEVICE_PUT: device @d leaves vIOMMU @id. The RID back on its parent first (a refusal changes
+ * nothing: the RID stays on the nested HWPT, the vDEVICE is kept), then the HWPT and the vDEVICE
+ * destroyed. -ENOENT: no vDEVICE of the device there.
+ */
+int ifd_vdevice_free(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id, struct ifd_dev *d)
+{
+	struct ifd_viommu *vi = vi_find(ctx, id);
+	struct ifd_vdev *vd = vi ? vi_vdev(vi, d->dev_id) : NULL;
+	int r;
+
+	if (!vd)
+		return -ENOENT;
+	if (vd->hwpt) {
+		r = ifd_dev_attach_rid(be, ctx, d, d->parent);
+		if (r < 0)
+			return r;
+		(void)ifd_destroy(be, ctx->fd, vd->hwpt);
+		vd->hwpt = 0;
+		be->ctr.unbinds++;
+	}
+	(void)ifd_destroy(be, ctx->fd, vd->kid);
+	*vd = vi->vdevs[--vi->n_vdevs]; /* order does not matter */
+	return 0;
+}
+
 void ifd_viommu_free(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t id)
 {
 	struct ifd_viommu *vi = vi_find(ctx, id);

@@ -41,13 +41,21 @@
  * viommu_alloc on device 7 (vm1's) fails with -EPERM, as a kernel ioctl could.
  * VIOMMU_ATTACH attaches a device that has a vDEVICE on the vIOMMU (-ENOENT otherwise, -EBUSY
  * twice); data of 3 bytes fails with -EPERM, as a kernel ioctl could. The attachment goes with
- * the vDEVICE (device, vIOMMU, context).
+ * the vDEVICE (device, vIOMMU, context). vdevice_free (DEVICE_PUT) detaches and drops the
+ * device's vDEVICE; one with virt_id FAKE_VPUTFAIL that is attached refuses with -EPERM (the
+ * kernel refusing the RID's move back to its parent) and stays as it was.
+ * INVALIDATE (the sim's, counted per device): inv_calls_dN and inv_entries_dN (N = policy dev_id
+ * 1, 2, 7) count the backend calls and entries each device got; an ADDR entry at FAKE_INV_FAIL
+ * fails with EIO on device 2 (the entries before it done there). With NESTD_FAKE_NO_BATCH in the
+ * environment the fake has no invalidate_batch, so the daemon sends entry by entry.
  * Counters: vi_allocs, vi_frees, vi_live, vi_vdevs, vi_inv_calls, vi_inv_last_viommu,
  * vi_inv_last_type, vi_inv_last_n, vi_inv_last_len, vi_last_virt, vi_attaches, vi_detaches,
- * vi_attached (live), vi_at_last_viommu, vi_at_last_dev, vi_at_last_type, vi_at_last_len,
+ * vi_attached (live), vi_vdev_frees, vi_at_last_viommu, vi_at_last_dev, vi_at_last_type, vi_at_last_len,
  * vi_at_last_data (the first 4 data bytes).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -74,8 +82,10 @@
 #define FAKE_VDEV_MAX	   8
 #define FAKE_VFAIL	   0xfa150000u
 #define FAKE_VLOST	   0x1057u
+#define FAKE_VPUTFAIL	   0xbadu
 #define FAKE_DEV_CACHE	   0xcafeu
 #define FAKE_DEV_MAX	   16
+#define FAKE_INV_FAIL	   0xfa1100000ull
 
 struct fake_binding {
 	const struct nest_be_ctx *ctx; /* NULL: free slot */
@@ -118,10 +128,11 @@ struct fake_viommu {
 static struct fake_viommu fake_vis[FAKE_VIOMMU_MAX];
 static uint32_t fake_next_viommu = 1, fake_vevent_seq;
 static uint32_t fake_dev_cache[FAKE_DEV_MAX][4]; /* by policy dev_id (tests use 1, 2, 7) */
+static uint64_t fake_inv_calls[FAKE_DEV_MAX], fake_inv_entries[FAKE_DEV_MAX];
 static struct {
 	uint64_t allocs, frees, vdevs, inv_calls, inv_last_viommu, inv_last_type, inv_last_n,
-		inv_last_len, last_virt, attaches, detaches, at_last_viommu, at_last_dev,
-		at_last_type, at_last_len, at_last_data;
+		inv_last_len, last_virt, attaches, detaches, vdev_frees, at_last_viommu,
+		at_last_dev, at_last_type, at_last_len, at_last_data;
 } fake_vi_ctr;
 
 int __real_nest_backend_select(const struct nest_backend_params *p,
@@ -249,6 +260,7 @@ static int fake_vdevice_alloc(struct nest_backend *be, struct nest_be_ctx *ctx, 
 	if (v->n_vdevs >= FAKE_VDEV_MAX)
 		return -ENOSPC;
 	v->vdevs[v->n_vdevs].dev_id = dev_id;
+	v->vdevs[v->n_vdevs].attached = false; /* the slot may hold a moved entry's copy */
 	v->vdevs[v->n_vdevs++].virt_id = virt_id;
 	fake_vi_ctr.vdevs++;
 	fake_vi_ctr.last_virt = virt_id;
@@ -342,6 +354,25 @@ static void fake_viommu_detach(struct nest_backend *be, struct nest_be_ctx *ctx,
 	fake_vi_ctr.detaches++;
 }
 
+static int fake_vdevice_free(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t id,
+			     uint32_t dev_id)
+{
+	struct fake_viommu *v = fake_vi_find(ctx, id);
+	int k = v ? fake_vdev_index(v, dev_id) : -1;
+
+	if (k < 0)
+		return -ENOENT;
+	if (v->vdevs[k].attached) {
+		if (v->vdevs[k].virt_id == FAKE_VPUTFAIL)
+			return -EPERM;
+		v->vdevs[k].attached = false;
+		fake_vi_ctr.detaches++;
+	}
+	v->vdevs[k] = v->vdevs[--v->n_vdevs];
+	fake_vi_ctr.vdev_frees++;
+	return 0;
+}
+
 /* The device's vDEVICE (the first vIOMMU that has one) raises an event with its virtual id. */
 static int fake_trigger_vevent(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id)
 {
@@ -402,6 +433,39 @@ static void fake_vi_forget(const struct nest_be_ctx *ctx, uint32_t dev_id)
 			else
 				k++;
 	}
+}
+
+static bool fake_inv_fails(const struct nest_inv_entry *e, uint32_t dev_id)
+{
+	return dev_id == 2 && e->granularity == NEST_INV_GRANU_ADDR && e->addr == FAKE_INV_FAIL;
+}
+
+static int fake_invalidate_batch(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+				 const struct nest_inv_entry *e, uint32_t n, uint32_t *ret_done)
+{
+	uint32_t k = 0, done = 0;
+	int r;
+
+	if (dev_id < FAKE_DEV_MAX) {
+		fake_inv_calls[dev_id]++;
+		fake_inv_entries[dev_id] += n;
+	}
+	while (k < n && !fake_inv_fails(&e[k], dev_id))
+		k++;
+	r = k ? nest_backend_sim_ops.invalidate_batch(be, ctx, dev_id, e, k, &done) : 0;
+	*ret_done = done;
+	return r < 0 ? r : k < n ? -EIO : 0;
+}
+
+static int fake_invalidate(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
+			   const struct nest_inv_entry *e)
+{
+	if (dev_id < FAKE_DEV_MAX) {
+		fake_inv_calls[dev_id]++;
+		fake_inv_entries[dev_id]++;
+	}
+	return fake_inv_fails(e, dev_id) ? -EIO
+					 : nest_backend_sim_ops.invalidate(be, ctx, dev_id, e);
 }
 
 static int fake_bind(struct nest_backend *be, struct nest_be_ctx *ctx, uint32_t dev_id,
@@ -571,6 +635,17 @@ static int fake_counters(struct nest_backend *be, struct json_object **ret)
 		for (unsigned k = 0; fake_vis[i].ctx && k < fake_vis[i].n_vdevs; k++)
 			pending += fake_vis[i].vdevs[k].attached;
 	json_object_object_add(o, "vi_attached", json_object_new_int64(pending));
+	for (size_t i = 0; i < 3; i++) {
+		static const unsigned devs[3] = {1, 2, 7}; /* the policy ids the tests use */
+		unsigned dv = devs[i];
+		char key[32];
+
+		snprintf(key, sizeof(key), "inv_calls_d%u", dv);
+		json_object_object_add(o, key, json_object_new_int64((int64_t)fake_inv_calls[dv]));
+		snprintf(key, sizeof(key), "inv_entries_d%u", dv);
+		json_object_object_add(o, key,
+				       json_object_new_int64((int64_t)fake_inv_entries[dv]));
+	}
 #define FAKE_VI_CTR(k)                                                                             \
 	json_object_object_add(o, "vi_" #k, json_object_new_int64((int64_t)fake_vi_ctr.k))
 	FAKE_VI_CTR(allocs);
@@ -584,6 +659,7 @@ static int fake_counters(struct nest_backend *be, struct json_object **ret)
 	FAKE_VI_CTR(last_virt);
 	FAKE_VI_CTR(attaches);
 	FAKE_VI_CTR(detaches);
+	FAKE_VI_CTR(vdev_frees);
 	FAKE_VI_CTR(at_last_viommu);
 	FAKE_VI_CTR(at_last_dev);
 	FAKE_VI_CTR(at_last_type);
@@ -672,8 +748,11 @@ int __wrap_nest_backend_select(const struct nest_backend_params *p,
 	fake_ops.viommu_invalidate = fake_viommu_invalidate;
 	fake_ops.viommu_attach = fake_viommu_attach;
 	fake_ops.viommu_detach = fake_viommu_detach;
+	fake_ops.vdevice_free = fake_vdevice_free;
 	fake_ops.mock_trigger_vevent = fake_trigger_vevent;
 	fake_ops.mock_check_dev_cache = fake_check_dev_cache;
+	fake_ops.invalidate = fake_invalidate;
+	fake_ops.invalidate_batch = getenv("NESTD_FAKE_NO_BATCH") ? NULL : fake_invalidate_batch;
 	*ret_ops = &fake_ops;
 	return 0;
 }

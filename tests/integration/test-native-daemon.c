@@ -357,3 +357,117 @@ Test(native_daemon, native_binding_kept_over_a_grace_period)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+#define INV_FAIL 0xfa1100000ull /* fake-native.c: an ADDR entry there fails with EIO on device 2 */
+
+/* Integer @key of the backend's counters (admin stats "backend"). */
+static long be_ctr(struct tc *a, const char *key)
+{
+	struct json_object *res = NULL, *o, *v;
+	long out = -1;
+
+	cr_assert_eq(tc_admin(a, "stats", NULL, &res), 0);
+	if (json_object_object_get_ex(res, "backend", &o) && json_object_object_get_ex(o, key, &v))
+		out = (long)json_object_get_int64(v);
+	json_object_put(res);
+	return out;
+}
+
+static int bind_dev(struct tc *t, uint32_t flags, uint32_t pasid, uint32_t dev)
+{
+	struct nest_bind b = {.size = sizeof(b),
+			      .flags = flags,
+			      .format = NEST_BIND_FMT_VTD_FL,
+			      .addr_width = 48,
+			      .gpgd = IT_GPGD,
+			      .hpasid = pasid,
+			      .dev_id = dev};
+
+	return tc_call(t, NEST_OP_BIND, &b, sizeof(b), NULL, 0, NULL, 0, NULL, 0, NULL);
+}
+
+/*
+ * INVALIDATE reaches a PASID's devices only (a DEVICE bind's subset), entries for every PASID
+ * and for a PASID of the whole VM every device, in one backend call per device (batched) or entry
+ * by entry (a backend without invalidate_batch); a device that fails an entry of its subset
+ * reports it by its index in the batch.
+ */
+static void subset_reach(bool batched)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_invalidate_reply ir;
+	uint32_t p = 0, p2 = 0;
+	long c1, c2;
+
+	td_init(&d);
+	d.bin = NESTD_FAKE_NATIVE;
+	if (!batched)
+		d.env[0] = "NESTD_FAKE_NO_BATCH=1";
+	char conf[2048];
+	it_std_conf(conf, sizeof(conf), NULL, NULL);
+	td_write_conf(&d, conf);
+	cr_assert_eq(td_start(&d), 0, "nestd-fake-native did not start");
+	it_guest_init(&g);
+	struct tc *t = it_client(&d);
+	struct tc *a = it_admin(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_assert_eq(tc_mem_add(t, g.fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE), 0);
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &p), 0);
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &p2), 0);
+	cr_assert_eq(bind_dev(t, NEST_BIND_F_DEVICE, p, DEV_A), 0);
+	cr_assert_eq(bind_dev(t, 0, p2, 0), 0);
+	struct nest_inv_entry e[5] = {
+		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID, .pasid = p},
+		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_DOMAIN},
+		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID, .pasid = p},
+		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_PASID, .pasid = p2},
+		{.cache = NEST_CACHE_DEV_IOTLB,
+		 .granularity = NEST_INV_GRANU_ADDR,
+		 .pasid = p,
+		 .addr = IT_GVA,
+		 .granule_size = 4096,
+		 .nb_granules = 1},
+	};
+	cr_assert_eq(tc_invalidate(t, e, 5, &ir), 0);
+	cr_expect_eq(ir.done, 5);
+	cr_expect_eq(ir.first_error, 0);
+	cr_expect_eq(be_ctr(a, "inv_entries_d1"), 5, "device 1: every entry");
+	cr_expect_eq(be_ctr(a, "inv_entries_d2"), 2, "device 2: the DOMAIN one and p2's");
+	cr_expect_eq(be_ctr(a, "inv_calls_d1"), batched ? 1 : 5);
+	cr_expect_eq(be_ctr(a, "inv_calls_d2"), batched ? 1 : 2);
+	cr_expect_eq(be_ctr(a, "inv_entries_d7"), 0, "never vm1's device");
+	/* only p: device 2 gets nothing at all */
+	cr_assert_eq(tc_invalidate(t, e, 1, &ir), 0);
+	cr_expect_eq(be_ctr(a, "inv_entries_d2"), 2);
+	cr_expect_eq(be_ctr(a, "inv_entries_d1"), 6);
+	/* device 2 fails p2's entry, the third of the batch and the first of its subset */
+	e[3] = (struct nest_inv_entry){.cache = NEST_CACHE_IOTLB,
+				       .granularity = NEST_INV_GRANU_ADDR,
+				       .pasid = p2,
+				       .addr = INV_FAIL,
+				       .granule_size = 4096,
+				       .nb_granules = 1};
+	c1 = be_ctr(a, "inv_entries_d1");
+	c2 = be_ctr(a, "inv_entries_d2");
+	cr_assert_eq(tc_invalidate(t, &e[2], 3, &ir), 0);
+	cr_expect_eq(ir.done, 1, "stopped at the batch's entry 1 (device 2's entry 0)");
+	cr_expect_eq(ir.first_error, EIO);
+	cr_expect_eq(be_ctr(a, "inv_entries_d1") - c1, batched ? 3 : 2);
+	cr_expect_eq(be_ctr(a, "inv_entries_d2") - c2, 1, "only p2's entry");
+	tc_free(a);
+	tc_free(t);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}
+
+Test(native_daemon, invalidate_honours_the_device_subset_batched)
+{
+	subset_reach(true);
+}
+
+Test(native_daemon, invalidate_honours_the_device_subset_entry_by_entry)
+{
+	subset_reach(false);
+}

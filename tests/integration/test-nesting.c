@@ -411,3 +411,90 @@ Test(nesting, feature_bits_only_for_minor_2)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/* Integer @key of the sim's counters (admin stats "backend"). */
+static long sim_ctr(struct tc *a, const char *key)
+{
+	struct json_object *res = NULL, *o, *v;
+	long out = -1;
+
+	cr_assert_eq(tc_admin(a, "stats", NULL, &res), 0);
+	if (json_object_object_get_ex(res, "backend", &o) && json_object_object_get_ex(o, key, &v))
+		out = (long)json_object_get_int64(v);
+	json_object_put(res);
+	return out;
+}
+
+/*
+ * INVALIDATE honours a PASID's DEVICE subset: an entry for a PASID bound on device 1 only reaches
+ * device 1 (the sim counts one invalidation per device it is applied on); entries for every
+ * PASID and for a PASID bound on the whole VM reach both devices, as before.
+ */
+Test(nesting, invalidate_reaches_only_the_devices_the_pasid_is_bound_on)
+{
+	struct td d;
+	struct it_guest g;
+	struct nest_invalidate_reply ir;
+	uint32_t p = 0, p2 = 0, f;
+	const char *keys[] = {"inv_iotlb_pasid", "inv_devtlb_pasid", "inv_pasid_pasid",
+			      "inv_devtlb_addr", "inv_iotlb_domain", "inv_iotlb_addr"};
+	long before[6];
+
+	it_start(&d, NULL, NULL);
+	it_guest_init(&g);
+	guest_table2(&g);
+	struct tc *t = it_client(&d);
+	struct tc *a = it_admin(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_assert_eq(tc_mem_add(t, g.fd, 0, IT_MEM, 0, NEST_MEM_F_READ | NEST_MEM_F_WRITE), 0);
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &p), 0);
+	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &p2), 0);
+	cr_assert_eq(bind(t, NEST_BIND_F_DEVICE, p, 1, IT_GPGD), 0);
+	cr_assert_eq(bind(t, 0, p2, 0, IT_GPGD), 0, "p2 on the whole VM");
+	cr_expect_str_eq(rd(t, 1, p, IT_GVA, &f), "AAAA");
+	for (size_t i = 0; i < 6; i++)
+		before[i] = sim_ctr(a, keys[i]);
+
+	struct nest_inv_entry e[4] = {
+		{.cache = NEST_CACHE_IOTLB | NEST_CACHE_DEV_IOTLB | NEST_CACHE_PASID,
+		 .granularity = NEST_INV_GRANU_PASID,
+		 .pasid = p},
+		{.cache = NEST_CACHE_DEV_IOTLB,
+		 .granularity = NEST_INV_GRANU_ADDR,
+		 .pasid = p,
+		 .addr = IT_GVA,
+		 .granule_size = 4096,
+		 .nb_granules = 1},
+		{.cache = NEST_CACHE_IOTLB, .granularity = NEST_INV_GRANU_DOMAIN},
+		{.cache = NEST_CACHE_IOTLB,
+		 .granularity = NEST_INV_GRANU_ADDR,
+		 .pasid = p2,
+		 .addr = IT_GVA,
+		 .granule_size = 4096,
+		 .nb_granules = 1},
+	};
+	cr_assert_eq(tc_invalidate(t, e, 4, &ir), 0);
+	cr_expect_eq(ir.done, 4);
+	cr_expect_eq(ir.first_error, 0);
+	cr_expect_eq(sim_ctr(a, "inv_iotlb_pasid") - before[0], 1, "PASID p: device 1 only");
+	cr_expect_eq(sim_ctr(a, "inv_devtlb_pasid") - before[1], 1, "not device 2's TLB");
+	cr_expect_eq(sim_ctr(a, "inv_pasid_pasid") - before[2], 1, "not device 2's PASID cache");
+	cr_expect_eq(sim_ctr(a, "inv_devtlb_addr") - before[3], 1);
+	cr_expect_eq(sim_ctr(a, "inv_iotlb_domain") - before[4], 2, "every PASID: both devices");
+	cr_expect_eq(sim_ctr(a, "inv_iotlb_addr") - before[5], 2, "p2 is bound on both");
+	/* bound on device 2 as well: both */
+	cr_assert_eq(bind(t, NEST_BIND_F_DEVICE, p, 2, IT_GPGD), 0);
+	cr_assert_eq(tc_invalidate(t, e, 1, &ir), 0);
+	cr_expect_eq(sim_ctr(a, "inv_iotlb_pasid") - before[0], 3);
+	/* bound nowhere: no device (nothing is cached for it: the unbind flushed) */
+	cr_assert_eq(unbind(t, 0, p, 0), 0);
+	before[0] = sim_ctr(a, "inv_iotlb_pasid"); /* the unbind flushed both devices */
+	cr_assert_eq(tc_invalidate(t, e, 2, &ir), 0);
+	cr_expect_eq(ir.done, 2, "still owned: done, on no device");
+	cr_expect_eq(sim_ctr(a, "inv_iotlb_pasid"), before[0]);
+	tc_free(a);
+	tc_free(t);
+	it_guest_fini(&g);
+	it_stop(&d);
+	NO_LEAKS();
+}

@@ -738,3 +738,140 @@ Test(viommu_daemon, attach_errors_in_order)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+#define VPUTFAIL  0xbadu /* fake-native.c: this vDEVICE's RID refuses to go back to its parent */
+#define CAPS_BOTH "{\"software\":\"tclient\",\"features\":[\"viommu\",\"page-requests\"]}"
+
+static int dev_get(struct tc *t, uint32_t dev)
+{
+	struct nest_device_get g = {.size = sizeof(g), .dev_id = dev};
+	struct nest_device_info info;
+
+	return tc_call(t, NEST_OP_DEVICE_GET, &g, sizeof(g), NULL, 0, NULL, 0, &info, sizeof(info),
+		       NULL);
+}
+
+static int dev_put(struct tc *t, uint32_t dev)
+{
+	struct nest_device_put p = {.size = sizeof(p), .dev_id = dev};
+
+	return tc_call(t, NEST_OP_DEVICE_PUT, &p, sizeof(p), NULL, 0, NULL, 0, NULL, 0, NULL);
+}
+
+static int respond_cookie(struct tc *t, uint32_t cookie)
+{
+	struct nest_page_response r = {.size = sizeof(r), .cookie = cookie, .code = 0};
+
+	return tc_call(t, NEST_OP_PAGE_RESPONSE, &r, sizeof(r), NULL, 0, NULL, 0, NULL, 0, NULL);
+}
+
+/* vm.show: is device @dev of @vm handed out (1), not (0), or not there (-1)? */
+static int dev_taken(struct tc *a, const char *vm, uint32_t dev)
+{
+	struct json_object *res = NULL, *arr, *o, *v;
+	char args[64];
+	int out = -1;
+
+	snprintf(args, sizeof(args), "{\"name\":\"%s\"}", vm);
+	cr_assert_eq(tc_admin(a, "vm.show", args, &res), 0);
+	if (json_object_object_get_ex(res, "devices", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			o = json_object_array_get_idx(arr, i);
+			if (json_object_object_get_ex(o, "id", &v) &&
+			    (uint32_t)json_object_get_int64(v) == dev &&
+			    json_object_object_get_ex(o, "taken", &v))
+				out = json_object_get_boolean(v);
+		}
+	json_object_put(res);
+	return out;
+}
+
+static uint32_t prq(struct tc *a, struct tc *t, uint32_t dev)
+{
+	struct nest_ev_page_request ev = {0};
+	char args[128];
+
+	snprintf(args, sizeof(args),
+		 "{\"vm\":\"vm0\",\"device\":%u,\"pasid\":0,\"addr\":\"0x1000\",\"perm\":1}", dev);
+	cr_assert_eq(tc_admin(a, "mock.trigger_iopf", args, NULL), 0);
+	cr_assert_eq(tc_wait_event(t, NEST_EV_PAGE_REQUEST, &ev, sizeof(ev), 2000), 0);
+	cr_expect_eq(ev.dev_id, dev);
+	return ev.cookie;
+}
+
+/*
+ * DEVICE_PUT puts the device back in its state after VM_ATTACH: off the vIOMMU (its RID on the
+ * parent, its vDEVICE gone; the vIOMMU, nested on its parent, stays), its page request groups
+ * answered invalid; the other device keeps all of it. A backend that cannot move the RID back:
+ * DEVICE_PUT fails, the device stays handed out and attached, the books say so.
+ */
+Test(viommu_daemon, device_put_leaves_the_viommu_and_answers_page_requests)
+{
+	struct td d;
+	uint8_t data[8] = {0};
+	uint32_t id, c1, c2, c3;
+	long dev;
+
+	start(&d, NULL, true);
+	struct tc *t = client_caps(&d, 1, CAPS_BOTH);
+	struct tc *a = it_admin(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_assert_eq(dev_get(t, 1), 0);
+	cr_assert_eq(dev_get(t, 2), 0);
+	cr_assert_eq(v_alloc(t, 1, VIOMMU, &id), 0);
+	cr_assert_eq(v_vdev(t, id, 1, 0x10), 0);
+	cr_assert_eq(v_vdev(t, id, 2, 0x20), 0);
+	cr_assert_eq(v_attach(t, id, 1, HWPT, data, 8), 0);
+	cr_assert_eq(v_attach(t, id, 2, HWPT, data, 8), 0);
+	c1 = prq(a, t, 1);
+	c2 = prq(a, t, 1);
+	c3 = prq(a, t, 2);
+	cr_assert_eq(be(a, "prq_pending"), 3);
+
+	cr_assert_eq(dev_put(t, 1), 0);
+	cr_expect_eq(vm_attached(a, "vm0", id), 1l << 2, "vm.show: only device 2 attached");
+	cr_expect_eq(be(a, "vi_attached"), 1);
+	cr_expect_eq(be(a, "vi_detaches"), 1);
+	cr_expect_eq(be(a, "vi_vdev_frees"), 1, "device 1's vDEVICE went");
+	cr_expect_eq(be(a, "vi_live"), 1, "the vIOMMU is the VM's: it stays");
+	cr_expect_eq(vm_viommus(a, "vm0", id, &dev), 1);
+	cr_expect_eq(dev, 1);
+	cr_expect_eq(be(a, "prq_invalid"), 2, "device 1's groups answered invalid");
+	cr_expect_eq(be(a, "prq_pending"), 1, "device 2's still waits for the VMM");
+	cr_expect_eq(vm_ctr(a, "vm0", "page_refusals"), 2);
+	cr_expect_eq(respond_cookie(t, c1), -ENOENT, "nestd answered it");
+	cr_expect_eq(respond_cookie(t, c2), -ENOENT);
+	cr_expect_eq(respond_cookie(t, c3), 0);
+	cr_expect_eq(v_detach(t, id, 1), -ENOENT, "not attached any more");
+	cr_expect_eq(dev_put(t, 1), -ENOENT, "given back already");
+	/* handed out again: a fresh device, which the VMM may set up again */
+	cr_assert_eq(dev_get(t, 1), 0);
+	cr_expect_eq(v_vdev(t, id, 1, 0x10), 0, "no vDEVICE left behind (EBUSY otherwise)");
+	cr_expect_eq(v_attach(t, id, 1, HWPT, data, 8), 0);
+	cr_expect_eq(dev_put(t, 1), 0);
+	cr_expect_eq(vm_attached(a, "vm0", id), 1l << 2);
+
+	/* the backend refuses: still handed out, still attached, in the books too */
+	cr_assert_eq(dev_get(t, 1), 0);
+	cr_assert_eq(v_vdev(t, id, 1, VPUTFAIL), 0);
+	cr_assert_eq(v_attach(t, id, 1, HWPT, data, 8), 0);
+	c1 = prq(a, t, 1);
+	cr_expect_eq(dev_put(t, 1), -EIO, "the backend's EPERM is EIO");
+	cr_expect(!tc_closed(t, 50));
+	cr_expect_eq(vm_attached(a, "vm0", id), (1l << 1) | (1l << 2));
+	cr_expect_eq(be(a, "vi_attached"), 2);
+	cr_expect_eq(be(a, "prq_invalid"), 3, "its page request was answered before");
+	cr_expect_eq(dev_taken(a, "vm0", 1), 1, "still handed out");
+	cr_expect_eq(v_detach(t, id, 1), 0, "the VMM can detach it itself");
+	cr_expect_eq(dev_put(t, 1), 0, "and give it back then");
+	cr_expect_eq(dev_taken(a, "vm0", 1), 0);
+	cr_expect_eq(be(a, "vi_attached"), 1);
+	cr_expect_eq(audit_count(d.log, "device-put", "2 page request groups answered invalid"), 1);
+	cr_expect_eq(audit_count(d.log, "device-put", "still attached to vIOMMU"), 1);
+	cr_expect_eq(audit_count(d.log, "device-put", "result=EIO"), 1);
+	cr_expect_eq(audit_count(d.log, "device-put", "result=ok"), 3);
+	tc_free(a);
+	tc_free(t);
+	it_stop(&d);
+	NO_LEAKS();
+}

@@ -18,14 +18,17 @@
  *   nest-guest-ifd ... iopf VM
  *       page requests: bind a PASID, make a mock device fault on it (admin socket), receive
  *       EV_PAGE_REQUEST with the VM's own device id and PASID, answer it; a foreign cookie is
- *       ENOENT, a bad code EINVAL; a last request is left unanswered for nestd's teardown
+ *       ENOENT, a bad code EINVAL; DEVICE_PUT of the device answers its waiting request
+ *       (PAGE_RESPONSE then ENOENT) and undoes its binding; a last request is left unanswered
+ *       for nestd's teardown
  *   nest-guest-ifd ... viommu VM
  *       vIOMMU objects on the mock: a vIOMMU, vDEVICEs with virtual ids (a duplicate EEXIST),
  *       invalidation by vIOMMU read back from the mock devices' caches (an entry naming a
  *       virtual device that is not this vIOMMU's stops the batch with ENOENT), a device's RID
  *       on a vIOMMU-nested HWPT (SMMUv3's stage-1 STE shape) and its vEVENTQ record delivered
- *       as EV_VEVENT with the virtual id, detach, the vIOMMU freed, another left (attached)
- *       for teardown
+ *       as EV_VEVENT with the virtual id, detach, the vIOMMU freed, another one where
+ *       DEVICE_PUT takes an attached device off (no more events, its virtual id free in the
+ *       kernel, attachable again), left (attached) for teardown
  *   nest-guest-ifd ... rollback VM NESTD_PID
  *       a fail-nth sweep over a BIND on two devices: for N = 1, 2, ... the N-th iommufd
  *       fault-injection point nestd's thread reaches fails (/proc/PID/fail-nth, opened while
@@ -422,8 +425,22 @@ static int cmd_iopf(nest_client *c, const char *vm)
 	check(r == 0, "PAGE_RESPONSE success written back to the kernel (%d)", r);
 	r = nest_page_response(c, last_prq.cookie, NEST_PAGE_RESP_SUCCESS);
 	check(r == -ENOENT, "answering twice is ENOENT (%d)", r);
+	/* DEVICE_PUT answers the device's waiting group before its binding goes */
+	r = nest_device_get(c, 1, &(struct nest_device_info){0}, NULL);
+	check(r == 0, "DEVICE_GET device 1 (%d)", r);
+	r = trigger_iopf(vm, b.hpasid, 0x3000, NEST_PRQ_PERM_READ);
+	check(r == 0 && wait_prq(c, 2), "a page request of device 1, not answered by the VMM");
+	r = nest_device_put(c, 1);
+	check(r == 0, "DEVICE_PUT device 1 with its page request pending (%d)", r);
+	r = nest_page_response(c, last_prq.cookie, NEST_PAGE_RESP_SUCCESS);
+	check(r == -ENOENT, "nestd answered it at DEVICE_PUT: PAGE_RESPONSE is ENOENT (%d)", r);
+	b.flags = NEST_BIND_F_DEVICE;
+	b.dev_id = 1;
+	r = nest_bind(c, &b);
+	check(r == 0, "PASID %u bound on device 1 again after DEVICE_PUT undid it (%d)", b.hpasid,
+	      r);
 	r = trigger_iopf(vm, b.hpasid, 0x2000, NEST_PRQ_PERM_READ);
-	check(r == 0 && wait_prq(c, 2), "a second page request, left unanswered");
+	check(r == 0 && wait_prq(c, 3), "a second page request, left unanswered");
 	return failures; /* exit without answering: nestd answers it before teardown */
 }
 
@@ -541,6 +558,22 @@ static int cmd_viommu(nest_client *c, const char *vm)
 			      nest_viommu_attach(c, vi, 1, IOMMU_HWPT_DATA_SELFTEST, &st,
 						 sizeof(st)) == 0,
 		      "its vDEVICE and a RID attach too");
+		/* DEVICE_PUT takes device 1 off the vIOMMU: RID on its parent, vDEVICE gone */
+		r = nest_device_get(c, 1, &(struct nest_device_info){0}, NULL);
+		check(r == 0, "DEVICE_GET device 1 (%d)", r);
+		r = admin_simple("mock.trigger_vevent", vm, 1);
+		check(r == 0, "device 1 on the vIOMMU raises events (%d)", r);
+		r = nest_device_put(c, 1);
+		check(r == 0, "DEVICE_PUT device 1 while attached to vIOMMU %u (%d)", vi, r);
+		r = admin_simple("mock.trigger_vevent", vm, 1);
+		check(r == -ENOENT, "after DEVICE_PUT: no vIOMMU event, it left the vIOMMU (%d)",
+		      r);
+		r = nest_viommu_detach(c, vi, 1);
+		check(r == -ENOENT, "VIOMMU_DETACH: not attached any more (%d)", r);
+		r = nest_vdevice_alloc(c, vi, 1, 0x30);
+		check(r == 0, "its virtual id 0x30 is free in the kernel again (%d)", r);
+		r = nest_viommu_attach(c, vi, 1, IOMMU_HWPT_DATA_SELFTEST, &st, sizeof(st));
+		check(r == 0, "and it can be attached again, left for teardown (%d)", r);
 	}
 	return failures;
 }

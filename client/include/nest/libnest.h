@@ -250,11 +250,12 @@ int nest_vm_iova_info(nest_client *c, struct nest_vm_iova_info *ret);
 int nest_device_get(nest_client *c, uint32_t dev_id, struct nest_device_info *ret, int *ret_fd);
 
 /*
- * nest_device_put() - give device @dev_id back (e.g. on hot-unplug): nestd resets it where the
- * kernel can (VFIO_DEVICE_RESET) and a later nest_device_get() hands it out again. Close your fd
- * of the device too; nestd cannot take it back. -ENOENT: not the VM's, or not handed out;
- * -EOPNOTSUPP: the nestd does not know the request; -EIO etc.: the reset failed (the device
- * stays handed out).
+ * nest_device_put() - give device @dev_id back (e.g. on hot-unplug): nestd answers its waiting
+ * page requests "invalid", takes it off every vIOMMU (its vDEVICEs go), resets it where the
+ * kernel can (VFIO_DEVICE_RESET), undoes its bindings, and a later nest_device_get() hands it out
+ * again (PROTOCOL.md §8.24). Close your fd of the device too; nestd cannot take it back.
+ * -ENOENT: not the VM's, or not handed out; -EOPNOTSUPP: the nestd does not know the request;
+ * -EIO etc.: the kernel refused the vIOMMU detach or the reset (the device stays handed out).
  */
 int nest_device_put(nest_client *c, uint32_t dev_id);
 
