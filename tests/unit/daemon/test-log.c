@@ -438,3 +438,39 @@ Test(log, audit_fold_busy_table_scanned_once, .timeout = 60)
 	free(got);
 	NO_LEAKS();
 }
+
+/*
+ * Keys whose summary period ended while nothing looked at them (no tick in this test) stop
+ * folding when a scan for an idle key meets them, and new keys take them over one by one from
+ * where the last scan stopped: 2,000 new keys on a table of 1,024 such keys cost about two
+ * passes over it, not a scan each (a scan that skipped the overdue keys found none idle and
+ * scanned again for every new key).
+ */
+Test(log, audit_fold_overdue_keys_reused_in_one_pass, .timeout = 60)
+{
+	struct capture cap;
+	char vm[32], *got;
+	uint64_t probes;
+
+	capture_begin(&cap);
+	audit_rate_set(1, 1, 1); /* a bucket of 1, a summary every second */
+	for (unsigned i = 0; i < 1024; i++) {
+		snprintf(vm, sizeof(vm), "vm%u", i);
+		audit_n(vm, 2); /* one written, one folded: folding */
+	}
+	usleep(1100 * 1000); /* every period over, no tick has ended it */
+	probes = audit_rate_probes();
+	for (unsigned i = 0; i < 2000; i++) {
+		snprintf(vm, sizeof(vm), "new%u", i);
+		audit_n(vm, 1);
+	}
+	probes = audit_rate_probes() - probes;
+	cr_expect_leq(probes, 3u * 1024 + 2000u * 8, "keys compared for 2,000 new keys: %llu",
+		      (unsigned long long)probes);
+	audit_rate_flush();
+	got = capture_end(&cap);
+	cr_expect_eq(count_str(got, "stopped folding"), 1024u, "every overdue key stopped folding");
+	cr_expect_eq(count_str(got, "op=bind vm=new1023 "), 1, "the 1,024th new key has its own");
+	free(got);
+	NO_LEAKS();
+}
