@@ -69,7 +69,8 @@ const struct sim_region *sim_s2_lookup(const struct sim_s2 *s2, uint64_t gpa);
  * sim_s2_thp_refused() - must a region be refused because our faults in its holes could fill
  * transparent huge pages? @madv_errno: how MADV_NOHUGEPAGE on our mapping failed (0: it did not);
  * @shmem: the file is on tmpfs/shmem (memfd); @shmem_enabled: the contents of
- * /sys/kernel/mm/transparent_hugepage/shmem_enabled, NULL if it does not exist (no THP).
+ * /sys/kernel/mm/transparent_hugepage/shmem_enabled, NULL if it does not exist (no THP), "" if it
+ * exists but cannot be read (refused for shmem: nestd cannot tell).
  */
 bool sim_s2_thp_refused(int madv_errno, bool shmem, const char *shmem_enabled);
 void sim_s2_clear(struct sim_s2 *s2);

@@ -104,13 +104,15 @@ static int sim_s2_no_thp(int fd, void *p, uint64_t len)
 	if (err == EINVAL) /* a kernel without THP */
 		return 0;
 	shmem = fstatfs(fd, &sf) < 0 || sf.f_type == (typeof(sf.f_type))TMPFS_MAGIC;
+	/* absent (ENOENT): no THP; unreadable for another reason (no /sys, EACCES): "", refused */
 	tfd = open(SIM_SHMEM_THP, O_RDONLY | O_CLOEXEC);
 	if (tfd >= 0) {
 		n = read(tfd, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = 0;
 		close(tfd);
 	}
-	return sim_s2_thp_refused(err, shmem, tfd >= 0 ? buf : NULL) ? -EINVAL : 0;
+	return sim_s2_thp_refused(err, shmem, tfd < 0 && errno == ENOENT ? NULL : buf) ? -EINVAL
+										       : 0;
 }
 
 static int sim_s2_map(int fd, uint64_t len, uint64_t fd_offset, uint32_t perms, uint8_t **ret)

@@ -214,6 +214,8 @@ Test(touch, thp_refusal_decision)
 	cr_expect(
 		!sim_s2_thp_refused(EPERM, true, "always within_size advise never [deny] force\n"));
 	cr_expect(!sim_s2_thp_refused(EPERM, true, NULL), "a kernel without THP");
+	cr_expect(sim_s2_thp_refused(EPERM, true, ""), "shmem_enabled there but unreadable");
+	cr_expect(!sim_s2_thp_refused(EPERM, false, ""), "unreadable, but not shmem");
 }
 
 /* Write @text to /proc/self/@file (a user namespace's setgroups and maps). */
