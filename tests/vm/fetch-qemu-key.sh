@@ -65,4 +65,27 @@ k2=$(key)
 grep -q 'header .* nest-msg.h$' "$tmp/err" || fail "a header libnest.h includes is not in the key"
 echo "/* changed */" >>"$tmp/t/protocol/nest-msg.h"
 [[ "$(key)" != "$k2" ]] || fail "a change of a header libnest.h includes does not change the key"
+
+# an installed libnest (no --libnest): the headers under its pkg-config includedir, also where
+# that is a system directory such as /usr/include (whose -I pkg-config --cflags leaves out); the
+# system's own headers there (<stdint.h>) are not libnest's and stay out of the key
+pre=$tmp/prefix
+mkdir -p "$pre/include/nest" "$pre/lib/pkgconfig"
+cp "$TOP/client/include/nest/libnest.h" "$TOP/protocol/nest-proto.h" "$pre/include/nest/"
+echo '/* a system header */' >"$pre/include/stdint.h"
+printf 'prefix=%s\nincludedir=${prefix}/include\n\nName: libnest\nDescription: x\nVersion: 0.1\nCflags: -I${includedir}\n' \
+	"$pre" >"$pre/lib/pkgconfig/libnest.pc"
+ikey() { PKG_CONFIG_PATH=$pre/lib/pkgconfig "$tmp/t/scripts/fetch-qemu" --print-key "$tmp/cache" 2>"$tmp/err"; }
+k3=$(ikey)
+grep -q 'header .* nest/libnest.h$' "$tmp/err" || fail "installed libnest.h not in the key: $(cat "$tmp/err")"
+grep -q 'header .* nest-proto.h$' "$tmp/err" || fail "installed nest-proto.h not in the key"
+if grep -q 'stdint.h' "$tmp/err"; then
+	fail "a system header is in the key: $(cat "$tmp/err")"
+fi
+echo "/* changed */" >>"$pre/include/nest/nest-proto.h"
+[[ "$(ikey)" != "$k3" ]] || fail "a change of the installed nest-proto.h does not change the key"
+echo "/* changed */" >>"$pre/include/stdint.h"
+k4=$(ikey)
+echo "/* changed again */" >>"$pre/include/stdint.h"
+[[ "$(ikey)" == "$k4" ]] || fail "a change of a system header changes the key"
 echo "PASS: fetch-qemu's key covers the script, the series and libnest's headers"
