@@ -222,24 +222,21 @@ static int touch_mincore(const void *p, size_t n, unsigned char *vec)
 	return 1;
 }
 
-/* Runs of a file that meet the page window [first, last), collected in position order. */
-struct touch_window {
-	uint64_t first, last;
+/* All runs of a file, collected in position order. */
+struct touch_runs {
 	struct sim_touch_run **v;
 	uint32_t n;
 };
 
-static void touch_window_visit(const void *node, VISIT which, void *closure)
+static void touch_collect_visit(const void *node, VISIT which, void *closure)
 {
-	struct touch_window *w = closure;
-	struct sim_touch_run *r = *(struct sim_touch_run *const *)node;
+	struct touch_runs *w = closure;
 
 	if (which != postorder &&
 	    which != leaf) /* in order: each node once, between its subtrees */
 		return;
 	touch_steps++;
-	if (r->end > w->first && r->start < w->last)
-		w->v[w->n++] = r;
+	w->v[w->n++] = *(struct sim_touch_run *const *)node;
 }
 
 /* Drop page @gone (not resident any more) from run @r, which holds it; the run that holds the
@@ -282,39 +279,66 @@ static struct sim_touch_run *touch_drop(struct nest_sim_touch_acct *a, struct si
 	return r;
 }
 
-/*
- * Release the recorded pages of @rg's file, inside @rg's window, that are no longer resident.
- * Without mincore() nothing can be seen gone: nothing is released. The runs are visited once
- * and each page dropped costs O(log n): linear-ish in the runs and pages, whatever the pattern.
- */
-static void touch_prune_region(struct nest_sim_touch_acct *a, const struct sim_region *rg)
+/* The window of @rg in its file, in pages: [touch_rg_first(), touch_rg_last()). */
+static uint64_t touch_rg_first(const struct sim_region *rg)
 {
-	struct sim_touch_file *f = touch_file_find(a, rg->file_dev, rg->file_ino);
-	uint64_t first = rg->fd_offset / SIM_PAGE_SIZE, last = first + rg->len / SIM_PAGE_SIZE;
-	struct touch_window w = {.first = first, .last = last};
+	return rg->fd_offset / SIM_PAGE_SIZE;
+}
 
-	if (!f || !f->n)
+static uint64_t touch_rg_last(const struct sim_region *rg)
+{
+	return touch_rg_first(rg) + rg->len / SIM_PAGE_SIZE;
+}
+
+/*
+ * Release the recorded pages of @f that are no longer resident, looked at through the @nrg
+ * regions @rgs that map @f (sorted by the first page of their window; they may overlap): a page
+ * none of them maps cannot be looked at and stays recorded. Without mincore() nothing can be
+ * seen gone: nothing is released. One walk of the runs in position order with the regions swept
+ * alongside, so a pass costs the runs once (not once per region) plus O(log n) per page dropped;
+ * dropping pages changes only the run being walked (and the tail it splits into, which holds
+ * its later pages), never a run collected after it.
+ */
+static void touch_prune_file(struct nest_sim_touch_acct *a, struct sim_touch_file *f,
+			     const struct sim_region *const *rgs, uint32_t nrg)
+{
+	const struct sim_region *best = NULL; /* of those starting at or before pg: the longest */
+	struct touch_runs w = {0};
+	uint32_t next = 0; /* rgs[next, nrg) start after pg */
+
+	if (!f->n || !nrg)
 		return;
 	w.v = malloc(f->n * sizeof(*w.v));
 	if (!w.v) /* nothing released: the bound still holds */
 		return;
-	twalk_r(f->root, touch_window_visit, &w);
+	twalk_r(f->root, touch_collect_visit, &w);
 	for (uint32_t i = 0; i < w.n; i++) {
 		struct sim_touch_run *r = w.v[i];
-		uint64_t s = r->start > first ? r->start : first;
-		uint64_t e = r->end < last ? r->end : last;
+		uint64_t pg = r->start, e = r->end;
 
-		/* every page of [pg, e) is in r, which is the original run or the tail of a split */
-		for (uint64_t pg = s; pg < e && r;) {
+		while (pg < e && r) { /* every page of [pg, e) is in r: the run or a split's tail */
 			unsigned char vec[SIM_TOUCH_VEC];
-			size_t n = e - pg < SIM_TOUCH_VEC ? (size_t)(e - pg) : SIM_TOUCH_VEC;
+			uint64_t stop;
 
-			if (touch_mincore(rg->hva + (pg - first) * SIM_PAGE_SIZE, n, vec) != 0)
+			for (; next < nrg && touch_rg_first(rgs[next]) <= pg; next++)
+				if (!best || touch_rg_last(rgs[next]) > touch_rg_last(best))
+					best = rgs[next];
+			if (!best || touch_rg_last(best) <= pg) { /* no region maps pg */
+				if (next == nrg)
+					goto out;
+				pg = touch_rg_first(rgs[next]);
+				continue;
+			}
+			stop = touch_rg_last(best) < e ? touch_rg_last(best) : e;
+			if (stop - pg > SIM_TOUCH_VEC)
+				stop = pg + SIM_TOUCH_VEC;
+			if (touch_mincore(best->hva + (pg - touch_rg_first(best)) * SIM_PAGE_SIZE,
+					  (size_t)(stop - pg), vec) != 0)
 				goto out;
-			for (size_t k = 0; k < n && r; k++)
+			for (uint64_t k = 0; pg + k < stop && r; k++)
 				if (!(vec[k] & 1))
 					r = touch_drop(a, f, r, pg + k);
-			pg += n;
+			pg = stop;
 		}
 	}
 out:
@@ -323,8 +347,55 @@ out:
 
 void sim_touch_region_added(const struct sim_s2 *s2, const struct sim_region *rg)
 {
-	if (s2->acct && s2->acct->limit)
-		touch_prune_region(s2->acct, rg);
+	struct sim_touch_file *f;
+
+	if (!s2->acct || !s2->acct->limit)
+		return;
+	f = touch_file_find(s2->acct, rg->file_dev, rg->file_ino);
+	if (f)
+		touch_prune_file(s2->acct, f, &rg, 1);
+}
+
+/* Regions by file, then by the first page of their window. */
+static int touch_rg_cmp(const void *x, const void *y)
+{
+	const struct sim_region *a = *(const struct sim_region *const *)x;
+	const struct sim_region *b = *(const struct sim_region *const *)y;
+
+	if (a->file_dev != b->file_dev)
+		return a->file_dev < b->file_dev ? -1 : 1;
+	if (a->file_ino != b->file_ino)
+		return a->file_ino < b->file_ino ? -1 : 1;
+	if (a->fd_offset != b->fd_offset)
+		return a->fd_offset < b->fd_offset ? -1 : 1;
+	return 0;
+}
+
+/* Release what every file @s2 maps no longer holds: each file's runs walked once. */
+static void touch_prune_all(struct nest_sim_touch_acct *a, const struct sim_s2 *s2)
+{
+	const struct sim_region **v;
+	uint32_t i, j;
+
+	if (!s2->n)
+		return;
+	v = malloc(s2->n * sizeof(*v));
+	if (!v) /* nothing released: the bound still holds */
+		return;
+	for (i = 0; i < s2->n; i++)
+		v[i] = &s2->v[i];
+	qsort(v, s2->n, sizeof(*v), touch_rg_cmp);
+	for (i = 0; i < s2->n; i = j) {
+		struct sim_touch_file *f = touch_file_find(a, v[i]->file_dev, v[i]->file_ino);
+
+		for (j = i + 1; j < s2->n && v[j]->file_dev == v[i]->file_dev &&
+				v[j]->file_ino == v[i]->file_ino;
+		     j++)
+			;
+		if (f)
+			touch_prune_file(a, f, v + i, j - i);
+	}
+	free(v);
 }
 
 static const struct sim_region *touch_region_of(const struct sim_s2 *s2, uintptr_t a)
@@ -419,8 +490,7 @@ int sim_touch(const struct sim_s2 *s2, const void *hva, size_t len)
 		if (!a->pruned_ns || now - a->pruned_ns >= SIM_TOUCH_PRUNE_NS) {
 			/* what the files we map no longer hold is not ours to pay for: look first */
 			a->pruned_ns = now;
-			for (uint32_t i = 0; i < s2->n; i++)
-				touch_prune_region(a, &s2->v[i]);
+			touch_prune_all(a, s2);
 			r = touch_count_new(a, rg, start, end, &fresh);
 			if (r < 0)
 				return r;

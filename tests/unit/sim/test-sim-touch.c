@@ -189,6 +189,89 @@ Test(touch, prune_splits_and_drops_exactly)
 	NO_LEAKS();
 }
 
+/*
+ * The look before refusing, with many regions on one file: the file's runs are walked once
+ * (the regions swept alongside), not once per region (64 regions x 2,048 runs was 131,072
+ * steps), and it releases exactly the pages gone from any of the windows.
+ */
+Test(touch, refusal_prune_walks_a_file_once)
+{
+	enum { NREG = 64, PAGES = 64, RUNS = NREG * PAGES / 2 };
+	struct nest_sim_config cfg = {.touch_limit = 64 * MIB}; /* accounting on */
+	struct nest_sim_touch_info info;
+	struct nest_sim_touch_acct *acct;
+	struct nest_sim *sim;
+	uint64_t steps;
+	uint32_t dom;
+	int fd = memfd_create("tt", MFD_CLOEXEC);
+
+	cr_assert(fd >= 0);
+	cr_assert(ftruncate(fd, (off_t)(NREG * PAGES * PG)) == 0);
+	cr_assert_eq(nest_sim_new(&cfg, &sim), 0);
+	cr_assert_eq(nest_sim_domain_new(sim, 4, &dom), 0);
+	cr_assert_eq(nest_sim_touch_acct_new(RUNS * PG, &acct), 0); /* room for the runs, no more */
+	cr_assert_eq(nest_sim_domain_set_touch_acct(sim, dom, acct), 0);
+	/* region i: the file's pages [i * PAGES, (i + 1) * PAGES), added last first */
+	for (uint32_t i = NREG; i-- > 0;)
+		cr_assert_eq(nest_sim_region_add(sim, dom, (uint64_t)i << 24, PAGES * PG, fd,
+						 (uint64_t)i * PAGES * PG,
+						 NEST_SIM_PERM_R | NEST_SIM_PERM_W),
+			     0);
+	cr_assert_eq(nest_sim_device_add(sim, dom, DEV, false, 20), 0);
+	for (uint32_t i = 0; i < NREG; i++) /* every other page: a run each */
+		for (uint32_t p = 0; p < PAGES; p += 2) {
+			uint8_t b = 1;
+
+			cr_assert_eq(nest_sim_dma(sim, DEV, RID, ((uint64_t)i << 24) + p * PG, &b,
+						  1, NEST_SIM_ACC_WRITE, NULL, NULL),
+				     0);
+		}
+	nest_sim_touch_acct_info(acct, &info);
+	cr_assert_eq(info.ranges, RUNS, "%u runs, %llu bytes", info.ranges,
+		     (unsigned long long)info.bytes);
+	cr_assert_eq(info.bytes, RUNS * PG);
+	/* at the limit: the next new page looks at every region's file, finds nothing gone */
+	{
+		uint8_t b = 1;
+
+		steps = nest_sim_touch_steps();
+		cr_expect_neq(
+			nest_sim_dma(sim, DEV, RID, 1 * PG, &b, 1, NEST_SIM_ACC_WRITE, NULL, NULL),
+			0, "refused at the limit");
+		steps = nest_sim_touch_steps() - steps;
+	}
+	cr_log_info("refusal with %u regions on one file of %u runs: %llu steps", NREG, RUNS,
+		    (unsigned long long)steps);
+	cr_expect_leq(steps, 2 * RUNS, "%llu steps: the runs walked more than once",
+		      (unsigned long long)steps);
+	nest_sim_touch_acct_info(acct, &info);
+	cr_expect_eq(info.refused, 1);
+	cr_expect_eq(info.released, 0);
+	/* pages gone from two windows (regions 10 and 50) are released by the next look */
+	cr_assert_eq(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       (off_t)((10 * PAGES + 4) * PG), (off_t)PG),
+		     0);
+	cr_assert_eq(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       (off_t)((50 * PAGES + 62) * PG), (off_t)PG),
+		     0);
+	usleep(1100 * 1000); /* the look before refusing comes at most once a second */
+	{
+		uint8_t b = 1;
+
+		cr_expect_eq(
+			nest_sim_dma(sim, DEV, RID, 1 * PG, &b, 1, NEST_SIM_ACC_WRITE, NULL, NULL),
+			0, "room again after the release");
+	}
+	nest_sim_touch_acct_info(acct, &info);
+	cr_expect_eq(info.released, 2 * PG);
+	cr_expect_eq(info.bytes, (RUNS - 2 + 1) * PG);
+	cr_expect_eq(info.ranges, RUNS - 3, "two runs gone, page 1 joined [0, 1) and [2, 3)");
+	sim = nest_sim_free(sim);
+	acct = nest_sim_touch_acct_free(acct);
+	close(fd);
+	NO_LEAKS();
+}
+
 /* The decision where MADV_NOHUGEPAGE cannot be given, for every value shmem_enabled can show. */
 Test(touch, thp_refusal_decision)
 {
