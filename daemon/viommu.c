@@ -276,6 +276,16 @@ int op_viommu_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
  * the device (ENOENT: not this VM's), then the backend (ENOENT: no vDEVICE of the device on that
  * vIOMMU, EBUSY: attached already; never EPERM). Audited.
  */
+/* Whether @dev_id's RID is attached to a vIOMMU of @vm other than @v. */
+static bool viommu_attached_elsewhere(const struct vm *vm, const struct vm_viommu *v,
+				      uint32_t dev_id)
+{
+	for (uint32_t i = 0; i < vm->n_viommus; i++)
+		if (&vm->viommus[i] != v && viommu_attached_index(&vm->viommus[i], dev_id) >= 0)
+			return true;
+	return false;
+}
+
 int op_viommu_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_viommu_attach *a = rq->req;
@@ -293,6 +303,8 @@ int op_viommu_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 		r = -ENOENT; /* another VM's ids too: ids are VM-local */
 	else if (vm->devices[vm_device_index(vm, a->dev_id)].rid_bound)
 		r = -EBUSY; /* its RID has a stage 1 of BIND with NEST_BIND_F_RID */
+	else if (viommu_attached_elsewhere(vm, v, a->dev_id))
+		r = -EBUSY; /* the kernel would move the RID and the books would have it twice */
 	if (r == 0) {
 		r = viommu_be_errno(ops->viommu_attach(c->d->be, vm->ctx, a->viommu_id, a->dev_id,
 						       a->data_type, rq->tail.ptr,

@@ -875,3 +875,38 @@ Test(viommu_daemon, device_put_leaves_the_viommu_and_answers_page_requests)
 	it_stop(&d);
 	NO_LEAKS();
 }
+
+/*
+ * A device's RID is on one vIOMMU at a time: attaching it to a second one while it is on the
+ * first is EBUSY from nestd, before the backend (the kernel would move the RID over and nestd's
+ * books would have it on both); detached from the first, it may go to the second.
+ */
+Test(viommu_daemon, attach_to_a_second_viommu_is_ebusy)
+{
+	struct td d;
+	uint8_t data[8] = {0};
+	uint32_t id, id2;
+
+	start(&d, NULL, true);
+	struct tc *t = client_caps(&d, 1, CAPS_VIOMMU);
+	struct tc *a = it_admin(&d);
+	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
+	cr_assert_eq(v_alloc(t, 1, VIOMMU, &id), 0);
+	cr_assert_eq(v_alloc(t, 2, VIOMMU, &id2), 0);
+	cr_assert_eq(v_vdev(t, id, 1, 0x10), 0);
+	cr_assert_eq(v_vdev(t, id2, 1, 0x11), 0);
+	cr_assert_eq(v_attach(t, id, 1, HWPT, data, 8), 0);
+	cr_expect_eq(v_attach(t, id2, 1, HWPT, data, 8), -EBUSY, "on the first vIOMMU");
+	cr_expect_eq(be(a, "vi_attaches"), 1, "refused before the backend");
+	cr_expect_eq(vm_attached(a, "vm0", id), 1l << 1);
+	cr_expect_eq(vm_attached(a, "vm0", id2), 0, "vm.show: not on the second");
+	cr_assert_eq(v_detach(t, id, 1), 0);
+	cr_expect_eq(v_attach(t, id2, 1, HWPT, data, 8), 0, "detached from the first: allowed");
+	cr_expect_eq(vm_attached(a, "vm0", id), 0);
+	cr_expect_eq(vm_attached(a, "vm0", id2), 1l << 1);
+	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=EBUSY"), 1);
+	tc_free(a);
+	tc_free(t);
+	it_stop(&d);
+	NO_LEAKS();
+}
