@@ -59,13 +59,17 @@ static void ifd_pending_drop(struct ifd_ctx *ctx, unsigned i)
 	ctx->pend[i] = ctx->pend[--ctx->n_pend];
 }
 
-/* Answer everything pending "invalid" and close the queue; before any other teardown. */
+/*
+ * Answer everything pending "invalid" and close the queue; before any other teardown. Groups of
+ * an attachment detached or replaced before were answered by the kernel then (and forgotten
+ * here, ifd_fault_forget()): writing their cookie now would be refused (EINVAL).
+ */
 void ifd_fault_close(struct nest_backend *be, struct ifd_ctx *ctx)
 {
 	if (ctx->fault_fd < 0)
 		return;
 	while (ctx->n_pend) {
-		if (ifd_fault_write(ctx, ctx->pend[0], IOMMUFD_PAGE_RESP_INVALID) < 0)
+		if (ifd_fault_write(ctx, ctx->pend[0].cookie, IOMMUFD_PAGE_RESP_INVALID) < 0)
 			be->ctr.teardown_errors++;
 		be->ctr.page_responses++;
 		ifd_pending_drop(ctx, 0);
@@ -86,7 +90,7 @@ int ifd_page_response(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t coo
 	if (code != IOMMUFD_PAGE_RESP_SUCCESS && code != IOMMUFD_PAGE_RESP_INVALID)
 		return -EINVAL;
 	for (unsigned i = 0; i < ctx->n_pend; i++) {
-		if (ctx->pend[i] != cookie)
+		if (ctx->pend[i].cookie != cookie)
 			continue;
 		r = ifd_fault_write(ctx, cookie, code);
 		ifd_pending_drop(ctx, i);
@@ -96,7 +100,22 @@ int ifd_page_response(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t coo
 	return -ENOENT; /* not pending for this VM: another VM's, answered, or never seen */
 }
 
-static int ifd_pending_add(struct ifd_ctx *ctx, uint32_t cookie)
+void ifd_fault_forget(struct nest_backend *be, struct ifd_ctx *ctx, const struct ifd_dev *d,
+		      uint32_t pasid)
+{
+	for (unsigned i = 0; i < ctx->n_pend;) {
+		const struct ifd_pend *p = &ctx->pend[i];
+
+		if (p->idev != d->idev || (pasid != IFD_PEND_ANY && p->pasid != pasid)) {
+			i++;
+			continue;
+		}
+		be->ctr.page_responses++; /* the kernel's, "invalid" */
+		ifd_pending_drop(ctx, i);
+	}
+}
+
+static int ifd_pending_add(struct ifd_ctx *ctx, const struct iommu_hwpt_pgfault *f)
 {
 	int r;
 
@@ -105,7 +124,10 @@ static int ifd_pending_add(struct ifd_ctx *ctx, uint32_t cookie)
 	r = nest_be_grow((void **)&ctx->pend, &ctx->cap_pend, ctx->n_pend, sizeof(*ctx->pend));
 	if (r < 0)
 		return r;
-	ctx->pend[ctx->n_pend++] = cookie;
+	ctx->pend[ctx->n_pend++] = (struct ifd_pend){
+		.cookie = f->cookie,
+		.idev = f->dev_id,
+		.pasid = (f->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) ? f->pasid : IFD_PEND_RID};
 	return 0;
 }
 
@@ -130,7 +152,7 @@ static void ifd_fault_record(struct nest_backend *be, struct ifd_ctx *ctx,
 			break;
 	/* the cookie of a group's last request is the one to answer; earlier ones are not */
 	if (i == ctx->n_devs || !be->ev || !be->ev->page_request ||
-	    ((f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) && ifd_pending_add(ctx, f->cookie) < 0)) {
+	    ((f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) && ifd_pending_add(ctx, f) < 0)) {
 		if (f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE)
 			(void)ifd_fault_write(ctx, f->cookie, IOMMUFD_PAGE_RESP_INVALID);
 		return;

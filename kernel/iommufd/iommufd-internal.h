@@ -116,6 +116,20 @@ struct ifd_pasid {
 	uint32_t hwpt[IFD_DEVS_MAX]; /* nested HWPT attached on ctx->devs[i] at this PASID, 0 */
 };
 
+/*
+ * A page request group awaiting its answer: the cookie of its last request, and the attachment
+ * it came through (the device's kernel id, its PASID or IFD_PEND_RID). Detaching or replacing
+ * that attachment makes the kernel answer the group itself (invalid) and forget the cookie.
+ */
+#define IFD_PEND_RID UINT32_MAX
+#define IFD_PEND_ANY (UINT32_MAX - 1)
+
+struct ifd_pend {
+	uint32_t cookie;
+	uint32_t idev;
+	uint32_t pasid;
+};
+
 struct ifd_ctx {
 	struct nest_backend *be;
 	void *cookie;
@@ -125,8 +139,8 @@ struct ifd_ctx {
 	int fault_fd; /* its fault queue (-1: the kernel has none), in the backend's epoll set */
 	uint32_t fault_id;
 	unsigned n_pend, cap_pend;
-	uint32_t *pend;	 /* cookies of page requests awaiting the VMM's response */
-	uint32_t serial; /* names the ctx in the epoll set (pointers could be stale there) */
+	struct ifd_pend *pend; /* page requests awaiting the VMM's response */
+	uint32_t serial;       /* names the ctx in the epoll set (pointers could be stale there) */
 	uint32_t next_viommu;
 	struct ifd_viommu viommus[IFD_VIOMMUS_MAX];
 	uint32_t n_ranges;
@@ -226,6 +240,12 @@ void ifd_fault_close(struct nest_backend *be, struct ifd_ctx *ctx);
 int ifd_fault_dispatch(struct nest_backend *be);
 void ifd_fault_drain(struct nest_backend *be, struct ifd_ctx *ctx);
 int ifd_page_response(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t cookie, uint32_t code);
+/*
+ * @d's attachment at @pasid (IFD_PEND_RID: its RID; IFD_PEND_ANY: all of them) was detached or
+ * replaced: the kernel answered its pending groups invalid; they are pending no more here.
+ */
+void ifd_fault_forget(struct nest_backend *be, struct ifd_ctx *ctx, const struct ifd_dev *d,
+		      uint32_t pasid);
 int ifd_mock_trigger_iopf(struct nest_backend *be, struct ifd_ctx *ctx, const struct ifd_dev *d,
 			  uint32_t pasid, uint32_t grpid, uint32_t perm, uint64_t addr);
 

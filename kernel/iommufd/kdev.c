@@ -137,7 +137,10 @@ int ifd_dev_attach_rid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_
 
 		r = ifd_ioctl(be, d->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
 	}
-	return r < 0 ? ifd_fail(be, -r, "attach device %u to %u", d->dev_id, pt) : 0;
+	if (r < 0)
+		return ifd_fail(be, -r, "attach device %u to %u", d->dev_id, pt);
+	ifd_fault_forget(be, ctx, d, IFD_PEND_RID); /* what was on the RID before was replaced */
+	return 0;
 }
 
 /* The stage-2 parent: NEST_PARENT (+ ALLOC_PASID); none where the IOMMU cannot nest. */
@@ -217,10 +220,13 @@ int ifd_dev_attach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct if
 
 		r = ifd_ioctl(be, d->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
 	}
-	return r < 0 ? ifd_fail(be, -r, "%s PASID %u of device %u %s HWPT %u",
+	if (r < 0)
+		return ifd_fail(be, -r, "%s PASID %u of device %u %s HWPT %u",
 				replace ? "replace" : "attach", pasid, d->dev_id,
-				replace ? "by" : "to", hwpt)
-		     : 0;
+				replace ? "by" : "to", hwpt);
+	if (replace)
+		ifd_fault_forget(be, ctx, d, pasid);
+	return 0;
 }
 
 void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d,
@@ -244,7 +250,9 @@ void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct i
 	if (r < 0) {
 		be->ctr.teardown_errors++;
 		ifd_fail(be, -r, "detach PASID %u of device %u", pasid, d->dev_id);
+		return;
 	}
+	ifd_fault_forget(be, ctx, d, pasid);
 }
 
 /* Undo ifd_dev_open(); PASIDs must be detached already. The cdev fd stays for the daemon. */
@@ -259,6 +267,8 @@ void ifd_dev_close(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev 
 		/* blocks the device's DMA even while a VMM still holds a duplicate of its fd */
 		(void)ifd_ioctl(be, d->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &a);
 	}
+	/* detached, or its fault queue goes with the context: either way the kernel answers */
+	ifd_fault_forget(be, ctx, d, IFD_PEND_ANY);
 	if (d->parent)
 		(void)ifd_destroy(be, ctx->fd, d->parent);
 	d->parent = 0;

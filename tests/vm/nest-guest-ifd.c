@@ -19,8 +19,9 @@
  *       page requests: bind a PASID, make a mock device fault on it (admin socket), receive
  *       EV_PAGE_REQUEST with the VM's own device id and PASID, answer it; a foreign cookie is
  *       ENOENT, a bad code EINVAL; DEVICE_PUT of the device answers its waiting request
- *       (PAGE_RESPONSE then ENOENT) and undoes its binding; a last request is left unanswered
- *       for nestd's teardown
+ *       (PAGE_RESPONSE then ENOENT) and undoes its binding; an UNBIND with a request waiting
+ *       makes the kernel answer it (PAGE_RESPONSE then ENOENT, not the kernel's EINVAL); a last
+ *       request is left unanswered for nestd's teardown
  *   nest-guest-ifd ... viommu VM
  *       vIOMMU objects on the mock: a vIOMMU, vDEVICEs with virtual ids (a duplicate EEXIST),
  *       invalidation by vIOMMU read back from the mock devices' caches (an entry naming a
@@ -439,8 +440,18 @@ static int cmd_iopf(nest_client *c, const char *vm)
 	r = nest_bind(c, &b);
 	check(r == 0, "PASID %u bound on device 1 again after DEVICE_PUT undid it (%d)", b.hpasid,
 	      r);
+	/* an UNBIND with a group pending: the kernel answers it (invalid) as the PASID detaches */
 	r = trigger_iopf(vm, b.hpasid, 0x2000, NEST_PRQ_PERM_READ);
-	check(r == 0 && wait_prq(c, 3), "a second page request, left unanswered");
+	check(r == 0 && wait_prq(c, 3), "a page request, then its PASID unbound");
+	r = nest_unbind(c, b.hpasid);
+	check(r == 0, "UNBIND with the page request pending (%d)", r);
+	r = nest_page_response(c, last_prq.cookie, NEST_PAGE_RESP_SUCCESS);
+	check(r == -ENOENT, "the kernel answered it at the detach: PAGE_RESPONSE is ENOENT (%d)",
+	      r);
+	r = nest_bind(c, &b);
+	check(r == 0, "PASID %u bound on device 1 again (%d)", b.hpasid, r);
+	r = trigger_iopf(vm, b.hpasid, 0x4000, NEST_PRQ_PERM_READ);
+	check(r == 0 && wait_prq(c, 4), "a last page request, left unanswered");
 	return failures; /* exit without answering: nestd answers it before teardown */
 }
 
