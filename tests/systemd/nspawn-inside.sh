@@ -31,6 +31,16 @@ wait_for() {
 	return 1
 }
 
+# journal_has PATTERN JOURNALCTL-ARGS...: a line of that journal (-o cat) matches PATTERN (grep
+# -E), waiting for journald to store what was logged so far: it reads its sockets
+# asynchronously, so a line logged before the event a check follows may not be there yet
+journal_has() {
+	local pat=$1
+	shift
+	journalctl --sync >/dev/null 2>&1 || true
+	wait_for 5 bash -c 'journalctl "$@" -o cat | grep -qiE -- "$0"' "$pat" "$@"
+}
+
 systemctl is-system-running --wait >/dev/null 2>&1 || true
 echo "system: $(systemctl is-system-running 2>&1)"
 
@@ -59,7 +69,7 @@ else
 	echo "$out" | show
 	systemctl status nestd.service 2>&1 | show
 fi
-journalctl -b -u nestd.service -o cat | grep -q 'listening on /run/nestd/nestd.sock (activated) and /run/nestd/admin.sock (activated)' &&
+journal_has 'listening on /run/nestd/nestd.sock \(activated\) and /run/nestd/admin.sock \(activated\)' -b -u nestd.service &&
 	ok "the log names both activated sockets" ||
 	{ fail "no 'listening on ... (activated)' line"; journalctl -b -u nestd.service -o cat | show; }
 
@@ -112,6 +122,7 @@ fi
 nobody=$(setpriv --reuid=$VMM_UID --regid=$VMM_UID --clear-groups "$VMM" -q 2>&1)
 [[ $? -ne 0 && "$nobody" == *"ermission denied"* ]] && ok "not in group nest: the VM socket refuses" ||
 	{ fail "a uid outside group nest could connect"; echo "$nobody" | show; }
+journalctl --sync >/dev/null 2>&1 || true
 j=$(journalctl -b NEST_VM=vm0 NEST_OP=bind -o verbose 2>&1)
 n=$(grep -c '^ *NEST_OP=bind$' <<<"$j")
 if [[ $n -ge 2 ]] && grep -q "^ *NEST_UID=$VMM_UID\$" <<<"$j" && grep -q '^ *NEST_RESULT=ok$' <<<"$j" &&
@@ -121,7 +132,7 @@ else
 	fail "journalctl NEST_VM=vm0 NEST_OP=bind ($n records)"
 	echo "$j" | head -n 40 | show
 fi
-journalctl -b NEST_VM=vm0 NEST_OP=teardown -o cat | grep -q 'detached; freed' &&
+journal_has 'detached; freed' -b NEST_VM=vm0 NEST_OP=teardown &&
 	ok "journalctl NEST_OP=teardown: detached" || fail "no teardown record of vm0"
 
 # --- STATUS= in systemctl status ------------------------------------------------------------------
@@ -153,7 +164,7 @@ else
 	fail "broken drop-in: reload exit $rc, vm list:"
 	echo "$list" | show
 fi
-journalctl -b -u nestd.service -o cat | grep -q '60-broken.conf:4: Frobnicate' &&
+journal_has '60-broken.conf:4: Frobnicate' -b -u nestd.service &&
 	ok "the journal names the broken file, line and key" ||
 	{ fail "no error naming 60-broken.conf:4: Frobnicate"; journalctl -b -u nestd.service -o cat | tail -n 15 | show; }
 systemctl status nestd.service 2>&1 | grep -q '60-broken.conf:4' &&
@@ -177,7 +188,7 @@ else
 	fail "restart with an attached VMM (exit $rc, pid $old -> $new)"
 	show </tmp/restart.out
 fi
-journalctl -b NEST_VM=vm0 NEST_OP=teardown -o cat | grep -q 'nestd stopping; freed' &&
+journal_has 'nestd stopping; freed' -b NEST_VM=vm0 NEST_OP=teardown &&
 	ok "the restart's teardown is audited as 'nestd stopping'" ||
 	{ fail "no 'nestd stopping' teardown"; journalctl -b NEST_OP=teardown -o cat | show; }
 
@@ -219,7 +230,7 @@ nr0=$(systemctl show -P NRestarts nestd.service)
 spid=$!
 if wait_for 20 bash -c "[[ \$(systemctl show -P MainPID nestd.service) != $old && \$(systemctl is-active nestd.service) == active ]]"; then
 	nr1=$(systemctl show -P NRestarts nestd.service)
-	journalctl -b -u nestd.service -o cat | grep -qi 'watchdog timeout' &&
+	journal_has 'watchdog timeout' -b -u nestd.service &&
 		ok "watchdog stall: systemd killed pid $old ('Watchdog timeout') and restarted nestd (pid $(mainpid), NRestarts $nr0 -> $nr1)" ||
 		fail "nestd restarted without a watchdog timeout in the journal"
 	nestctl status >/dev/null && ok "nestd answers after the watchdog restart" || fail "no answer after the restart"
