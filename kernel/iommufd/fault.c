@@ -106,7 +106,7 @@ void ifd_fault_forget(struct nest_backend *be, struct ifd_ctx *ctx, const struct
 	for (unsigned i = 0; i < ctx->n_pend;) {
 		const struct ifd_pend *p = &ctx->pend[i];
 
-		if (p->idev != d->idev || (pasid != IFD_PEND_ANY && p->pasid != pasid)) {
+		if (p->idev != d->idev || p->pasid != pasid) {
 			i++;
 			continue;
 		}
@@ -115,8 +115,15 @@ void ifd_fault_forget(struct nest_backend *be, struct ifd_ctx *ctx, const struct
 	}
 }
 
-static int ifd_pending_add(struct ifd_ctx *ctx, const struct iommu_hwpt_pgfault *f)
+/*
+ * Record the group of @f, of ctx->devs[@dev]. A request with a PASID came through that PASID's
+ * attachment if the device has one there, else through the RID's (an IOMMU whose PASID table
+ * is the guest's, SMMUv3 or the selftest mock: the nested HWPT on the RID serves every PASID).
+ */
+static int ifd_pending_add(struct ifd_ctx *ctx, unsigned dev, const struct iommu_hwpt_pgfault *f)
 {
+	bool pasid = (f->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) &&
+		     f->pasid != NEST_BE_PASID_RID && ifd_pasid_hwpt(ctx, dev, f->pasid);
 	int r;
 
 	if (ctx->n_pend >= IFD_PENDING_MAX)
@@ -125,9 +132,7 @@ static int ifd_pending_add(struct ifd_ctx *ctx, const struct iommu_hwpt_pgfault 
 	if (r < 0)
 		return r;
 	ctx->pend[ctx->n_pend++] = (struct ifd_pend){
-		.cookie = f->cookie,
-		.idev = f->dev_id,
-		.pasid = (f->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) ? f->pasid : IFD_PEND_RID};
+		.cookie = f->cookie, .idev = f->dev_id, .pasid = pasid ? f->pasid : IFD_PEND_RID};
 	return 0;
 }
 
@@ -152,7 +157,7 @@ static void ifd_fault_record(struct nest_backend *be, struct ifd_ctx *ctx,
 			break;
 	/* the cookie of a group's last request is the one to answer; earlier ones are not */
 	if (i == ctx->n_devs || !be->ev || !be->ev->page_request ||
-	    ((f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) && ifd_pending_add(ctx, f) < 0)) {
+	    ((f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) && ifd_pending_add(ctx, i, f) < 0)) {
 		if (f->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE)
 			(void)ifd_fault_write(ctx, f->cookie, IOMMUFD_PAGE_RESP_INVALID);
 		return;

@@ -122,7 +122,6 @@ struct ifd_pasid {
  * that attachment makes the kernel answer the group itself (invalid) and forget the cookie.
  */
 #define IFD_PEND_RID UINT32_MAX
-#define IFD_PEND_ANY (UINT32_MAX - 1)
 
 struct ifd_pend {
 	uint32_t cookie;
@@ -241,8 +240,8 @@ int ifd_fault_dispatch(struct nest_backend *be);
 void ifd_fault_drain(struct nest_backend *be, struct ifd_ctx *ctx);
 int ifd_page_response(struct nest_backend *be, struct ifd_ctx *ctx, uint32_t cookie, uint32_t code);
 /*
- * @d's attachment at @pasid (IFD_PEND_RID: its RID; IFD_PEND_ANY: all of them) was detached or
- * replaced: the kernel answered its pending groups invalid; they are pending no more here.
+ * @d's attachment at @pasid (IFD_PEND_RID: its RID) was detached or replaced: the kernel
+ * answered its pending groups invalid; they are pending no more here.
  */
 void ifd_fault_forget(struct nest_backend *be, struct ifd_ctx *ctx, const struct ifd_dev *d,
 		      uint32_t pasid);

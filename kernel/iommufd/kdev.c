@@ -258,17 +258,20 @@ void ifd_dev_detach_pasid(struct nest_backend *be, struct ifd_ctx *ctx, struct i
 /* Undo ifd_dev_open(); PASIDs must be detached already. The cdev fd stays for the daemon. */
 void ifd_dev_close(struct nest_backend *be, struct ifd_ctx *ctx, struct ifd_dev *d)
 {
+	int r = 0;
+
 	if (d->mock && d->stdev) {
-		(void)ifd_destroy(be, ctx->fd, d->stdev);
+		r = ifd_destroy(be, ctx->fd, d->stdev);
 		d->stdev = 0;
 	} else if (d->fd >= 0) {
 		struct vfio_device_detach_iommufd_pt a = {.argsz = sizeof(a)};
 
 		/* blocks the device's DMA even while a VMM still holds a duplicate of its fd */
-		(void)ifd_ioctl(be, d->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &a);
+		r = ifd_ioctl(be, d->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &a);
 	}
-	/* detached, or its fault queue goes with the context: either way the kernel answers */
-	ifd_fault_forget(be, ctx, d, IFD_PEND_ANY);
+	/* detached: the kernel answered the RID's groups (a PASID's went with its detach) */
+	if (r == 0)
+		ifd_fault_forget(be, ctx, d, IFD_PEND_RID);
 	if (d->parent)
 		(void)ifd_destroy(be, ctx->fd, d->parent);
 	d->parent = 0;

@@ -71,6 +71,9 @@ grep -q 'bind PASID [0-9]*: .*device 2' $D/nestd.log ||
 echo "ok rollback: a BIND refused by device 2 after device 1 took it left nothing bound"
 $IFD --admin $D/admin.sock --uid 65534 viommu mockvm || fail "vIOMMU scenario"
 waitfor "[ \$(fdcount $NPID) -eq $base ]" 10 || fail "fd count after the vIOMMUs: $(fdcount $NPID)"
+nestctl -s $D/admin.sock --json=short stats >$D/stats.json || fail "nestctl stats"
+grep -q '"teardown_errors":0' $D/stats.json ||
+	fail "the kernel refused part of a teardown after the vIOMMUs: $(cat $D/stats.json)"
 echo "ok vIOMMUs: objects, virtual ids, invalidation, RID attach, events; teardown freed the one left attached"
 
 # --- two VMs on real kernel objects: the same PASID number, independent HWPTs

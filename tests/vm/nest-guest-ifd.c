@@ -552,8 +552,19 @@ static int cmd_viommu(nest_client *c, const char *vm)
 	check(n_vevent == 1 && last_vevent_viommu == vi && last_vevent_virt == 0x10,
 	      "EV_VEVENT on vIOMMU %u carries virtual id 0x%x", last_vevent_viommu,
 	      last_vevent_virt);
+	/*
+	 * a page request with a PASID the device has no attachment for comes through the nested
+	 * HWPT on its RID (the mock's PASID table is the guest's, as SMMUv3's): moving the RID
+	 * makes the kernel answer it, and nestd must not answer it again
+	 */
+	r = trigger_iopf(vm, 7, 0x5000, NEST_PRQ_PERM_READ);
+	check(r == 0 && wait_prq(c, n_prq + 1), "a page request at PASID 7 through the RID (%d)",
+	      r);
 	r = nest_viommu_detach(c, vi, 1);
 	check(r == 0, "VIOMMU_DETACH: the RID back on its stage-2 parent (%d)", r);
+	r = nest_page_response(c, last_prq.cookie, NEST_PAGE_RESP_SUCCESS);
+	check(r == -ENOENT,
+	      "the kernel answered it when the RID moved: PAGE_RESPONSE is ENOENT (%d)", r);
 	r = admin_simple("mock.trigger_vevent", vm, 1);
 	check(r == -ENOENT, "no vIOMMU event after the detach (%d)", r);
 	r = nest_viommu_free(c, vi);
