@@ -94,7 +94,7 @@ static int sim_s2_no_thp(int fd, void *p, uint64_t len)
 {
 	char buf[128] = "";
 	struct statfs sf;
-	bool shmem;
+	bool shmem, no_thp;
 	ssize_t n;
 	int tfd, err;
 
@@ -104,15 +104,20 @@ static int sim_s2_no_thp(int fd, void *p, uint64_t len)
 	if (err == EINVAL) /* a kernel without THP */
 		return 0;
 	shmem = fstatfs(fd, &sf) < 0 || sf.f_type == (typeof(sf.f_type))TMPFS_MAGIC;
-	/* absent (ENOENT): no THP; unreadable for another reason (no /sys, EACCES): "", refused */
+	/*
+	 * absent from a mounted sysfs: a kernel without THP; unreadable for any other reason (no
+	 * sysfs in a sandbox, EACCES): "", which is refused for a shmem file
+	 */
 	tfd = open(SIM_SHMEM_THP, O_RDONLY | O_CLOEXEC);
 	if (tfd >= 0) {
 		n = read(tfd, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = 0;
 		close(tfd);
+		return sim_s2_thp_refused(err, shmem, buf) ? -EINVAL : 0;
 	}
-	return sim_s2_thp_refused(err, shmem, tfd < 0 && errno == ENOENT ? NULL : buf) ? -EINVAL
-										       : 0;
+	no_thp = errno == ENOENT && statfs("/sys/kernel/mm", &sf) == 0 &&
+		 sf.f_type == (typeof(sf.f_type))SYSFS_MAGIC;
+	return sim_s2_thp_refused(err, shmem, no_thp ? NULL : "") ? -EINVAL : 0;
 }
 
 static int sim_s2_map(int fd, uint64_t len, uint64_t fd_offset, uint32_t perms, uint8_t **ret)
