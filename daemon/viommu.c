@@ -269,13 +269,6 @@ int op_viommu_invalidate(struct conn *c, struct op_req *rq, struct op_reply *rp)
 	return 0;
 }
 
-/*
- * VIOMMU_ATTACH: the SMMUv3 shape of a stage-1 bind. The tail (exactly data_len bytes,
- * 1..NEST_NATIVE_DATA_MAX) was checked by the generic decoder. Order: feature and backend ops
- * (EOPNOTSUPP), the data type VM_ATTACH announced for BIND_NATIVE (EOPNOTSUPP), the vIOMMU, then
- * the device (ENOENT: not this VM's), then the backend (ENOENT: no vDEVICE of the device on that
- * vIOMMU, EBUSY: attached already; never EPERM). Audited.
- */
 /* Whether @dev_id's RID is attached to a vIOMMU of @vm other than @v. */
 static bool viommu_attached_elsewhere(const struct vm *vm, const struct vm_viommu *v,
 				      uint32_t dev_id)
@@ -286,6 +279,14 @@ static bool viommu_attached_elsewhere(const struct vm *vm, const struct vm_viomm
 	return false;
 }
 
+/*
+ * VIOMMU_ATTACH: the SMMUv3 shape of a stage-1 bind. The tail (exactly data_len bytes,
+ * 1..NEST_NATIVE_DATA_MAX) was checked by the generic decoder. Order: feature and backend ops
+ * (EOPNOTSUPP), the data type VM_ATTACH announced for BIND_NATIVE (EOPNOTSUPP), the vIOMMU, then
+ * the device (ENOENT: not this VM's), the device's RID (EBUSY: bound with NEST_BIND_F_RID, or
+ * attached to another vIOMMU of the VM), then the backend (ENOENT: no vDEVICE of the device on
+ * that vIOMMU, EBUSY: attached already; never EPERM). Audited.
+ */
 int op_viommu_attach(struct conn *c, struct op_req *rq, struct op_reply *rp)
 {
 	const struct nest_viommu_attach *a = rq->req;
