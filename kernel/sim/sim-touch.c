@@ -225,7 +225,7 @@ static int touch_mincore(const void *p, size_t n, unsigned char *vec)
 /* All runs of a file, collected in position order. */
 struct touch_runs {
 	struct sim_touch_run **v;
-	uint32_t n;
+	uint32_t n, cap; /* cap: the file's count of runs, which the tree holds */
 };
 
 static void touch_collect_visit(const void *node, VISIT which, void *closure)
@@ -236,7 +236,8 @@ static void touch_collect_visit(const void *node, VISIT which, void *closure)
 	    which != leaf) /* in order: each node once, between its subtrees */
 		return;
 	touch_steps++;
-	w->v[w->n++] = *(struct sim_touch_run *const *)node;
+	if (w->n < w->cap)
+		w->v[w->n++] = *(struct sim_touch_run *const *)node;
 }
 
 /* Drop page @gone (not resident any more) from run @r, which holds it; the run that holds the
@@ -303,7 +304,7 @@ static void touch_prune_file(struct nest_sim_touch_acct *a, struct sim_touch_fil
 			     const struct sim_region *const *rgs, uint32_t nrg)
 {
 	const struct sim_region *best = NULL; /* of those starting at or before pg: the longest */
-	struct touch_runs w = {0};
+	struct touch_runs w = {.cap = f->n};
 	uint32_t next = 0; /* rgs[next, nrg) start after pg */
 
 	if (!f->n || !nrg)
