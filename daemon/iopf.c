@@ -89,13 +89,28 @@ void vm_prq_refuse_all(struct vm *vm)
 }
 
 /*
+ * Answer group @cookie invalid, counted as nestd's refusal; false when the backend did not take
+ * it (-ENOENT: answered meanwhile, by the VMM, the context's teardown or the kernel itself).
+ */
+static bool prq_refuse(struct vm *vm, uint32_t cookie)
+{
+	const struct nest_backend_ops *ops = vm->d->be_ops;
+
+	if (!vm->ctx || !ops->page_response ||
+	    ops->page_response(vm->d->be, vm->ctx, cookie, NEST_PAGE_RESP_INVALID) != 0)
+		return false;
+	vm->ctr.page_refusals++;
+	vm->d->stats.page_refusals++;
+	return true;
+}
+
+/*
  * DEVICE_PUT: the device is given back; nobody will answer what it asked (a client that got the
  * group and answers later gets ENOENT). Answered now, before its bindings and its vIOMMU
  * attachment go, so the answer reaches the device that asked.
  */
 uint32_t vm_prq_refuse_device(struct vm *vm, uint32_t dev_id)
 {
-	const struct nest_backend_ops *ops = vm->d->be_ops;
 	uint32_t j = 0, n = 0;
 
 	for (uint32_t i = 0; i < vm->n_prqs; i++) {
@@ -103,14 +118,7 @@ uint32_t vm_prq_refuse_device(struct vm *vm, uint32_t dev_id)
 			vm->prqs[j++] = vm->prqs[i];
 			continue;
 		}
-		/* -ENOENT: answered meanwhile (the context's teardown, or the kernel's own) */
-		if (vm->ctx && ops->page_response &&
-		    ops->page_response(vm->d->be, vm->ctx, vm->prqs[i].cookie,
-				       NEST_PAGE_RESP_INVALID) == 0) {
-			vm->ctr.page_refusals++;
-			vm->d->stats.page_refusals++;
-			n++;
-		}
+		n += prq_refuse(vm, vm->prqs[i].cookie);
 	}
 	vm->n_prqs = j;
 	return n;
@@ -123,7 +131,6 @@ void vm_prq_clear(struct vm *vm)
 
 void vm_prq_flush(struct vm *vm)
 {
-	const struct nest_backend_ops *ops = vm->d->be_ops;
 	uint32_t j = 0;
 
 	for (uint32_t i = 0; i < vm->n_prqs; i++) {
@@ -131,13 +138,7 @@ void vm_prq_flush(struct vm *vm)
 			vm->prqs[j++] = vm->prqs[i];
 			continue;
 		}
-		/* -ENOENT: answered meanwhile (the VMM was quicker, or the context went) */
-		if (vm->ctx && ops->page_response &&
-		    ops->page_response(vm->d->be, vm->ctx, vm->prqs[i].cookie,
-				       NEST_PAGE_RESP_INVALID) == 0) {
-			vm->ctr.page_refusals++;
-			vm->d->stats.page_refusals++;
-		}
+		(void)prq_refuse(vm, vm->prqs[i].cookie);
 	}
 	vm->n_prqs = j;
 }
