@@ -59,6 +59,35 @@ static inline struct tc *it_admin(struct td *d)
 	return t;
 }
 
+/* Audit lines of the captured log @log with "audit: op=@op " and every string of @also (a
+ * NULL-terminated list; NULL: none). */
+static inline long it_audit_lines(const char *log, const char *op, const char *const *also)
+{
+	char want[64], line[2048];
+	FILE *f = fopen(log, "r");
+	long n = 0;
+
+	cr_assert_not_null(f);
+	snprintf(want, sizeof(want), "audit: op=%s ", op);
+	while (fgets(line, sizeof(line), f)) {
+		bool all = strstr(line, want) != NULL;
+
+		for (size_t i = 0; all && also && also[i]; i++)
+			all = strstr(line, also[i]) != NULL;
+		n += all;
+	}
+	fclose(f);
+	return n;
+}
+
+/* it_audit_lines() with one string to find (@also NULL: none). */
+static inline long it_audit_count(const char *log, const char *op, const char *also)
+{
+	const char *const list[] = {also, NULL};
+
+	return it_audit_lines(log, op, list);
+}
+
 /* Integer field @key of admin "vm.list" entry of @vm (-1 if not found). */
 static inline long it_vm_field(struct tc *a, const char *vm, const char *key)
 {

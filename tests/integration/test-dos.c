@@ -253,26 +253,6 @@ Test(dos, admin_reserve)
 	NO_LEAKS();
 }
 
-/* Audit lines of the captured log with "op=@op " and every string of @also (NULL-terminated). */
-static long audit_lines(const char *log, const char *op, const char *const *also)
-{
-	char want[64], line[2048];
-	FILE *f = fopen(log, "r");
-	long n = 0;
-
-	cr_assert_not_null(f);
-	snprintf(want, sizeof(want), "audit: op=%s ", op);
-	while (fgets(line, sizeof(line), f)) {
-		bool all = strstr(line, want) != NULL;
-
-		for (size_t i = 0; all && also && also[i]; i++)
-			all = strstr(line, also[i]) != NULL;
-		n += all;
-	}
-	fclose(f);
-	return n;
-}
-
 /* Sum of "<n> @what" over the audit-summary records of @vm. */
 static long audit_folded(const char *log, const char *vm, const char *what)
 {
@@ -338,12 +318,12 @@ Test(dos, audit_flood_is_folded_with_exact_counts)
 	uint64_t secs = (uint64_t)time(NULL) - t0 + 1;
 	usleep(4200000); /* the last summary, then a quiet period: folding stops */
 	/* by the summary tick, which runs while a key folds: no request came since the flood */
-	cr_expect_eq(audit_lines(d.log, "audit-fold", stop), 1,
+	cr_expect_eq(it_audit_lines(d.log, "audit-fold", stop), 1,
 		     "folding stopped without a request");
 	cr_assert_eq(tc_pasid_alloc(t, 1, NEST_PASID_MAX, &p), 0); /* written again */
 
-	long alloc = audit_lines(d.log, "pasid-alloc", vm0),
-	     free_ = audit_lines(d.log, "pasid-free", vm0);
+	long alloc = it_audit_lines(d.log, "pasid-alloc", vm0),
+	     free_ = it_audit_lines(d.log, "pasid-free", vm0);
 	long f_alloc = audit_folded(d.log, "vm0", "pasid-alloc/ok");
 	long f_free = audit_folded(d.log, "vm0", "pasid-free/ok");
 
@@ -353,10 +333,10 @@ Test(dos, audit_flood_is_folded_with_exact_counts)
 	/* written: the burst, the rate over the run, and the record after folding stopped */
 	cr_expect_leq(alloc + free_, 50 + 20 * (long)secs + 1, "%ld records written",
 		      alloc + free_);
-	cr_expect_eq(audit_lines(d.log, "audit-fold", start), 1);
-	cr_expect_eq(audit_lines(d.log, "audit-fold", stop), 1);
-	cr_expect_eq(audit_lines(d.log, "pasid-alloc", vm1), 1);
-	cr_expect_eq(audit_lines(d.log, "pasid-free", vm1), 1);
+	cr_expect_eq(it_audit_lines(d.log, "audit-fold", start), 1);
+	cr_expect_eq(it_audit_lines(d.log, "audit-fold", stop), 1);
+	cr_expect_eq(it_audit_lines(d.log, "pasid-alloc", vm1), 1);
+	cr_expect_eq(it_audit_lines(d.log, "pasid-free", vm1), 1);
 	tc_free(u);
 	tc_free(t);
 	it_stop(&d);
@@ -920,7 +900,7 @@ Test(dos, unknown_vm_attach_flood_is_folded)
 	usleep(2200000); /* the last summary */
 	cr_assert_eq(tc_attach(t, "vm0", 0, NULL), 0);
 
-	long written = audit_lines(d.log, "attach", nobody);
+	long written = it_audit_lines(d.log, "attach", nobody);
 	long folded = audit_folded(d.log, "-", "attach/ENOENT");
 	cr_expect_eq(written + folded, N, "%ld written + %ld folded", written, folded);
 	cr_expect_leq(written, 50 + 20 * (long)secs);
@@ -964,7 +944,7 @@ Test(dos, hold_records_are_folded)
 	cr_expect_eq(it_vm_field(a, "vm0", "state"), 2, "held");
 	tc_free(a);
 
-	long written = audit_lines(d.log, "hold", held);
+	long written = it_audit_lines(d.log, "hold", held);
 	long folded = audit_folded(d.log, "vm0", "hold/ok");
 	cr_expect_eq(written + folded, N, "%ld written + %ld folded", written, folded);
 	cr_expect_leq(written, 50 + 20 * (long)secs);

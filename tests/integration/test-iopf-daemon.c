@@ -118,21 +118,6 @@ static long be_wait(struct tc *a, const char *key, long want)
 	return v;
 }
 
-/* Lines of @log containing "audit: op=@op " and @also (may be NULL). */
-static int audit_count(const char *log, const char *op, const char *also)
-{
-	char want[64], line[1024];
-	FILE *f = fopen(log, "r");
-	int n = 0;
-
-	cr_assert_not_null(f);
-	snprintf(want, sizeof(want), "audit: op=%s ", op);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, want) && (!also || strstr(line, also));
-	fclose(f);
-	return n;
-}
-
 Test(iopf_daemon, request_reaches_the_vmm_and_the_answer_the_backend)
 {
 	struct td d;
@@ -187,10 +172,10 @@ Test(iopf_daemon, request_reaches_the_vmm_and_the_answer_the_backend)
 	cr_expect_eq(daemon_ctr(a, "page_refusals"), 0);
 	cr_expect_geq(daemon_ctr(a, "events"), 2);
 	/* every answer is audited with its result; the requests (hot path) are not */
-	cr_expect_eq(audit_count(d.log, "page-response", "result=ok"), 2);
-	cr_expect_eq(audit_count(d.log, "page-response", "result=ENOENT"), 1);
-	cr_expect_eq(audit_count(d.log, "page-response", "vm=vm0"), 3);
-	cr_expect_eq(audit_count(d.log, "page-request", NULL), 0);
+	cr_expect_eq(it_audit_count(d.log, "page-response", "result=ok"), 2);
+	cr_expect_eq(it_audit_count(d.log, "page-response", "result=ENOENT"), 1);
+	cr_expect_eq(it_audit_count(d.log, "page-response", "vm=vm0"), 3);
+	cr_expect_eq(it_audit_count(d.log, "page-request", NULL), 0);
 	tc_free(a);
 	tc_free(t);
 	it_stop(&d);

@@ -116,13 +116,13 @@ Test(viommu_daemon, attach_reaches_the_backend)
 	cr_expect_eq(be(a, "vi_attached"), 0);
 	cr_expect_eq(be(a, "vi_live"), 0);
 	/* audit */
-	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=ok"), 3);
-	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=EBUSY"), 1);
-	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=EIO"), 1);
-	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=ENOENT"), 1);
-	cr_expect_eq(audit_count(d.log, "viommu-attach", "256 bytes"), 1);
-	cr_expect_eq(audit_count(d.log, "viommu-detach", "result=ok"), 1);
-	cr_expect_eq(audit_count(d.log, "viommu-detach", "result=ENOENT"), 2);
+	cr_expect_eq(it_audit_count(d.log, "viommu-attach", "result=ok"), 3);
+	cr_expect_eq(it_audit_count(d.log, "viommu-attach", "result=EBUSY"), 1);
+	cr_expect_eq(it_audit_count(d.log, "viommu-attach", "result=EIO"), 1);
+	cr_expect_eq(it_audit_count(d.log, "viommu-attach", "result=ENOENT"), 1);
+	cr_expect_eq(it_audit_count(d.log, "viommu-attach", "256 bytes"), 1);
+	cr_expect_eq(it_audit_count(d.log, "viommu-detach", "result=ok"), 1);
+	cr_expect_eq(it_audit_count(d.log, "viommu-detach", "result=ENOENT"), 2);
 	tc_free(a);
 	tc_free(t);
 	it_stop(&d);
@@ -337,10 +337,11 @@ Test(viommu_daemon, device_put_leaves_the_viommu_and_answers_page_requests)
 	cr_expect_eq(dev_put(t, 1), 0, "and give it back then");
 	cr_expect_eq(dev_taken(a, "vm0", 1), 0);
 	cr_expect_eq(be(a, "vi_attached"), 1);
-	cr_expect_eq(audit_count(d.log, "device-put", "2 page request groups answered invalid"), 1);
-	cr_expect_eq(audit_count(d.log, "device-put", "still attached to vIOMMU"), 1);
-	cr_expect_eq(audit_count(d.log, "device-put", "result=EIO"), 1);
-	cr_expect_eq(audit_count(d.log, "device-put", "result=ok"), 3);
+	cr_expect_eq(it_audit_count(d.log, "device-put", "2 page request groups answered invalid"),
+		     1);
+	cr_expect_eq(it_audit_count(d.log, "device-put", "still attached to vIOMMU"), 1);
+	cr_expect_eq(it_audit_count(d.log, "device-put", "result=EIO"), 1);
+	cr_expect_eq(it_audit_count(d.log, "device-put", "result=ok"), 3);
 	tc_free(a);
 	tc_free(t);
 	it_stop(&d);
@@ -375,7 +376,7 @@ Test(viommu_daemon, attach_to_a_second_viommu_is_ebusy)
 	cr_expect_eq(v_attach(t, id2, 1, HWPT, data, 8), 0, "detached from the first: allowed");
 	cr_expect_eq(vm_attached(a, "vm0", id), 0);
 	cr_expect_eq(vm_attached(a, "vm0", id2), 1l << 1);
-	cr_expect_eq(audit_count(d.log, "viommu-attach", "result=EBUSY"), 1);
+	cr_expect_eq(it_audit_count(d.log, "viommu-attach", "result=EBUSY"), 1);
 	tc_free(a);
 	tc_free(t);
 	it_stop(&d);

@@ -104,13 +104,13 @@ Test(viommu_daemon, objects_reach_the_backend)
 	cr_expect_eq(be(a, "vi_live"), 0);
 	cr_expect_eq(vm_viommus(a, "vm0", 0, &dev), 0);
 	/* audit: alloc, free and vdevice-alloc with their results; invalidations are not */
-	cr_expect_eq(audit_count(d.log, "viommu-alloc", "result=ok"), 2);
-	cr_expect_eq(audit_count(d.log, "viommu-free", "result=ok"), 1);
-	cr_expect_eq(audit_count(d.log, "viommu-free", "result=ENOENT"), 1);
-	cr_expect_eq(audit_count(d.log, "vdevice-alloc", "result=ok"), 2);
-	cr_expect_eq(audit_count(d.log, "vdevice-alloc", "result=EEXIST"), 1);
-	cr_expect_eq(audit_count(d.log, "vdevice-alloc", "vm=vm0"), 5);
-	cr_expect_eq(audit_count(d.log, "viommu-invalidate", NULL), 0);
+	cr_expect_eq(it_audit_count(d.log, "viommu-alloc", "result=ok"), 2);
+	cr_expect_eq(it_audit_count(d.log, "viommu-free", "result=ok"), 1);
+	cr_expect_eq(it_audit_count(d.log, "viommu-free", "result=ENOENT"), 1);
+	cr_expect_eq(it_audit_count(d.log, "vdevice-alloc", "result=ok"), 2);
+	cr_expect_eq(it_audit_count(d.log, "vdevice-alloc", "result=EEXIST"), 1);
+	cr_expect_eq(it_audit_count(d.log, "vdevice-alloc", "vm=vm0"), 5);
+	cr_expect_eq(it_audit_count(d.log, "viommu-invalidate", NULL), 0);
 	tc_free(a);
 	tc_free(t);
 	it_stop(&d);

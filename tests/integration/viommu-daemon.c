@@ -150,17 +150,3 @@ int vm_viommus(struct tc *a, const char *vm, uint32_t id, long *ret_dev)
 	json_object_put(res);
 	return n;
 }
-
-int audit_count(const char *log, const char *op, const char *also)
-{
-	char want[64], line[1024];
-	FILE *f = fopen(log, "r");
-	int n = 0;
-
-	cr_assert_not_null(f);
-	snprintf(want, sizeof(want), "audit: op=%s ", op);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, want) && (!also || strstr(line, also));
-	fclose(f);
-	return n;
-}

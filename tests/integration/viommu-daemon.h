@@ -46,7 +46,5 @@ long be(struct tc *a, const char *key);
 long vm_ctr(struct tc *a, const char *vm, const char *key);
 /* vm.show "viommus": how many, and the device of the one with @id (-1 if none) */
 int vm_viommus(struct tc *a, const char *vm, uint32_t id, long *ret_dev);
-/* audit records of @op in @log (with @also in them, if not NULL) */
-int audit_count(const char *log, const char *op, const char *also);
 
 #endif
